@@ -1,0 +1,115 @@
+import type { StatusName } from './constants.js';
+
+/** Which kind of adapter: dumb pinning, or notifier-capable (on-demand paging). */
+export type AdapterKind = 'pinning' | 'odp';
+/** pinning backend: 'pin' (get_user_pages, blocks migration) or 'mlock' (the historical mistake; migration still moves pages). */
+export type PinMode = 'pin' | 'mlock';
+
+/** Sizes of the adapter's shared tables, fixed at creation. */
+export interface AdapterLimits {
+  maxDomains: number;
+  maxMemoryRegions: number;
+  maxQueuePairs: number;
+  maxCompletionQueues: number;
+  maxReceiveQueues: number;
+  /** Shared arena for MR page tables, CQ rings, receive rings and parked sends, bytes. */
+  arenaBytes: number;
+}
+
+/** A registered range. Plain and cloneable: the rkey (with addr/length) is what a peer needs. */
+export interface MemoryRegion {
+  readonly lkey: number;
+  readonly rkey: number;
+  readonly addr: number;
+  readonly length: number;
+  readonly access: number;
+  /** Pages spanned: what the registration was charged for. */
+  readonly pages: number;
+}
+
+/** Where a queue pair lives; hand it to the peer out of band and pass it to connect(). */
+export interface QpAddress {
+  nodeId: number;
+  qpNum: number;
+  domainId: number;
+  /** The owner's AddressSpaceHandle (ODP faults and parked sends translate through it). */
+  space: unknown;
+}
+
+/** One scatter/gather element: a range inside a local memory region. */
+export interface Sge {
+  lkey: number;
+  addr: number;
+  length: number;
+}
+
+export interface RecvWorkRequest {
+  wrId: number;
+  sge: Sge;
+}
+
+export interface SendWorkRequest {
+  wrId: number;
+  sge: Sge;
+  /** 32-bit immediate data delivered with the receive completion. */
+  immData?: number;
+  /** false: no completion on success (errors always complete). Default true. */
+  signaled?: boolean;
+}
+
+export interface RdmaWorkRequest {
+  wrId: number;
+  /** Local buffer: the source of a write, the target of a read. */
+  sge: Sge;
+  remoteAddr: number;
+  rkey: number;
+  signaled?: boolean;
+}
+
+export interface Completion {
+  status: number;
+  opcode: number;
+  byteLength: number;
+  wrId: number;
+  qpNum: number;
+  immData?: number;
+  /** Virtual µs at which the completion becomes visible. */
+  time: number;
+}
+
+/** Per-domain (and, summed, per-adapter) counters; exact. */
+export interface FabricStats {
+  registrations: number;
+  deregistrations: number;
+  /** Current registered bytes. */
+  registeredBytes: number;
+  /** Pages currently pinned by registrations (pinMode 'pin'). */
+  pinnedPages: number;
+  /** Pages currently mlocked by registrations (pinMode 'mlock'). */
+  mlockedPages: number;
+  /** Requests that took a network page fault (ODP). */
+  odpFaults: number;
+  /** Pages faulted in by network page faults. */
+  odpFaultPages: number;
+  /** Notifier callbacks that zapped at least one entry. */
+  odpInvalidations: number;
+  odpZappedPages: number;
+  /** Pages faulted in by advise(). */
+  prefetchPages: number;
+  sendOps: number;
+  sendBytes: number;
+  recvOps: number;
+  recvBytes: number;
+  writeOps: number;
+  writeBytes: number;
+  readOps: number;
+  readBytes: number;
+  /** Sends parked for lack of a posted receive. */
+  rnrParked: number;
+  /** Parked sends delivered later. */
+  rnrDelivered: number;
+  /** Sends that found no receive with a finite rnrRetry. */
+  rnrExceeded: number;
+  /** Error completions by status, counted in the domain that received them. */
+  errors: Record<Exclude<StatusName, 'SUCCESS'>, number>;
+}
