@@ -1,1 +1,22 @@
-export const PACKAGE = '@tsmpi/rcache';
+export { RegistrationCache } from './cache.js';
+export { IntervalIndex } from './interval-index.js';
+export { DEFAULT_COST, isOutOfLockableMemory } from './ops.js';
+export { noneSource } from './sources/none.js';
+export {
+  RcacheError,
+  InvalidArgument,
+  OutOfLockableMemory,
+  RegistrationFailed,
+  RegistrationNotHeld,
+  CacheClosed,
+} from './errors.js';
+
+export type { RegistrationCacheOptions, CloseReport } from './cache.js';
+export type { Interval } from './interval-index.js';
+export type { RegistrationOps, RcacheCost } from './ops.js';
+export type { Registration } from './region.js';
+export type { RcacheEvents, LeaveReason } from './events.js';
+export type { RcacheStats, Policy } from './stats.js';
+export type { InvalidationSource, SourceKind, DrainedReports, SelfTestProbe } from './sources/source.js';
+export type { MergeMode } from './state.js';
+export type { RcacheErrorCode } from './errors.js';

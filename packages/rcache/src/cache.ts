@@ -1,0 +1,257 @@
+import { EventEmitter } from 'eventemitter3';
+import { LRUCache } from 'lru-cache';
+import { CacheClosed, InvalidArgument, RegistrationNotHeld } from './errors.js';
+import type { RcacheEvents } from './events.js';
+import { IntervalIndex } from './interval-index.js';
+import { DEFAULT_COST, Registrar, type RcacheCost, type RegistrationOps } from './ops.js';
+import { Region, type Registration } from './region.js';
+import { acquireSlow, chargeHit, drain, enforceLimits, flush, invalidateRange, leave, releaseHeld } from './slow.js';
+import type { InvalidationSource } from './sources/source.js';
+import type { CacheState, MergeMode } from './state.js';
+import { emptyStats, snapshot, type RcacheStats } from './stats.js';
+
+export interface RegistrationCacheOptions<H> {
+  ops: RegistrationOps<H>;
+  /** Who tells the cache about stale ranges: noneSource(), hooksSource(as), notifierSource(as). */
+  source: InvalidationSource;
+  /** Page size of the address space (a power of two); regions are aligned to it. */
+  pageSize: number;
+  /** Limits on cached regions (count and bytes); only unused regions are evicted to meet them. */
+  maxRegions?: number;
+  maxBytes?: number;
+  /** true (default): overlapping regions merge into their union; 'adjacent': touching ones too; false: a new
+   *  region displaces the ones it overlaps. */
+  merge?: MergeMode;
+  /** Charged with the modeled cost of hits and drains (µs), e.g. a rank's virtual clock. */
+  charge?: (us: number) => void;
+  /** Current modeled time (µs), to measure what the device charges inside register/deregister. */
+  now?: () => number;
+  cost?: Partial<RcacheCost>;
+  /** false: do not cache at all (policy 'off', pin-per-op): register per acquire, deregister per release. */
+  cache?: boolean;
+}
+
+export interface CloseReport {
+  /** Registrations deregistered by close(). */
+  deregistered: number;
+  /** Registrations still held when the cache closed (deregistered anyway; releasing them later throws). */
+  inUse: Array<{ start: number; end: number; access: number; refCount: number; invalidated: boolean }>;
+}
+
+const noCharge = (): void => {};
+
+/**
+ * A registration cache over any register/deregister pair (UCX's ucs_rcache shape). acquire() has a fast
+ * path — nothing pending, one index lookup, a containing region with enough access — and falls back to
+ * acquireSlow() (slow.ts) for everything else.
+ */
+export class RegistrationCache<H> {
+  private readonly st: CacheState<H>;
+  private readonly index: IntervalIndex<Region<H>>;
+  private readonly source: InvalidationSource;
+  /** Caching, not closed, not refusing: the only state in which the fast path may answer. */
+  private fast: boolean;
+
+  constructor(opts: RegistrationCacheOptions<H>) {
+    const { ops, source, pageSize } = opts;
+    if (ops === null || typeof ops !== 'object' || typeof ops.register !== 'function' || typeof ops.deregister !== 'function') {
+      throw new InvalidArgument('RegistrationCache: ops must be an object with register(start, end, access) and deregister(handle)');
+    }
+    if (source === null || typeof source !== 'object' || typeof source.pending !== 'function') {
+      throw new InvalidArgument('RegistrationCache: source must be an InvalidationSource (noneSource(), hooksSource(as) or notifierSource(as))');
+    }
+    if (!Number.isSafeInteger(pageSize) || pageSize <= 0 || (pageSize & (pageSize - 1)) !== 0) {
+      throw new InvalidArgument(`RegistrationCache: pageSize must be a power of two, got ${pageSize}`);
+    }
+    const maxRegions = opts.maxRegions ?? Infinity;
+    const maxBytes = opts.maxBytes ?? Infinity;
+    if (!(maxRegions >= 0)) throw new InvalidArgument(`RegistrationCache: maxRegions must be >= 0, got ${maxRegions}`);
+    if (!(maxBytes >= 0)) throw new InvalidArgument(`RegistrationCache: maxBytes must be >= 0, got ${maxBytes}`);
+    const merge = opts.merge ?? true;
+    if (merge !== true && merge !== false && merge !== 'adjacent') {
+      throw new InvalidArgument(`RegistrationCache: merge must be true, false or 'adjacent', got ${String(merge)}`);
+    }
+    const cost: RcacheCost = { ...DEFAULT_COST, ...opts.cost };
+    for (const [k, v] of Object.entries(cost)) {
+      if (!(typeof v === 'number' && v >= 0)) throw new InvalidArgument(`RegistrationCache: cost.${k} must be a number >= 0, got ${v}`);
+    }
+    const caching = opts.cache ?? true;
+    const stats = emptyStats(caching ? source.kind : 'off');
+    const events = new EventEmitter<RcacheEvents>();
+    const clock = { charge: opts.charge ?? noCharge, now: opts.now };
+    this.index = new IntervalIndex<Region<H>>();
+    this.source = source;
+    this.st = {
+      owner: this,
+      registrar: new Registrar(ops, stats, events, clock, cost, pageSize),
+      source,
+      index: this.index,
+      lru: new LRUCache<Region<H>, Region<H>>({ maxSize: Number.MAX_SAFE_INTEGER, sizeCalculation: () => 1 }),
+      byCookie: new Map(),
+      held: new Set(),
+      stats,
+      events,
+      clock,
+      cost,
+      pageSize,
+      maxRegions,
+      maxBytes,
+      merge,
+      caching,
+      closed: false,
+    };
+    if (caching) {
+      const refusal = selfTest(source);
+      if (refusal !== undefined) {
+        this.st.caching = false;
+        stats.refusing = true;
+        stats.refusal = refusal;
+        // Reported after construction so a listener attached right away still hears it.
+        queueMicrotask(() => events.emit('refuse', refusal));
+      }
+    }
+    this.fast = this.st.caching;
+  }
+
+  /**
+   * A registration covering [addr, addr + length) with at least `access`. Release it exactly once per acquire.
+   * Fast path: no pending invalidation (one flag test or atomic load) and a cached region that contains the
+   * range with enough access. Everything else — pending reports, a miss, too little access, policy 'off', a
+   * refusing or closed cache, a bad argument — goes to acquireSlow().
+   */
+  acquire(addr: number, length: number, access: number): Registration<H> {
+    const st = this.st;
+    st.stats.gets++;
+    if (this.fast && !this.source.pending()) {
+      const r = this.index.find(addr);
+      if (r !== undefined && addr + length <= r.end && length > 0 && (r.access & access) === access) {
+        if (r.refCount++ === 0) st.stats.regionsInUse++;
+        st.stats.hitsFast++;
+        chargeHit(st);
+        st.events.emit('hit', r, 'fast');
+        return r;
+      }
+    }
+    if (st.closed) throw new CacheClosed('acquire()');
+    return acquireSlow(st, addr, length, access);
+  }
+
+  /** Drops one hold. At zero an unused cached region joins the LRU (it stays registered: lazy deregistration);
+   *  a region that left the cache meanwhile (invalidated, merged away) is deregistered now. */
+  release(reg: Registration<H>): void {
+    const st = this.st;
+    const r = reg as Region<H>;
+    if (!(r instanceof Region) || r.owner !== this) {
+      throw new RegistrationNotHeld('release(): this registration was not handed out by this cache; release it to the cache that acquired it');
+    }
+    if (st.closed) throw new CacheClosed('release()');
+    if (r.refCount <= 0) {
+      throw new RegistrationNotHeld(
+        `release(): [0x${r.start.toString(16)}, 0x${r.end.toString(16)}) is not held (released more times than acquired)`,
+      );
+    }
+    st.stats.puts++;
+    if (this.fast && this.source.pending()) drain(st);
+    if (r.refCount > 1) {
+      r.refCount--;
+      return;
+    }
+    if (!r.cached) {
+      releaseHeld(st, r);
+      return;
+    }
+    r.refCount = 0;
+    st.stats.regionsInUse--;
+    st.lru.set(r, r);
+    r.inLru = true;
+    if (st.stats.regions > st.maxRegions || st.stats.bytes > st.maxBytes) enforceLimits(st);
+  }
+
+  /** Invalidates every cached region that intersects [start, end) (in-use ones die at their last release). */
+  invalidate(start: number, end: number): void {
+    if (this.st.closed) throw new CacheClosed('invalidate()');
+    if (!this.st.caching) return;
+    invalidateRange(this.st, start, end);
+  }
+
+  /** Takes pending invalidations, then deregisters every unused region. In-use regions stay cached. */
+  flush(): void {
+    if (this.st.closed) throw new CacheClosed('flush()');
+    if (!this.st.caching) return;
+    flush(this.st);
+  }
+
+  /** Deregisters everything, stops the source, and reports the registrations that were still held. */
+  close(): CloseReport {
+    const st = this.st;
+    if (st.closed) return { deregistered: 0, inUse: [] };
+    const before = st.stats.deregistrations;
+    if (st.caching) flush(st);
+    const inUse: CloseReport['inUse'] = [];
+    const stillHeld = [...st.index.values(), ...st.held];
+    for (const r of stillHeld) {
+      inUse.push({ start: r.start, end: r.end, access: r.access, refCount: r.refCount, invalidated: r.invalidated });
+      leave(st, r, 'close');
+    }
+    for (const r of st.held) {
+      r.refCount = 0;
+      st.registrar.deregister(r, 'close');
+    }
+    st.held.clear();
+    st.stats.regionsDetached = 0;
+    st.closed = true;
+    this.fast = false;
+    st.source.close();
+    return { deregistered: st.stats.deregistrations - before, inUse };
+  }
+
+  /** A copy of the counters. */
+  get stats(): RcacheStats {
+    return snapshot(this.st.stats);
+  }
+
+  /** The cached regions in address order (introspection, like UCX's dump). */
+  dump(): Array<{ start: number; end: number; access: number; refCount: number }> {
+    return this.index.values().map((r) => ({ start: r.start, end: r.end, access: r.access, refCount: r.refCount }));
+  }
+
+  on<E extends keyof RcacheEvents>(event: E, fn: (...args: RcacheEvents[E]) => void): this {
+    this.st.events.on(event, fn as never);
+    return this;
+  }
+
+  off<E extends keyof RcacheEvents>(event: E, fn: (...args: RcacheEvents[E]) => void): this {
+    this.st.events.off(event, fn as never);
+    return this;
+  }
+}
+
+/**
+ * The open-time self-test: map a page, watch it, unmap it, and check that the source reported it. Returns
+ * why the cache must refuse to cache, or undefined when the source heard (or is deaf on purpose: 'none').
+ */
+function selfTest(source: InvalidationSource): string | undefined {
+  let probe;
+  try {
+    probe = source.probe();
+  } catch (err) {
+    return `the ${source.kind} source could not set up its self-test (${err instanceof Error ? err.message : String(err)}); caching without invalidations could hand out stale registrations, so every acquire registers afresh`;
+  }
+  if (probe === undefined) return undefined;
+  const cookie = source.watch(probe.start, probe.end);
+  let heard = false;
+  try {
+    probe.fire();
+    if (source.pending()) {
+      const batch = source.drain();
+      heard = batch.overflowed || batch.cookies.includes(cookie);
+    }
+  } finally {
+    source.unwatch(cookie);
+  }
+  if (heard) return undefined;
+  return (
+    `the ${source.kind} source did not report the munmap of a watched page at 0x${probe.start.toString(16)}; ` +
+    `caching without invalidations could hand out stale registrations, so every acquire registers afresh`
+  );
+}

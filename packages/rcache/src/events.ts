@@ -1,0 +1,16 @@
+import type { Registration } from './region.js';
+
+/** Why a region left the cache. */
+export type LeaveReason = 'evict' | 'invalidate' | 'merge' | 'displace' | 'flush' | 'close' | 'uncached';
+
+/** Events (eventemitter3). Listeners run synchronously inside the cache call; they must not call the cache. */
+export interface RcacheEvents {
+  hit: [reg: Registration<unknown>, path: 'fast' | 'slow'];
+  miss: [start: number, end: number, access: number];
+  register: [reg: Registration<unknown>];
+  deregister: [reg: Registration<unknown>, reason: LeaveReason | 'release'];
+  evict: [reg: Registration<unknown>, why: 'limit' | 'memory' | 'flush'];
+  invalidate: [reg: Registration<unknown>, by: 'hooks' | 'notifier' | 'user' | 'overflow', deferred: boolean];
+  merge: [into: { start: number; end: number }, merged: Registration<unknown>];
+  refuse: [reason: string];
+}
