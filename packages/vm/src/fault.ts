@@ -1,0 +1,73 @@
+import { SegmentationFault } from './errors.js';
+import { PteState, pteIndex, pteProt, pteState, withState } from './page-table.js';
+import type { PhysicalMemory } from './physical-memory.js';
+import { protAllows, type Access } from './prot.js';
+
+/*
+ * The shared header of an address space (Int32Array over its own SharedArrayBuffer):
+ *   SEQ            invalidation sequence: odd while the owner changes mappings (owner writes)
+ *   EXITED         1 after exit() (owner writes)
+ *   FAULTS         demand faults that filled a page, by any thread (atomic add)
+ *   REMOTE_FAULTS  of those, faults taken by another thread
+ *   SWAP_INS       faults that brought a page back from swap
+ *   LOST_RACES     faults that lost the compare-and-swap to another thread and retried
+ */
+export const H_SEQ = 0;
+export const H_EXITED = 1;
+export const H_FAULTS = 2;
+export const H_REMOTE_FAULTS = 3;
+export const H_SWAP_INS = 4;
+export const H_LOST_RACES = 5;
+export const HEADER_CELLS = 16;
+
+/**
+ * Resolve page `page` for `access`, filling it on first touch (zeroed frame) or from swap.
+ * Safe from any thread: the only transitions made here are NOT_PRESENT → PRESENT and
+ * SWAPPED → PRESENT, each by compare-and-swap; a loser gives its frame back and looks again.
+ */
+export function faultPage(
+  memory: PhysicalMemory,
+  pt: Int32Array,
+  header: Int32Array,
+  page: number,
+  access: Access,
+  remote: boolean,
+): number {
+  const ps = memory.pageSize;
+  for (;;) {
+    const e = Atomics.load(pt, page);
+    const state = pteState(e);
+    if (state === PteState.NONE) throw new SegmentationFault(page * ps, access, 'no mapping at this address');
+    if (!protAllows(pteProt(e), access)) {
+      throw new SegmentationFault(page * ps, access, `page protection ${protName(pteProt(e))} forbids ${access}`);
+    }
+    if (state === PteState.PRESENT) return pteIndex(e);
+    const f = memory.allocFrame();
+    const slot = state === PteState.SWAPPED ? pteIndex(e) : -1;
+    if (slot >= 0) memory.swapIn(slot, f);
+    if (Atomics.compareExchange(pt, page, e, withState(e, PteState.PRESENT, f)) === e) {
+      if (slot >= 0) {
+        memory.freeSwapSlot(slot);
+        Atomics.add(header, H_SWAP_INS, 1);
+      }
+      Atomics.add(header, H_FAULTS, 1);
+      if (remote) Atomics.add(header, H_REMOTE_FAULTS, 1);
+      return f;
+    }
+    memory.putFrame(f);
+    Atomics.add(header, H_LOST_RACES, 1);
+  }
+}
+
+export function protName(prot: number): string {
+  return prot === 0 ? 'PROT_NONE' : [prot & 1 ? 'PROT_READ' : '', prot & 2 ? 'PROT_WRITE' : ''].filter(Boolean).join('|');
+}
+
+/** readBegin for any thread: wait out a running invalidation, return the even count. */
+export function waitReadBegin(header: Int32Array): number {
+  for (;;) {
+    const s = Atomics.load(header, H_SEQ);
+    if ((s & 1) === 0) return s;
+    Atomics.wait(header, H_SEQ, s, 10);
+  }
+}
