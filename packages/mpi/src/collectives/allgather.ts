@@ -1,0 +1,43 @@
+import { countAlgorithm } from './stats.js';
+import { Tag, checkCount, checkSameType, copy, exchange, twinOf } from './transport.js';
+import type { Buffer, CollectiveComm } from './types.js';
+
+/**
+ * Recursive doubling when p is a power of two and the result is under this many bytes
+ * (log2 p steps, windows doubling in place); ring otherwise (p - 1 steps of one block,
+ * every link busy: the bandwidth-optimal choice, and correct for any p). 512 KiB is
+ * MPICH's MPIR_CVAR_ALLGATHER_LONG_MSG_SIZE. MPICH's Bruck algorithm for small
+ * non-power-of-two groups is not implemented; those take the ring.
+ */
+export const ALLGATHER_LONG_BYTES = 512 * 1024;
+
+/** Every rank contributes sbuf (n elements) and receives all p blocks in rank order into rbuf (p × n). */
+export function allgather(comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer): void {
+  const p = comm.size;
+  const r = comm.rank;
+  const n = sbuf.count;
+  checkCount('allgather', 'the receive buffer', rbuf, n * p);
+  checkSameType('allgather', sbuf, rbuf);
+  const block = (b: number, count = 1) => rbuf.subarray(b * n, (b + count) * n);
+  if (rbuf !== sbuf) copy(block(r), sbuf);
+  if (p === 1 || n === 0) {
+    countAlgorithm('allgather.trivial');
+    return;
+  }
+  const tw = twinOf(comm);
+  if ((p & (p - 1)) === 0 && rbuf.byteLength < ALLGATHER_LONG_BYTES) {
+    countAlgorithm('allgather.recursiveDoubling');
+    // At distance `mask` a rank holds the aligned window of `mask` blocks containing its own.
+    for (let mask = 1; mask < p; mask <<= 1) {
+      const partner = r ^ mask;
+      exchange(tw, block(r & ~(mask - 1), mask), partner, block(partner & ~(mask - 1), mask), partner, Tag.allgather);
+    }
+    return;
+  }
+  countAlgorithm('allgather.ring');
+  const right = (r + 1) % p;
+  const left = (r - 1 + p) % p;
+  for (let i = 0; i < p - 1; i++) {
+    exchange(tw, block((r - i + p) % p), right, block((r - i - 1 + p) % p), left, Tag.allgather);
+  }
+}

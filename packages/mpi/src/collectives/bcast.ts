@@ -1,0 +1,86 @@
+import { countAlgorithm } from './stats.js';
+import { Tag, blockStart, checkRoot, exchange, recv, send, twinOf } from './transport.js';
+import type { Buffer, CollectiveComm, PointToPoint } from './types.js';
+
+/**
+ * Above this many bytes (and from 8 ranks on) bcast switches from the binomial tree to
+ * scatter + ring allgather (van de Geijn): the tree sends the whole buffer log2 p times
+ * along its deepest path, the scatter/allgather pair moves about 2x the buffer per rank
+ * whatever p is. MPICH's defaults (12 KiB, 8 ranks) are used as they are; 12 KiB is also
+ * our default eager threshold, so the long path is the rendezvous path.
+ */
+export const BCAST_LONG_BYTES = 12 * 1024;
+export const BCAST_LONG_MIN_RANKS = 8;
+
+export function bcast(comm: CollectiveComm, buf: Buffer, root: number): void {
+  checkRoot('bcast', comm, root);
+  const p = comm.size;
+  if (p === 1 || buf.count === 0) {
+    countAlgorithm('bcast.trivial');
+    return;
+  }
+  const tw = twinOf(comm);
+  if (buf.byteLength < BCAST_LONG_BYTES || p < BCAST_LONG_MIN_RANKS || buf.count < p) {
+    countAlgorithm('bcast.binomial');
+    binomialBcast(tw, buf, root);
+  } else {
+    countAlgorithm('bcast.scatterAllgather');
+    scatterRingAllgather(tw, buf, root);
+  }
+}
+
+/**
+ * Binomial tree over ranks relative to the root (vr = (rank - root) mod p): vr receives from
+ * vr minus its lowest set bit, then sends to vr + 2^k for every 2^k below that bit.
+ */
+function binomialBcast(tw: PointToPoint, buf: Buffer, root: number): void {
+  const p = tw.size;
+  const vr = (tw.rank - root + p) % p;
+  let mask = 1;
+  while (mask < p) {
+    if (vr & mask) {
+      recv(tw, buf, (vr - mask + root) % p, Tag.bcast);
+      break;
+    }
+    mask <<= 1;
+  }
+  for (mask >>= 1; mask > 0; mask >>= 1) {
+    if (vr + mask < p) send(tw, buf, (vr + mask + root) % p, Tag.bcast);
+  }
+}
+
+/**
+ * The buffer is cut into p blocks (block i belongs to relative rank i). A binomial scatter
+ * leaves each relative rank holding the blocks of its subtree, in place in the user's
+ * buffer, then a ring allgather circulates the blocks: p-1 steps, each rank forwarding the
+ * block it received in the step before.
+ */
+function scatterRingAllgather(tw: PointToPoint, buf: Buffer, root: number): void {
+  const p = tw.size;
+  const vr = (tw.rank - root + p) % p;
+  const abs = (v: number) => (v + root) % p;
+  const blocks = (from: number, to: number) =>
+    buf.subarray(blockStart(buf.count, p, Math.min(from, p)), blockStart(buf.count, p, Math.min(to, p)));
+
+  // Scatter: the subtree of vr at level `mask` is relative ranks [vr, vr + mask).
+  let mask = 1;
+  while (mask < p) {
+    if (vr & mask) {
+      recv(tw, blocks(vr, vr + mask), abs(vr - mask), Tag.bcast);
+      break;
+    }
+    mask <<= 1;
+  }
+  for (mask >>= 1; mask > 0; mask >>= 1) {
+    if (vr + mask < p) send(tw, blocks(vr + mask, vr + 2 * mask), abs(vr + mask), Tag.bcast);
+  }
+
+  // Ring allgather of the blocks, relative ranks.
+  const right = abs(vr + 1);
+  const left = abs(vr - 1 + p);
+  for (let i = 0; i < p - 1; i++) {
+    const out = (vr - i + p) % p;
+    const inn = (vr - i - 1 + p) % p;
+    exchange(tw, blocks(out, out + 1), right, blocks(inn, inn + 1), left, Tag.bcast);
+  }
+}

@@ -1,0 +1,25 @@
+import { InvalidArgument, InvalidBuffer } from '../errors.js';
+import type { ReduceOp } from './ops.js';
+import type { Buffer } from './types.js';
+
+/** out = left op right, element-wise; `out` may be either operand. Left is always the lower-ranked contribution. */
+export function combineInto(op: ReduceOp, out: Buffer, left: Buffer, right: Buffer): void {
+  const l = left.toArray();
+  op.apply(l, l, right.toArray());
+  out.set(l);
+}
+
+/**
+ * Fail before any traffic if the op cannot reduce this buffer (BAND on floats, an odd
+ * count for MAXLOC pairs), so no rank is left waiting for a peer that already threw.
+ */
+export function checkOp(name: string, op: ReduceOp, buf: Buffer): void {
+  if (!op || typeof op.apply !== 'function') {
+    throw new InvalidArgument('op', `${name}: op is not a ReduceOp; pass SUM, PROD, MIN, MAX, ... from @tsmpi/mpi`);
+  }
+  const empty = new buf.type(0);
+  op.apply(empty, empty, empty);
+  if (buf.count % op.unit !== 0) {
+    throw new InvalidBuffer(`${name}: ${op.name} reduces (value, index) pairs but the buffer has ${buf.count} elements; pass an even count`);
+  }
+}

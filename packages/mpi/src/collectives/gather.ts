@@ -1,0 +1,79 @@
+import { InvalidBuffer } from '../errors.js';
+import { countAlgorithm } from './stats.js';
+import { Tag, checkCount, checkRoot, checkSameType, copy, irecv, recv, send, twinOf, waitAll, withTemp } from './transport.js';
+import type { Buffer, CollectiveComm, PointToPoint, Waitable } from './types.js';
+
+/**
+ * Below this many bytes per rank, gather and scatter use a binomial tree (log2 p steps;
+ * inner nodes forward their subtree's blocks through a temporary); from it on, a linear
+ * algorithm (the root posts one receive per rank straight into its buffer), which moves
+ * every byte once, without the tree's store-and-forward copies. Open MPI's tuned
+ * component makes the same cut; 12 KiB matches the eager threshold.
+ */
+export const GATHER_LINEAR_BYTES = 12 * 1024;
+
+/** `rbuf` (count = p × sbuf.count) is only used on the root; other ranks may pass null. */
+export function gather(comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer | null | undefined, root: number): void {
+  checkRoot('gather', comm, root);
+  const p = comm.size;
+  const n = sbuf.count;
+  const isRoot = comm.rank === root;
+  if (isRoot) {
+    if (!rbuf) throw new InvalidBuffer('gather: the root passed no receive buffer; pass one of size × the send count');
+    checkCount('gather', 'the receive buffer', rbuf, n * p);
+    checkSameType('gather', sbuf, rbuf);
+  }
+  if (p === 1 || n === 0) {
+    countAlgorithm('gather.trivial');
+    if (isRoot) copy(rbuf!, sbuf);
+    return;
+  }
+  const tw = twinOf(comm);
+  if (sbuf.byteLength >= GATHER_LINEAR_BYTES) {
+    countAlgorithm('gather.linear');
+    if (!isRoot) return send(tw, sbuf, root, Tag.gather);
+    const reqs: Waitable[] = [];
+    for (let src = 0; src < p; src++) if (src !== root) irecv(tw, rbuf!.subarray(src * n, (src + 1) * n), src, Tag.gather, reqs);
+    copy(rbuf!.subarray(root * n, (root + 1) * n), sbuf);
+    return waitAll(reqs);
+  }
+  countAlgorithm('gather.binomial');
+  binomialGather(comm, tw, sbuf, rbuf ?? null, root);
+}
+
+/** Relative rank vr's subtree is [vr, vr + lowbit(vr)) clipped to p; the root's is everything. */
+export function subtreeSize(vr: number, p: number): number {
+  if (vr === 0) return p;
+  return Math.min(vr & -vr, p - vr);
+}
+
+/**
+ * Each relative rank collects its subtree's blocks, in relative order, then sends them up
+ * in one message. Leaves send their own buffer; a root at rank 0 collects straight into
+ * rbuf; another root collects into a temporary and rotates it into rank order.
+ */
+function binomialGather(comm: CollectiveComm, tw: PointToPoint, sbuf: Buffer, rbuf: Buffer | null, root: number): void {
+  const p = comm.size;
+  const n = sbuf.count;
+  const vr = (comm.rank - root + p) % p;
+  const abs = (v: number) => (v + root) % p;
+  const size = subtreeSize(vr, p);
+  if (size === 1) return send(tw, sbuf, abs(vr - (vr & -vr)), Tag.gather);
+
+  const collect = (acc: Buffer) => {
+    copy(acc.subarray(0, n), sbuf);
+    for (let mask = 1; mask < p; mask <<= 1) {
+      if (vr & mask) return send(tw, acc.subarray(0, n * size), abs(vr - mask), Tag.gather);
+      if (vr + mask < p) recv(tw, acc.subarray(n * mask, n * Math.min(2 * mask, size)), abs(vr + mask), Tag.gather);
+    }
+  };
+  if (vr === 0 && root === 0) return collect(rbuf!);
+  withTemp(comm, sbuf.type, n * size, (acc) => {
+    collect(acc);
+    if (vr === 0) {
+      // Relative blocks [0, p - root) are ranks root..p-1; the rest wrap to 0..root-1.
+      copy(rbuf!.subarray(root * n, p * n), acc.subarray(0, (p - root) * n));
+      copy(rbuf!.subarray(0, root * n), acc.subarray((p - root) * n, p * n));
+    }
+  });
+}

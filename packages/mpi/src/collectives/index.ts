@@ -1,0 +1,19 @@
+// The collectives of @tsmpi/mpi, as functions over a communicator; Comm's methods delegate here.
+export { barrier } from './barrier.js';
+export { bcast, BCAST_LONG_BYTES, BCAST_LONG_MIN_RANKS } from './bcast.js';
+export { reduce } from './reduce.js';
+export { allreduce, ALLREDUCE_LONG_BYTES } from './allreduce.js';
+export { gather, GATHER_LINEAR_BYTES } from './gather.js';
+export { scatter } from './scatter.js';
+export { allgather, ALLGATHER_LONG_BYTES } from './allgather.js';
+export { alltoall } from './alltoall.js';
+export {
+  bcastObject, gatherObject, scatterObject, allgatherObject, alltoallObject, reduceObject, allreduceObject,
+} from './objects.js';
+export { SUM, PROD, MIN, MAX, LAND, LOR, BAND, BOR, BXOR, MAXLOC, MINLOC } from './ops.js';
+export { collectiveStats, resetCollectiveStats } from './stats.js';
+
+export type { ReduceOp } from './ops.js';
+export type { ReduceFn } from './objects.js';
+export type { CollectiveStats } from './stats.js';
+export type { CollectiveComm, PointToPoint } from './types.js';

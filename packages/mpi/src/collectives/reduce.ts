@@ -1,0 +1,66 @@
+import { checkOp, combineInto } from './combine.js';
+import { InvalidBuffer } from '../errors.js';
+import type { ReduceOp } from './ops.js';
+import { countAlgorithm } from './stats.js';
+import { Tag, checkCount, checkRoot, checkSameType, copy, recv, send, twinOf, withTemp } from './transport.js';
+import type { Buffer, CollectiveComm } from './types.js';
+
+/**
+ * Binomial-tree reduce over ranks relative to the root: at step 2^k a rank whose bit k is
+ * set sends its partial result to vr - 2^k and leaves; the others fold in what vr + 2^k
+ * sends. ceil(log2 p) steps. The partial of the lower relative rank is always the left
+ * operand, so the evaluation order is fixed for a given (p, root). MPICH switches to
+ * reduce-scatter + gather above 2 KiB; we keep the tree at every size (one algorithm to
+ * verify; reduce is not on the study's critical path).
+ *
+ * `rbuf` is only read on the root; other ranks may pass null.
+ */
+export function reduce(comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer | null | undefined, op: ReduceOp, root: number): void {
+  checkRoot('reduce', comm, root);
+  checkOp('reduce', op, sbuf);
+  const p = comm.size;
+  const isRoot = comm.rank === root;
+  if (isRoot) {
+    if (!rbuf) throw rootNeedsRbuf();
+    checkCount('reduce', 'the receive buffer', rbuf, sbuf.count);
+    checkSameType('reduce', sbuf, rbuf);
+  }
+  if (p === 1 || sbuf.count === 0) {
+    countAlgorithm('reduce.trivial');
+    if (isRoot && rbuf !== sbuf) copy(rbuf!, sbuf);
+    return;
+  }
+  countAlgorithm('reduce.binomial');
+  const tw = twinOf(comm);
+  const vr = (comm.rank - root + p) % p;
+  const abs = (v: number) => (v + root) % p;
+
+  // A leaf (odd relative rank) sends its contribution as it is and needs no memory.
+  if (vr & 1) {
+    send(tw, sbuf, abs(vr - 1), Tag.reduce);
+    return;
+  }
+  withTemp(comm, sbuf.type, sbuf.count, (incoming) => {
+    const body = (acc: Buffer) => {
+      // `acc` starts as sbuf, read-only; the first fold writes into the accumulator.
+      let partial: Buffer = sbuf;
+      for (let mask = 1; mask < p; mask <<= 1) {
+        if (vr & mask) {
+          send(tw, partial, abs(vr - mask), Tag.reduce);
+          return;
+        }
+        if (vr + mask < p) {
+          recv(tw, incoming, abs(vr + mask), Tag.reduce);
+          combineInto(op, acc, partial, incoming);
+          partial = acc;
+        }
+      }
+    };
+    if (isRoot) body(rbuf!);
+    else withTemp(comm, sbuf.type, sbuf.count, body);
+  });
+}
+
+function rootNeedsRbuf(): Error {
+  return new InvalidBuffer("reduce: the root passed no receive buffer; pass one with the send buffer's count");
+}

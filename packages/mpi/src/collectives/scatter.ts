@@ -1,0 +1,71 @@
+import { InvalidBuffer } from '../errors.js';
+import { GATHER_LINEAR_BYTES, subtreeSize } from './gather.js';
+import { countAlgorithm } from './stats.js';
+import { Tag, checkCount, checkRoot, checkSameType, copy, isend, recv, send, twinOf, waitAll, withTemp } from './transport.js';
+import type { Buffer, CollectiveComm, PointToPoint, Waitable } from './types.js';
+
+/**
+ * Mirror of gather: binomial tree below GATHER_LINEAR_BYTES per rank, linear (the root
+ * posts one send per rank) from it on. `sbuf` (count = p × rbuf.count) is only read on
+ * the root; other ranks may pass null.
+ */
+export function scatter(comm: CollectiveComm, sbuf: Buffer | null | undefined, rbuf: Buffer, root: number): void {
+  checkRoot('scatter', comm, root);
+  const p = comm.size;
+  const n = rbuf.count;
+  const isRoot = comm.rank === root;
+  if (isRoot) {
+    if (!sbuf) throw new InvalidBuffer('scatter: the root passed no send buffer; pass one of size × the receive count');
+    checkCount('scatter', 'the send buffer', sbuf, n * p);
+    checkSameType('scatter', sbuf, rbuf);
+  }
+  if (p === 1 || n === 0) {
+    countAlgorithm('scatter.trivial');
+    if (isRoot) copy(rbuf, sbuf!);
+    return;
+  }
+  const tw = twinOf(comm);
+  if (rbuf.byteLength >= GATHER_LINEAR_BYTES) {
+    countAlgorithm('scatter.linear');
+    if (!isRoot) return recv(tw, rbuf, root, Tag.scatter);
+    const reqs: Waitable[] = [];
+    for (let dst = 0; dst < p; dst++) if (dst !== root) isend(tw, sbuf!.subarray(dst * n, (dst + 1) * n), dst, Tag.scatter, reqs);
+    copy(rbuf, sbuf!.subarray(root * n, (root + 1) * n));
+    return waitAll(reqs);
+  }
+  countAlgorithm('scatter.binomial');
+  binomialScatter(comm, tw, sbuf ?? null, rbuf, root);
+}
+
+/**
+ * Each relative rank receives its subtree's blocks from its parent in one message, hands
+ * the upper parts to its children (largest first) and keeps block 0. Leaves receive straight
+ * into rbuf; a root at rank 0 sends straight from sbuf; another root first rotates sbuf
+ * into relative order in a temporary.
+ */
+function binomialScatter(comm: CollectiveComm, tw: PointToPoint, sbuf: Buffer | null, rbuf: Buffer, root: number): void {
+  const p = comm.size;
+  const n = rbuf.count;
+  const vr = (comm.rank - root + p) % p;
+  const abs = (v: number) => (v + root) % p;
+  const size = subtreeSize(vr, p);
+  if (size === 1) return recv(tw, rbuf, abs(vr - (vr & -vr)), Tag.scatter);
+
+  let lowbit = 1;
+  while (lowbit < p && !(vr & lowbit)) lowbit <<= 1;
+  const distribute = (data: Buffer) => {
+    if (vr !== 0) recv(tw, data.subarray(0, n * size), abs(vr - lowbit), Tag.scatter);
+    for (let mask = lowbit >> 1; mask > 0; mask >>= 1) {
+      if (vr + mask < p) send(tw, data.subarray(n * mask, n * Math.min(2 * mask, size)), abs(vr + mask), Tag.scatter);
+    }
+    copy(rbuf, data.subarray(0, n));
+  };
+  if (vr === 0 && root === 0) return distribute(sbuf!);
+  withTemp(comm, rbuf.type, n * size, (data) => {
+    if (vr === 0) {
+      copy(data.subarray(0, (p - root) * n), sbuf!.subarray(root * n, p * n));
+      copy(data.subarray((p - root) * n, p * n), sbuf!.subarray(0, root * n));
+    }
+    distribute(data);
+  });
+}

@@ -1,0 +1,44 @@
+/**
+ * Per-rank counters of the collectives: one counter per algorithm branch, plus the traffic
+ * they put on the collective twin. Module state is per rank because every rank runs in its
+ * own worker thread (its own module instance).
+ */
+export interface CollectiveStats {
+  /** `<collective>.<algorithm>` → times that branch ran, e.g. `allreduce.rabenseifner`. */
+  algorithms: Record<string, number>;
+  /** Typed-buffer messages this rank sent for collectives, and their bytes. */
+  messages: number;
+  bytes: number;
+  /** Object messages this rank sent for the object collectives. */
+  objects: number;
+  /** Temporary buffers allocated in simulated memory, and their bytes. */
+  temporaries: number;
+  temporaryBytes: number;
+}
+
+const counters: CollectiveStats = { algorithms: {}, messages: 0, bytes: 0, objects: 0, temporaries: 0, temporaryBytes: 0 };
+
+export function countAlgorithm(name: string): void {
+  counters.algorithms[name] = (counters.algorithms[name] ?? 0) + 1;
+}
+export function countMessage(bytes: number): void {
+  counters.messages++;
+  counters.bytes += bytes;
+}
+export function countObject(): void {
+  counters.objects++;
+}
+export function countTemporary(bytes: number): void {
+  counters.temporaries++;
+  counters.temporaryBytes += bytes;
+}
+
+/** A snapshot of this rank's collective counters. */
+export function collectiveStats(): CollectiveStats {
+  return { ...counters, algorithms: { ...counters.algorithms } };
+}
+
+export function resetCollectiveStats(): void {
+  counters.algorithms = {};
+  counters.messages = counters.bytes = counters.objects = counters.temporaries = counters.temporaryBytes = 0;
+}
