@@ -170,25 +170,29 @@ export const BXOR: ReduceOp = makeOp(
 );
 
 // MAXLOC/MINLOC reduce (value, index) pairs laid out flat: [v0, i0, v1, i1, ...].
-// On a tie MPI takes the smaller index, which also makes the op commutative.
-function locOp(name: string, better: (x: any, y: any) => boolean): ReduceOp {
+// On a tie MPI takes the smaller index, which also makes the op commutative. "Neither is
+// better" also covers NaN and ±0; the value is then chosen by Math.max/min, which are
+// symmetric in both, so swapping operands cannot change the bits.
+function locOp(name: string, better: (x: any, y: any) => boolean, tie: (x: number, y: number) => number): ReduceOp {
   return makeOp(
     name,
-    (o, l, r) => {
+    (o, l, r, a) => {
+      const big = isBig(a);
       for (let i = 0; i < o.length; i += 2) {
         const lv = l[i], li = l[i + 1], rv = r[i], ri = r[i + 1];
         if (better(lv, rv)) { o[i] = lv; o[i + 1] = li; }
         else if (better(rv, lv)) { o[i] = rv; o[i + 1] = ri; }
-        else { o[i] = lv; o[i + 1] = li < ri ? li : ri; }
+        else if (big) { o[i] = lv; o[i + 1] = li < ri ? li : ri; }
+        else { o[i] = tie(lv, rv); o[i + 1] = Math.min(li, ri); }
       }
     },
     (a: [any, any], b: [any, any]) => {
       if (better(a[0], b[0])) return a;
       if (better(b[0], a[0])) return b;
-      return [a[0], a[1] < b[1] ? a[1] : b[1]];
+      return [typeof a[0] === 'bigint' ? a[0] : tie(a[0], b[0]), a[1] < b[1] ? a[1] : b[1]];
     },
     2,
   );
 }
-export const MAXLOC: ReduceOp = locOp('MAXLOC', (x, y) => x > y);
-export const MINLOC: ReduceOp = locOp('MINLOC', (x, y) => x < y);
+export const MAXLOC: ReduceOp = locOp('MAXLOC', (x, y) => x > y, Math.max);
+export const MINLOC: ReduceOp = locOp('MINLOC', (x, y) => x < y, Math.min);
