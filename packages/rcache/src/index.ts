@@ -2,6 +2,7 @@ export { RegistrationCache } from './cache.js';
 export { IntervalIndex } from './interval-index.js';
 export { DEFAULT_COST, isOutOfLockableMemory } from './ops.js';
 export { noneSource } from './sources/none.js';
+export { hooksSource } from './sources/hooks.js';
 export {
   RcacheError,
   InvalidArgument,
@@ -19,4 +20,5 @@ export type { RcacheEvents, LeaveReason } from './events.js';
 export type { RcacheStats, Policy } from './stats.js';
 export type { InvalidationSource, SourceKind, DrainedReports, SelfTestProbe } from './sources/source.js';
 export type { MergeMode } from './state.js';
+export type { HookableSpace } from './sources/hooks.js';
 export type { RcacheErrorCode } from './errors.js';

@@ -1,0 +1,171 @@
+/**
+ * The invalidation sources over a real @tsmpi/vm address space: what each one hears, what the cache then
+ * hands out, and what the adapter's DMA would really read.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { AddressSpace, PhysicalMemory } from '@tsmpi/vm';
+import { RegistrationCache, hooksSource, noneSource, type InvalidationSource } from '@tsmpi/rcache';
+import { VmDevice, type VmRegistration } from './vm-device.js';
+
+const PAGE = 4096;
+const R = 1;
+type Kind = 'none' | 'hooks';
+const LISTENING: Kind[] = ['hooks'];
+
+let open: Array<{ cache: RegistrationCache<VmRegistration>; dev: VmDevice }> = [];
+
+function setup(kind: Kind, mode: 'pin' | 'snapshot' = 'pin') {
+  const memory = new PhysicalMemory({ bytes: 32 * 1024 * 1024, pageSize: PAGE });
+  const as = new AddressSpace(memory, { vaBytes: 256 * 1024 * 1024 });
+  const source: InvalidationSource = kind === 'none' ? noneSource() : hooksSource(as);
+  const dev = new VmDevice(as, mode);
+  const cache = new RegistrationCache<VmRegistration>({ ops: dev, source, pageSize: PAGE });
+  open.push({ cache, dev });
+  return { as, source, dev, cache };
+}
+
+afterEach(() => {
+  for (const { cache, dev } of open) {
+    cache.close();
+    expect(dev.live.size).toBe(0);
+  }
+  open = [];
+});
+
+describe.each(LISTENING)('%s source', (kind) => {
+  it('passes the self-test at open and caches', () => {
+    const { cache } = setup(kind);
+    expect(cache.stats.refusing).toBe(false);
+    expect(cache.stats.refusal).toBeUndefined();
+  });
+
+  it('free then map again at the same address: a miss, and the new registration reads the new bytes', () => {
+    const { as, cache, dev } = setup(kind);
+    const len = 16 * PAGE;
+    const buf = as.mmap(len);
+    as.fill(buf, len, 0xaa);
+    const first = cache.acquire(buf, len, R);
+    cache.release(first);
+    as.munmap(buf, len);
+    const again = as.mmap(len);
+    expect(again).toBe(buf); // Linux placement reuses the hole: the dangerous case
+    as.fill(again, len, 0xbb);
+    const second = cache.acquire(again, len, R);
+    expect(second).not.toBe(first);
+    const s = cache.stats;
+    expect([s.misses, s.hitsFast, s.invalidations, s.invalidationsBy[kind], s.drains, s.deregistrations]).toEqual([2, 0, 1, 1, 1, 1]);
+    expect(dev.stalePages(second.handle)).toBe(0);
+    expect(dev.dmaRead(second.handle, again, len).every((b) => b === 0xbb)).toBe(true);
+    cache.release(second);
+  });
+
+  it('three pages watched, the middle one unmapped and the first madvised: exactly one report for that cookie', () => {
+    const { as, cache, source } = setup(kind);
+    const buf = as.mmap(3 * PAGE, { populate: true });
+    cache.release(cache.acquire(buf, 3 * PAGE, R));
+    as.munmap(buf + PAGE, PAGE);
+    as.madvise(buf, PAGE, 'dontneed');
+    expect(source.queued).toBe(1);
+    const other = as.mmap(PAGE, { populate: true });
+    cache.release(cache.acquire(other, PAGE, R));
+    const s = cache.stats;
+    expect([s.drains, s.reports, s.reportsUnmatched, s.invalidations]).toEqual([1, 1, 0, 1]);
+  });
+
+  it('an invalidated region in use leaves the index at once and is deregistered at its last release', () => {
+    const { as, cache, dev } = setup(kind);
+    const buf = as.mmap(4 * PAGE, { populate: true });
+    const held = cache.acquire(buf, 4 * PAGE, R);
+    as.munmap(buf, 4 * PAGE);
+    expect(dev.live.size).toBe(1); // the callback only queued
+    const fresh = as.mmap(4 * PAGE, { populate: true });
+    const reg = cache.acquire(fresh, 4 * PAGE, R);
+    expect(reg).not.toBe(held);
+    expect(held.invalidated).toBe(true);
+    let s = cache.stats;
+    expect([s.deferredDeregistrations, s.regionsDetached, dev.live.size]).toEqual([1, 1, 2]);
+    cache.release(held);
+    s = cache.stats;
+    expect([s.regionsDetached, s.deregistrations, dev.live.size]).toEqual([0, 1, 1]);
+    cache.release(reg);
+  });
+
+  it('10^4 munmap/mmap cycles with no cache call keep the queue bounded; one acquire drains it', () => {
+    const { as, cache, source } = setup(kind);
+    const len = 2 * PAGE;
+    let buf = as.mmap(len, { populate: true });
+    cache.release(cache.acquire(buf, len, R));
+    let maxQueued = 0;
+    for (let i = 0; i < 10_000; i++) {
+      as.munmap(buf, len);
+      buf = as.mmap(len, { populate: true });
+      if (source.queued > maxQueued) maxQueued = source.queued;
+    }
+    expect(maxQueued).toBe(1);
+    const reg = cache.acquire(buf, len, R);
+    const s = cache.stats;
+    expect([s.drains, s.reports, s.invalidations, s.misses, s.registrations]).toEqual([1, 1, 1, 2, 2]);
+    expect(source.queued).toBe(0);
+    cache.release(reg);
+  });
+});
+
+describe('none source', () => {
+  it('free then map again at the same address: a stale hit that reads the old bytes', () => {
+    const { as, cache, dev } = setup('none');
+    expect(cache.stats.refusing).toBe(false); // deaf on purpose: no self-test
+    const len = 16 * PAGE;
+    const buf = as.mmap(len);
+    as.fill(buf, len, 0xaa);
+    const first = cache.acquire(buf, len, R);
+    cache.release(first);
+    as.munmap(buf, len);
+    const again = as.mmap(len);
+    expect(again).toBe(buf);
+    as.fill(again, len, 0xbb);
+    const second = cache.acquire(again, len, R);
+    expect(second).toBe(first);
+    expect(cache.stats.hitsFast).toBe(1);
+    expect(cache.stats.invalidations).toBe(0);
+    expect(dev.stalePages(second.handle)).toBe(16);
+    expect(dev.dmaRead(second.handle, again, len).every((b) => b === 0xaa)).toBe(true); // stale bytes delivered
+    cache.release(second);
+  });
+});
+
+describe('hooks source', () => {
+  it('misses migration: the registration hit after migrate() no longer matches the page table', () => {
+    const { as, cache, dev } = setup('hooks', 'snapshot');
+    const len = 4 * PAGE;
+    const buf = as.mmap(len, { populate: true });
+    as.mlock(buf, len); // resident, but migration still moves it
+    cache.release(cache.acquire(buf, len, R));
+    const { moved } = as.migrate(buf, len);
+    expect(moved).toBe(4);
+    as.fill(buf, len, 0x5a);
+    const reg = cache.acquire(buf, len, R);
+    expect(cache.stats.hitsFast).toBe(1);
+    expect(cache.stats.invalidations).toBe(0);
+    expect(dev.stalePages(reg.handle)).toBe(4);
+    expect(dev.dmaRead(reg.handle, buf, len).some((b) => b !== 0x5a)).toBe(true);
+    cache.release(reg);
+  });
+
+  it('a hook that never fires fails the self-test: the cache refuses to cache and says why', () => {
+    const memory = new PhysicalMemory({ bytes: 8 * 1024 * 1024, pageSize: PAGE });
+    const as = new AddressSpace(memory, { vaBytes: 64 * 1024 * 1024 });
+    // The interception library failed to install: the calls happen, nobody hears them.
+    const deaf = { pageSize: as.pageSize, mmap: as.mmap.bind(as), munmap: as.munmap.bind(as), memoryHooks: { on: () => () => {} } };
+    const dev = new VmDevice(as);
+    const cache = new RegistrationCache<VmRegistration>({ ops: dev, source: hooksSource(deaf), pageSize: PAGE });
+    open.push({ cache, dev });
+    const s0 = cache.stats;
+    expect(s0.refusing).toBe(true);
+    expect(s0.refusal).toMatch(/hooks source did not report the munmap/);
+    const buf = as.mmap(PAGE, { populate: true });
+    cache.release(cache.acquire(buf, PAGE, R));
+    cache.release(cache.acquire(buf, PAGE, R));
+    const s = cache.stats;
+    expect([s.uncached, s.registrations, s.deregistrations, s.hitsFast]).toEqual([2, 2, 2, 0]);
+  });
+});
