@@ -9,8 +9,9 @@ import { VmDevice, type VmRegistration } from './vm-device.js';
 
 const PAGE = 4096;
 const R = 1;
-type Kind = 'none' | 'hooks';
-const LISTENING: Kind[] = ['hooks'];
+type Listening = 'hooks';
+type Kind = 'none' | Listening;
+const LISTENING: Listening[] = ['hooks'];
 
 let open: Array<{ cache: RegistrationCache<VmRegistration>; dev: VmDevice }> = [];
 
