@@ -6,6 +6,8 @@ export { RemoteAddressSpace } from './remote-address-space.js';
 export { MmuNotifier } from './mmu-notifier.js';
 export { MemoryHooks } from './memory-hooks.js';
 export { MappedView } from './mapped-view.js';
+export { Ummunotify } from './ummunotify.js';
+export { Allocator } from './allocator.js';
 
 export type { VmErrorCode } from './errors.js';
 export type { Access } from './prot.js';
@@ -14,3 +16,5 @@ export type { AddressSpaceHandle, AddressSpaceOptions, AddressSpaceStats, Physic
 export type { Vma } from './vma.js';
 export type { InvalidationEvent, InvalidationRange, MmuNotifierStats, MmuNotifierSubscriber, Syscall } from './mmu-notifier.js';
 export type { MemoryHookEvent, MemoryHookListener } from './memory-hooks.js';
+export type { UmmunotifyStats } from './ummunotify.js';
+export type { AllocatorOptions, AllocatorStats } from './allocator.js';
