@@ -1,0 +1,92 @@
+/**
+ * Configurations: which adapter and which registration policy a job runs with.
+ *
+ *   pin-per-op        pinning adapter, rcache 'off': register before and deregister after every message
+ *   pinning×none      cached, never told of changes (the historical stale-registration bug, on purpose)
+ *   pinning×hooks     cached, told by intercepted munmap/sbrk/mremap/madvise (UCX ucm, Open MPI patcher)
+ *   pinning×notifier  cached, told by the mmu-notifier channel (ummunotify)
+ *   odp×notifier      on-demand-paging adapter (nothing pinned, translations zapped by the kernel),
+ *                     its memory regions cached with the notifier source
+ * and, for the kernel-initiated case, the pinning adapter with pinMode 'mlock' (pages locked, not
+ * pinned, so migration still moves them — seed 003: "mlock does *not* pin pages"):
+ *   mlock×hooks, mlock×notifier
+ */
+import { BenchUsageError } from './errors.js';
+import type { Pattern } from './patterns.js';
+
+export type FabricKind = 'pinning' | 'odp';
+export type RcachePolicy = 'off' | 'none' | 'hooks' | 'notifier';
+export type PinMode = 'pin' | 'mlock';
+
+export interface Configuration {
+  /** Stable id used in JSON, file names and --config: e.g. "pinning-off", "pinning-mlock-hooks". */
+  id: string;
+  /** Column label in the tables and the charts. */
+  label: string;
+  fabric: FabricKind;
+  rcache: RcachePolicy;
+  pinMode: PinMode;
+}
+
+export function configuration(fabric: FabricKind, rcache: RcachePolicy, pinMode: PinMode = 'pin'): Configuration {
+  const mode = pinMode === 'mlock' ? '-mlock' : '';
+  const id = `${fabric}${mode}-${rcache}`;
+  let label: string;
+  if (fabric === 'pinning' && rcache === 'off' && pinMode === 'pin') label = 'pin-per-op';
+  else label = `${pinMode === 'mlock' ? 'mlock' : fabric}×${rcache}`;
+  return { id, label, fabric, rcache, pinMode };
+}
+
+export const PIN_PER_OP = configuration('pinning', 'off');
+
+/** The study's configurations, the baseline first. */
+export const STUDY_CONFIGS: readonly Configuration[] = [
+  PIN_PER_OP,
+  configuration('pinning', 'none'),
+  configuration('pinning', 'hooks'),
+  configuration('pinning', 'notifier'),
+  configuration('odp', 'notifier'),
+];
+
+/** The kernel-initiated case: locked (not pinned) pages migrated under a cached registration. */
+export const MIGRATION_CONFIGS: readonly Configuration[] = [
+  configuration('pinning', 'hooks', 'mlock'),
+  configuration('pinning', 'notifier', 'mlock'),
+];
+
+/** "pinning:notifier", "pinning-notifier", "odp:off", "pin-per-op", "mlock:hooks" → Configuration. */
+export function parseConfiguration(text: string): Configuration {
+  const t = text.trim().toLowerCase();
+  if (t === 'pin-per-op') return PIN_PER_OP;
+  const parts = t.split(/[:×-]/).filter((p) => p !== '');
+  let fabric: FabricKind | undefined;
+  let pinMode: PinMode = 'pin';
+  let rcache: RcachePolicy | undefined;
+  for (const p of parts) {
+    if (p === 'pinning' || p === 'pin') fabric = 'pinning';
+    else if (p === 'odp') fabric = 'odp';
+    else if (p === 'mlock') { fabric = 'pinning'; pinMode = 'mlock'; }
+    else if (p === 'off' || p === 'none' || p === 'hooks' || p === 'notifier') rcache = p;
+    else throw new BenchUsageError(`configuration "${text}": "${p}" is neither a fabric (pinning, odp, mlock) nor an rcache policy (off, none, hooks, notifier)`);
+  }
+  if (fabric === undefined || rcache === undefined) {
+    throw new BenchUsageError(`configuration "${text}" needs a fabric and a policy, e.g. pinning:notifier, odp:notifier, mlock:hooks or pin-per-op`);
+  }
+  return configuration(fabric, rcache, pinMode);
+}
+
+/**
+ * Whether the configuration must deliver every byte correctly under the pattern. Unsafe means the
+ * cache is not told of a change the pattern makes: 'none' is never told (it is safe under reuse
+ * and rotate only by luck of the pattern), 'hooks' never hears kernel-initiated migration.
+ */
+export function isSafe(c: Configuration, p: Pattern): boolean {
+  if (c.rcache === 'none') return false;
+  if (c.rcache === 'hooks' && p.kind === 'migrate') return false;
+  return true;
+}
+
+/** True for configurations that keep registrations between messages. */
+export function isCached(c: Configuration): boolean {
+  return c.rcache !== 'off';
+}

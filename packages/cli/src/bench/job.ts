@@ -1,0 +1,63 @@
+/**
+ * What crosses between the host (study/runner) and the benchmark rank program: the job's spec in,
+ * one result per size out. Plain structured-cloneable data only.
+ */
+import type { Suite } from './record.js';
+import type { Pattern } from './patterns.js';
+
+export interface SizeStep {
+  size: number;
+  iterations: number;
+  warmup: number;
+  /** Messages in flight per iteration (bw, bibw); 1 for latency and allreduce. */
+  window: number;
+}
+
+export interface JobSpec {
+  /** "<suite>/<config id>/<pattern>", for messages. */
+  name: string;
+  suite: Suite;
+  pattern: Pattern;
+  steps: SizeStep[];
+  /**
+   * Optional progress file: rank 0 appends one byte after each size and the host polls the file's
+   * length for the progress bar (a job's ranks only get argv strings, so no shared word).
+   */
+  progressFile?: string;
+}
+
+/** One rank's account of one size. */
+export interface RankSizeResult {
+  rank: number;
+  size: number;
+  iterations: number;
+  warmup: number;
+  window: number;
+  /** Virtual µs between the start of the timed iterations and their end, on this rank. */
+  elapsedUs: number;
+  /** Deliveries this rank received and verified, and how many of them were stale. */
+  messages: number;
+  stale: number;
+  staleBytes: number;
+  /** Registration counters of this rank over the whole size (warm-up included). */
+  hits: number;
+  misses: number;
+  registrations: number;
+  invalidations: number;
+  /** Pages the pattern migrated under this rank's buffers. */
+  pagesMigrated: number;
+  wallMs: number;
+}
+
+/** Bytes of buffers a rank holds at once for a step (the host sizes physical memory from it). */
+export function bytesHeld(suite: Suite, step: SizeStep, buffers: number): number {
+  switch (suite) {
+    case 'latency':
+      return buffers * step.size;
+    case 'bw':
+    case 'bibw':
+      return buffers * step.size * (step.window + 1);
+    case 'allreduce':
+      return buffers * step.size * 2;
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Buffer patterns: how the benchmark's buffers move (or do not) under the registration cache.
+ *
+ * - reuse      one buffer per rank for the whole size (OSU's default; flatters every cache)
+ * - rotate:N   N buffers per rank used in turn; with N above the cache's region limit the LRU
+ *              evicts each region before it comes round again, so every message misses
+ * - churn      free and malloc the buffer on both ranks every iteration; from the allocator's mmap
+ *              threshold (128 KiB) up, free munmaps and the next malloc's mmap returns the same
+ *              address on new frames — a cache that was not told hands out the old frames
+ * - migrate:K  one buffer, and every K iterations the rank migrates its pages (compaction / NUMA
+ *              balancing): a kernel-initiated change no library call announces
+ */
+import { BenchUsageError } from './errors.js';
+
+export type Pattern =
+  | { kind: 'reuse' }
+  | { kind: 'rotate'; buffers: number }
+  | { kind: 'churn' }
+  | { kind: 'migrate'; every: number };
+
+export function parsePattern(text: string): Pattern {
+  const [name, arg, extra] = text.trim().split(':');
+  const count = (what: string, dflt: number): number => {
+    if (arg === undefined || arg === '') return dflt;
+    const n = Number(arg);
+    if (!Number.isInteger(n) || n < 1) {
+      throw new BenchUsageError(`pattern "${text}": ${what} must be a positive integer (e.g. ${name}:${dflt})`);
+    }
+    return n;
+  };
+  if (extra !== undefined) throw new BenchUsageError(`pattern "${text}" has too many ':' parts: use reuse, rotate:N, churn or migrate:K`);
+  switch (name) {
+    case 'reuse':
+      return { kind: 'reuse' };
+    case 'churn':
+      return { kind: 'churn' };
+    case 'rotate':
+      return { kind: 'rotate', buffers: count('N (buffers)', 16) };
+    case 'migrate':
+      return { kind: 'migrate', every: count('K (iterations between migrations)', 4) };
+    default:
+      throw new BenchUsageError(`pattern "${text}" is unknown: use reuse, rotate:N, churn or migrate:K`);
+  }
+}
+
+export function formatPattern(p: Pattern): string {
+  switch (p.kind) {
+    case 'reuse':
+    case 'churn':
+      return p.kind;
+    case 'rotate':
+      return `rotate:${p.buffers}`;
+    case 'migrate':
+      return `migrate:${p.every}`;
+  }
+}
+
+/** Buffers each rank holds at once under this pattern (the study sizes physical memory from it). */
+export function buffersHeld(p: Pattern): number {
+  return p.kind === 'rotate' ? p.buffers : 1;
+}

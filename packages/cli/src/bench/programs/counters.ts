@@ -1,0 +1,22 @@
+/**
+ * Registration counters of a rank, read from comm.stats(): the rcache's lookups (hits, misses,
+ * invalidations) and the adapter's memory-region registrations (what pin-per-op pays per message).
+ */
+import type { RegistrationCounters } from './comm.js';
+
+export interface StatsLike {
+  rcache: Record<string, number>;
+  adapter: Record<string, number>;
+}
+
+const num = (r: Record<string, number>, ...names: string[]): number =>
+  names.reduce((a, n) => a + (typeof r[n] === 'number' ? r[n]! : 0), 0);
+
+export function registrationCounters(s: StatsLike): RegistrationCounters {
+  return {
+    hits: num(s.rcache, 'hits'),
+    misses: num(s.rcache, 'misses'),
+    registrations: num(s.adapter, 'registrations'),
+    invalidations: num(s.rcache, 'invalidations'),
+  };
+}
