@@ -1,3 +1,4 @@
+import { Request } from '../request.js';
 import { kCollective } from '../symbols.js';
 import { InvalidArgument, InvalidBuffer, InvalidType, MpiError } from '../errors.js';
 import { countMessage, countObject, countTemporary } from './stats.js';
@@ -91,7 +92,7 @@ export function irecv(tw: PointToPoint, buf: Buffer, source: number, tag: number
 }
 
 export function waitAll(reqs: Waitable[]): void {
-  for (const r of reqs) r.wait();
+  Request.waitAll(reqs);
 }
 
 export function sendObject(tw: PointToPoint, value: unknown, dest: number, tag: number): void {

@@ -1,42 +1,17 @@
 import type { kCollective } from '../symbols.js';
+import type { Request } from '../request.js';
+import type { Status } from '../status.js';
+import type { TypedArray, TypedArrayCtor, TypedBuffer } from '../typed-buffer.js';
 
 /**
- * The shapes the collectives need from the rest of @tsmpi/mpi, written structurally so the
- * algorithms depend on what they use (point-to-point on the collective twin, alloc for
- * temporaries), not on the Comm class that delegates to them.
+ * The shapes the collectives need from the rest of @tsmpi/mpi: point-to-point on the
+ * collective twin and alloc for temporaries. Written as interfaces rather than the Comm
+ * class so the algorithms name only what they use (and Comm can import them without a cycle
+ * of values).
  */
-export type TypedArray =
-  | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array
-  | Float32Array | Float64Array | BigInt64Array | BigUint64Array;
-
-export interface TypedArrayCtor<T extends TypedArray = TypedArray> {
-  new (length: number): T;
-  readonly BYTES_PER_ELEMENT: number;
-  readonly name: string;
-}
-
-/** A typed buffer in the rank's simulated memory (the package's TypedBuffer). */
-export interface Buffer<T extends TypedArray = TypedArray> {
-  readonly addr: number;
-  readonly count: number;
-  readonly byteLength: number;
-  readonly type: TypedArrayCtor<T>;
-  toArray(): T;
-  set(data: ArrayLike<number | bigint>, offset?: number): void;
-  subarray(begin: number, end?: number): Buffer<T>;
-  free(): void;
-}
-
-export interface Status {
-  source: number;
-  tag: number;
-  count: number;
-  byteCount: number;
-}
-
-export interface Waitable {
-  wait(): Status;
-}
+export type { TypedArray, TypedArrayCtor, Status };
+export type Buffer<T extends TypedArray = TypedArray> = TypedBuffer<T>;
+export type Waitable = Request;
 
 /** Point-to-point as the collective twin offers it. */
 export interface PointToPoint {
@@ -45,11 +20,11 @@ export interface PointToPoint {
   send(buf: Buffer<any>, dest: number, tag?: number): void;
   recv(buf: Buffer<any>, source?: number, tag?: number): Status;
   sendrecv(sbuf: Buffer<any>, dest: number, stag: number, rbuf: Buffer<any>, source: number, rtag: number): Status;
-  isend(buf: Buffer<any>, dest: number, tag?: number): Waitable;
-  irecv(buf: Buffer<any>, source?: number, tag?: number): Waitable;
+  isend(buf: Buffer<any>, dest: number, tag?: number): Request;
+  irecv(buf: Buffer<any>, source?: number, tag?: number): Request;
   sendObject(value: unknown, dest: number, tag?: number): void;
   recvObject<V = unknown>(source?: number, tag?: number): V;
-  isendObject(value: unknown, dest: number, tag?: number): Waitable;
+  isendObject(value: unknown, dest: number, tag?: number): Request;
 }
 
 /** What a collective is called on: a communicator with its collective twin. */
