@@ -3,6 +3,7 @@ export { IntervalIndex } from './interval-index.js';
 export { DEFAULT_COST, isOutOfLockableMemory } from './ops.js';
 export { noneSource } from './sources/none.js';
 export { hooksSource } from './sources/hooks.js';
+export { notifierSource } from './sources/notifier.js';
 export {
   RcacheError,
   InvalidArgument,
@@ -21,4 +22,5 @@ export type { RcacheStats, Policy } from './stats.js';
 export type { InvalidationSource, SourceKind, DrainedReports, SelfTestProbe } from './sources/source.js';
 export type { MergeMode } from './state.js';
 export type { HookableSpace } from './sources/hooks.js';
+export type { NotifierSourceOptions } from './sources/notifier.js';
 export type { RcacheErrorCode } from './errors.js';

@@ -170,7 +170,8 @@ export function enforceLimits<H>(st: CacheState<H>): void {
 export function drain<H>(st: CacheState<H>): void {
   const batch = st.source.drain();
   st.stats.drains++;
-  const us = st.cost.drainUs;
+  st.stats.drainBatches += batch.batches;
+  const us = st.cost.drainUs * batch.batches;
   st.stats.modeledUs.drains += us;
   if (us > 0) st.clock.charge(us);
   if (batch.overflowed) {

@@ -36,6 +36,8 @@ export interface RcacheStats {
   deferredDeregistrations: number;
   /** Batches taken from the source. */
   drains: number;
+  /** Kernel round trips those drains took (notifier: one read per batch; hooks: none). */
+  drainBatches: number;
   /** Reports (cookies) drained. */
   reports: number;
   /** Reports for a cookie no longer watched (its region had already left). */
@@ -84,6 +86,7 @@ export function emptyStats(policy: Policy): RcacheStats {
     invalidationsBy: { hooks: 0, notifier: 0, user: 0, overflow: 0 },
     deferredDeregistrations: 0,
     drains: 0,
+    drainBatches: 0,
     reports: 0,
     reportsUnmatched: 0,
     overflows: 0,

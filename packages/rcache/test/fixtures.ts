@@ -80,7 +80,7 @@ export class ManualSource implements InvalidationSource {
     return this.queue.size > 0 || this.overflowed;
   }
   drain(): DrainedReports {
-    const out = { cookies: [...this.queue], overflowed: this.overflowed };
+    const out = { cookies: [...this.queue], overflowed: this.overflowed, batches: 1 };
     this.queue.clear();
     this.overflowed = false;
     return out;

@@ -3,22 +3,23 @@
  * hands out, and what the adapter's DMA would really read.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { AddressSpace, PhysicalMemory } from '@tsmpi/vm';
-import { RegistrationCache, hooksSource, noneSource, type InvalidationSource } from '@tsmpi/rcache';
+import { AddressSpace, Allocator, PhysicalMemory } from '@tsmpi/vm';
+import { RegistrationCache, hooksSource, noneSource, notifierSource, type InvalidationSource } from '@tsmpi/rcache';
 import { VmDevice, type VmRegistration } from './vm-device.js';
 
 const PAGE = 4096;
 const R = 1;
-type Listening = 'hooks';
+type Listening = 'hooks' | 'notifier';
 type Kind = 'none' | Listening;
-const LISTENING: Listening[] = ['hooks'];
+const LISTENING: Listening[] = ['hooks', 'notifier'];
 
 let open: Array<{ cache: RegistrationCache<VmRegistration>; dev: VmDevice }> = [];
 
-function setup(kind: Kind, mode: 'pin' | 'snapshot' = 'pin') {
+function setup(kind: Kind, mode: 'pin' | 'snapshot' = 'pin', capacity?: number) {
   const memory = new PhysicalMemory({ bytes: 32 * 1024 * 1024, pageSize: PAGE });
   const as = new AddressSpace(memory, { vaBytes: 256 * 1024 * 1024 });
-  const source: InvalidationSource = kind === 'none' ? noneSource() : hooksSource(as);
+  const source: InvalidationSource =
+    kind === 'none' ? noneSource() : kind === 'hooks' ? hooksSource(as) : notifierSource(as, capacity === undefined ? {} : { capacity });
   const dev = new VmDevice(as, mode);
   const cache = new RegistrationCache<VmRegistration>({ ops: dev, source, pageSize: PAGE });
   open.push({ cache, dev });
@@ -57,6 +58,26 @@ describe.each(LISTENING)('%s source', (kind) => {
     expect([s.misses, s.hitsFast, s.invalidations, s.invalidationsBy[kind], s.drains, s.deregistrations]).toEqual([2, 0, 1, 1, 1, 1]);
     expect(dev.stalePages(second.handle)).toBe(0);
     expect(dev.dmaRead(second.handle, again, len).every((b) => b === 0xbb)).toBe(true);
+    cache.release(second);
+  });
+
+  it('free and malloc at the same address (mmapped chunk): a miss, never the old registration', () => {
+    const { as, cache, dev } = setup(kind);
+    const heap = new Allocator(as);
+    const size = 256 * 1024; // above the mmap threshold: free() munmaps it
+    const p = heap.malloc(size);
+    as.fill(p, size, 1);
+    const first = cache.acquire(p, size, R);
+    cache.release(first);
+    heap.free(p);
+    const q = heap.malloc(size);
+    expect(q).toBe(p);
+    as.fill(q, size, 2);
+    const second = cache.acquire(q, size, R);
+    expect(second).not.toBe(first);
+    expect([cache.stats.misses, cache.stats.invalidations]).toEqual([2, 1]);
+    expect(dev.stalePages(second.handle)).toBe(0);
+    expect(dev.dmaRead(second.handle, q, size).every((b) => b === 2)).toBe(true);
     cache.release(second);
   });
 
@@ -131,6 +152,48 @@ describe('none source', () => {
     expect(dev.stalePages(second.handle)).toBe(16);
     expect(dev.dmaRead(second.handle, again, len).every((b) => b === 0xaa)).toBe(true); // stale bytes delivered
     cache.release(second);
+  });
+});
+
+describe('notifier source', () => {
+  it('sees migration: the next acquire misses and registers the pages where they are now', () => {
+    const { as, cache, dev } = setup('notifier', 'snapshot');
+    const len = 4 * PAGE;
+    const buf = as.mmap(len, { populate: true });
+    as.mlock(buf, len);
+    const first = cache.acquire(buf, len, R);
+    cache.release(first);
+    expect(as.migrate(buf, len).moved).toBe(4);
+    as.fill(buf, len, 0x5a);
+    const reg = cache.acquire(buf, len, R);
+    expect(reg).not.toBe(first);
+    const s = cache.stats;
+    expect([s.hitsFast, s.misses, s.invalidationsBy.notifier, s.drains, s.drainBatches]).toEqual([0, 2, 1, 1, 1]);
+    expect(dev.stalePages(reg.handle)).toBe(0);
+    expect(dev.dmaRead(reg.handle, buf, len).every((b) => b === 0x5a)).toBe(true);
+    cache.release(reg);
+  });
+
+  it('channel overflow: every unused region is dropped and every region in use invalidated', () => {
+    const { as, cache, dev } = setup('notifier', 'pin', 2);
+    const bufs = [0, 1, 2, 3].map(() => as.mmap(2 * PAGE, { populate: true }));
+    const held = cache.acquire(bufs[0]!, PAGE, R);
+    for (const b of bufs.slice(1)) cache.release(cache.acquire(b, PAGE, R));
+    for (const b of bufs.slice(0, 3)) as.munmap(b, 2 * PAGE); // three cookies, room for two
+    const spare = as.mmap(PAGE, { populate: true });
+    const reg = cache.acquire(spare, PAGE, R);
+    const s = cache.stats;
+    expect(s.overflows).toBe(1);
+    expect(s.invalidationsBy.overflow).toBe(4); // bufs[3] was never unmapped but goes too: reports were lost
+    expect(held.invalidated).toBe(true);
+    expect(cache.dump().map((r) => r.start)).toEqual([spare]);
+    expect(dev.live.size).toBe(2); // held (deferred) + the new one
+    cache.release(held);
+    cache.release(reg);
+    // The channel is clean again: the next unmap is an ordinary single report.
+    as.munmap(spare, PAGE);
+    cache.release(cache.acquire(bufs[3]!, PAGE, R));
+    expect([cache.stats.overflows, cache.stats.invalidationsBy.notifier]).toEqual([1, 1]);
   });
 });
 

@@ -1,6 +1,6 @@
 import type { DrainedReports, InvalidationSource } from './source.js';
 
-const NOTHING: DrainedReports = Object.freeze({ cookies: Object.freeze([]) as readonly number[], overflowed: false });
+const NOTHING: DrainedReports = Object.freeze({ cookies: Object.freeze([]) as readonly number[], overflowed: false, batches: 0 });
 
 /**
  * The source that is never told: the historical stale-registration bug, kept on purpose so the benchmark can

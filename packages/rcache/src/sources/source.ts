@@ -15,6 +15,9 @@ export interface DrainedReports {
   readonly cookies: readonly number[];
   /** Reports were lost (queue full): every watched range must be treated as invalidated. */
   readonly overflowed: boolean;
+  /** Kernel round trips the drain took (read(2) calls on a notifier fd; 0 for in-process hooks). The cache
+   *  charges cost.drainUs per batch. */
+  readonly batches: number;
 }
 
 /** One real change the cache can watch for at open: a page mapped, watched, then unmapped by fire(). */
