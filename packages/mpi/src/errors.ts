@@ -1,0 +1,149 @@
+/**
+ * One home for every error @tsmpi/mpi raises. Each has a stable `code` (MPI error classes where one
+ * exists) and a message that says what was wrong and what to do about it.
+ */
+export type MpiErrorCode =
+  | 'MPI_ERR_RANK'
+  | 'MPI_ERR_TAG'
+  | 'MPI_ERR_BUFFER'
+  | 'MPI_ERR_TYPE'
+  | 'MPI_ERR_COUNT'
+  | 'MPI_ERR_ARG'
+  | 'MPI_ERR_TRUNCATE'
+  | 'MPI_ERR_REQUEST'
+  | 'MPI_ERR_COMM'
+  | 'MPI_ERR_OTHER'
+  | 'MPI_ERR_INTERN'
+  | 'TSMPI_NOT_IN_RANK'
+  | 'TSMPI_ABORTED'
+  | 'TSMPI_DEADLOCK'
+  | 'TSMPI_RANK_FAILED'
+  | 'TSMPI_TRANSFER'
+  | 'TSMPI_USAGE';
+
+export class MpiError extends Error {
+  readonly code: MpiErrorCode;
+  constructor(code: MpiErrorCode, message: string) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** A rank argument outside [0, size) (and not ANY_SOURCE / PROC_NULL where those are allowed). */
+export class InvalidRank extends MpiError {
+  constructor(what: string, rank: unknown, size: number, wildcardsAllowed: boolean) {
+    super(
+      'MPI_ERR_RANK',
+      `${what} rank ${String(rank)} is not valid in a communicator of size ${size}: use an integer in [0, ${size - 1}]` +
+        (wildcardsAllowed ? ', ANY_SOURCE or PROC_NULL' : ' or PROC_NULL'),
+    );
+  }
+}
+
+export class InvalidTag extends MpiError {
+  constructor(tag: unknown, wildcardAllowed: boolean) {
+    super(
+      'MPI_ERR_TAG',
+      `tag ${String(tag)} is not valid: use an integer in [0, ${TAG_UB}]` + (wildcardAllowed ? ' or ANY_TAG' : '') +
+        (wildcardAllowed ? '' : ' (ANY_TAG is only allowed when receiving or probing)'),
+    );
+  }
+}
+
+/** Largest user tag (MPI_TAG_UB); the envelope keeps tags in 31 bits. */
+export const TAG_UB = 0x3fff_ffff;
+
+export class InvalidBuffer extends MpiError {
+  constructor(message: string) {
+    super('MPI_ERR_BUFFER', message);
+  }
+}
+
+export class InvalidType extends MpiError {
+  constructor(message: string) {
+    super('MPI_ERR_TYPE', message);
+  }
+}
+
+export class InvalidArgument extends MpiError {
+  constructor(name: string, message: string) {
+    super('MPI_ERR_ARG', `invalid argument '${name}': ${message}`);
+  }
+}
+
+/** The matched message is longer than the receive buffer. Raised at the receiver only; the sender succeeds. */
+export class TruncationError extends MpiError {
+  readonly source: number;
+  readonly tag: number;
+  readonly messageBytes: number;
+  readonly bufferBytes: number;
+  constructor(source: number, tag: number, messageBytes: number, bufferBytes: number) {
+    super(
+      'MPI_ERR_TRUNCATE',
+      `message from rank ${source} (tag ${tag}) has ${messageBytes} bytes but the receive buffer holds ${bufferBytes}: ` +
+        `post a larger buffer, or probe() first and size the buffer from status.byteCount`,
+    );
+    this.source = source;
+    this.tag = tag;
+    this.messageBytes = messageBytes;
+    this.bufferBytes = bufferBytes;
+  }
+}
+
+export class RequestError extends MpiError {
+  constructor(message: string) {
+    super('MPI_ERR_REQUEST', message);
+  }
+}
+
+/** Called outside a rank: init() needs the environment `tsmpi run` or runJob() sets up. */
+export class NotInRank extends MpiError {
+  constructor() {
+    super(
+      'TSMPI_NOT_IN_RANK',
+      'init() was called outside a tsmpi rank: start the program with `tsmpi run -n N prog.ts` ' +
+        'or runJob({ np, program }) from @tsmpi/mpi',
+    );
+  }
+}
+
+/** Thrown inside a rank whose job is being torn down (another rank failed, a deadlock, or abort()). */
+export class JobAborted extends MpiError {
+  constructor(reason: string) {
+    super('TSMPI_ABORTED', `the job was aborted: ${reason}`);
+  }
+}
+
+/** A DMA or send completed with an error status from the adapter. */
+export class TransferError extends MpiError {
+  readonly status: string;
+  constructor(status: string, message: string) {
+    super('TSMPI_TRANSFER', `${message} (adapter status ${status})`);
+    this.status = status;
+  }
+}
+
+/** The launcher's report of a global deadlock. */
+export class DeadlockError extends MpiError {
+  constructor(message: string) {
+    super('TSMPI_DEADLOCK', message);
+  }
+}
+
+/** The launcher's report of a rank that threw or exited non-zero. */
+export class RankFailed extends MpiError {
+  readonly rank: number;
+  constructor(rank: number, message: string, stack?: string) {
+    super('TSMPI_RANK_FAILED', message);
+    this.rank = rank;
+    if (stack) this.stack = stack;
+  }
+}
+
+/** Bad command line or job options. */
+export class UsageError extends MpiError {
+  constructor(message: string) {
+    super('TSMPI_USAGE', message);
+  }
+}

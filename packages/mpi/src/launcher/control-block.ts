@@ -1,0 +1,145 @@
+/**
+ * The job control block: one small SharedArrayBuffer every rank and the launcher see.
+ *
+ *   header  [ABORT, ABORT_CODE, ACTIVITY, NRANKS, -, -, -, -]
+ *   rank r  [STATE, WAIT_KIND, WAIT_PEER, WAIT_TAG, WAIT_CONTEXT, EPOCH, -, -]   at HEADER + r * SLOTS
+ *
+ * Who writes what: a rank writes only its own slots (state, what it waits for, its progress epoch) and
+ * bumps ACTIVITY whenever it hands data to another rank; anyone may set ABORT (a failing rank, abort(),
+ * or the launcher). The launcher only reads the rank slots: the deadlock detector declares a deadlock when
+ * every live rank is BLOCKED and neither ACTIVITY nor any EPOCH moved for the whole detection window.
+ */
+export const RankState = { STARTING: 0, RUNNING: 1, BLOCKED: 2, FINISHED: 3, FAILED: 4 } as const;
+export type RankStateValue = (typeof RankState)[keyof typeof RankState];
+export const STATE_NAMES = ['starting', 'running', 'blocked', 'finished', 'failed'] as const;
+
+/** What a blocked rank is waiting for (reported by the deadlock detector). */
+export const WaitKind = { NONE: 0, RECV: 1, SEND: 2, PROBE: 3, REQUEST: 4, FINALIZE: 5 } as const;
+const WAIT_NAMES = ['nothing', 'recv', 'send', 'probe', 'request', 'finalize'] as const;
+
+const HEADER = 8;
+const SLOTS = 8;
+const ABORT = 0, ABORT_CODE = 1, ACTIVITY = 2, NRANKS = 3;
+const STATE = 0, WAIT_KIND = 1, WAIT_PEER = 2, WAIT_TAG = 3, WAIT_CONTEXT = 4, EPOCH = 5;
+
+export interface ControlBlockHandle {
+  kind: 'tsmpi.control-block';
+  sab: SharedArrayBuffer;
+}
+
+export interface WaitDescription {
+  kind: number;
+  peer: number;
+  tag: number;
+  context: number;
+}
+
+export class ControlBlock {
+  readonly handle: ControlBlockHandle;
+  readonly ranks: number;
+  private readonly w: Int32Array;
+
+  private constructor(sab: SharedArrayBuffer) {
+    this.handle = { kind: 'tsmpi.control-block', sab };
+    this.w = new Int32Array(sab);
+    this.ranks = this.w[NRANKS]!;
+  }
+
+  static create(ranks: number): ControlBlock {
+    const sab = new SharedArrayBuffer((HEADER + ranks * SLOTS) * 4);
+    new Int32Array(sab)[NRANKS] = ranks;
+    return new ControlBlock(sab);
+  }
+
+  static attach(handle: ControlBlockHandle): ControlBlock {
+    return new ControlBlock(handle.sab);
+  }
+
+  get aborted(): boolean {
+    return Atomics.load(this.w, ABORT) !== 0;
+  }
+
+  get abortCode(): number {
+    return Atomics.load(this.w, ABORT_CODE);
+  }
+
+  /** First caller wins the code; later calls keep it. */
+  abort(code: number): void {
+    if (Atomics.compareExchange(this.w, ABORT, 0, 1) === 0) Atomics.store(this.w, ABORT_CODE, code);
+  }
+
+  /** Bumped whenever a rank hands data or a control message to another rank. */
+  noteActivity(): void {
+    Atomics.add(this.w, ACTIVITY, 1);
+  }
+
+  get activity(): number {
+    return Atomics.load(this.w, ACTIVITY);
+  }
+
+  setState(rank: number, state: RankStateValue): void {
+    Atomics.store(this.w, HEADER + rank * SLOTS + STATE, state);
+  }
+
+  state(rank: number): RankStateValue {
+    return Atomics.load(this.w, HEADER + rank * SLOTS + STATE) as RankStateValue;
+  }
+
+  /** Mark the rank blocked on `wait` (it is about to sleep on its completion queue). */
+  block(rank: number, wait: WaitDescription): void {
+    const b = HEADER + rank * SLOTS;
+    Atomics.store(this.w, b + WAIT_KIND, wait.kind);
+    Atomics.store(this.w, b + WAIT_PEER, wait.peer);
+    Atomics.store(this.w, b + WAIT_TAG, wait.tag);
+    Atomics.store(this.w, b + WAIT_CONTEXT, wait.context);
+    Atomics.store(this.w, b + STATE, RankState.BLOCKED);
+  }
+
+  unblock(rank: number): void {
+    Atomics.store(this.w, HEADER + rank * SLOTS + STATE, RankState.RUNNING);
+  }
+
+  /** The rank made progress (matched, completed or delivered something). */
+  bumpEpoch(rank: number): void {
+    Atomics.add(this.w, HEADER + rank * SLOTS + EPOCH, 1);
+  }
+
+  waitOf(rank: number): WaitDescription {
+    const b = HEADER + rank * SLOTS;
+    return {
+      kind: Atomics.load(this.w, b + WAIT_KIND),
+      peer: Atomics.load(this.w, b + WAIT_PEER),
+      tag: Atomics.load(this.w, b + WAIT_TAG),
+      context: Atomics.load(this.w, b + WAIT_CONTEXT),
+    };
+  }
+
+  /** A number that changes whenever anything in the job moves. */
+  fingerprint(): number {
+    let f = this.activity;
+    for (let r = 0; r < this.ranks; r++) f = (f * 31 + Atomics.load(this.w, HEADER + r * SLOTS + EPOCH)) | 0;
+    return f;
+  }
+
+  /** Human-readable "rank 1: blocked in recv(source=0, tag=7)". */
+  describe(rank: number): string {
+    const state = this.state(rank);
+    if (state !== RankState.BLOCKED) return `rank ${rank}: ${STATE_NAMES[state]}`;
+    const w = this.waitOf(rank);
+    const peer = w.peer === -1 ? 'ANY_SOURCE' : String(w.peer);
+    const tag = w.tag === -1 ? 'ANY_TAG' : String(w.tag);
+    const ctx = w.context > 0 ? `, context=${w.context}` : '';
+    switch (w.kind) {
+      case WaitKind.RECV:
+        return `rank ${rank}: blocked in recv(source=${peer}, tag=${tag}${ctx})`;
+      case WaitKind.SEND:
+        return `rank ${rank}: blocked in send(dest=${peer}, tag=${tag}${ctx}) waiting for the receiver to match it`;
+      case WaitKind.PROBE:
+        return `rank ${rank}: blocked in probe(source=${peer}, tag=${tag}${ctx})`;
+      case WaitKind.FINALIZE:
+        return `rank ${rank}: finishing, waiting for its send to rank ${peer} (tag ${tag}) to be received`;
+      default:
+        return `rank ${rank}: blocked waiting for ${WAIT_NAMES[w.kind] ?? 'a request'}`;
+    }
+  }
+}

@@ -1,0 +1,109 @@
+import { UsageError } from './errors.js';
+
+export type FabricKind = 'pinning' | 'odp';
+export type RcachePolicy = 'off' | 'none' | 'hooks' | 'notifier';
+export const FABRICS: readonly FabricKind[] = ['pinning', 'odp'];
+export const RCACHE_POLICIES: readonly RcachePolicy[] = ['off', 'none', 'hooks', 'notifier'];
+
+/** The knobs of a job: `tsmpi run` flags, TSMPI_* variables and runJob() options all land here. */
+export interface JobOptions {
+  /** Simulated nodes; ranks are spread over them in blocks. */
+  nodes: number;
+  /** Adapter model of every node. */
+  fabric: FabricKind;
+  /** Registration policy of every rank. */
+  rcache: RcachePolicy;
+  /** Messages of at least this many bytes go by rendezvous; shorter ones are eager. */
+  eagerThreshold: number;
+  /** Cost model: a preset name ('hdr', 'edr', 'ndr'), a JSON file path, or an object of overrides. */
+  cost: string | Record<string, unknown>;
+  /** Physical memory per node, bytes. */
+  memBytes: number;
+  /** Locked-memory limit per rank (RLIMIT_MEMLOCK), bytes; Infinity for unlimited. */
+  memlock: number;
+  /** Print per-rank and job counters at the end (CLI). */
+  stats: boolean;
+  /** Wall-clock ms with every rank blocked and nothing moving before a deadlock is declared. */
+  deadlockMs: number;
+}
+
+export const DEFAULT_OPTIONS: JobOptions = {
+  nodes: 1,
+  fabric: 'pinning',
+  rcache: 'notifier',
+  eagerThreshold: 12 * 1024,
+  cost: 'hdr',
+  memBytes: 256 * 1024 * 1024,
+  memlock: 8 * 1024 * 1024,
+  stats: false,
+  deadlockMs: 1500,
+};
+
+const UNITS: Record<string, number> = {
+  '': 1, b: 1,
+  k: 1024, kb: 1000, kib: 1024,
+  m: 1024 ** 2, mb: 1000 ** 2, mib: 1024 ** 2,
+  g: 1024 ** 3, gb: 1000 ** 3, gib: 1024 ** 3,
+};
+
+/** '12K', '12KiB', '1m', '4096', 'unlimited' → bytes. K/M/G alone are binary (as ulimit and mpirun take them). */
+export function parseBytes(text: string, what: string): number {
+  const t = text.trim().toLowerCase();
+  if (t === 'unlimited' || t === 'infinity' || t === 'inf') return Infinity;
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/.exec(t);
+  const unit = m ? UNITS[m[2]!] : undefined;
+  if (!m || unit === undefined) {
+    throw new UsageError(`${what}: cannot read '${text}' as a size; write e.g. 4096, 12K, 12KiB, 1M or unlimited`);
+  }
+  return Math.round(Number(m[1]) * unit);
+}
+
+export function parseFabric(text: string): FabricKind {
+  if ((FABRICS as readonly string[]).includes(text)) return text as FabricKind;
+  throw new UsageError(`--fabric ${text}: unknown adapter; use one of ${FABRICS.join(', ')}`);
+}
+
+export function parseRcache(text: string): RcachePolicy {
+  if ((RCACHE_POLICIES as readonly string[]).includes(text)) return text as RcachePolicy;
+  throw new UsageError(`--rcache ${text}: unknown registration policy; use one of ${RCACHE_POLICIES.join(', ')}`);
+}
+
+export function parsePositiveInt(text: string, what: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${what}: expected a positive integer, got '${text}'`);
+  return n;
+}
+
+/** The TSMPI_* environment variables, as partial options (flags given on the command line override them). */
+export function optionsFromEnv(env: NodeJS.ProcessEnv): Partial<JobOptions> & { np?: number } {
+  const o: Partial<JobOptions> & { np?: number } = {};
+  if (env.TSMPI_NP) o.np = parsePositiveInt(env.TSMPI_NP, 'TSMPI_NP');
+  if (env.TSMPI_NODES) o.nodes = parsePositiveInt(env.TSMPI_NODES, 'TSMPI_NODES');
+  if (env.TSMPI_FABRIC) o.fabric = parseFabric(env.TSMPI_FABRIC);
+  if (env.TSMPI_RCACHE) o.rcache = parseRcache(env.TSMPI_RCACHE);
+  if (env.TSMPI_EAGER) o.eagerThreshold = parseBytes(env.TSMPI_EAGER, 'TSMPI_EAGER');
+  if (env.TSMPI_COST) o.cost = env.TSMPI_COST;
+  if (env.TSMPI_MEM) o.memBytes = parseBytes(env.TSMPI_MEM, 'TSMPI_MEM');
+  if (env.TSMPI_MEMLOCK) o.memlock = parseBytes(env.TSMPI_MEMLOCK, 'TSMPI_MEMLOCK');
+  if (env.TSMPI_STATS) o.stats = env.TSMPI_STATS !== '0' && env.TSMPI_STATS !== 'false';
+  if (env.TSMPI_DEADLOCK_MS) o.deadlockMs = parsePositiveInt(env.TSMPI_DEADLOCK_MS, 'TSMPI_DEADLOCK_MS');
+  return o;
+}
+
+/** Fills defaults and checks ranges; every problem is a UsageError naming the option. */
+export function resolveOptions(np: number, partial: Partial<JobOptions> = {}): JobOptions {
+  const o: JobOptions = { ...DEFAULT_OPTIONS, ...stripUndefined(partial) };
+  if (!Number.isInteger(np) || np < 1) throw new UsageError(`np must be a positive integer (got ${np})`);
+  if (!Number.isInteger(o.nodes) || o.nodes < 1) throw new UsageError(`nodes must be a positive integer (got ${o.nodes})`);
+  if (o.nodes > np) throw new UsageError(`--nodes ${o.nodes} is more than the ${np} ranks: use at most -n nodes`);
+  parseFabric(o.fabric);
+  parseRcache(o.rcache);
+  if (!(o.eagerThreshold >= 0)) throw new UsageError(`eager threshold must be >= 0 bytes (got ${o.eagerThreshold})`);
+  if (!(o.memBytes > 0)) throw new UsageError(`mem must be > 0 bytes (got ${o.memBytes})`);
+  if (!(o.memlock >= 0)) throw new UsageError(`memlock must be >= 0 bytes (got ${o.memlock})`);
+  return o;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

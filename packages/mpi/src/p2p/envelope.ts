@@ -1,0 +1,67 @@
+/**
+ * The header every eager slot starts with. Little-endian, fixed 40 bytes:
+ *
+ *   0  u8  kind        EAGER | RTS | FIN
+ *   1  u8  flags       ERROR (FIN: the receiver could not read the data)
+ *   2  u16 from        sender's world rank (routes FIN and RDMA reads, keys sequence numbers)
+ *   4  i32 context     communicator context id (even: point-to-point; odd: its collective twin)
+ *   8  i32 source      sender's rank in that communicator
+ *  12  i32 tag
+ *  16  u32 length      payload bytes of the message (for RTS: of the user buffer to read)
+ *  20  u32 seq         per (sender, receiver) sequence number: arrivals are matched in this order
+ *  24  u32 sendId      the sender's request id (RTS, echoed by FIN)
+ *  28  u32 rkey        RTS: remote key of the sender's registration
+ *  32  f64 addr        RTS: virtual address of the sender's buffer
+ *  40  ... payload (EAGER only)
+ */
+export const ENVELOPE_BYTES = 40;
+
+export const Kind = { EAGER: 1, RTS: 2, FIN: 3 } as const;
+export type KindValue = (typeof Kind)[keyof typeof Kind];
+export const Flags = { ERROR: 1 } as const;
+
+export interface Envelope {
+  kind: KindValue;
+  flags: number;
+  from: number;
+  context: number;
+  source: number;
+  tag: number;
+  length: number;
+  seq: number;
+  sendId: number;
+  rkey: number;
+  addr: number;
+}
+
+export function encodeEnvelope(e: Envelope, into: Uint8Array): void {
+  const v = new DataView(into.buffer, into.byteOffset, ENVELOPE_BYTES);
+  v.setUint8(0, e.kind);
+  v.setUint8(1, e.flags);
+  v.setUint16(2, e.from, true);
+  v.setInt32(4, e.context, true);
+  v.setInt32(8, e.source, true);
+  v.setInt32(12, e.tag, true);
+  v.setUint32(16, e.length, true);
+  v.setUint32(20, e.seq >>> 0, true);
+  v.setUint32(24, e.sendId >>> 0, true);
+  v.setUint32(28, e.rkey >>> 0, true);
+  v.setFloat64(32, e.addr, true);
+}
+
+export function decodeEnvelope(from: Uint8Array): Envelope {
+  const v = new DataView(from.buffer, from.byteOffset, ENVELOPE_BYTES);
+  return {
+    kind: v.getUint8(0) as KindValue,
+    flags: v.getUint8(1),
+    from: v.getUint16(2, true),
+    context: v.getInt32(4, true),
+    source: v.getInt32(8, true),
+    tag: v.getInt32(12, true),
+    length: v.getUint32(16, true),
+    seq: v.getUint32(20, true),
+    sendId: v.getUint32(24, true),
+    rkey: v.getUint32(28, true),
+    addr: v.getFloat64(32, true),
+  };
+}

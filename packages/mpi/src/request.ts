@@ -1,0 +1,141 @@
+import { RequestError } from './errors.js';
+import type { Status } from './status.js';
+
+/** How a request gets completed; the message engine implements it. */
+export interface Progress {
+  waitRequest(r: Request): void;
+  testRequest(r: Request): boolean;
+  waitRequests(rs: readonly Request[], all: boolean): number;
+  waitRequestAsync(r: Request): Promise<void>;
+}
+
+const PENDING = 0, DONE = 1, FAILED = 2;
+
+/**
+ * A nonblocking operation. Complete it with wait() (blocks the rank's thread: MPI semantics),
+ * test() (one poll, charged to the virtual clock), Request.waitAll / waitAny, or `await` it (polls the
+ * engine between turns of the event loop, so other async code of the rank keeps running).
+ *
+ * Virtual time: a request's cost reaches the rank's clock once, when the program first observes its
+ * completion (wait/test/await), so the clock does not depend on when progress happened to run.
+ */
+export class Request implements PromiseLike<Status> {
+  /** @internal */ state = PENDING;
+  /** @internal */ statusValue: Status | undefined;
+  /** @internal */ errorValue: Error | undefined;
+  /** @internal virtual µs at which the operation completes */ readyTime = 0;
+  /** @internal µs the rank spends after readyTime when it observes completion (receive overhead, copy out) */ localUs = 0;
+  /** @internal */ observed = false;
+  /** @internal object receives: the decoded value */ objectValue: unknown = undefined;
+  /** @internal */ hasObject = false;
+  /** @internal */ readonly description: string;
+  private promise: Promise<Status> | undefined;
+
+  /** @internal */
+  constructor(
+    private readonly progress: Progress,
+    description: string,
+  ) {
+    this.description = description;
+  }
+
+  /** @internal */
+  complete(status: Status, readyTime: number, localUs = 0): void {
+    if (this.state !== PENDING) return;
+    this.statusValue = status;
+    this.readyTime = readyTime;
+    this.localUs = localUs;
+    this.state = DONE;
+  }
+
+  /** @internal */
+  fail(error: Error, readyTime: number, status?: Status): void {
+    if (this.state !== PENDING) return;
+    this.errorValue = error;
+    this.statusValue = status;
+    this.readyTime = readyTime;
+    this.state = FAILED;
+  }
+
+  /** True once the operation has completed (successfully or not); does not progress anything. */
+  get completed(): boolean {
+    return this.state !== PENDING;
+  }
+
+  /** Blocks until the operation completes; returns its status or throws its error. */
+  wait(): Status {
+    if (this.state === PENDING) this.progress.waitRequest(this);
+    return this.result();
+  }
+
+  /** One poll: the status if complete (throws its error), undefined if not. Costs a modeled poll. */
+  test(): Status | undefined {
+    if (this.state === PENDING && !this.progress.testRequest(this)) return undefined;
+    return this.result();
+  }
+
+  /** For irecvObject(): the received value (after completion). */
+  get value(): unknown {
+    if (!this.hasObject) throw new RequestError('value is only set on object receives (irecvObject)');
+    if (this.state === PENDING) throw new RequestError('the receive has not completed: wait() or await it first');
+    return this.objectValue;
+  }
+
+  then<A = Status, B = never>(
+    onFulfilled?: ((s: Status) => A | PromiseLike<A>) | null,
+    onRejected?: ((e: unknown) => B | PromiseLike<B>) | null,
+  ): Promise<A | B> {
+    this.promise ??= this.progress.waitRequestAsync(this).then(() => this.result());
+    return this.promise.then(onFulfilled, onRejected);
+  }
+
+  /** @internal hook the engine calls to charge the clock once */
+  onObserve: ((r: Request) => void) | undefined;
+
+  private result(): Status {
+    if (!this.observed) {
+      this.observed = true;
+      this.onObserve?.(this);
+    }
+    if (this.state === FAILED) throw this.errorValue!;
+    return this.statusValue!;
+  }
+
+  /** Waits for every request; returns their statuses. If any failed, throws the first error after all completed. */
+  static waitAll(rs: readonly Request[]): Status[] {
+    const progress = rs.find((r) => r.state === PENDING)?.progress;
+    if (progress) progress.waitRequests(rs, true);
+    const out: Status[] = [];
+    let first: unknown;
+    for (const r of rs) {
+      try {
+        out.push(r.result());
+      } catch (e) {
+        first ??= e;
+        out.push(r.statusValue ?? { source: -1, tag: -1, count: 0, byteCount: 0 });
+      }
+    }
+    if (first !== undefined) throw first;
+    return out;
+  }
+
+  /** Waits for one request; returns its index and status (the lowest index among those complete). */
+  static waitAny(rs: readonly Request[]): { index: number; status: Status } {
+    if (rs.length === 0) throw new RequestError('waitAny() needs at least one request');
+    let index = rs.findIndex((r) => r.state !== PENDING);
+    if (index < 0) index = rs[0]!.progress.waitRequests(rs, false);
+    return { index, status: rs[index]!.result() };
+  }
+
+  /** Like waitAll but async: `await Request.all(rs)`. */
+  static all(rs: readonly Request[]): Promise<Status[]> {
+    return Promise.all(rs.map((r) => Promise.resolve(r)));
+  }
+}
+
+/** A request born complete (PROC_NULL operations). */
+export function completedRequest(progress: Progress, status: Status, time: number, description: string): Request {
+  const r = new Request(progress, description);
+  r.complete(status, time);
+  return r;
+}

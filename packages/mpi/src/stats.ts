@@ -1,0 +1,76 @@
+/** Counters of the message layer; one field per protocol branch. */
+export interface MessageCounters {
+  eagerSends: number;
+  rendezvousSends: number;
+  selfSends: number;
+  procNullOps: number;
+  eagerBytesSent: number;
+  rendezvousBytesSent: number;
+  bytesReceived: number;
+  receivesPosted: number;
+  matchedPosted: number; // an arrival found its receive already posted
+  matchedUnexpected: number; // a receive found its message in the unexpected queue
+  unexpectedMessages: number; // arrivals that had to wait in the unexpected queue
+  truncations: number;
+  rdmaReads: number;
+  probes: number;
+  tests: number; // test()/iprobe() polls, each charged to the virtual clock
+  blockingWaits: number; // times the rank slept on its completion queue doorbell
+}
+
+export function emptyMessageCounters(): MessageCounters {
+  return {
+    eagerSends: 0, rendezvousSends: 0, selfSends: 0, procNullOps: 0,
+    eagerBytesSent: 0, rendezvousBytesSent: 0, bytesReceived: 0,
+    receivesPosted: 0, matchedPosted: 0, matchedUnexpected: 0, unexpectedMessages: 0,
+    truncations: 0, rdmaReads: 0, probes: 0, tests: 0, blockingWaits: 0,
+  };
+}
+
+/** What comm.stats() returns and the launcher sums: numbers only, nested one level, so totals are a plain sum. */
+export interface RankStats {
+  rank: number;
+  node: number;
+  /** Virtual time of the rank, µs. */
+  virtualUs: number;
+  messages: MessageCounters;
+  /** Counters of the rank's registration cache / policy (from @tsmpi/rcache). */
+  rcache: Record<string, number>;
+  /** Counters of the rank's protection domain (from @tsmpi/fabric). */
+  adapter: Record<string, number>;
+}
+
+/** Keeps the numeric leaves of a counter object (stats from other packages may carry strings or flags). */
+export function numericLeaves(o: unknown): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (!o || typeof o !== 'object') return out;
+  for (const [k, v] of Object.entries(o as Record<string, unknown>)) {
+    if (typeof v === 'number') out[k] = v;
+    else if (typeof v === 'boolean') out[k] = v ? 1 : 0;
+    else if (v && typeof v === 'object' && !Array.isArray(v)) {
+      for (const [k2, v2] of Object.entries(numericLeaves(v))) out[`${k}.${k2}`] = v2;
+    }
+  }
+  return out;
+}
+
+export interface JobTotals {
+  messages: Record<string, number>;
+  rcache: Record<string, number>;
+  adapter: Record<string, number>;
+  maxVirtualUs: number;
+}
+
+export function sumStats(all: RankStats[]): JobTotals {
+  const add = (into: Record<string, number>, from: object) => {
+    for (const [k, v] of Object.entries(from)) if (typeof v === 'number') into[k] = (into[k] ?? 0) + v;
+  };
+  const t: JobTotals = { messages: {}, rcache: {}, adapter: {}, maxVirtualUs: 0 };
+  for (const s of all) {
+    add(t.messages, s.messages);
+    add(t.rcache, s.rcache);
+    add(t.adapter, s.adapter);
+    t.maxVirtualUs = Math.max(t.maxVirtualUs, s.virtualUs);
+  }
+  return t;
+}
