@@ -722,6 +722,8 @@ export class AddressSpace {
   private releasePages(start: number, end: number, next: (e: number) => number): void {
     const ps = this.pageSize;
     const pt = this.pt;
+    // ascending, so the FIFO free list hands the frames out again in the same order and a
+    // buffer freed and allocated again tends to stay physically contiguous (zero-copy views)
     for (let p = start / ps; p < end / ps; p++) {
       let e: number;
       do e = Atomics.load(pt, p);

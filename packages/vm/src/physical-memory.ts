@@ -32,7 +32,10 @@ export interface PhysicalMemoryStats {
 /*
  * meta (Int32Array) layout; every cell is shared by all threads of the node:
  *   [0 .. HEADER)                      counters and the two allocator locks (indices below)
- *   freeStack[frameCount]              free frames; [0, FREE_TOP) valid; guarded by FRAME_LOCK
+ *   freeQueue[frameCount]              ring of free frames from FREE_HEAD, FREE_COUNT long; guarded by FRAME_LOCK.
+ *                                      FIFO on purpose: a freed frame goes to the back, so memory
+ *                                      unmapped and mapped again lands on other frames (as the
+ *                                      seeds' stale-registration story needs) unless the node is full
  *   refs[frameCount]                   mapCount + pinCount; the frame is freed when it drops to 0
  *   maps[frameCount], pins[frameCount] the two halves, kept for stats and for refusing migration
  *   slotStack[swapSlots]               free swap slots; [0, SWAP_TOP) valid; guarded by SWAP_LOCK
@@ -40,7 +43,7 @@ export interface PhysicalMemoryStats {
  * (or neither) free the frame.
  */
 const FRAME_LOCK = 0;
-const FREE_TOP = 1;
+const FREE_COUNT = 1;
 const MAPPED = 2;
 const PINNED = 3;
 const ALLOCS = 4;
@@ -49,6 +52,7 @@ const SWAP_LOCK = 6;
 const SWAP_TOP = 7;
 const SWAP_OUTS = 8;
 const SWAP_INS = 9;
+const FREE_HEAD = 10;
 const HEADER = 16;
 
 /**
@@ -65,7 +69,7 @@ export class PhysicalMemory {
   /** The swap area; slot s occupies [s * pageSize, (s + 1) * pageSize). */
   readonly swapBytes: Uint8Array;
   private readonly meta: Int32Array;
-  private readonly freeStack: Int32Array;
+  private readonly freeQueue: Int32Array;
   private readonly refs: Int32Array;
   private readonly maps: Int32Array;
   private readonly pins: Int32Array;
@@ -109,16 +113,16 @@ export class PhysicalMemory {
     this.swapBytes = new Uint8Array(handle.swap);
     const n = this.frameCount;
     this.meta = new Int32Array(handle.meta, 0, HEADER);
-    this.freeStack = new Int32Array(handle.meta, HEADER * 4, n);
+    this.freeQueue = new Int32Array(handle.meta, HEADER * 4, n);
     this.refs = new Int32Array(handle.meta, (HEADER + n) * 4, n);
     this.maps = new Int32Array(handle.meta, (HEADER + 2 * n) * 4, n);
     this.pins = new Int32Array(handle.meta, (HEADER + 3 * n) * 4, n);
     this.slotStack = new Int32Array(handle.meta, (HEADER + 4 * n) * 4, this.swapSlots);
     if (fresh) {
-      // Pop order yields ascending frames, so fresh consecutive allocations are physically contiguous.
-      for (let i = 0; i < n; i++) this.freeStack[i] = n - 1 - i;
+      // fresh consecutive allocations are physically contiguous
+      for (let i = 0; i < n; i++) this.freeQueue[i] = i;
       for (let i = 0; i < this.swapSlots; i++) this.slotStack[i] = this.swapSlots - 1 - i;
-      Atomics.store(this.meta, FREE_TOP, n);
+      Atomics.store(this.meta, FREE_COUNT, n);
       Atomics.store(this.meta, SWAP_TOP, this.swapSlots);
     }
   }
@@ -133,16 +137,18 @@ export class PhysicalMemory {
   allocFrame(): number {
     const meta = this.meta;
     lockMutex(meta, FRAME_LOCK);
-    const top = meta[FREE_TOP]!;
-    if (top === 0) {
+    const count = meta[FREE_COUNT]!;
+    if (count === 0) {
       unlockMutex(meta, FRAME_LOCK);
       throw new OutOfMemory(
         `node out of physical memory: all ${this.frameCount} frames of ${this.pageSize} bytes are in use. ` +
           `Create PhysicalMemory with more bytes, free memory, or reclaim() to swap.`,
       );
     }
-    const f = this.freeStack[top - 1]!;
-    Atomics.store(meta, FREE_TOP, top - 1);
+    const head = meta[FREE_HEAD]!;
+    const f = this.freeQueue[head]!;
+    Atomics.store(meta, FREE_HEAD, head + 1 === this.frameCount ? 0 : head + 1);
+    Atomics.store(meta, FREE_COUNT, count - 1);
     unlockMutex(meta, FRAME_LOCK);
     if (Atomics.compareExchange(this.refs, f, 0, 1) !== 0) {
       throw new VmError('EINVAL', `frame allocator corrupted: free frame ${f} has references`);
@@ -260,7 +266,7 @@ export class PhysicalMemory {
     const m = this.meta;
     return {
       frames: this.frameCount,
-      free: Atomics.load(m, FREE_TOP),
+      free: Atomics.load(m, FREE_COUNT),
       mapped: Atomics.load(m, MAPPED),
       pinned: Atomics.load(m, PINNED),
       swapped: this.swapSlots - Atomics.load(m, SWAP_TOP),
@@ -282,9 +288,9 @@ export class PhysicalMemory {
     if (Atomics.sub(this.refs, f, 1) !== 1) return;
     const meta = this.meta;
     lockMutex(meta, FRAME_LOCK);
-    const top = meta[FREE_TOP]!;
-    this.freeStack[top] = f;
-    Atomics.store(meta, FREE_TOP, top + 1);
+    const count = meta[FREE_COUNT]!;
+    this.freeQueue[(meta[FREE_HEAD]! + count) % this.frameCount] = f;
+    Atomics.store(meta, FREE_COUNT, count + 1);
     unlockMutex(meta, FRAME_LOCK);
     Atomics.add(meta, FREES, 1);
   }
