@@ -8,7 +8,7 @@ import { Region, type Registration } from './region.js';
 import { acquireSlow, chargeHit, drain, enforceLimits, flush, invalidateRange, leave, releaseHeld } from './slow.js';
 import type { InvalidationSource } from './sources/source.js';
 import type { CacheState, MergeMode } from './state.js';
-import { emptyStats, snapshot, type RcacheStats } from './stats.js';
+import { emptyStats, snapshot, type Policy, type RcacheStats } from './stats.js';
 
 export interface RegistrationCacheOptions<H> {
   ops: RegistrationOps<H>;
@@ -203,6 +203,11 @@ export class RegistrationCache<H> {
     this.fast = false;
     st.source.close();
     return { deregistered: st.stats.deregistrations - before, inUse };
+  }
+
+  /** 'off' (pin-per-op) or the source's kind. A refusing cache keeps its source's name; stats.refusing says it refuses. */
+  get policy(): Policy {
+    return this.st.stats.policy;
   }
 
   /** A copy of the counters. */

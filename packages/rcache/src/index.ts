@@ -1,4 +1,5 @@
 export { RegistrationCache } from './cache.js';
+export { createRegistrationPolicy, POLICIES } from './policy.js';
 export { IntervalIndex } from './interval-index.js';
 export { DEFAULT_COST, isOutOfLockableMemory } from './ops.js';
 export { noneSource } from './sources/none.js';
@@ -14,6 +15,7 @@ export {
 } from './errors.js';
 
 export type { RegistrationCacheOptions, CloseReport } from './cache.js';
+export type { RegistrationProvider, RegistrationPolicyOptions } from './policy.js';
 export type { Interval } from './interval-index.js';
 export type { RegistrationOps, RcacheCost } from './ops.js';
 export type { Registration } from './region.js';

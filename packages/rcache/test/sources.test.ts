@@ -4,7 +4,14 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { AddressSpace, Allocator, PhysicalMemory } from '@tsmpi/vm';
-import { RegistrationCache, hooksSource, noneSource, notifierSource, type InvalidationSource } from '@tsmpi/rcache';
+import {
+  RegistrationCache,
+  createRegistrationPolicy,
+  hooksSource,
+  noneSource,
+  notifierSource,
+  type InvalidationSource,
+} from '@tsmpi/rcache';
 import { VmDevice, type VmRegistration } from './vm-device.js';
 
 const PAGE = 4096;
@@ -233,3 +240,43 @@ describe('hooks source', () => {
     expect([s.uncached, s.registrations, s.deregistrations, s.hitsFast]).toEqual([2, 2, 2, 0]);
   });
 });
+
+describe('createRegistrationPolicy', () => {
+  it('gives the same face for all four policies; off registers per acquire, the caches hit', () => {
+    for (const policy of ['off', 'none', 'hooks', 'notifier'] as const) {
+      const memory = new PhysicalMemory({ bytes: 8 * 1024 * 1024, pageSize: PAGE });
+      const space = new AddressSpace(memory, { vaBytes: 64 * 1024 * 1024 });
+      const dev = new VmDevice(space);
+      let charged = 0;
+      const provider = createRegistrationPolicy<VmRegistration>(policy, { ops: dev, space, charge: (us) => (charged += us) });
+      expect(provider.policy).toBe(policy);
+      const buf = space.mmap(2 * PAGE, { populate: true });
+      for (let i = 0; i < 3; i++) provider.release(provider.acquire(buf, 2 * PAGE, R));
+      const s = provider.stats;
+      expect(s.policy).toBe(policy);
+      if (policy === 'off') {
+        expect([s.uncached, s.registrations, s.deregistrations, s.hitsFast]).toEqual([3, 3, 3, 0]);
+        expect(dev.live.size).toBe(0);
+        expect(charged).toBe(0);
+      } else {
+        expect([s.misses, s.hitsFast, s.registrations, s.refusing]).toEqual([1, 2, 1, false]);
+        expect(charged).toBeCloseTo(2 * 0.05, 10);
+      }
+      provider.close();
+      expect(dev.live.size).toBe(0);
+    }
+  });
+
+  it('rejects an unknown policy and a listening policy without a space', () => {
+    const dev = new TestDeviceLike();
+    expect(() => createRegistrationPolicy('sometimes' as never, { ops: dev, pageSize: PAGE })).toThrow(/policy must be one of off, none, hooks, notifier/);
+    expect(() => createRegistrationPolicy('hooks', { ops: dev, pageSize: PAGE })).toThrow(/pass space/);
+  });
+});
+
+class TestDeviceLike {
+  register(): number {
+    return 1;
+  }
+  deregister(): void {}
+}
