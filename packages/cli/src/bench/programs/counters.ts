@@ -1,6 +1,7 @@
 /**
- * Registration counters of a rank, read from comm.stats(): the rcache's lookups (hits, misses,
- * invalidations) and the adapter's memory-region registrations (what pin-per-op pays per message).
+ * Registration counters of a rank, read from comm.stats(): the rcache's lookups (hits = its fast-
+ * and slow-path hits, misses, invalidations; pin-per-op's lookups count as neither, they are
+ * 'uncached') and the adapter's memory-region registrations (what pin-per-op pays per message).
  */
 import type { RegistrationCounters } from './comm.js';
 
@@ -14,7 +15,7 @@ const num = (r: Record<string, number>, ...names: string[]): number =>
 
 export function registrationCounters(s: StatsLike): RegistrationCounters {
   return {
-    hits: num(s.rcache, 'hits'),
+    hits: num(s.rcache, 'hitsFast', 'hitsSlow'),
     misses: num(s.rcache, 'misses'),
     registrations: num(s.adapter, 'registrations'),
     invalidations: num(s.rcache, 'invalidations'),
