@@ -41,3 +41,12 @@ export type {
   Completion,
   FabricStats,
 } from './types.js';
+export { Adapter, createAdapter } from './adapter.js';
+export type { CreateAdapterOptions } from './adapter.js';
+export type { AdapterHandle } from './shared/state.js';
+export { ProtectionDomain, ReceiveQueue } from './domain.js';
+export { QueuePair } from './queue-pair.js';
+export type { QueuePairOptions } from './queue-pair.js';
+export { CompletionQueue } from './queues/completion-queue.js';
+export { InProcessWire } from './wire.js';
+export type { Wire } from './wire.js';

@@ -1,0 +1,86 @@
+import { PhysicalMemory, type AddressSpace } from '@tsmpi/vm';
+import type { VirtualClock } from './clock.js';
+import { hdr } from './cost/defaults.js';
+import { costModel } from './cost/load.js';
+import type { CostModel } from './cost/model.js';
+import { InvalidArgument } from './errors.js';
+import { ProtectionDomain } from './domain.js';
+import { DOMAIN_OPEN } from './shared/layout.js';
+import { AdapterState, type AdapterHandle } from './shared/state.js';
+import { readStats } from './stats.js';
+import type { AdapterKind, AdapterLimits, FabricStats, PinMode } from './types.js';
+import type { Wire } from './wire.js';
+
+export interface CreateAdapterOptions {
+  memory: PhysicalMemory;
+  cost?: CostModel;
+  nodeId?: number;
+  pinMode?: PinMode;
+  limits?: Partial<AdapterLimits>;
+}
+
+/**
+ * One simulated node's network adapter. Created once (createAdapter), re-opened in every thread
+ * from its handle (Adapter.attach); all its tables are shared memory.
+ */
+export class Adapter {
+  readonly kind: AdapterKind;
+  readonly nodeId: number;
+  readonly cost: CostModel;
+  readonly pinMode: PinMode;
+  readonly memory: PhysicalMemory;
+  readonly handle: AdapterHandle;
+  /** @internal */
+  readonly state: AdapterState;
+
+  private constructor(state: AdapterState, memory: PhysicalMemory) {
+    const h = state.handle;
+    this.state = state;
+    this.handle = h;
+    this.kind = h.backend;
+    this.nodeId = h.nodeId;
+    this.cost = h.cost;
+    this.pinMode = h.pinMode;
+    this.memory = memory;
+  }
+
+  /** @internal use createAdapter */
+  static create(kind: AdapterKind, opts: CreateAdapterOptions): Adapter {
+    if (kind !== 'pinning' && kind !== 'odp') throw new InvalidArgument(`createAdapter: kind must be 'pinning' or 'odp', got ${String(kind)}`);
+    if (!(opts?.memory instanceof PhysicalMemory)) throw new InvalidArgument('createAdapter: opts.memory must be the node\'s PhysicalMemory');
+    const nodeId = opts.nodeId ?? 0;
+    if (!Number.isInteger(nodeId) || nodeId < 0) throw new InvalidArgument(`createAdapter: nodeId must be an integer >= 0, got ${nodeId}`);
+    const pinMode = opts.pinMode ?? 'pin';
+    if (pinMode !== 'pin' && pinMode !== 'mlock') throw new InvalidArgument(`createAdapter: pinMode must be 'pin' or 'mlock', got ${String(pinMode)}`);
+    const cost = costModel(opts.cost ?? hdr);
+    return new Adapter(AdapterState.create(kind, nodeId, pinMode, cost, opts.limits), opts.memory);
+  }
+
+  /** Re-open an adapter in this thread. `memory` is the node's PhysicalMemory attached in this thread. */
+  static attach(handle: AdapterHandle, memory: PhysicalMemory): Adapter {
+    if (handle?.kind !== 'adapter') throw new InvalidArgument('Adapter.attach: not an adapter handle (pass adapter.handle)');
+    if (!(memory instanceof PhysicalMemory)) throw new InvalidArgument('Adapter.attach: memory must be PhysicalMemory.attach(node memory handle)');
+    return new Adapter(new AdapterState(handle, false), memory);
+  }
+
+  /**
+   * A protection domain for the process `space` whose virtual time is `clock`. Call on the
+   * process's (rank's) own thread. `wire` reaches other nodes; without it only this node's QPs connect.
+   */
+  openDomain(space: AddressSpace, clock: VirtualClock, opts: { wire?: Wire } = {}): ProtectionDomain {
+    return ProtectionDomain.open(this, space, clock, opts.wire);
+  }
+
+  /** Counters summed over the domains open on this adapter now. */
+  stats(): FabricStats {
+    const ids: number[] = [];
+    const domains = this.state.header.subarray(this.state.domainAt);
+    for (let d = 1; d <= this.state.limits.maxDomains; d++) if (Atomics.load(domains, d) === DOMAIN_OPEN) ids.push(d);
+    return readStats(this.state.counters, ids);
+  }
+}
+
+/** One adapter per simulated node. `kind`: 'pinning' (dumb pinning) or 'odp' (on-demand paging). */
+export function createAdapter(kind: AdapterKind, opts: CreateAdapterOptions): Adapter {
+  return Adapter.create(kind, opts);
+}

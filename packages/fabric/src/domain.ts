@@ -1,0 +1,260 @@
+import { AddressSpace, type InvalidationRange, type MmuNotifierSubscriber, type RemoteAddressSpace } from '@tsmpi/vm';
+import type { Adapter } from './adapter.js';
+import type { VirtualClock } from './clock.js';
+import { deregistrationCost, registrationCost } from './cost/formulas.js';
+import { InvalidArgument } from './errors.js';
+import { deliverSend } from './dma/deliver.js';
+import { faultIn, type RegionAccess } from './dma/region-access.js';
+import { NEED_LOCAL_WRITE } from './mr/table.js';
+import { deregisterRegion, registerRegion, zapRange, type OwnedRegion } from './mr/register.js';
+import { CompletionQueue } from './queues/completion-queue.js';
+import { createReceiveQueue, destroyReceiveQueue, postOrUnpark, queueDepths } from './queues/receive-queue.js';
+import { QueuePair, type QueuePairOptions } from './queue-pair.js';
+import { DOMAIN_FREE, DOMAIN_OPEN, M_DOMAIN, MR_STRIDE, MrBacking, Q_DOMAIN, Q_SEND_CQ, QP_STRIDE } from './shared/layout.js';
+import type { AdapterState } from './shared/state.js';
+import { COUNTER_CELLS, Counter, bump, readStats } from './stats.js';
+import type { FabricStats, MemoryRegion, RecvWorkRequest } from './types.js';
+import type { Wire } from './wire.js';
+import { checkWrId, checkSge } from './work-request.js';
+
+/** A shared receive queue: receives posted here serve every QP created with it. */
+export class ReceiveQueue {
+  readonly id: number;
+  readonly depth: number;
+  private readonly pd: ProtectionDomain;
+
+  /** @internal */
+  constructor(pd: ProtectionDomain, id: number, depth: number) {
+    this.pd = pd;
+    this.id = id;
+    this.depth = depth;
+  }
+
+  postRecv(wr: RecvWorkRequest): void {
+    this.pd.postRecvTo(this.id, wr);
+  }
+
+  /** Receives posted and not yet consumed. */
+  get posted(): number {
+    return queueDepths(this.pd.adapter.state, this.id).posted;
+  }
+
+  /** Sends parked here waiting for a receive. */
+  get parked(): number {
+    return queueDepths(this.pd.adapter.state, this.id).parked;
+  }
+}
+
+/**
+ * A protection domain: one process's registrations, queues and counters on one adapter. Its
+ * methods run on the process's own thread; what peers need is in the adapter's shared tables.
+ */
+export class ProtectionDomain {
+  readonly id: number;
+  readonly adapter: Adapter;
+  readonly space: AddressSpace;
+  readonly clock: VirtualClock;
+  /** @internal */
+  readonly wire: Wire | undefined;
+  private readonly state: AdapterState;
+  private readonly regions = new Map<number, OwnedRegion>(); // by lkey
+  /** @internal QPs of this domain by number (parked sends are delivered through them). */
+  readonly qps = new Map<number, QueuePair>();
+  private readonly cqs: CompletionQueue[] = [];
+  private readonly rqs: number[] = [];
+  private unsubscribe: (() => void) | undefined;
+  private closed = false;
+
+  private constructor(adapter: Adapter, space: AddressSpace, clock: VirtualClock, wire: Wire | undefined, id: number) {
+    this.adapter = adapter;
+    this.state = adapter.state;
+    this.space = space;
+    this.clock = clock;
+    this.wire = wire;
+    this.id = id;
+    if (adapter.kind === 'odp') this.unsubscribe = space.mmuNotifier.subscribe(this.odpSubscriber());
+  }
+
+  /** @internal */
+  static open(adapter: Adapter, space: AddressSpace, clock: VirtualClock, wire: Wire | undefined): ProtectionDomain {
+    if (!(space instanceof AddressSpace)) throw new InvalidArgument('openDomain: space must be the rank\'s AddressSpace');
+    if (space.memory.handle.frames !== adapter.memory.handle.frames) {
+      throw new InvalidArgument(`openDomain: the address space lives in another node's memory than adapter ${adapter.nodeId}; open the domain on the adapter of the space's node`);
+    }
+    if (clock === undefined || typeof clock.advance !== 'function') throw new InvalidArgument('openDomain: clock must be a VirtualClock');
+    const st = adapter.state;
+    const domains = st.header.subarray(st.domainAt);
+    const id = st.claimRow(domains, 1, st.limits.maxDomains, DOMAIN_OPEN, undefined, 'protection-domain', 'maxDomains');
+    // A reused slot starts from zero: counters describe this domain only.
+    for (let i = 0; i < COUNTER_CELLS; i++) Atomics.store(st.counters, id * COUNTER_CELLS + i, 0n);
+    return new ProtectionDomain(adapter, space, clock, wire, id);
+  }
+
+  // ------------------------------------------------------------------ memory regions
+
+  registerMemory(addr: number, length: number, access: number): MemoryRegion {
+    this.checkOpen();
+    const backing = this.adapter.kind === 'odp' ? MrBacking.ODP : this.adapter.pinMode === 'mlock' ? MrBacking.MLOCK : MrBacking.PIN;
+    const r = registerRegion(this.state, this.space, this.id, backing, addr, length, access);
+    this.regions.set(r.mr.lkey, r);
+    this.clock.advance(registrationCost(this.adapter.cost, this.adapter.kind, r.mr.pages));
+    return r.mr;
+  }
+
+  deregister(mr: MemoryRegion): void {
+    this.checkOpen();
+    const r = this.regions.get(mr?.lkey);
+    if (r === undefined || r.mr.rkey !== mr.rkey) {
+      throw new InvalidArgument(`deregister: lkey ${mr?.lkey} is not a live registration of domain ${this.id} (deregistered twice, or another domain's?)`);
+    }
+    this.regions.delete(mr.lkey);
+    deregisterRegion(this.state, this.space, this.id, r);
+    this.clock.advance(deregistrationCost(this.adapter.cost, this.adapter.kind, r.mr.pages));
+  }
+
+  /**
+   * ODP prefetch (ibv_advise_mr): fault [addr, addr + length) of `mr` into its page table now,
+   * charged one network fault per chunk that faulted. A no-op on pinning (already resident).
+   * Returns the pages faulted in. Throws for a range outside the MR or not mapped.
+   */
+  advise(mr: MemoryRegion, addr: number, length: number): number {
+    this.checkOpen();
+    const r = this.regions.get(mr?.lkey);
+    if (r === undefined) throw new InvalidArgument(`advise: lkey ${mr?.lkey} is not a live registration of this domain`);
+    if (!(addr >= mr.addr && length >= 0 && addr + length <= mr.addr + mr.length)) {
+      throw new InvalidArgument(`advise: [${addr}, +${length}) is outside the region [${mr.addr}, +${mr.length})`);
+    }
+    if (r.backing !== MrBacking.ODP || length === 0) return 0;
+    const space = this.remoteView();
+    const a = { state: this.state, memory: this.adapter.memory, space, nodeId: this.adapter.nodeId, slot: r.slot,
+      key: mr.lkey, which: 'lkey' as const, addr, length, write: (mr.access & NEED_LOCAL_WRITE) !== 0 };
+    // dmaCopy would move bytes; a prefetch only fills the table: fault through the same path.
+    const res = faultOnly(a, this.adapter.cost.odpFaultChunkBytes);
+    if (res === 'segv') throw new InvalidArgument(`advise: part of [${addr}, +${length}) is not mapped (or not accessible)`);
+    bump(this.state.counters, this.id, Counter.prefetchPages, res.pages);
+    this.clock.advance(res.chunks * this.adapter.cost.odpFaultUs);
+    return res.pages;
+  }
+
+  // ------------------------------------------------------------------ queues
+
+  createCompletionQueue(opts: { depth?: number } = {}): CompletionQueue {
+    this.checkOpen();
+    const cq = CompletionQueue.create(this.state, this.id, opts.depth ?? 4096);
+    this.cqs.push(cq);
+    return cq;
+  }
+
+  createSharedReceiveQueue(opts: { depth?: number } = {}): ReceiveQueue {
+    this.checkOpen();
+    const depth = opts.depth ?? 1024;
+    const id = createReceiveQueue(this.state, this.id, depth, true);
+    this.rqs.push(id);
+    return new ReceiveQueue(this, id, depth);
+  }
+
+  createQueuePair(opts: QueuePairOptions): QueuePair {
+    this.checkOpen();
+    const qp = QueuePair.create(this, opts);
+    this.qps.set(qp.qpNum, qp);
+    if (opts.srq === undefined) this.rqs.push(qp.rqId);
+    return qp;
+  }
+
+  stats(): FabricStats {
+    return readStats(this.state.counters, [this.id]);
+  }
+
+  /** Deregister what is left, unsubscribe from the notifier, free the domain's slot. */
+  close(): void {
+    if (this.closed) return;
+    for (const r of [...this.regions.values()]) this.deregister(r.mr);
+    this.unsubscribe?.();
+    for (const qp of this.qps.values()) qp.destroy();
+    for (const id of this.rqs) destroyReceiveQueue(this.state, id);
+    for (const cq of this.cqs) cq.destroy();
+    this.closed = true;
+    Atomics.store(this.state.header.subarray(this.state.domainAt), this.id, DOMAIN_FREE);
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  /** @internal this domain's own page table seen through the cross-thread interface (ODP faults). */
+  remoteView(): RemoteAddressSpace {
+    return (this.ownRemote ??= AddressSpace.remote(this.adapter.memory, this.space.handle));
+  }
+  private ownRemote: RemoteAddressSpace | undefined;
+
+  /** @internal the adapter of node `nodeId`, this one or through the wire. */
+  reach(nodeId: number): Adapter {
+    if (nodeId === this.adapter.nodeId) return this.adapter;
+    if (this.wire === undefined) {
+      throw new InvalidArgument(`node ${nodeId} is another node and this domain has no wire; pass { wire: new InProcessWire(adapters) } to openDomain`);
+    }
+    return this.wire.reach(nodeId);
+  }
+
+  /**
+   * @internal post a receive into receive queue `rqId` (the QP's own or an SRQ). A parked send
+   * takes it at once: this thread copies the data and completes both sides.
+   */
+  postRecvTo(rqId: number, wr: RecvWorkRequest): void {
+    this.checkOpen();
+    checkWrId(wr?.wrId, 'postRecv');
+    checkSge(wr.sge, 'postRecv');
+    const recv = { wrId: wr.wrId, lkey: wr.sge.lkey, addr: wr.sge.addr, length: wr.sge.length, postedAt: this.clock.now };
+    for (;;) {
+      const parked = postOrUnpark(this.state, rqId, recv);
+      if (parked === undefined) return;
+      const qp = this.qps.get(parked.dstQpn);
+      if (qp === undefined || qp.peer === undefined) continue; // the QP went away: drop the send
+      const sender = this.reach(parked.srcNode);
+      const sst = sender.state;
+      const srow = parked.srcQpn * QP_STRIDE;
+      const cost = this.adapter.cost;
+      const dataAt = parked.arrive <= recv.postedAt ? recv.postedAt + cost.rnrTimerUs : parked.arrive;
+      const outcome = deliverSend(cost,
+        { state: sst, memory: sender.memory, space: qp.peer.space, nodeId: parked.srcNode, domainId: sst.qps[srow + Q_DOMAIN]!,
+          qpNum: parked.srcQpn, sendCq: sst.qps[srow + Q_SEND_CQ]!, lkey: parked.lkey, addr: parked.addr,
+          length: parked.length, wrId: parked.wrId, immData: parked.immData, signaled: parked.signaled },
+        { state: this.state, memory: this.adapter.memory, space: this.remoteView(), nodeId: this.adapter.nodeId,
+          domainId: this.id, qpNum: qp.qpNum, recvCq: qp.recvCqId },
+        recv, dataAt);
+      bump(sst.counters, sst.qps[srow + Q_DOMAIN]!, Counter.rnrDelivered);
+      if (outcome !== 'sender-error') return;
+      // The sender's buffer was gone; this receive is still free for the next parked send.
+    }
+  }
+
+  private odpSubscriber(): MmuNotifierSubscriber {
+    const ps = this.space.pageSize;
+    const zapAll = (start: number, end: number): void => {
+      for (const r of this.regions.values()) {
+        if (r.backing !== MrBacking.ODP) continue;
+        const n = zapRange(this.state, r, start, end, ps);
+        if (n > 0) {
+          bump(this.state.counters, this.id, Counter.odpInvalidations);
+          bump(this.state.counters, this.id, Counter.odpZappedPages, n);
+        }
+      }
+    };
+    return {
+      invalidateRangeStart: (r: InvalidationRange) => zapAll(r.start, r.end),
+      invalidateRangeEnd: () => {},
+      release: () => zapAll(0, Number.MAX_SAFE_INTEGER),
+    };
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new InvalidArgument(`protection domain ${this.id} is closed`);
+  }
+}
+
+/** Fault a range into an ODP MR's table without moving data. */
+function faultOnly(a: RegionAccess, chunkBytes: number): { pages: number; chunks: number } | 'segv' {
+  const r = faultIn(a, chunkBytes, a.addr);
+  if (r === 'segv') return 'segv';
+  if (r === 'revoked') return { pages: 0, chunks: 0 };
+  if (r.chunks.size > 0) bump(a.state.counters, a.state.mrs[a.slot * MR_STRIDE + M_DOMAIN]!, Counter.odpFaults);
+  return { pages: r.pages, chunks: r.chunks.size };
+}

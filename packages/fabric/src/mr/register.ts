@@ -1,0 +1,179 @@
+import { MemlockLimitExceeded, VmError, type AddressSpace } from '@tsmpi/vm';
+import { ACCESS_ALL, Access } from '../constants.js';
+import { pagesSpanned } from '../cost/formulas.js';
+import { FabricError, InvalidArgument, RegistrationError } from '../errors.js';
+import { lock, unlock } from '../shared/lock.js';
+import {
+  M_ACCESS, M_BACKING, M_DOMAIN, M_LKEY, M_LOCK, M_PAGE_COUNT, M_PAGES_AT, M_RAND, M_RKEY, M_STATE, MF_ADDR,
+  MF_FIRST_PAGE, MF_LENGTH, MR_STRIDE, MRF_STRIDE, MrBacking, MrState, PAGE_EMPTY,
+} from '../shared/layout.js';
+import type { AdapterState } from '../shared/state.js';
+import { Counter, bump } from '../stats.js';
+import type { MemoryRegion } from '../types.js';
+import { makeKeys } from './keys.js';
+import { claimMrSlot } from './table.js';
+
+export type Backing = (typeof MrBacking)[keyof typeof MrBacking];
+
+/** What the owner thread remembers about its registration (the rest is in the shared row). */
+export interface OwnedRegion {
+  slot: number;
+  mr: MemoryRegion;
+  backing: Backing;
+  firstPage: number;
+}
+
+/**
+ * Register [addr, addr + length) of `space` for `domainId`: claim an MR slot, pin / mlock /
+ * nothing per `backing`, fill the page entries, publish the row (state VALID last).
+ * Throws RegistrationError; on error nothing stays claimed, pinned or locked.
+ */
+export function registerRegion(state: AdapterState, space: AddressSpace, domainId: number, backing: Backing,
+  addr: number, length: number, access: number): OwnedRegion {
+  if (!Number.isSafeInteger(addr) || addr < 0) throw new RegistrationError('EINVAL', addr, length, 'addr must be a non-negative integer address');
+  if (!Number.isSafeInteger(length) || length <= 0) {
+    throw new RegistrationError('EINVAL', addr, length, 'length must be a positive integer (verbs refuses empty regions)');
+  }
+  if (!Number.isInteger(access) || (access & ~ACCESS_ALL) !== 0) {
+    throw new RegistrationError('EINVAL', addr, length, `access ${access} has unknown bits; combine Access.LOCAL_WRITE | REMOTE_WRITE | REMOTE_READ`);
+  }
+  if ((access & Access.REMOTE_WRITE) !== 0 && (access & Access.LOCAL_WRITE) === 0) {
+    throw new RegistrationError('EINVAL', addr, length, 'REMOTE_WRITE requires LOCAL_WRITE (as in ibv_reg_mr)');
+  }
+  const ps = space.pageSize;
+  const pages = pagesSpanned(addr, length, ps);
+  const firstPage = Math.floor(addr / ps) * ps;
+  let slot: number;
+  let pagesAt: number;
+  try {
+    slot = claimMrSlot(state);
+  } catch (e) {
+    throw new RegistrationError('ENOMEM', addr, length, (e as Error).message, e);
+  }
+  try {
+    pagesAt = state.arena.alloc(pages * 4, 'an MR page table');
+  } catch (e) {
+    Atomics.store(state.mrs, slot * MR_STRIDE + M_STATE, MrState.FREE);
+    throw new RegistrationError('ENOMEM', addr, length, (e as Error).message, e);
+  }
+  const entries = state.arena.i32;
+  const base = pagesAt * 2;
+  try {
+    if (backing === MrBacking.PIN) {
+      const frames = space.pin(addr, length);
+      for (let i = 0; i < pages; i++) entries[base + i] = frames[i]!;
+    } else if (backing === MrBacking.MLOCK) {
+      space.mlock(addr, length);
+      for (let i = 0; i < pages; i++) {
+        const f = space.translate(firstPage + i * ps);
+        if (f === undefined) {
+          space.munlock(addr, length);
+          throw new RegistrationError('EFAULT', addr, length, `page 0x${(firstPage + i * ps).toString(16)} is not resident after mlock (PROT_NONE?)`);
+        }
+        entries[base + i] = f;
+      }
+    } else {
+      entries.fill(PAGE_EMPTY, base, base + pages);
+    }
+  } catch (e) {
+    state.arena.free(pagesAt, pages * 4);
+    Atomics.store(state.mrs, slot * MR_STRIDE + M_STATE, MrState.FREE);
+    if (e instanceof FabricError) throw e;
+    throw translateVmError(e, addr, length);
+  }
+  const row = slot * MR_STRIDE;
+  const mrs = state.mrs;
+  const keys = makeKeys(slot, mrs[row + M_RAND]!);
+  mrs[row + M_DOMAIN] = domainId;
+  mrs[row + M_LKEY] = keys.lkey;
+  mrs[row + M_RKEY] = keys.rkey;
+  mrs[row + M_ACCESS] = access;
+  mrs[row + M_PAGES_AT] = pagesAt;
+  mrs[row + M_PAGE_COUNT] = pages;
+  mrs[row + M_BACKING] = backing;
+  mrs[row + M_RAND] = keys.rand;
+  const f = state.mrsF64;
+  f[slot * MRF_STRIDE + MF_ADDR] = addr;
+  f[slot * MRF_STRIDE + MF_LENGTH] = length;
+  f[slot * MRF_STRIDE + MF_FIRST_PAGE] = firstPage;
+  Atomics.store(mrs, row + M_STATE, MrState.VALID);
+  const c = state.counters;
+  bump(c, domainId, Counter.registrations);
+  bump(c, domainId, Counter.registeredBytes, length);
+  if (backing === MrBacking.PIN) bump(c, domainId, Counter.pinnedPages, pages);
+  if (backing === MrBacking.MLOCK) bump(c, domainId, Counter.mlockedPages, pages);
+  const mr: MemoryRegion = Object.freeze({ lkey: keys.lkey, rkey: keys.rkey, addr, length, access, pages });
+  return { slot, mr, backing, firstPage };
+}
+
+function translateVmError(e: unknown, addr: number, length: number): RegistrationError {
+  if (e instanceof MemlockLimitExceeded) {
+    return new RegistrationError('ENOMEM', addr, length, `${e.message} (pinning registration)`, e);
+  }
+  if (e instanceof VmError) {
+    const code = e.code === 'ENOMEM' && /not fully mapped/.test(e.message) ? 'EFAULT'
+      : e.code === 'ENOMEM' || e.code === 'EPERM' ? 'ENOMEM'
+      : e.code === 'EINVAL' ? 'EINVAL' : 'EFAULT';
+    const hint = code === 'EFAULT' ? '; register only mapped memory (mmap/malloc it first)' : '';
+    return new RegistrationError(code, addr, length, `${e.message}${hint}`, e);
+  }
+  return new RegistrationError('EINVAL', addr, length, String(e), e);
+}
+
+/**
+ * Revoke and release a registration: the row leaves VALID under the MR lock (a DMA holding it
+ * finishes first; none starts after), then the pins / locks go and the slot is freed.
+ */
+export function deregisterRegion(state: AdapterState, space: AddressSpace, domainId: number, r: OwnedRegion): void {
+  const row = r.slot * MR_STRIDE;
+  const mrs = state.mrs;
+  lock(mrs, row + M_LOCK);
+  if (Atomics.load(mrs, row + M_STATE) !== MrState.VALID || mrs[row + M_LKEY] !== r.mr.lkey) {
+    unlock(mrs, row + M_LOCK);
+    throw new InvalidArgument(`deregister: lkey ${r.mr.lkey} is not a live registration (deregistered twice?)`);
+  }
+  Atomics.store(mrs, row + M_STATE, MrState.REVOKED);
+  unlock(mrs, row + M_LOCK);
+  const pages = r.mr.pages;
+  const base = mrs[row + M_PAGES_AT]! * 2;
+  if (r.backing === MrBacking.PIN) {
+    space.unpin(Array.from(state.arena.i32.subarray(base, base + pages)));
+  } else if (r.backing === MrBacking.MLOCK) {
+    try {
+      space.munlock(r.mr.addr, r.mr.length);
+    } catch {
+      // The range was unmapped since: the kernel dropped the lock with the mapping.
+    }
+  }
+  state.arena.free(mrs[row + M_PAGES_AT]!, pages * 4);
+  Atomics.store(mrs, row + M_STATE, MrState.FREE);
+  const c = state.counters;
+  bump(c, domainId, Counter.deregistrations);
+  bump(c, domainId, Counter.registeredBytes, -r.mr.length);
+  if (r.backing === MrBacking.PIN) bump(c, domainId, Counter.pinnedPages, -pages);
+  if (r.backing === MrBacking.MLOCK) bump(c, domainId, Counter.mlockedPages, -pages);
+}
+
+/**
+ * ODP invalidation (owner thread, inside invalidate_range_start): empty the entries of
+ * [start, end) in this MR's page table under its lock. Returns the entries zapped.
+ */
+export function zapRange(state: AdapterState, r: OwnedRegion, start: number, end: number, pageSize: number): number {
+  const lo = Math.max(start, r.firstPage);
+  const hi = Math.min(end, r.firstPage + r.mr.pages * pageSize);
+  if (lo >= hi) return 0;
+  const row = r.slot * MR_STRIDE;
+  const mrs = state.mrs;
+  const entries = state.arena.i32;
+  const base = mrs[row + M_PAGES_AT]! * 2;
+  let zapped = 0;
+  lock(mrs, row + M_LOCK);
+  for (let p = Math.floor((lo - r.firstPage) / pageSize); p < Math.ceil((hi - r.firstPage) / pageSize); p++) {
+    if (entries[base + p] !== PAGE_EMPTY) {
+      Atomics.store(entries, base + p, PAGE_EMPTY);
+      zapped++;
+    }
+  }
+  unlock(mrs, row + M_LOCK);
+  return zapped;
+}

@@ -1,0 +1,244 @@
+import { AddressSpace, type RemoteAddressSpace } from '@tsmpi/vm';
+import type { Adapter } from './adapter.js';
+import { Opcode, RNR_INFINITE, Status } from './constants.js';
+import { latencyUs, odpFaultCost, rnrDeliveryTime, transferTimes } from './cost/formulas.js';
+import { dmaCopy } from './dma/copy.js';
+import { deliverSend } from './dma/deliver.js';
+import type { ProtectionDomain, ReceiveQueue } from './domain.js';
+import { InvalidArgument, NotConnected } from './errors.js';
+import { checkKey, NEED_LOCAL_WRITE, NEED_NONE, NEED_REMOTE_READ, NEED_REMOTE_WRITE } from './mr/table.js';
+import { pushCompletion, type CompletionQueue } from './queues/completion-queue.js';
+import { createReceiveQueue, takeOrPark } from './queues/receive-queue.js';
+import {
+  H_QP_HINT, Q_DOMAIN, Q_RECV_CQ, Q_REMOTE_DOMAIN, Q_REMOTE_NODE, Q_REMOTE_QPN, Q_RNR, Q_RQ, Q_SEND_CQ, Q_STATE,
+  QP_STRIDE, QpState,
+} from './shared/layout.js';
+import type { AdapterState } from './shared/state.js';
+import { Counter, bump } from './stats.js';
+import type { QpAddress, RdmaWorkRequest, RecvWorkRequest, SendWorkRequest } from './types.js';
+import { checkImm, checkRemote, checkSge, checkWrId } from './work-request.js';
+
+export interface QueuePairOptions {
+  sendCq: CompletionQueue;
+  recvCq: CompletionQueue;
+  /** Take receives from this shared receive queue instead of the QP's own. */
+  srq?: ReceiveQueue;
+  /** Depth of the QP's own receive queue (ignored with srq). Default 256. */
+  recvDepth?: number;
+  /** Retries when the peer has no receive posted; 'infinite' (verbs 7, the default) parks the send. */
+  rnrRetry?: number | 'infinite';
+}
+
+/** The connected peer, resolved once at connect(). */
+export interface Peer {
+  nodeId: number;
+  qpNum: number;
+  domainId: number;
+  adapter: Adapter;
+  /** The peer's page table seen from this thread. */
+  space: RemoteAddressSpace;
+}
+
+/**
+ * A reliable-connected queue pair. Posts execute at once on the caller's thread: the responder
+ * side runs against the peer's shared tables (see README, "Threads and shared state").
+ */
+export class QueuePair {
+  readonly qpNum: number;
+  /** @internal */
+  readonly rqId: number;
+  /** @internal */
+  readonly recvCqId: number;
+  /** @internal */
+  peer: Peer | undefined;
+  private readonly pd: ProtectionDomain;
+  private readonly state: AdapterState;
+  private readonly sendCqId: number;
+  private readonly rnrRetry: number;
+  private readonly hasSrq: boolean;
+
+  private constructor(pd: ProtectionDomain, qpNum: number, rqId: number, sendCq: number, recvCq: number, rnrRetry: number,
+    hasSrq: boolean) {
+    this.pd = pd;
+    this.state = pd.adapter.state;
+    this.qpNum = qpNum;
+    this.rqId = rqId;
+    this.sendCqId = sendCq;
+    this.recvCqId = recvCq;
+    this.rnrRetry = rnrRetry;
+    this.hasSrq = hasSrq;
+  }
+
+  /** @internal use pd.createQueuePair */
+  static create(pd: ProtectionDomain, opts: QueuePairOptions): QueuePair {
+    const st = pd.adapter.state;
+    if (opts?.sendCq === undefined || opts.recvCq === undefined) throw new InvalidArgument('createQueuePair: sendCq and recvCq are required');
+    const rnr = opts.rnrRetry ?? 'infinite';
+    const rnrRetry = rnr === 'infinite' ? RNR_INFINITE : rnr;
+    if (!Number.isInteger(rnrRetry) || rnrRetry < 0 || rnrRetry > RNR_INFINITE) {
+      throw new InvalidArgument(`createQueuePair: rnrRetry must be 0..6 or 'infinite' (7), got ${String(rnr)}`);
+    }
+    const rqId = opts.srq !== undefined ? opts.srq.id : createReceiveQueue(st, pd.id, opts.recvDepth ?? 256, false);
+    const qpNum = st.claimRow(st.qps, QP_STRIDE, st.limits.maxQueuePairs, QpState.CREATED, H_QP_HINT, 'queue-pair', 'maxQueuePairs');
+    const row = qpNum * QP_STRIDE;
+    st.qps[row + Q_DOMAIN] = pd.id;
+    st.qps[row + Q_SEND_CQ] = opts.sendCq.id;
+    st.qps[row + Q_RECV_CQ] = opts.recvCq.id;
+    st.qps[row + Q_RQ] = rqId;
+    st.qps[row + Q_RNR] = rnrRetry;
+    return new QueuePair(pd, qpNum, rqId, opts.sendCq.id, opts.recvCq.id, rnrRetry, opts.srq !== undefined);
+  }
+
+  /** Hand this to the peer (out of band) for its connect(). */
+  get address(): QpAddress {
+    return { nodeId: this.pd.adapter.nodeId, qpNum: this.qpNum, domainId: this.pd.id, space: this.pd.space.handle };
+  }
+
+  get connected(): boolean {
+    return this.peer !== undefined;
+  }
+
+  /** Connect to a peer QP (RC): both sides call connect with the other's address. */
+  connect(remote: QpAddress): void {
+    if (this.peer !== undefined) throw new InvalidArgument(`queue pair ${this.qpNum} is already connected`);
+    if (remote === null || typeof remote !== 'object' || !Number.isInteger(remote.qpNum) || !Number.isInteger(remote.nodeId)) {
+      throw new InvalidArgument('connect: expected the peer\'s qp.address { nodeId, qpNum, domainId, space }');
+    }
+    const adapter = this.pd.reach(remote.nodeId);
+    const pst = adapter.state;
+    const prow = remote.qpNum * QP_STRIDE;
+    if (remote.qpNum < 1 || remote.qpNum > pst.limits.maxQueuePairs || Atomics.load(pst.qps, prow + Q_STATE) === QpState.FREE ||
+      pst.qps[prow + Q_DOMAIN] !== remote.domainId) {
+      throw new InvalidArgument(`connect: node ${remote.nodeId} has no queue pair ${remote.qpNum} in domain ${remote.domainId}`);
+    }
+    const space = AddressSpace.remote(adapter.memory, remote.space as Parameters<typeof AddressSpace.remote>[1]);
+    this.peer = { nodeId: remote.nodeId, qpNum: remote.qpNum, domainId: remote.domainId, adapter, space };
+    const row = this.qpNum * QP_STRIDE;
+    this.state.qps[row + Q_REMOTE_NODE] = remote.nodeId;
+    this.state.qps[row + Q_REMOTE_QPN] = remote.qpNum;
+    this.state.qps[row + Q_REMOTE_DOMAIN] = remote.domainId;
+    Atomics.store(this.state.qps, row + Q_STATE, QpState.CONNECTED);
+  }
+
+  postRecv(wr: RecvWorkRequest): void {
+    if (this.hasSrq) throw new InvalidArgument(`postRecv: queue pair ${this.qpNum} takes receives from its SRQ; post there`);
+    this.pd.postRecvTo(this.rqId, wr);
+  }
+
+  /** Two-sided send into the peer's next posted receive (see README for RNR). */
+  postSend(wr: SendWorkRequest): void {
+    const peer = this.ready(wr, 'postSend');
+    const imm = checkImm(wr.immData, 'postSend');
+    const signaled = wr.signaled !== false;
+    const cost = this.pd.adapter.cost;
+    const sameNode = peer.nodeId === this.pd.adapter.nodeId;
+    const { sge } = wr;
+    const t = transferTimes(cost, 'send', sge.length, this.pd.clock.now, sameNode);
+    this.pd.clock.advanceTo(t.posted);
+    if (sge.length > 0 && typeof checkKey(this.state, sge.lkey, 'lkey', this.pd.id, sge.addr, sge.length, NEED_NONE) !== 'number') {
+      return this.complete(Opcode.SEND, wr.wrId, Status.LOCAL_PROTECTION_ERROR, 0, t.posted, true);
+    }
+    const pst = peer.adapter.state;
+    const prow = peer.qpNum * QP_STRIDE;
+    if (!this.peerAlive(pst, prow)) {
+      return this.complete(Opcode.SEND, wr.wrId, Status.RETRY_EXCEEDED, 0, t.arrive + latencyUs(cost, sameNode), true);
+    }
+    const park = this.rnrRetry === RNR_INFINITE
+      ? { srcNode: this.pd.adapter.nodeId, srcQpn: this.qpNum, dstQpn: peer.qpNum, lkey: sge.lkey, addr: sge.addr,
+          length: sge.length, wrId: wr.wrId, immData: imm, arrive: t.arrive, signaled }
+      : undefined;
+    const got = takeOrPark(pst, pst.qps[prow + Q_RQ]!, park);
+    if (got === 'parked') {
+      bump(this.state.counters, this.pd.id, Counter.rnrParked);
+      return;
+    }
+    if (got === 'none') {
+      bump(this.state.counters, this.pd.id, Counter.rnrExceeded);
+      const at = t.arrive + this.rnrRetry * cost.rnrTimerUs + latencyUs(cost, sameNode);
+      return this.complete(Opcode.SEND, wr.wrId, Status.RETRY_EXCEEDED, 0, at, true);
+    }
+    deliverSend(cost,
+      { state: this.state, memory: this.pd.adapter.memory, space: this.pd.remoteView(), nodeId: this.pd.adapter.nodeId,
+        domainId: this.pd.id, qpNum: this.qpNum, sendCq: this.sendCqId, lkey: sge.lkey, addr: sge.addr, length: sge.length,
+        wrId: wr.wrId, immData: imm, signaled },
+      { state: pst, memory: peer.adapter.memory, space: peer.space, nodeId: peer.nodeId, domainId: peer.domainId,
+        qpNum: peer.qpNum, recvCq: pst.qps[prow + Q_RECV_CQ]! },
+      got, rnrDeliveryTime(cost, t.arrive, got.postedAt));
+  }
+
+  /** Write the local sge into [remoteAddr, +length) of the peer's region `rkey`. */
+  rdmaWrite(wr: RdmaWorkRequest): void {
+    this.rdma(wr, 'write');
+  }
+
+  /** Read [remoteAddr, +length) of the peer's region `rkey` into the local sge. */
+  rdmaRead(wr: RdmaWorkRequest): void {
+    this.rdma(wr, 'read');
+  }
+
+  private rdma(wr: RdmaWorkRequest, op: 'write' | 'read'): void {
+    const what = op === 'write' ? 'rdmaWrite' : 'rdmaRead';
+    const opcode = op === 'write' ? Opcode.RDMA_WRITE : Opcode.RDMA_READ;
+    const peer = this.ready(wr, what);
+    checkRemote(wr.remoteAddr, wr.rkey, what);
+    const signaled = wr.signaled !== false;
+    const cost = this.pd.adapter.cost;
+    const sameNode = peer.nodeId === this.pd.adapter.nodeId;
+    const { sge } = wr;
+    const n = sge.length;
+    const t0 = this.pd.clock.now;
+    const t = transferTimes(cost, op, n, t0, sameNode);
+    this.pd.clock.advanceTo(t.posted);
+    const L = latencyUs(cost, sameNode);
+    const nak = t.posted + 2 * L; // the request reaches the responder, the NAK comes back
+    const local = n === 0 ? 0 : checkKey(this.state, sge.lkey, 'lkey', this.pd.id, sge.addr, n, op === 'read' ? NEED_LOCAL_WRITE : NEED_NONE);
+    if (typeof local !== 'number') return this.complete(opcode, wr.wrId, Status.LOCAL_PROTECTION_ERROR, 0, t.posted, true);
+    const pst = peer.adapter.state;
+    if (!this.peerAlive(pst, peer.qpNum * QP_STRIDE)) return this.complete(opcode, wr.wrId, Status.RETRY_EXCEEDED, 0, nak, true);
+    let faultUs = 0;
+    if (n > 0) {
+      const remote = checkKey(pst, wr.rkey, 'rkey', peer.domainId, wr.remoteAddr, n, op === 'read' ? NEED_REMOTE_READ : NEED_REMOTE_WRITE);
+      if (typeof remote !== 'number') return this.complete(opcode, wr.wrId, Status.REMOTE_ACCESS_ERROR, 0, nak, true);
+      const mine = { state: this.state, memory: this.pd.adapter.memory, space: this.pd.remoteView(), nodeId: this.pd.adapter.nodeId,
+        slot: local, key: sge.lkey, which: 'lkey' as const, addr: sge.addr, length: n, write: op === 'read' };
+      const theirs = { state: pst, memory: peer.adapter.memory, space: peer.space, nodeId: peer.nodeId, slot: remote,
+        key: wr.rkey, which: 'rkey' as const, addr: wr.remoteAddr, length: n, write: op === 'write' };
+      const out = op === 'write' ? dmaCopy(mine, theirs, cost.odpFaultChunkBytes) : dmaCopy(theirs, mine, cost.odpFaultChunkBytes);
+      if (!out.ok) {
+        const localSide = (op === 'write') === (out.side === 'src');
+        return localSide
+          ? this.complete(opcode, wr.wrId, Status.LOCAL_PROTECTION_ERROR, 0, t.posted, true)
+          : this.complete(opcode, wr.wrId, Status.REMOTE_ACCESS_ERROR, 0, nak, true);
+      }
+      faultUs = odpFaultCost(cost, out.faultChunks);
+    }
+    const done = transferTimes(cost, op, n, t0, sameNode, faultUs);
+    bump(this.state.counters, this.pd.id, op === 'write' ? Counter.writeOps : Counter.readOps);
+    bump(this.state.counters, this.pd.id, op === 'write' ? Counter.writeBytes : Counter.readBytes, n);
+    this.complete(opcode, wr.wrId, Status.SUCCESS, n, done.complete, signaled);
+  }
+
+  private ready(wr: { wrId: number; sge: { lkey: number; addr: number; length: number } }, what: string): Peer {
+    if (this.peer === undefined) throw new NotConnected(this.qpNum);
+    checkWrId(wr?.wrId, what);
+    checkSge(wr.sge, what);
+    return this.peer;
+  }
+
+  /** The peer QP still exists and is connected back to this one (else the transport gives up). */
+  private peerAlive(pst: AdapterState, prow: number): boolean {
+    return Atomics.load(pst.qps, prow + Q_STATE) === QpState.CONNECTED &&
+      pst.qps[prow + Q_REMOTE_QPN] === this.qpNum && pst.qps[prow + Q_REMOTE_NODE] === this.pd.adapter.nodeId;
+  }
+
+  private complete(opcode: number, wrId: number, status: number, bytes: number, time: number, signaled: boolean): void {
+    if (status === Status.SUCCESS && !signaled) return;
+    pushCompletion(this.state, this.sendCqId, { status, opcode, byteLength: bytes, wrId, qpNum: this.qpNum, immData: -1, time });
+  }
+
+  /** @internal */
+  destroy(): void {
+    Atomics.store(this.state.qps, this.qpNum * QP_STRIDE + Q_STATE, QpState.FREE);
+    this.peer = undefined;
+  }
+}

@@ -1,0 +1,147 @@
+import { CompletionQueueOverrun, InvalidArgument } from '../errors.js';
+import { lock, unlock } from '../shared/lock.js';
+import {
+  C_DEPTH, C_DOMAIN, C_DOORBELL, C_HEAD, C_LOCK, C_OVERRUN, C_RING, C_STATE, C_TAIL, CQ_STRIDE, CQE_BYTES,
+  CQE_IMM, CQE_OPCODE, CQE_QPN, CQE_STATUS, CQE_TIME, CQE_WORDS, CQE_WRID,
+} from '../shared/layout.js';
+import type { AdapterState } from '../shared/state.js';
+import { bumpError } from '../stats.js';
+import type { Completion } from '../types.js';
+
+/** What a producer pushes; immData -1 means none. */
+export interface CompletionEntry {
+  status: number;
+  opcode: number;
+  byteLength: number;
+  wrId: number;
+  qpNum: number;
+  immData: number;
+  time: number;
+}
+
+/**
+ * Push a completion into CQ `cqId` of `state` from any thread. Producers serialise on the CQ's
+ * lock; the owner consumes without it (single consumer: it only moves head). A full ring sets
+ * the overrun flag (reported by the owner's next poll) instead of overwriting.
+ */
+export function pushCompletion(state: AdapterState, cqId: number, e: CompletionEntry): void {
+  const cqs = state.cqs;
+  const row = cqId * CQ_STRIDE;
+  const domain = cqs[row + C_DOMAIN]!;
+  if (e.status !== 0) bumpError(state.counters, domain, e.status);
+  lock(cqs, row + C_LOCK);
+  const depth = cqs[row + C_DEPTH]!;
+  const tail = cqs[row + C_TAIL]!;
+  if (tail - Atomics.load(cqs, row + C_HEAD) >= depth) {
+    Atomics.store(cqs, row + C_OVERRUN, 1);
+    unlock(cqs, row + C_LOCK);
+    Atomics.add(cqs, row + C_DOORBELL, 1);
+    Atomics.notify(cqs, row + C_DOORBELL);
+    return;
+  }
+  const at = cqs[row + C_RING]! + (tail % depth) * CQE_WORDS;
+  const f = state.arena.f64;
+  f[at + CQE_STATUS] = e.status;
+  f[at + CQE_OPCODE] = e.opcode;
+  f[at + CQE_BYTES] = e.byteLength;
+  f[at + CQE_WRID] = e.wrId;
+  f[at + CQE_QPN] = e.qpNum;
+  f[at + CQE_IMM] = e.immData;
+  f[at + CQE_TIME] = e.time;
+  // The entry is written before the tail store publishes it (Atomics are sequentially consistent).
+  Atomics.store(cqs, row + C_TAIL, tail + 1);
+  unlock(cqs, row + C_LOCK);
+  Atomics.add(cqs, row + C_DOORBELL, 1);
+  Atomics.notify(cqs, row + C_DOORBELL);
+}
+
+/** A completion queue; poll and wait on its owner's thread, pushes come from any thread. */
+export class CompletionQueue {
+  readonly id: number;
+  readonly depth: number;
+  private readonly state: AdapterState;
+  private readonly row: number;
+
+  /** @internal created by ProtectionDomain.createCompletionQueue */
+  constructor(state: AdapterState, id: number) {
+    this.state = state;
+    this.id = id;
+    this.row = id * CQ_STRIDE;
+    this.depth = state.cqs[this.row + C_DEPTH]!;
+  }
+
+  /** @internal */
+  static create(state: AdapterState, domainId: number, depth: number): CompletionQueue {
+    if (!Number.isInteger(depth) || depth < 1 || depth > 1 << 24) {
+      throw new InvalidArgument(`createCompletionQueue: depth must be an integer in [1, 2^24], got ${depth}`);
+    }
+    const id = state.claimRow(state.cqs, CQ_STRIDE, state.limits.maxCompletionQueues, 1, undefined,
+      'completion-queue', 'maxCompletionQueues');
+    const row = id * CQ_STRIDE;
+    try {
+      const ring = state.arena.alloc(depth * CQE_WORDS * 8, 'a completion queue');
+      state.cqs[row + C_RING] = ring;
+    } catch (e) {
+      Atomics.store(state.cqs, row + C_STATE, 0);
+      throw e;
+    }
+    state.cqs[row + C_DOMAIN] = domainId;
+    state.cqs[row + C_DEPTH] = depth;
+    state.cqs[row + C_HEAD] = 0;
+    state.cqs[row + C_OVERRUN] = 0;
+    Atomics.store(state.cqs, row + C_TAIL, 0);
+    return new CompletionQueue(state, id);
+  }
+
+  /** Up to `max` completions in push order. Never touches a clock. */
+  poll(max = 16): Completion[] {
+    const cqs = this.state.cqs;
+    const row = this.row;
+    if (Atomics.load(cqs, row + C_OVERRUN) !== 0) throw new CompletionQueueOverrun(this.id, this.depth);
+    const head = cqs[row + C_HEAD]!;
+    const tail = Atomics.load(cqs, row + C_TAIL);
+    const n = Math.min(max, tail - head);
+    const out: Completion[] = [];
+    const f = this.state.arena.f64;
+    const ring = cqs[row + C_RING]!;
+    for (let i = 0; i < n; i++) {
+      const at = ring + ((head + i) % this.depth) * CQE_WORDS;
+      const c: Completion = {
+        status: f[at + CQE_STATUS]!,
+        opcode: f[at + CQE_OPCODE]!,
+        byteLength: f[at + CQE_BYTES]!,
+        wrId: f[at + CQE_WRID]!,
+        qpNum: f[at + CQE_QPN]!,
+        time: f[at + CQE_TIME]!,
+      };
+      const imm = f[at + CQE_IMM]!;
+      if (imm >= 0) c.immData = imm;
+      out.push(c);
+    }
+    if (n > 0) Atomics.store(cqs, row + C_HEAD, head + n);
+    return out;
+  }
+
+  /** Completions waiting to be polled. */
+  get pending(): number {
+    return Atomics.load(this.state.cqs, this.row + C_TAIL) - Atomics.load(this.state.cqs, this.row + C_HEAD);
+  }
+
+  /** Push counter; read it before poll() and pass it to wait() so no push is missed. */
+  get doorbell(): number {
+    return Atomics.load(this.state.cqs, this.row + C_DOORBELL);
+  }
+
+  /** Block (Atomics.wait) until the doorbell differs from `seen`; false when `timeoutMs` passed first. */
+  wait(seen: number, timeoutMs: number): boolean {
+    const r = Atomics.wait(this.state.cqs, this.row + C_DOORBELL, seen, timeoutMs);
+    return r !== 'timed-out';
+  }
+
+  /** @internal */
+  destroy(): void {
+    const cqs = this.state.cqs;
+    this.state.arena.free(cqs[this.row + C_RING]!, this.depth * CQE_WORDS * 8);
+    Atomics.store(cqs, this.row + C_STATE, 0);
+  }
+}
