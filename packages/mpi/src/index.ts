@@ -1,1 +1,29 @@
-export const PACKAGE = '@tsmpi/mpi';
+// @tsmpi/mpi — the public face: the program API (init, Comm, buffers, requests), the launcher's
+// embedding API (runJob) and the options `tsmpi run` shares with it.
+export { ANY_SOURCE, ANY_TAG, PROC_NULL, UNDEFINED } from './constants.js';
+export { init, inRank, setResult } from './rank/context.js';
+export { Comm, Message } from './comm.js';
+export { TypedBuffer } from './typed-buffer.js';
+export { Request } from './request.js';
+export { getCount } from './status.js';
+export { SUM, PROD, MIN, MAX, LAND, LOR, BAND, BOR, BXOR, MAXLOC, MINLOC } from './collectives/index.js';
+export {
+  MpiError, InvalidRank, InvalidTag, InvalidBuffer, InvalidType, InvalidArgument, TruncationError, RequestError,
+  NotInRank, JobAborted, TransferError, DeadlockError, RankFailed, UsageError, TAG_UB,
+} from './errors.js';
+export { runJob, DEADLOCK_EXIT_CODE } from './launcher/job.js';
+export {
+  DEFAULT_OPTIONS, FABRICS, RCACHE_POLICIES, parseBytes, parseFabric, parseRcache, parsePositiveInt, optionsFromEnv,
+  resolveOptions,
+} from './options.js';
+export { sumStats } from './stats.js';
+export { nodeOfRank } from './launcher/placement.js';
+export { kCollective } from './symbols.js';
+
+export type { Status } from './status.js';
+export type { TypedArray, TypedArrayCtor } from './typed-buffer.js';
+export type { ReduceOp, ReduceFn } from './collectives/index.js';
+export type { MpiErrorCode } from './errors.js';
+export type { RunJobOptions, JobResult, RankResult, RankOutcome, JobFailure } from './launcher/job.js';
+export type { JobOptions, FabricKind, RcachePolicy } from './options.js';
+export type { RankStats, MessageCounters, JobTotals } from './stats.js';

@@ -53,7 +53,7 @@ export interface RankSizeResult {
 export function bytesHeld(suite: Suite, step: SizeStep, buffers: number): number {
   switch (suite) {
     case 'latency':
-      return buffers * step.size;
+      return buffers * step.size * 2;
     case 'bw':
     case 'bibw':
       return buffers * step.size * (step.window + 1);

@@ -82,26 +82,30 @@ const latency: Loop = ({ comm }, spec, step, table, tally) => {
   const { size, iterations, warmup } = step;
   const me = comm.rank;
   const peer = 1 - me;
-  const bufs = new BufferSet(comm, spec.pattern, size);
+  // OSU's s_buf and r_buf: two buffers per rank, each moved by the pattern.
+  const sends = new BufferSet(comm, spec.pattern, size);
+  const recvs = new BufferSet(comm, spec.pattern, size);
   let t0 = comm.wtime();
   for (let i = 0; i < warmup + iterations; i++) {
     if (i === warmup) t0 = comm.wtime();
-    const buf = bufs.next(i);
+    const sbuf = sends.next(i);
+    const rbuf = recvs.next(i);
     if (me === 0) {
-      buf.set(table.pattern(0, size, i));
-      comm.send(buf, peer, TAG_DATA);
-      comm.recv(buf, peer, TAG_DATA);
-      verify(tally, buf, table.pattern(1, size, i));
+      sbuf.set(table.pattern(0, size, i));
+      comm.send(sbuf, peer, TAG_DATA);
+      comm.recv(rbuf, peer, TAG_DATA);
+      verify(tally, rbuf, table.pattern(1, size, i));
     } else {
-      comm.recv(buf, peer, TAG_DATA);
-      verify(tally, buf, table.pattern(0, size, i));
-      buf.set(table.pattern(1, size, i));
-      comm.send(buf, peer, TAG_DATA);
+      comm.recv(rbuf, peer, TAG_DATA);
+      verify(tally, rbuf, table.pattern(0, size, i));
+      sbuf.set(table.pattern(1, size, i));
+      comm.send(sbuf, peer, TAG_DATA);
     }
   }
   const elapsedUs = (comm.wtime() - t0) * 1e6;
-  bufs.dispose();
-  return { elapsedUs, pagesMigrated: bufs.pagesMoved };
+  sends.dispose();
+  recvs.dispose();
+  return { elapsedUs, pagesMigrated: sends.pagesMoved + recvs.pagesMoved };
 };
 
 const bw: Loop = ({ comm }, spec, step, table, tally) => {

@@ -148,7 +148,12 @@ export function barChart(spec: { title: string; yLabel: string; groups: BarGroup
   const m = { left: 60, right: 170, top: 36, bottom: 40 };
   const pw = W - m.left - m.right;
   const ph = H - m.top - m.bottom;
-  const max = Math.max(1, ...spec.groups.flatMap((g) => g.bars.map((b) => b.value)));
+  // Integer ticks: four steps of a 1-2-5 size covering the largest bar.
+  const top = Math.max(1, ...spec.groups.flatMap((g) => g.bars.map((b) => b.value)));
+  const raw = top / 4;
+  const mag = 10 ** Math.floor(Math.log10(Math.max(1, raw)));
+  const tick = Math.max(1, [1, 2, 5, 10].map((k) => k * mag).find((t) => t >= raw) ?? 10 * mag);
+  const max = tick * 4;
   const sy = (v: number): number => m.top + ph - (v / max) * ph;
   const gw = pw / Math.max(1, spec.groups.length);
   const parts: string[] = [];
@@ -156,7 +161,7 @@ export function barChart(spec: { title: string; yLabel: string; groups: BarGroup
   parts.push(`<rect x="0" y="0" width="${W}" height="${H}" fill="#fff"/>`);
   parts.push(`<text x="${m.left}" y="20" font-size="13" font-weight="600">${escapeXml(spec.title)}</text>`);
   for (let k = 0; k <= 4; k++) {
-    const v = (max * k) / 4;
+    const v = tick * k;
     const y = sy(v);
     parts.push(`<line x1="${m.left}" x2="${m.left + pw}" y1="${y}" y2="${y}" stroke="#e5e5e5"/>`);
     parts.push(`<text x="${m.left - 6}" y="${y + 4}" text-anchor="end">${Math.round(v)}</text>`);

@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+// The `tsmpi` command. Runs the built CLI (dist/) when it exists; with TSMPI_SOURCE=1, or before the
+// first `npm run build`, it runs the TypeScript sources through tsx instead.
+import { existsSync } from 'node:fs';
+import { register } from 'node:module';
+
+const dist = new URL('../dist/main.js', import.meta.url);
+const fromSource = process.env.TSMPI_SOURCE === '1' || !existsSync(dist);
+if (fromSource) {
+  const { register: registerTsx } = await import('tsx/esm/api');
+  registerTsx();
+  register(new URL('./source-hooks.mjs', import.meta.url));
+}
+const { main } = await import(fromSource ? new URL('../src/main.ts', import.meta.url).href : dist.href);
+process.exitCode = await main(process.argv.slice(2));

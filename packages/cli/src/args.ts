@@ -1,0 +1,93 @@
+import {
+  UsageError, optionsFromEnv, parseBytes, parseFabric, parsePositiveInt, parseRcache, type JobOptions,
+} from '@tsmpi/mpi';
+
+export interface RunCommand {
+  np: number;
+  options: Partial<JobOptions>;
+  program: string;
+  args: string[];
+}
+
+export const RUN_USAGE = `usage: tsmpi run -n N [options] prog.ts [args...]
+
+  -n, -np, --np N          number of ranks (or TSMPI_NP)
+  --nodes K                simulated nodes; ranks are placed in blocks (TSMPI_NODES, default 1)
+  --fabric pinning|odp     adapter model of every node (TSMPI_FABRIC, default pinning)
+  --rcache off|none|hooks|notifier
+                           registration policy: off = register per operation; the others cache,
+                           told about freed memory by nobody / malloc hooks / the mmu notifier
+                           (TSMPI_RCACHE, default notifier)
+  --eager BYTES            messages below this go eager, the rest by rendezvous (TSMPI_EAGER, default 12K)
+  --cost hdr|edr|ndr|FILE  cost model preset or JSON file (TSMPI_COST, default hdr)
+  --mem BYTES              physical memory per node (TSMPI_MEM, default 256M)
+  --memlock BYTES          locked-memory limit per rank, or 'unlimited' (TSMPI_MEMLOCK, default 8M)
+  --deadlock-ms MS         how long every rank must be stuck before a deadlock is reported (default 1500)
+  --stats                  print per-rank and job counters at the end (TSMPI_STATS=1)
+
+Options after the program name are the program's own (process.argv.slice(2) in every rank).
+Exit status: 0 success; 1 a rank threw; the rank's code for exit(n)/abort(n); 2 deadlock; 64 usage error.`;
+
+/** Parses `run`'s arguments; flags override TSMPI_* variables. Throws UsageError with the problem and the fix. */
+export function parseRunArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}): RunCommand {
+  const fromEnv = optionsFromEnv(env);
+  let np = fromEnv.np;
+  const options: Partial<JobOptions> = { ...fromEnv };
+  delete (options as { np?: number }).np;
+  let i = 0;
+  const value = (flag: string, inline: string | undefined): string => {
+    if (inline !== undefined) return inline;
+    const v = argv[++i];
+    if (v === undefined) throw new UsageError(`${flag} needs a value\n\n${RUN_USAGE}`);
+    return v;
+  };
+  for (; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('-') || a === '-') break;
+    if (a === '--') {
+      i++;
+      break;
+    }
+    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
+    const flag = eq > 0 ? a.slice(0, eq) : a;
+    const inline = eq > 0 ? a.slice(eq + 1) : undefined;
+    switch (flag) {
+      case '-n': case '-np': case '--np': case '--n':
+        np = parsePositiveInt(value(flag, inline), flag);
+        break;
+      case '--nodes':
+        options.nodes = parsePositiveInt(value(flag, inline), flag);
+        break;
+      case '--fabric':
+        options.fabric = parseFabric(value(flag, inline));
+        break;
+      case '--rcache':
+        options.rcache = parseRcache(value(flag, inline));
+        break;
+      case '--eager':
+        options.eagerThreshold = parseBytes(value(flag, inline), flag);
+        break;
+      case '--cost':
+        options.cost = value(flag, inline);
+        break;
+      case '--mem':
+        options.memBytes = parseBytes(value(flag, inline), flag);
+        break;
+      case '--memlock':
+        options.memlock = parseBytes(value(flag, inline), flag);
+        break;
+      case '--deadlock-ms':
+        options.deadlockMs = parsePositiveInt(value(flag, inline), flag);
+        break;
+      case '--stats':
+        options.stats = true;
+        break;
+      default:
+        throw new UsageError(`unknown option ${a}\n\n${RUN_USAGE}`);
+    }
+  }
+  const program = argv[i];
+  if (program === undefined) throw new UsageError(`no program given\n\n${RUN_USAGE}`);
+  if (np === undefined) throw new UsageError(`how many ranks? give -n N (or set TSMPI_NP)\n\n${RUN_USAGE}`);
+  return { np, options, program, args: argv.slice(i + 1) };
+}

@@ -1,0 +1,51 @@
+import { MpiError } from '@tsmpi/mpi';
+import { RUN_USAGE } from './args.js';
+import { infoText } from './info.js';
+import { runCommand, type CliIo } from './run.js';
+
+export const USAGE = `usage: tsmpi <command> [...]
+
+commands:
+  run -n N [options] prog.ts [args...]   run a program on N ranks (tsmpi run --help)
+  info                                   adapters, cache policies, cost presets and defaults
+  help                                   this text`;
+
+export const USAGE_EXIT_CODE = 64;
+
+/** The `tsmpi` command; returns the exit status (never calls process.exit, so rank output is flushed). */
+export async function main(argv: readonly string[], io: CliIo = defaultIo()): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'run':
+        if (rest[0] === '--help' || rest[0] === '-h') {
+          io.out(RUN_USAGE);
+          return 0;
+        }
+        return await runCommand(rest, io);
+      case 'info':
+        io.out(infoText());
+        return 0;
+      case undefined: case 'help': case '--help': case '-h':
+        io.out(USAGE);
+        return command === undefined ? USAGE_EXIT_CODE : 0;
+      default:
+        io.err(`tsmpi: unknown command '${command}'\n\n${USAGE}`);
+        return USAGE_EXIT_CODE;
+    }
+  } catch (e) {
+    if (e instanceof MpiError && e.code === 'TSMPI_USAGE') {
+      io.err(`tsmpi: ${e.message}`);
+      return USAGE_EXIT_CODE;
+    }
+    throw e;
+  }
+}
+
+function defaultIo(): CliIo {
+  return {
+    out: (s) => process.stdout.write(s + '\n'),
+    err: (s) => process.stderr.write(s + '\n'),
+    env: process.env,
+  };
+}

@@ -1,0 +1,234 @@
+import { Worker } from 'node:worker_threads';
+import { existsSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ControlBlock, RankState } from './control-block.js';
+import { DeadlockDetector } from './deadlock.js';
+import { createNodes } from './nodes.js';
+import { nodeOfRank } from './placement.js';
+import type { ErrorReport, LauncherToRank, RankToLauncher } from './messages.js';
+import { resolveOptions, type JobOptions } from '../options.js';
+import { sumStats, type JobTotals, type RankStats } from '../stats.js';
+import { UsageError } from '../errors.js';
+import type { RankWorkerData } from '../rank/worker-data.js';
+
+export interface RunJobOptions extends Partial<JobOptions> {
+  /** Number of ranks. */
+  np: number;
+  /** The program: a path (relative to the current directory) or a file: URL; .ts runs directly. */
+  program: string | URL;
+  /** Arguments the program sees as process.argv.slice(2). */
+  args?: string[];
+  /** Collect each rank's stdout and stderr into ranks[i].output instead of printing them. */
+  captureOutput?: boolean;
+}
+
+export type RankOutcome = 'finished' | 'failed' | 'aborted' | 'killed';
+
+export interface RankResult {
+  rank: number;
+  node: number;
+  outcome: RankOutcome;
+  /** What the program's exported main() returned, or what it passed to setResult(). */
+  value?: unknown;
+  stats?: RankStats;
+  /** Virtual seconds at the end of the rank. */
+  wtime?: number;
+  output?: string;
+}
+
+export interface JobFailure {
+  kind: 'exception' | 'exit' | 'abort' | 'deadlock';
+  /** The rank that failed first (absent for a deadlock). */
+  rank?: number;
+  message: string;
+  stack?: string;
+  code?: string;
+  /** For a deadlock: what each rank was waiting for. */
+  waits?: string[];
+}
+
+export interface JobResult {
+  /** 0 on success; 1 if a rank threw; the rank's code for exit(n) / abort(n); 2 for a deadlock. */
+  exitCode: number;
+  ranks: RankResult[];
+  error?: JobFailure;
+  totals: JobTotals;
+  options: JobOptions;
+  wallMs: number;
+}
+
+export const DEADLOCK_EXIT_CODE = 2;
+
+/**
+ * Runs a program on `np` ranks (worker threads) of this process and resolves when every rank is gone.
+ * Rejects only for bad options (UsageError); a failing program resolves with exitCode != 0 and `error`.
+ */
+export async function runJob(opts: RunJobOptions): Promise<JobResult> {
+  const started = performance.now();
+  const { np, program, args = [], captureOutput = false, ...rest } = opts;
+  const options = resolveOptions(np, rest);
+  const programURL = toProgramURL(program);
+  const nodes = createNodes(np, options);
+  const ctrl = ControlBlock.create(np);
+
+  const here = import.meta.url;
+  const fromSource = here.endsWith('.ts');
+  const base: Omit<RankWorkerData, 'rank' | 'node'> = {
+    size: np,
+    options,
+    cost: nodes.cost,
+    programURL,
+    programPath: fileURLToPath(programURL),
+    control: ctrl.handle,
+    nodes: nodes.handles,
+    anchorURL: here,
+    source: fromSource,
+    rankMainURL: new URL(`../rank/main.${fromSource ? 'ts' : 'js'}`, here).href,
+  };
+
+  const ranks: RankResult[] = [];
+  const workers: Worker[] = [];
+  const endpoints: unknown[] = new Array(np);
+  let ready = 0;
+  let connected = 0;
+  let error: JobFailure | undefined;
+  let exitCode = 0;
+  let tearingDown = false;
+
+  const teardown = () => {
+    if (tearingDown) return;
+    tearingDown = true;
+    detector.stop();
+    for (const w of workers) void w.terminate();
+  };
+  const fail = (failure: JobFailure, code: number) => {
+    if (!error) {
+      error = failure;
+      exitCode = code;
+    }
+    ctrl.abort(code);
+    teardown();
+  };
+
+  const detector = new DeadlockDetector(ctrl, options.deadlockMs, (waits) =>
+    fail(
+      {
+        kind: 'deadlock',
+        message:
+          `deadlock: every rank is blocked and nothing has moved for ${options.deadlockMs} ms\n  ` + waits.join('\n  '),
+        waits,
+      },
+      DEADLOCK_EXIT_CODE,
+    ),
+  );
+
+  const exited = new Array<Promise<void>>(np);
+  for (let rank = 0; rank < np; rank++) {
+    const node = nodeOfRank(rank, np, options.nodes);
+    const result: RankResult = { rank, node, outcome: 'killed' };
+    ranks.push(result);
+    const data: RankWorkerData = { ...base, rank, node };
+    const worker = new Worker(new URL('../../bootstrap/rank.mjs', here), {
+      workerData: data,
+      argv: args,
+      stdout: captureOutput,
+      stderr: captureOutput,
+    });
+    workers.push(worker);
+    if (captureOutput) {
+      result.output = '';
+      worker.stdout.setEncoding('utf8').on('data', (s: string) => (result.output += s));
+      worker.stderr.setEncoding('utf8').on('data', (s: string) => (result.output += s));
+    }
+    worker.on('message', (m: RankToLauncher) => {
+      switch (m.type) {
+        case 'ready':
+          endpoints[m.rank] = m.endpoint;
+          if (++ready === np) {
+            const peers: LauncherToRank = { type: 'peers', endpoints };
+            for (const w of workers) w.postMessage(peers);
+          }
+          break;
+        case 'connected':
+          if (++connected === np) for (const w of workers) w.postMessage({ type: 'go' } satisfies LauncherToRank);
+          break;
+        case 'done':
+          result.outcome = 'finished';
+          result.value = m.value;
+          result.stats = m.stats;
+          result.wtime = m.wtime;
+          break;
+        case 'failed':
+          result.outcome = 'failed';
+          if (m.stats) result.stats = m.stats;
+          fail(failureOf('exception', m.rank, m.error), 1);
+          break;
+        case 'aborted':
+          result.outcome = 'aborted';
+          break;
+        case 'abort':
+          result.outcome = 'failed';
+          fail({ kind: 'abort', rank: m.rank, message: `rank ${m.rank} called abort(${m.code}): ${m.message}` }, m.code);
+          break;
+      }
+    });
+    worker.on('error', (e) => {
+      result.outcome = 'failed';
+      fail(failureOf('exception', rank, errorReportOf(e)), 1);
+    });
+    exited[rank] = new Promise((done) =>
+      worker.on('exit', (code) => {
+        if (!tearingDown && result.outcome !== 'finished' && result.outcome !== 'failed') {
+          result.outcome = 'failed';
+          fail({ kind: 'exit', rank, message: `rank ${rank} exited with code ${code} before finishing` }, code || 1);
+        } else if (!tearingDown && code !== 0) {
+          fail({ kind: 'exit', rank, message: `rank ${rank} exited with code ${code}` }, code);
+        }
+        ctrl.setState(rank, result.outcome === 'finished' ? RankState.FINISHED : RankState.FAILED);
+        done();
+      }),
+    );
+  }
+  detector.start();
+  await Promise.all(exited);
+  detector.stop();
+  nodes.close();
+
+  const stats = ranks.flatMap((r) => (r.stats ? [r.stats] : []));
+  return {
+    exitCode,
+    ranks,
+    ...(error ? { error } : {}),
+    totals: sumStats(stats),
+    options,
+    wallMs: performance.now() - started,
+  };
+}
+
+function toProgramURL(program: string | URL): string {
+  const url = program instanceof URL ? program : program.startsWith('file:') ? new URL(program) : pathToFileURL(resolvePath(program));
+  if (url.protocol !== 'file:') throw new UsageError(`program ${url.href}: only local files can run as ranks`);
+  if (!existsSync(fileURLToPath(url))) {
+    throw new UsageError(`program ${fileURLToPath(url)} does not exist: check the path (it is relative to ${process.cwd()})`);
+  }
+  return url.href;
+}
+
+function failureOf(kind: JobFailure['kind'], rank: number, e: ErrorReport): JobFailure {
+  return {
+    kind,
+    rank,
+    message: `rank ${rank} failed: ${e.name}: ${e.message}`,
+    ...(e.stack ? { stack: e.stack } : {}),
+    ...(e.code ? { code: e.code } : {}),
+  };
+}
+
+function errorReportOf(e: unknown): ErrorReport {
+  if (e instanceof Error) {
+    const code = (e as { code?: unknown }).code;
+    return { name: e.name, message: e.message, ...(e.stack ? { stack: e.stack } : {}), ...(typeof code === 'string' ? { code } : {}) };
+  }
+  return { name: 'Error', message: String(e) };
+}

@@ -1,0 +1,35 @@
+import { existsSync } from 'node:fs';
+import { PhysicalMemory } from '@tsmpi/vm';
+import { createAdapter, loadCostModel, costModel, presets, type CostModel } from '@tsmpi/fabric';
+import { UsageError } from '../errors.js';
+import type { JobOptions } from '../options.js';
+import type { NodeHandles } from '../rank/worker-data.js';
+
+/** '--cost hdr|edr|ndr|FILE' or an object of overrides on top of hdr. */
+export function resolveCost(cost: JobOptions['cost']): CostModel {
+  if (typeof cost === 'object') return costModel(presets.hdr, cost as Partial<CostModel>);
+  if (cost in presets) return presets[cost as keyof typeof presets];
+  if (existsSync(cost)) return loadCostModel(cost);
+  throw new UsageError(`--cost ${cost}: neither a preset (${Object.keys(presets).join(', ')}) nor a readable JSON file`);
+}
+
+/**
+ * One PhysicalMemory and one adapter per simulated node, created here in the launcher's thread;
+ * the ranks attach them from their handles.
+ */
+export function createNodes(_np: number, options: JobOptions) {
+  const cost = resolveCost(options.cost);
+  const handles: NodeHandles[] = [];
+  for (let nodeId = 0; nodeId < options.nodes; nodeId++) {
+    const memory = new PhysicalMemory({ bytes: options.memBytes, pageSize: cost.pageSize });
+    const adapter = createAdapter(options.fabric, { memory, cost, nodeId });
+    handles.push({ memory: memory.handle, adapter: adapter.handle });
+  }
+  return {
+    cost: cost as unknown as Record<string, unknown>,
+    handles,
+    close(): void {
+      // Shared memory is reclaimed by the garbage collector once no thread holds it.
+    },
+  };
+}

@@ -1,0 +1,676 @@
+import { ANY_TAG, PROC_NULL } from '../constants.js';
+import { InvalidBuffer, JobAborted, MpiError, TransferError, TruncationError } from '../errors.js';
+import { ControlBlock, WaitKind, type WaitDescription } from '../launcher/control-block.js';
+import { Request, completedRequest, type Progress } from '../request.js';
+import type { MessageCounters } from '../stats.js';
+import type { Status } from '../status.js';
+import type {
+  ClockPort, CqPort, MessageCosts, QpPort, RecvQueuePort, RegistrationPort, RegistrationProviderPort, SpacePort,
+} from '../rank/ports.js';
+import { BouncePool } from './bounce.js';
+import { ENVELOPE_BYTES, Flags, Kind, decodeEnvelope, encodeEnvelope, type Envelope } from './envelope.js';
+import { MatchQueues, type MatchKey } from './matching.js';
+import { packObject, unpackObject } from './object-codec.js';
+
+/** IBV_ACCESS_LOCAL_WRITE | REMOTE_WRITE | REMOTE_READ: user buffers are registered for everything (as UCX does), so one registration serves both directions. */
+export const ACCESS_ALL = 7;
+
+/** A communicator as the engine sees it: its context, the caller's rank in it, and rank → world rank. */
+export interface Route {
+  readonly context: number;
+  readonly rank: number;
+  readonly size: number;
+  world(rank: number): number;
+}
+
+/** The device clock: the protection domain's clock, positioned by the engine before each operation. */
+export interface DeviceClock extends ClockPort {
+  set(t: number): void;
+}
+
+export interface EngineEnv {
+  rank: number;
+  size: number;
+  space: SpacePort;
+  heap: { malloc(n: number): number; free(p: number): void };
+  clock: ClockPort;
+  device: DeviceClock;
+  cq: CqPort;
+  srq: RecvQueuePort;
+  qps: readonly (QpPort | undefined)[];
+  pool: BouncePool;
+  cache: RegistrationProviderPort;
+  ctrl: ControlBlock;
+  costs: MessageCosts;
+  eagerThreshold: number;
+  counters: MessageCounters;
+}
+
+/** A buffer in the rank's simulated memory, or bytes an object message carries. */
+export type Payload = { addr: number; length: number } | { bytes: Uint8Array };
+/** Where a receive lands: a buffer (capacity in bytes) or 'object' (sized on arrival, never truncates). */
+export type Target = { addr: number; capacity: number; elementSize: number } | 'object';
+
+interface SendOp {
+  req: Request;
+  id: number;
+  destWorld: number;
+  dest: number;
+  tag: number;
+  length: number;
+  reg?: RegistrationPort;
+  temp?: number;
+}
+
+interface RecvOp extends MatchKey {
+  req: Request;
+  target: Target;
+  postTime: number;
+}
+
+/** A message that reached this rank, waiting in the unexpected queue or being matched. */
+export interface Arrival extends MatchKey {
+  kind: 'eager' | 'rts' | 'self';
+  length: number;
+  time: number;
+  fromWorld: number;
+  data?: Uint8Array;
+  rkey?: number;
+  addr?: number;
+  sendId?: number;
+  selfSend?: { op: SendOp; addr: number };
+}
+
+interface PendingRead {
+  recv: RecvOp;
+  arrival: Arrival;
+  reg: RegistrationPort | undefined;
+  landing: number; // address the data lands at (the user buffer, or a temp for object receives)
+  temp?: number;
+}
+
+const WR_RECV = 0, WR_SEND = 1, WR_READ = 2;
+const SPINS = 2000;
+const WAIT_SLICE_MS = 25;
+
+/**
+ * The point-to-point engine of one rank: matching, the eager and rendezvous protocols over the
+ * adapter, and progress. Everything runs on the rank's own thread; blocking calls spin briefly on
+ * the completion queue, then sleep on its doorbell (Atomics.wait) in short slices that check the
+ * job's abort flag.
+ */
+export class Engine implements Progress {
+  readonly queues = new MatchQueues<RecvOp, Arrival>();
+  private readonly env: EngineEnv;
+  private readonly pendingSends = new Map<number, SendOp>();
+  private readonly pendingReads = new Map<number, PendingRead>();
+  private readonly sendSlotOwner = new Map<number, true>();
+  private readonly backlog: { destWorld: number; env: Envelope }[] = [];
+  private readonly nextSeqOut: number[];
+  private readonly nextSeqIn: number[];
+  private readonly stash: Map<number, { env: Envelope; payload: Uint8Array; time: number }>[];
+  private nextId = 1;
+  private progressing = false;
+
+  constructor(env: EngineEnv) {
+    this.env = env;
+    this.nextSeqOut = new Array(env.size).fill(0);
+    this.nextSeqIn = new Array(env.size).fill(0);
+    this.stash = Array.from({ length: env.size }, () => new Map());
+    for (let i = 0; i < env.pool.recvSlots; i++) {
+      env.srq.postRecv({ wrId: i * 4 + WR_RECV, sge: { lkey: env.pool.lkey, addr: env.pool.recvSlotAddr(i), length: env.pool.slotBytes } });
+    }
+  }
+
+  get eagerThreshold(): number {
+    return this.env.eagerThreshold;
+  }
+
+  // ───────────────────────────── sending ─────────────────────────────
+
+  isend(route: Route, dest: number, tag: number, payload: Payload): Request {
+    const { counters, clock } = this.env;
+    const length = 'bytes' in payload ? payload.bytes.length : payload.length;
+    const req = this.newRequest(`send(dest=${dest}, tag=${tag})`);
+    if (dest === PROC_NULL) {
+      counters.procNullOps++;
+      req.complete({ source: PROC_NULL, tag: ANY_TAG, count: 0, byteCount: 0 }, clock.now);
+      return req;
+    }
+    const destWorld = route.world(dest);
+    const op: SendOp = { req, id: this.nextId++, destWorld, dest, tag, length };
+    const sendStatus: Status = { source: route.rank, tag, count: 0, byteCount: length };
+    if (destWorld === this.env.rank) {
+      this.selfSend(route, op, payload, sendStatus);
+    } else if (length < this.env.eagerThreshold || length === 0) {
+      this.eagerSend(route, op, payload, sendStatus);
+    } else {
+      this.rendezvousSend(route, op, payload);
+    }
+    this.env.ctrl.noteActivity();
+    return req;
+  }
+
+  private selfSend(route: Route, op: SendOp, payload: Payload, status: Status): void {
+    const { counters, clock, space, costs } = this.env;
+    counters.selfSends++;
+    const arrival: Arrival = {
+      kind: 'self', context: route.context, source: route.rank, tag: op.tag, length: op.length, time: clock.now, fromWorld: this.env.rank,
+    };
+    if ('bytes' in payload) {
+      arrival.data = payload.bytes;
+      op.req.complete(status, clock.now);
+    } else if (op.length < this.env.eagerThreshold) {
+      // Buffered like an eager send: the sender may reuse its buffer at once.
+      arrival.data = this.guard(() => space.read(payload.addr, payload.length), 'send buffer');
+      clock.advance(copyUs(costs, op.length));
+      op.req.complete(status, clock.now);
+    } else {
+      // Large self-send: synchronous, the copy happens when the receive matches (MPICH does the same).
+      arrival.selfSend = { op, addr: payload.addr };
+      this.pendingSends.set(op.id, op);
+    }
+    this.arrive(arrival);
+  }
+
+  private eagerSend(route: Route, op: SendOp, payload: Payload, status: Status): void {
+    const { counters, clock, device, costs, space } = this.env;
+    const slot = this.takeSendSlot(op);
+    const addr = this.env.pool.sendSlotAddr(slot);
+    const frame = new Uint8Array(ENVELOPE_BYTES + op.length);
+    if ('bytes' in payload) frame.set(payload.bytes, ENVELOPE_BYTES);
+    else if (op.length > 0) frame.set(this.guard(() => space.read(payload.addr, op.length), 'send buffer'), ENVELOPE_BYTES);
+    encodeEnvelope(this.envelope(Kind.EAGER, route.context, route.rank, op.tag, op.length, op.destWorld), frame);
+    space.write(addr, frame);
+    device.set(clock.now);
+    device.advance(copyUs(costs, op.length));
+    this.post(op.destWorld, slot, frame.length);
+    clock.advanceTo(device.now);
+    counters.eagerSends++;
+    counters.eagerBytesSent += op.length;
+    op.req.complete(status, clock.now);
+  }
+
+  private rendezvousSend(route: Route, op: SendOp, payload: Payload): void {
+    const { counters, clock, device, space, heap, cache } = this.env;
+    let addr: number;
+    if ('bytes' in payload) {
+      op.temp = heap.malloc(op.length);
+      space.write(op.temp, payload.bytes);
+      addr = op.temp;
+    } else {
+      addr = payload.addr;
+    }
+    device.set(clock.now);
+    op.reg = this.guard(() => cache.acquire(addr, op.length, ACCESS_ALL), 'send buffer');
+    const slot = this.takeSendSlot(op);
+    const env = this.envelope(Kind.RTS, route.context, route.rank, op.tag, op.length, op.destWorld);
+    env.sendId = op.id;
+    env.rkey = op.reg.handle.rkey;
+    env.addr = addr;
+    this.writeEnvelope(slot, env);
+    this.post(op.destWorld, slot, ENVELOPE_BYTES);
+    clock.advanceTo(device.now);
+    this.pendingSends.set(op.id, op);
+    counters.rendezvousSends++;
+    counters.rendezvousBytesSent += op.length;
+  }
+
+  /** A free send slot; if none, progress until a send completion returns one. */
+  private takeSendSlot(op: SendOp): number {
+    let slot = this.env.pool.takeSendSlot();
+    if (slot === undefined) {
+      this.waitUntil(() => this.env.pool.freeSendSlots > 0, { kind: WaitKind.SEND, peer: op.dest, tag: op.tag, context: 0 });
+      slot = this.env.pool.takeSendSlot()!;
+    }
+    return slot;
+  }
+
+  private envelope(kind: Envelope['kind'], context: number, source: number, tag: number, length: number, destWorld: number): Envelope {
+    void destWorld;
+    return { kind, flags: 0, from: this.env.rank, context, source, tag, length, seq: 0, sendId: 0, rkey: 0, addr: 0 };
+  }
+
+  private writeEnvelope(slot: number, env: Envelope): void {
+    const b = new Uint8Array(ENVELOPE_BYTES);
+    encodeEnvelope(env, b);
+    this.env.space.write(this.env.pool.sendSlotAddr(slot), b);
+  }
+
+  /** Posts send slot `slot` to `destWorld`, stamping the next sequence number into its envelope. */
+  private post(destWorld: number, slot: number, bytes: number): void {
+    const seq = this.nextSeqOut[destWorld]!++;
+    const addr = this.env.pool.sendSlotAddr(slot);
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setUint32(0, seq, true);
+    this.env.space.write(addr + 20, b);
+    this.sendSlotOwner.set(slot, true);
+    this.env.qps[destWorld]!.postSend({ wrId: slot * 4 + WR_SEND, sge: { lkey: this.env.pool.lkey, addr, length: bytes } });
+  }
+
+  /** Control envelopes (FIN) sent from inside progress: never block; queue when no slot is free. */
+  private sendControl(destWorld: number, env: Envelope): void {
+    const slot = this.env.pool.takeSendSlot();
+    if (slot === undefined) {
+      this.backlog.push({ destWorld, env });
+      return;
+    }
+    this.writeEnvelope(slot, env);
+    this.post(destWorld, slot, ENVELOPE_BYTES);
+    this.env.ctrl.noteActivity();
+  }
+
+  // ───────────────────────────── receiving ─────────────────────────────
+
+  irecv(route: Route, source: number, tag: number, target: Target): Request {
+    const { counters, clock } = this.env;
+    const req = this.newRequest(`recv(source=${source}, tag=${tag})`);
+    if (target === 'object') req.hasObject = true;
+    if (source === PROC_NULL) {
+      counters.procNullOps++;
+      req.complete({ source: PROC_NULL, tag: ANY_TAG, count: 0, byteCount: 0 }, clock.now);
+      return req;
+    }
+    counters.receivesPosted++;
+    const recv: RecvOp = { context: route.context, source, tag, req, target, postTime: clock.now };
+    const found = this.queues.post(recv);
+    if (found) {
+      counters.matchedUnexpected++;
+      this.consume(recv, found);
+    }
+    return req;
+  }
+
+  /** Receive a message a matched probe took out of the queue (mrecv). */
+  mrecv(arrival: Arrival, target: Target): Request {
+    const req = this.newRequest(`mrecv(source=${arrival.source}, tag=${arrival.tag})`);
+    if (target === 'object') req.hasObject = true;
+    this.env.counters.receivesPosted++;
+    this.env.counters.matchedUnexpected++;
+    const recv: RecvOp = { context: arrival.context, source: arrival.source, tag: arrival.tag, req, target, postTime: this.env.clock.now };
+    this.consume(recv, arrival);
+    return req;
+  }
+
+  iprobe(key: MatchKey, remove: boolean): Arrival | undefined {
+    this.env.counters.probes++;
+    this.env.counters.tests++;
+    this.env.clock.advance(this.env.costs.pollUs);
+    this.progress();
+    return remove ? this.queues.takeUnexpected(key) : this.queues.peek(key);
+  }
+
+  probe(key: MatchKey, remove: boolean): Arrival {
+    this.env.counters.probes++;
+    let found: Arrival | undefined;
+    this.waitUntil(
+      () => (found = remove ? this.queues.takeUnexpected(key) : this.queues.peek(key)) !== undefined,
+      { kind: WaitKind.PROBE, peer: key.source, tag: key.tag, context: key.context },
+    );
+    this.env.clock.advanceTo(found!.time);
+    return found!;
+  }
+
+  private arrive(a: Arrival): void {
+    const recv = this.queues.arrive(a);
+    if (recv) {
+      this.env.counters.matchedPosted++;
+      this.consume(recv, a);
+    } else {
+      this.env.counters.unexpectedMessages++;
+    }
+  }
+
+  /** Delivers a matched arrival into a receive. */
+  private consume(recv: RecvOp, a: Arrival): void {
+    const { counters, space, costs } = this.env;
+    const status: Status = { source: a.source, tag: a.tag, count: 0, byteCount: a.length };
+    const start = Math.max(recv.postTime, a.time);
+    const isObject = recv.target === 'object';
+    const capacity = recv.target === 'object' ? a.length : recv.target.capacity;
+    status.count = recv.target === 'object' ? a.length : Math.floor(a.length / recv.target.elementSize);
+
+    if (a.length > capacity) {
+      counters.truncations++;
+      const err = new TruncationError(a.source, a.tag, a.length, capacity);
+      recv.req.fail(err, start + costs.overheadUs, status);
+      if (a.kind === 'rts') this.sendFin(a, 0, start);
+      if (a.selfSend) this.completeSend(a.selfSend.op, start);
+      return;
+    }
+    counters.bytesReceived += a.length;
+    if (a.kind === 'eager' || (a.kind === 'self' && a.data)) {
+      if (isObject) {
+        recv.req.objectValue = unpackObject(a.data!);
+      } else if (a.length > 0) {
+        const t = recv.target as { addr: number };
+        this.guardRecv(recv, status, start, () => space.write(t.addr, a.data!));
+        if (recv.req.completed) return;
+      }
+      recv.req.complete(status, start, costs.overheadUs + copyUs(costs, a.length));
+    } else if (a.kind === 'self') {
+      const s = a.selfSend!;
+      if (isObject) {
+        recv.req.objectValue = unpackObject(space.read(s.addr, a.length));
+      } else {
+        const t = recv.target as { addr: number };
+        this.guardRecv(recv, status, start, () => space.copy(t.addr, s.addr, a.length));
+        if (recv.req.completed) {
+          this.completeSend(s.op, start);
+          return;
+        }
+      }
+      const done = start + copyUs(costs, a.length);
+      recv.req.complete(status, done);
+      this.completeSend(s.op, done);
+    } else {
+      this.startRead(recv, a, status, start);
+    }
+  }
+
+  /** Rendezvous, receiver side: register the landing buffer, RDMA-read the sender's buffer. */
+  private startRead(recv: RecvOp, a: Arrival, status: Status, start: number): void {
+    const { device, cache, heap, costs, counters } = this.env;
+    device.set(start);
+    device.advance(costs.overheadUs);
+    let landing: number;
+    let temp: number | undefined;
+    if (recv.target === 'object') {
+      temp = heap.malloc(a.length);
+      landing = temp;
+    } else {
+      landing = recv.target.addr;
+    }
+    let reg: RegistrationPort;
+    try {
+      reg = cache.acquire(landing, a.length, ACCESS_ALL);
+    } catch (e) {
+      if (temp !== undefined) heap.free(temp);
+      recv.req.fail(asBufferError(e, 'receive buffer'), device.now, status);
+      this.sendFin(a, Flags.ERROR, device.now);
+      return;
+    }
+    const id = this.nextId++;
+    this.pendingReads.set(id, { recv, arrival: a, reg, landing, ...(temp !== undefined ? { temp } : {}) });
+    counters.rdmaReads++;
+    this.env.qps[a.fromWorld]!.rdmaRead({
+      wrId: id * 4 + WR_READ,
+      sge: { lkey: reg.handle.lkey, addr: landing, length: a.length },
+      remoteAddr: a.addr!,
+      rkey: a.rkey!,
+    });
+    this.env.ctrl.noteActivity();
+  }
+
+  private finishRead(id: number, status: number, time: number): void {
+    const p = this.pendingReads.get(id);
+    if (!p) throw new MpiError('MPI_ERR_INTERN', `RDMA read completion for unknown request ${id}`);
+    this.pendingReads.delete(id);
+    const { device, cache, space, heap } = this.env;
+    device.set(time);
+    if (p.reg) cache.release(p.reg);
+    const st: Status = {
+      source: p.arrival.source, tag: p.arrival.tag, byteCount: p.arrival.length,
+      count: p.recv.target === 'object' ? p.arrival.length : Math.floor(p.arrival.length / p.recv.target.elementSize),
+    };
+    if (status !== 0) {
+      if (p.temp !== undefined) heap.free(p.temp);
+      p.recv.req.fail(
+        new TransferError(String(status), `RDMA read of ${p.arrival.length} bytes from rank ${p.arrival.source} failed: the sender's registration no longer covers its buffer`),
+        device.now, st,
+      );
+      this.sendFin(p.arrival, Flags.ERROR, device.now);
+      return;
+    }
+    if (p.temp !== undefined) {
+      p.recv.req.objectValue = unpackObject(space.read(p.temp, p.arrival.length));
+      heap.free(p.temp);
+    }
+    const done = device.now;
+    this.sendFin(p.arrival, 0, done);
+    p.recv.req.complete(st, done);
+  }
+
+  private sendFin(a: Arrival, flags: number, time: number): void {
+    this.env.device.set(time);
+    const env = this.envelope(Kind.FIN, a.context, a.source, a.tag, 0, a.fromWorld);
+    env.flags = flags;
+    env.sendId = a.sendId!;
+    this.sendControl(a.fromWorld, env);
+  }
+
+  private onFin(env: Envelope, time: number): void {
+    const op = this.pendingSends.get(env.sendId);
+    if (!op) throw new MpiError('MPI_ERR_INTERN', `FIN for unknown send ${env.sendId}`);
+    this.env.device.set(time);
+    if (env.flags & Flags.ERROR) {
+      this.releaseSend(op);
+      op.req.fail(
+        new TransferError('REMOTE', `rank ${op.dest} could not read the ${op.length}-byte message (tag ${op.tag}) from this rank's buffer`),
+        this.env.device.now,
+      );
+      return;
+    }
+    this.completeSend(op, time);
+  }
+
+  private completeSend(op: SendOp, time: number): void {
+    this.env.device.set(time);
+    this.releaseSend(op);
+    op.req.complete({ source: op.dest, tag: op.tag, count: 0, byteCount: op.length }, this.env.device.now);
+  }
+
+  private releaseSend(op: SendOp): void {
+    this.pendingSends.delete(op.id);
+    if (op.reg) this.env.cache.release(op.reg);
+    if (op.temp !== undefined) this.env.heap.free(op.temp);
+  }
+
+  // ───────────────────────────── progress ─────────────────────────────
+
+  /** Polls the completion queue once and acts on everything found. True if anything happened. */
+  progress(): boolean {
+    if (this.progressing) return false;
+    this.progressing = true;
+    try {
+      let any = false;
+      for (;;) {
+        const cs = this.env.cq.poll(64);
+        if (cs.length === 0) break;
+        any = true;
+        for (const c of cs) this.onCompletion(c.wrId, c.status, c.byteLength, c.qpNum, c.time);
+      }
+      while (this.backlog.length > 0 && this.env.pool.freeSendSlots > 0) {
+        const b = this.backlog.shift()!;
+        this.sendControl(b.destWorld, b.env);
+      }
+      if (any) this.env.ctrl.bumpEpoch(this.env.rank);
+      return any;
+    } finally {
+      this.progressing = false;
+    }
+  }
+
+  private onCompletion(wrId: number, status: number, byteLength: number, _qpNum: number, time: number): void {
+    const type = wrId % 4;
+    const index = (wrId - type) / 4;
+    if (type === WR_SEND) {
+      this.sendSlotOwner.delete(index);
+      this.env.pool.returnSendSlot(index);
+      if (status !== 0) throw new MpiError('MPI_ERR_INTERN', `a bounce-buffer send completed with adapter status ${status}`);
+      return;
+    }
+    if (type === WR_READ) {
+      this.finishRead(index, status, time);
+      return;
+    }
+    if (status !== 0) throw new MpiError('MPI_ERR_INTERN', `a bounce-buffer receive completed with adapter status ${status}`);
+    const { pool, space } = this.env;
+    const bytes = space.read(pool.recvSlotAddr(index), byteLength);
+    this.env.srq.postRecv({ wrId: index * 4 + WR_RECV, sge: { lkey: pool.lkey, addr: pool.recvSlotAddr(index), length: pool.slotBytes } });
+    const env = decodeEnvelope(bytes);
+    this.onEnvelope(env, bytes.subarray(ENVELOPE_BYTES, ENVELOPE_BYTES + (env.kind === Kind.EAGER ? env.length : 0)), time);
+  }
+
+  /** In sequence order per sender: envelopes from one rank are handled in the order it sent them. */
+  private onEnvelope(env: Envelope, payload: Uint8Array, time: number): void {
+    const from = this.senderWorld(env);
+    if (env.seq !== this.nextSeqIn[from]) {
+      this.stash[from]!.set(env.seq, { env, payload, time });
+      return;
+    }
+    this.handleEnvelope(env, payload, time, from);
+    this.nextSeqIn[from]!++;
+    for (let next = this.stash[from]!.get(this.nextSeqIn[from]!); next; next = this.stash[from]!.get(this.nextSeqIn[from]!)) {
+      this.stash[from]!.delete(this.nextSeqIn[from]!);
+      this.handleEnvelope(next.env, next.payload, next.time, from);
+      this.nextSeqIn[from]!++;
+    }
+  }
+
+  private handleEnvelope(env: Envelope, payload: Uint8Array, time: number, from: number): void {
+    if (env.kind === Kind.FIN) {
+      this.onFin(env, time);
+      return;
+    }
+    const a: Arrival = { kind: env.kind === Kind.EAGER ? 'eager' : 'rts', context: env.context, source: env.source, tag: env.tag, length: env.length, time, fromWorld: from };
+    if (env.kind === Kind.EAGER) a.data = payload;
+    else {
+      a.rkey = env.rkey;
+      a.addr = env.addr;
+      a.sendId = env.sendId;
+    }
+    this.arrive(a);
+  }
+
+  private senderWorld(env: Envelope): number {
+    return env.from;
+  }
+
+  /** Spins, then sleeps on the CQ doorbell, until `done()`; throws JobAborted if the job is torn down. */
+  waitUntil(done: () => boolean, wait: WaitDescription): void {
+    const { cq, ctrl, rank, counters } = this.env;
+    let spins = 0;
+    while (!done()) {
+      const seen = cq.doorbell;
+      if (this.progress()) {
+        spins = 0;
+        continue;
+      }
+      if (done()) return;
+      if (ctrl.aborted) throw new JobAborted('another rank failed or the job was stopped');
+      if (++spins < SPINS) continue;
+      counters.blockingWaits++;
+      ctrl.block(rank, wait);
+      cq.wait(seen, WAIT_SLICE_MS);
+      ctrl.unblock(rank);
+    }
+  }
+
+  // ───────────────────────────── requests ─────────────────────────────
+
+  private newRequest(description: string): Request {
+    const r = new Request(this, description);
+    r.onObserve = (q) => {
+      const { clock } = this.env;
+      clock.advanceTo(q.readyTime);
+      if (q.localUs > 0) clock.advance(q.localUs);
+    };
+    return r;
+  }
+
+  waitRequest(r: Request): void {
+    this.waitUntil(() => r.completed, describe(r));
+  }
+
+  testRequest(r: Request): boolean {
+    this.env.counters.tests++;
+    this.env.clock.advance(this.env.costs.pollUs);
+    this.progress();
+    return r.completed;
+  }
+
+  waitRequests(rs: readonly Request[], all: boolean): number {
+    let index = -1;
+    const done = all
+      ? () => rs.every((r) => r.completed)
+      : () => (index = rs.findIndex((r) => r.completed)) >= 0;
+    const pending = rs.find((r) => !r.completed);
+    this.waitUntil(done, pending ? describe(pending) : { kind: WaitKind.REQUEST, peer: -1, tag: -1, context: 0 });
+    return all ? 0 : index;
+  }
+
+  async waitRequestAsync(r: Request): Promise<void> {
+    let turns = 0;
+    while (!r.completed) {
+      if (this.progress()) continue;
+      if (r.completed) break;
+      if (this.env.ctrl.aborted) throw new JobAborted('another rank failed or the job was stopped');
+      turns++;
+      if (turns > 64) {
+        this.env.ctrl.block(this.env.rank, describe(r));
+        await new Promise((res) => setTimeout(res, 1));
+        this.env.ctrl.unblock(this.env.rank);
+      } else {
+        await new Promise((res) => setImmediate(res));
+      }
+    }
+  }
+
+  /** MPI_Finalize's share: every rendezvous send must be read by its receiver before the rank goes away. */
+  finalize(): void {
+    this.waitUntil(() => this.pendingSends.size === 0 && this.backlog.length === 0, {
+      kind: WaitKind.FINALIZE,
+      peer: this.pendingSends.values().next().value?.dest ?? -1,
+      tag: this.pendingSends.values().next().value?.tag ?? -1,
+      context: 0,
+    });
+  }
+
+  get outstandingSends(): number {
+    return this.pendingSends.size;
+  }
+
+  private guard<T>(f: () => T, what: string): T {
+    try {
+      return f();
+    } catch (e) {
+      throw asBufferError(e, what);
+    }
+  }
+
+  private guardRecv(recv: RecvOp, status: Status, time: number, f: () => void): void {
+    try {
+      f();
+    } catch (e) {
+      recv.req.fail(asBufferError(e, 'receive buffer'), time, status);
+    }
+  }
+}
+
+function copyUs(costs: MessageCosts, bytes: number): number {
+  return bytes / (costs.memcpyGBps * 1000);
+}
+
+function describe(r: Request): WaitDescription {
+  const m = /^(\w+)\((?:source|dest)=(-?\d+), tag=(-?\d+)\)/.exec(r.description);
+  if (!m) return { kind: WaitKind.REQUEST, peer: -1, tag: -1, context: 0 };
+  const kind = m[1] === 'send' ? WaitKind.SEND : WaitKind.RECV;
+  return { kind, peer: Number(m[2]), tag: Number(m[3]), context: 0 };
+}
+
+/** vm errors on a user buffer (segfault, bad address) become MPI_ERR_BUFFER with a hint. */
+export function asBufferError(e: unknown, what: string): Error {
+  if (e instanceof MpiError) return e;
+  if (e instanceof Error && typeof (e as { code?: unknown }).code === 'string') {
+    const err = new InvalidBuffer(
+      `the ${what} is not valid memory of this rank (${e.message}): allocate buffers with comm.alloc() or ` +
+        `comm.heap.malloc() and do not use them after free()`,
+    );
+    (err as { cause?: unknown }).cause = e;
+    return err;
+  }
+  return e instanceof Error ? e : new Error(String(e));
+}
+
+export { packObject };

@@ -1,0 +1,71 @@
+/**
+ * The few operations the message layer uses from @tsmpi/vm, @tsmpi/fabric and @tsmpi/rcache, named
+ * structurally so the protocol code reads on its own and unit tests can run it over real packages
+ * without the launcher. src/rank/runtime.ts plugs the real objects in.
+ */
+export interface SpacePort {
+  read(addr: number, length: number): Uint8Array;
+  write(addr: number, data: ArrayBufferView): void;
+  copy(dst: number, src: number, length: number): void;
+}
+
+export interface ClockPort {
+  readonly now: number;
+  advance(us: number): void;
+  advanceTo(t: number): void;
+}
+
+export interface CompletionPort {
+  status: number;
+  opcode: number;
+  byteLength: number;
+  wrId: number;
+  qpNum: number;
+  immData?: number;
+  time: number;
+}
+
+export interface CqPort {
+  poll(max?: number): CompletionPort[];
+  readonly doorbell: number;
+  wait(seen: number, timeoutMs: number): boolean;
+}
+
+export interface SgePort {
+  lkey: number;
+  addr: number;
+  length: number;
+}
+
+export interface QpPort {
+  readonly qpNum: number;
+  postSend(wr: { wrId: number; sge: SgePort; immData?: number; signaled?: boolean }): void;
+  rdmaRead(wr: { wrId: number; sge: SgePort; remoteAddr: number; rkey: number; signaled?: boolean }): void;
+}
+
+export interface RecvQueuePort {
+  postRecv(wr: { wrId: number; sge: SgePort }): void;
+}
+
+export interface MemoryRegionPort {
+  readonly lkey: number;
+  readonly rkey: number;
+  readonly addr: number;
+  readonly length: number;
+}
+
+export interface RegistrationPort {
+  readonly handle: MemoryRegionPort;
+}
+
+export interface RegistrationProviderPort {
+  acquire(addr: number, length: number, access: number): RegistrationPort;
+  release(reg: RegistrationPort): void;
+}
+
+/** Cost-model fields the message layer charges itself (the adapter charges the rest). */
+export interface MessageCosts {
+  overheadUs: number;
+  pollUs: number;
+  memcpyGBps: number;
+}

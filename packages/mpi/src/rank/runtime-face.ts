@@ -1,0 +1,21 @@
+import type { Engine } from '../p2p/engine.js';
+import type { RankStats } from '../stats.js';
+import type { BufferMemory } from '../typed-buffer.js';
+
+/** What a communicator needs from its rank's runtime (src/rank/runtime.ts builds it). */
+export interface RankRuntimeFace {
+  readonly worldRank: number;
+  readonly worldSize: number;
+  readonly engine: Engine;
+  readonly memory: BufferMemory;
+  /** The rank's AddressSpace (@tsmpi/vm), exposed to programs as comm.space. */
+  readonly space: unknown;
+  /** The rank's Allocator (@tsmpi/vm), exposed to programs as comm.heap. */
+  readonly heap: { malloc(n: number): number; free(p: number): void };
+  readonly clock: { readonly now: number };
+  /** Next context id this rank may hand out (even); agreed among a group by dup/split. */
+  nextContext: number;
+  stats(): RankStats;
+  abort(code: number, message: string): never;
+  setResult(value: unknown): void;
+}

@@ -1,0 +1,202 @@
+import type { MessagePort } from 'node:worker_threads';
+import { AddressSpace, Allocator, PhysicalMemory } from '@tsmpi/vm';
+import { Access, Adapter, InProcessWire, VirtualClock, type CostModel, type MemoryRegion } from '@tsmpi/fabric';
+import { createRegistrationPolicy } from '@tsmpi/rcache';
+import { Comm } from '../comm.js';
+import { JobAborted } from '../errors.js';
+import { ControlBlock } from '../launcher/control-block.js';
+import type { LauncherToRank, RankToLauncher } from '../launcher/messages.js';
+import { BouncePool } from '../p2p/bounce.js';
+import { Engine, type DeviceClock } from '../p2p/engine.js';
+import { ENVELOPE_BYTES } from '../p2p/envelope.js';
+import { emptyMessageCounters, numericLeaves, type MessageCounters, type RankStats } from '../stats.js';
+import type { BufferMemory } from '../typed-buffer.js';
+import type { RankRuntimeFace } from './runtime-face.js';
+import type { RankWorkerData } from './worker-data.js';
+
+/** Marks the JobAborted a rank throws after calling abort() itself (it already told the launcher). */
+export const kSelfAbort = Symbol('tsmpi.self-abort');
+
+/**
+ * Everything one rank owns: its address space and heap on its node's physical memory, its program
+ * clock, its protection domain (with a device clock the engine positions per operation), its
+ * registration policy, queue pairs to every other rank, bounce buffers and the message engine.
+ */
+export class RankRuntime implements RankRuntimeFace {
+  readonly worldRank: number;
+  readonly worldSize: number;
+  readonly node: number;
+  readonly engine: Engine;
+  readonly memory: BufferMemory;
+  readonly space: AddressSpace;
+  readonly heap: Allocator;
+  readonly clock: VirtualClock;
+  readonly world: Comm;
+  nextContext = 2;
+  result: unknown = undefined;
+  private readonly counters: MessageCounters;
+  private readonly pd: ReturnType<Adapter['openDomain']>;
+  private readonly cache: ReturnType<typeof createRegistrationPolicy<MemoryRegion>>;
+  private readonly port: MessagePort;
+  private readonly ctrl: ControlBlock;
+
+  private constructor(parts: {
+    wd: RankWorkerData; port: MessagePort; ctrl: ControlBlock; space: AddressSpace; heap: Allocator; clock: VirtualClock;
+    pd: ReturnType<Adapter['openDomain']>; cache: ReturnType<typeof createRegistrationPolicy<MemoryRegion>>; engine: Engine;
+    counters: MessageCounters;
+  }) {
+    this.worldRank = parts.wd.rank;
+    this.worldSize = parts.wd.size;
+    this.node = parts.wd.node;
+    this.port = parts.port;
+    this.ctrl = parts.ctrl;
+    this.space = parts.space;
+    this.heap = parts.heap;
+    this.clock = parts.clock;
+    this.pd = parts.pd;
+    this.cache = parts.cache;
+    this.engine = parts.engine;
+    this.counters = parts.counters;
+    const space = parts.space;
+    const heap = parts.heap;
+    this.memory = {
+      read: (addr, length) => space.read(addr, length),
+      write: (addr, data) => space.write(addr, data),
+      free: (addr) => heap.free(addr),
+      window: (addr, length) => {
+        const v = space.view(addr, length, 'write');
+        return v.contiguous ? v.bytes : undefined;
+      },
+    };
+    const group = Array.from({ length: this.worldSize }, (_, i) => i);
+    this.world = new Comm(this, group, 0);
+  }
+
+  /** Builds the rank and wires its queue pairs to every peer (through the launcher, once, at start-up). */
+  static async create(wd: RankWorkerData, port: MessagePort, ctrl: ControlBlock): Promise<RankRuntime> {
+    const cost = wd.cost as unknown as CostModel;
+    const memories = wd.nodes.map((n) => PhysicalMemory.attach(n.memory as never));
+    const adapters = wd.nodes.map((n, i) => Adapter.attach(n.adapter as never, memories[i]!));
+    const memory = memories[wd.node]!;
+    const adapter = adapters[wd.node]!;
+    const space = new AddressSpace(memory, { memlockLimit: wd.options.memlock });
+    const heap = new Allocator(space);
+    const clock = new VirtualClock();
+    const deviceClockCore = new VirtualClock();
+    const pd = adapter.openDomain(space, deviceClockCore, { wire: new InProcessWire(adapters) });
+    const device = deviceClock(deviceClockCore);
+    const cache = createRegistrationPolicy<MemoryRegion>(wd.options.rcache, {
+      ops: {
+        register: (start: number, end: number, access: number) => pd.registerMemory(start, end - start, access),
+        deregister: (mr: MemoryRegion) => pd.deregister(mr),
+      },
+      space,
+      pageSize: memory.pageSize,
+      charge: (us: number) => deviceClockCore.advance(us),
+      now: () => deviceClockCore.now,
+      cost: { hitUs: cost.rcacheHitUs, drainUs: cost.notifierDrainUs },
+    });
+
+    const layout = BouncePool.layout(ENVELOPE_BYTES, wd.options.eagerThreshold, memory.pageSize);
+    const slab = space.mmap(layout.bytes, { populate: true });
+    const slabMr = pd.registerMemory(slab, layout.bytes, Access.LOCAL_WRITE | Access.REMOTE_WRITE | Access.REMOTE_READ);
+    const pool = new BouncePool(slab, slabMr.lkey, layout.slotBytes, layout.recvSlots, layout.sendSlots);
+    const cq = pd.createCompletionQueue({ depth: 16384 });
+    const srq = pd.createSharedReceiveQueue({ depth: layout.recvSlots });
+    const qps = Array.from({ length: wd.size }, (_, p) =>
+      p === wd.rank ? undefined : pd.createQueuePair({ sendCq: cq, recvCq: cq, srq }),
+    );
+
+    // Wire-up: publish our QP addresses, receive everybody's, connect, and wait until all have connected.
+    const peers = nextMessage(port, 'peers');
+    post(port, { type: 'ready', rank: wd.rank, endpoint: qps.map((q) => q?.address) });
+    const { endpoints } = (await peers) as { endpoints: unknown[][] };
+    qps.forEach((q, p) => q?.connect(endpoints[p]![wd.rank] as never));
+    const go = nextMessage(port, 'go');
+    post(port, { type: 'connected', rank: wd.rank });
+    await go;
+
+    const counters = emptyMessageCounters();
+    const engine = new Engine({
+      rank: wd.rank,
+      size: wd.size,
+      space,
+      heap,
+      clock,
+      device,
+      cq,
+      srq,
+      qps,
+      pool,
+      cache,
+      ctrl,
+      costs: { overheadUs: cost.overheadUs, pollUs: cost.pollUs, memcpyGBps: cost.memcpyGBps },
+      eagerThreshold: wd.options.eagerThreshold,
+      counters,
+    });
+    return new RankRuntime({ wd, port, ctrl, space, heap, clock, pd, cache, engine, counters });
+  }
+
+  stats(): RankStats {
+    return {
+      rank: this.worldRank,
+      node: this.node,
+      virtualUs: this.clock.now,
+      messages: { ...this.counters },
+      rcache: numericLeaves(this.cache.stats),
+      adapter: numericLeaves(this.pd.stats()),
+    };
+  }
+
+  setResult(value: unknown): void {
+    this.result = value;
+  }
+
+  abort(code: number, message: string): never {
+    post(this.port, { type: 'abort', rank: this.worldRank, code, message });
+    this.ctrl.abort(code);
+    const e = new JobAborted(`rank ${this.worldRank} called abort(${code})`);
+    (e as unknown as Record<symbol, boolean>)[kSelfAbort] = true;
+    throw e;
+  }
+
+  /** MPI_Finalize: every rendezvous send read by its receiver. */
+  finalize(): void {
+    this.engine.finalize();
+  }
+}
+
+/**
+ * The protection domain's clock, positioned by the engine before each operation so that the
+ * adapter's completion times follow from the operation's virtual start, not from when progress
+ * happened to run. VirtualClock only moves forward; its state is one Float64 in its handle's
+ * SharedArrayBuffer (fabric README, "Virtual time"), which set() writes directly.
+ */
+function deviceClock(core: VirtualClock): DeviceClock {
+  const cell = new Float64Array(core.handle.sab);
+  return {
+    get now() {
+      return core.now;
+    },
+    advance: (us: number) => void core.advance(us),
+    advanceTo: (t: number) => void core.advanceTo(t),
+    set: (t: number) => {
+      cell[0] = t;
+    },
+  };
+}
+
+function post(port: MessagePort, m: RankToLauncher): void {
+  port.postMessage(m);
+}
+
+function nextMessage(port: MessagePort, type: LauncherToRank['type']): Promise<LauncherToRank> {
+  return new Promise((resolve) => {
+    const on = (m: LauncherToRank) => {
+      if (m.type !== type) return;
+      port.off('message', on);
+      resolve(m);
+    };
+    port.on('message', on);
+  });
+}
