@@ -357,42 +357,21 @@ export class AddressSpace {
 
   readInto(addr: number, target: Uint8Array): void {
     this.checkAccessRange(addr, target.length, 'read');
-    const ps = this.pageSize;
     const bytes = this.memory.bytes;
-    let a = addr;
-    let pos = 0;
-    const n = target.length;
-    while (pos < n) {
-      const off = a % ps;
-      const chunk = Math.min(ps - off, n - pos);
-      const f = this.framePage((a - off) / ps, 'read');
-      const o = f * ps + off;
-      target.set(bytes.subarray(o, o + chunk), pos);
-      pos += chunk;
-      a += chunk;
-    }
+    this.eachRun(addr, target.length, 'read', (offset, pos, n) => target.set(bytes.subarray(offset, offset + n), pos));
   }
 
   write(addr: number, data: ArrayBufferView): void {
     const src = data instanceof Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     this.checkAccessRange(addr, src.length, 'write');
-    const ps = this.pageSize;
     const bytes = this.memory.bytes;
-    let a = addr;
-    let pos = 0;
-    const n = src.length;
-    while (pos < n) {
-      const off = a % ps;
-      const chunk = Math.min(ps - off, n - pos);
-      const f = this.framePage((a - off) / ps, 'write');
-      bytes.set(src.subarray(pos, pos + chunk), f * ps + off);
-      pos += chunk;
-      a += chunk;
-    }
+    this.eachRun(addr, src.length, 'write', (offset, pos, n) => bytes.set(src.subarray(pos, pos + n), offset));
   }
 
   fill(addr: number, length: number, byte: number): void {
-    for (const r of this.runs(addr, length, 'write')) this.memory.bytes.fill(byte, r.offset, r.offset + r.length);
+    this.checkAccessRange(addr, length, 'write');
+    const bytes = this.memory.bytes;
+    this.eachRun(addr, length, 'write', (offset, _pos, n) => bytes.fill(byte, offset, offset + n));
   }
 
   /** memmove semantics: overlapping ranges copy as if through a temporary. */
@@ -662,6 +641,37 @@ export class AddressSpace {
   }
 
   // ---------------------------------------------------------------- internals
+
+  /**
+   * Walk [addr, addr + length) page by page (faulting as needed) and call `use` once per stretch
+   * of consecutive frames: (offset into memory.bytes, offset into the caller's buffer, bytes).
+   * All pages are resolved before the first copy of a stretch, so a fault in the middle leaves
+   * the earlier stretches done and throws (as a real copy would, partially).
+   */
+  private eachRun(addr: number, length: number, access: Access, use: (offset: number, pos: number, n: number) => void): void {
+    const ps = this.pageSize;
+    let a = addr;
+    let pos = 0;
+    let runOffset = -1;
+    let runPos = 0;
+    let runLen = 0;
+    while (pos < length) {
+      const off = a % ps;
+      const chunk = Math.min(ps - off, length - pos);
+      const offset = this.framePage((a - off) / ps, access) * ps + off;
+      if (runOffset >= 0 && runOffset + runLen === offset) {
+        runLen += chunk;
+      } else {
+        if (runOffset >= 0) use(runOffset, runPos, runLen);
+        runOffset = offset;
+        runPos = pos;
+        runLen = chunk;
+      }
+      pos += chunk;
+      a += chunk;
+    }
+    if (runOffset >= 0) use(runOffset, runPos, runLen);
+  }
 
   /** @internal frame of page `p` for `access`, faulting it in when needed (owner fast path first). */
   framePage(p: number, access: Access): number {
