@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+import { Access, Opcode, Status, statusName, transferTimes, rnrDeliveryTime } from '@tsmpi/fabric';
+import { ALL, PAGE, one, pair, pattern } from './fixture.js';
+
+describe.each(['pinning', 'odp'] as const)('%s: two-sided send/recv', (kind) => {
+  function setup(opts: { rnrRetry?: number | 'infinite' } = {}) {
+    const p = pair(kind, opts);
+    const sbuf = p.a.space.mmap(4 * PAGE);
+    const rbuf = p.b.space.mmap(4 * PAGE);
+    const smr = p.a.pd.registerMemory(sbuf, 4 * PAGE, Access.LOCAL_WRITE);
+    const rmr = p.b.pd.registerMemory(rbuf, 4 * PAGE, Access.LOCAL_WRITE);
+    return { ...p, sbuf, rbuf, smr, rmr };
+  }
+
+  it('copies into the posted receive, carries immediate data, completes both sides', () => {
+    const s = setup();
+    s.a.space.write(s.sbuf, pattern(5000, 4));
+    s.qb.postRecv({ wrId: 11, sge: { lkey: s.rmr.lkey, addr: s.rbuf, length: 4 * PAGE } });
+    s.qa.postSend({ wrId: 22, sge: { lkey: s.smr.lkey, addr: s.sbuf, length: 5000 }, immData: 0xdeadbeef });
+    const r = one(s.b.cq);
+    expect(r).toMatchObject({ status: Status.SUCCESS, opcode: Opcode.RECV, byteLength: 5000, wrId: 11, qpNum: s.qb.qpNum, immData: 0xdeadbeef });
+    expect(one(s.a.cq)).toMatchObject({ status: Status.SUCCESS, opcode: Opcode.SEND, byteLength: 5000, wrId: 22 });
+    expect(s.b.space.read(s.rbuf, 5000)).toEqual(pattern(5000, 4));
+    expect(s.a.pd.stats()).toMatchObject({ sendOps: 1, sendBytes: 5000 });
+    expect(s.b.pd.stats()).toMatchObject({ recvOps: 1, recvBytes: 5000 });
+  });
+
+  it('reports a receive smaller than the message as LOCAL_LENGTH_ERROR at the receiver', () => {
+    const s = setup();
+    s.qb.postRecv({ wrId: 1, sge: { lkey: s.rmr.lkey, addr: s.rbuf, length: 100 } });
+    s.qa.postSend({ wrId: 2, sge: { lkey: s.smr.lkey, addr: s.sbuf, length: 101 } });
+    expect(statusName(one(s.b.cq).status)).toBe('LOCAL_LENGTH_ERROR');
+    expect(statusName(one(s.a.cq).status)).toBe('REMOTE_INVALID_REQUEST');
+    expect(s.b.space.read(s.rbuf, 100).every((x) => x === 0)).toBe(true);
+    expect(s.b.pd.stats().errors.LOCAL_LENGTH_ERROR).toBe(1);
+  });
+
+  it('with a finite rnrRetry, a send that finds no receive completes RETRY_EXCEEDED', () => {
+    const s = setup({ rnrRetry: 3 });
+    const t0 = s.a.clock.now;
+    s.qa.postSend({ wrId: 5, sge: { lkey: s.smr.lkey, addr: s.sbuf, length: 64 } });
+    const c = one(s.a.cq);
+    expect(statusName(c.status)).toBe('RETRY_EXCEEDED');
+    const t = transferTimes(s.cost, 'send', 64, t0, true);
+    expect(c.time).toBeCloseTo(t.arrive + 3 * s.cost.rnrTimerUs + s.cost.latencyUs, 9);
+    expect(s.b.cq.poll()).toEqual([]);
+    expect(s.a.pd.stats()).toMatchObject({ rnrExceeded: 1, sendOps: 0 });
+  });
+
+  it("with rnrRetry 'infinite', the send waits and the receiver's post delivers it, in order", () => {
+    const s = setup();
+    s.a.space.write(s.sbuf, pattern(2 * PAGE, 9));
+    const t0 = s.a.clock.now;
+    s.qa.postSend({ wrId: 1, sge: { lkey: s.smr.lkey, addr: s.sbuf, length: PAGE }, immData: 1 });
+    s.qa.postSend({ wrId: 2, sge: { lkey: s.smr.lkey, addr: s.sbuf + PAGE, length: PAGE }, immData: 2 });
+    expect(s.a.cq.poll()).toEqual([]);
+    expect(s.a.pd.stats().rnrParked).toBe(2);
+    s.b.clock.advanceTo(1000); // the receiver posts late in virtual time
+    s.qb.postRecv({ wrId: 10, sge: { lkey: s.rmr.lkey, addr: s.rbuf, length: PAGE } });
+    s.qb.postRecv({ wrId: 11, sge: { lkey: s.rmr.lkey, addr: s.rbuf + PAGE, length: PAGE } });
+    const rs = s.b.cq.poll();
+    expect(rs.map((c) => [c.wrId, c.immData, c.status])).toEqual([[10, 1, 0], [11, 2, 0]]);
+    // odp: the first delivery takes a network fault on each side (both buffers never touched by the adapter)
+    const faults = kind === 'odp' ? 2 * s.cost.odpFaultUs : 0;
+    const arrive = transferTimes(s.cost, 'send', PAGE, t0, true).arrive;
+    expect(rs[0]!.time).toBeCloseTo(rnrDeliveryTime(s.cost, arrive, 1000) + faults, 9);
+    expect(rs[0]!.time).toBeCloseTo(1000 + s.cost.rnrTimerUs + faults, 9);
+    expect(s.b.space.read(s.rbuf, 2 * PAGE)).toEqual(pattern(2 * PAGE, 9));
+    expect(s.a.cq.poll().map((c) => c.wrId)).toEqual([1, 2]);
+    expect(s.a.pd.stats()).toMatchObject({ rnrDelivered: 2, sendOps: 2 });
+  });
+
+  it('serves several QPs from one shared receive queue', () => {
+    const s = setup();
+    const srq = s.b.pd.createSharedReceiveQueue({ depth: 8 });
+    const qb2 = s.b.pd.createQueuePair({ sendCq: s.b.cq, recvCq: s.b.cq, srq });
+    const qa2 = s.a.pd.createQueuePair({ sendCq: s.a.cq, recvCq: s.a.cq });
+    qa2.connect(qb2.address);
+    qb2.connect(qa2.address);
+    expect(() => qb2.postRecv({ wrId: 0, sge: { lkey: s.rmr.lkey, addr: s.rbuf, length: 1 } })).toThrow(/SRQ/);
+    srq.postRecv({ wrId: 1, sge: { lkey: s.rmr.lkey, addr: s.rbuf, length: PAGE } });
+    srq.postRecv({ wrId: 2, sge: { lkey: s.rmr.lkey, addr: s.rbuf + PAGE, length: PAGE } });
+    expect(srq.posted).toBe(2);
+    qa2.postSend({ wrId: 7, sge: { lkey: s.smr.lkey, addr: s.sbuf, length: 8 } });
+    expect(one(s.b.cq)).toMatchObject({ wrId: 1, qpNum: qb2.qpNum, byteLength: 8 });
+    expect(srq.posted).toBe(1);
+  });
+
+  it('refuses a receive buffer the receiver cannot write: receiver LOCAL_PROTECTION_ERROR, sender REMOTE_OPERATION_ERROR', () => {
+    const s = setup();
+    const ro = s.b.pd.registerMemory(s.rbuf, PAGE, 0);
+    s.qb.postRecv({ wrId: 1, sge: { lkey: ro.lkey, addr: s.rbuf, length: PAGE } });
+    s.qa.postSend({ wrId: 2, sge: { lkey: s.smr.lkey, addr: s.sbuf, length: 8 } });
+    expect(statusName(one(s.b.cq).status)).toBe('LOCAL_PROTECTION_ERROR');
+    expect(statusName(one(s.a.cq).status)).toBe('REMOTE_OPERATION_ERROR');
+  });
+
+  it('throws at post time for what verbs refuses with EINVAL', () => {
+    const s = setup();
+    const lone = s.a.pd.createQueuePair({ sendCq: s.a.cq, recvCq: s.a.cq });
+    expect(() => lone.postSend({ wrId: 1, sge: { lkey: s.smr.lkey, addr: s.sbuf, length: 1 } })).toThrow(/not connected/);
+    expect(() => s.qa.postSend({ wrId: -1, sge: { lkey: s.smr.lkey, addr: s.sbuf, length: 1 } })).toThrow(/wrId/);
+    expect(() => s.qa.postSend({ wrId: 1, sge: { lkey: s.smr.lkey, addr: s.sbuf, length: 1 }, immData: 2 ** 32 })).toThrow(/immData/);
+  });
+
+  it('signals a completion for every error even when unsignaled, and none for unsignaled success', () => {
+    const s = setup();
+    const dst = s.b.pd.registerMemory(s.rbuf, PAGE, ALL);
+    s.qa.rdmaWrite({ wrId: 1, sge: { lkey: s.smr.lkey, addr: s.sbuf, length: 8 }, remoteAddr: s.rbuf, rkey: dst.rkey, signaled: false });
+    s.qa.rdmaWrite({ wrId: 2, sge: { lkey: s.smr.lkey, addr: s.sbuf, length: 8 }, remoteAddr: s.rbuf, rkey: 12345, signaled: false });
+    expect(s.a.cq.poll().map((c) => [c.wrId, statusName(c.status)])).toEqual([[2, 'REMOTE_ACCESS_ERROR']]);
+    expect(s.a.pd.stats().writeOps).toBe(1);
+  });
+});
+
+describe('completion queue', () => {
+  it('overruns loudly instead of dropping completions silently', () => {
+    const p = pair('pinning');
+    const cq = p.a.pd.createCompletionQueue({ depth: 2 });
+    const q = p.a.pd.createQueuePair({ sendCq: cq, recvCq: cq });
+    const q2 = p.b.pd.createQueuePair({ sendCq: p.b.cq, recvCq: p.b.cq });
+    q.connect(q2.address);
+    q2.connect(q.address);
+    for (let i = 0; i < 3; i++) q.rdmaWrite({ wrId: i, sge: { lkey: 0, addr: 0, length: 0 }, remoteAddr: 0, rkey: 0 });
+    expect(() => cq.poll()).toThrow(/overran its depth of 2/);
+  });
+
+  it('wait() returns when the doorbell moves and times out otherwise', () => {
+    const p = pair('pinning');
+    const seen = p.a.cq.doorbell;
+    expect(p.a.cq.wait(seen, 1)).toBe(false);
+    p.qa.rdmaWrite({ wrId: 1, sge: { lkey: 0, addr: 0, length: 0 }, remoteAddr: 0, rkey: 0 });
+    expect(p.a.cq.wait(seen, 1000)).toBe(true);
+    expect(p.a.cq.pending).toBe(1);
+  });
+});
