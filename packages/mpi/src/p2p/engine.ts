@@ -117,9 +117,20 @@ export class Engine implements Progress {
     this.nextSeqOut = new Array(env.size).fill(0);
     this.nextSeqIn = new Array(env.size).fill(0);
     this.stash = Array.from({ length: env.size }, () => new Map());
-    for (let i = 0; i < env.pool.recvSlots; i++) {
-      env.srq.postRecv({ wrId: i * 4 + WR_RECV, sge: { lkey: env.pool.lkey, addr: env.pool.recvSlotAddr(i), length: env.pool.slotBytes } });
-    }
+    for (let i = 0; i < env.pool.recvSlots; i++) this.postRecvSlot(i);
+  }
+
+  /**
+   * Posts a bounce slot at virtual time 0. The slot pool stands for MPI's credit-managed eager
+   * buffers, which are deep enough that a receiver-not-ready never happens on real hardware; the
+   * pool here is small, so a send may really wait for a slot (parked by the adapter, delivered by
+   * this post), but that wait is an artifact of the simulation and must cost no virtual time:
+   * a receive posted "at 0" makes the adapter deliver a parked send at its own arrival time.
+   */
+  private postRecvSlot(i: number): void {
+    const { pool, device, srq } = this.env;
+    device.set(0);
+    srq.postRecv({ wrId: i * 4 + WR_RECV, sge: { lkey: pool.lkey, addr: pool.recvSlotAddr(i), length: pool.slotBytes } });
   }
 
   get eagerThreshold(): number {
@@ -507,7 +518,7 @@ export class Engine implements Progress {
     if (status !== 0) throw new MpiError('MPI_ERR_INTERN', `a bounce-buffer receive completed with adapter status ${status}`);
     const { pool, space } = this.env;
     const bytes = space.read(pool.recvSlotAddr(index), byteLength);
-    this.env.srq.postRecv({ wrId: index * 4 + WR_RECV, sge: { lkey: pool.lkey, addr: pool.recvSlotAddr(index), length: pool.slotBytes } });
+    this.postRecvSlot(index);
     const env = decodeEnvelope(bytes);
     this.onEnvelope(env, bytes.subarray(ENVELOPE_BYTES, ENVELOPE_BYTES + (env.kind === Kind.EAGER ? env.length : 0)), time);
   }

@@ -107,15 +107,6 @@ export class RankRuntime implements RankRuntimeFace {
       p === wd.rank ? undefined : pd.createQueuePair({ sendCq: cq, recvCq: cq, srq }),
     );
 
-    // Wire-up: publish our QP addresses, receive everybody's, connect, and wait until all have connected.
-    const peers = nextMessage(port, 'peers');
-    post(port, { type: 'ready', rank: wd.rank, endpoint: qps.map((q) => q?.address) });
-    const { endpoints } = (await peers) as { endpoints: unknown[][] };
-    qps.forEach((q, p) => q?.connect(endpoints[p]![wd.rank] as never));
-    const go = nextMessage(port, 'go');
-    post(port, { type: 'connected', rank: wd.rank });
-    await go;
-
     const counters = emptyMessageCounters();
     const engine = new Engine({
       rank: wd.rank,
@@ -134,6 +125,16 @@ export class RankRuntime implements RankRuntimeFace {
       eagerThreshold: wd.options.eagerThreshold,
       counters,
     });
+
+    // Wire-up: publish our QP addresses, receive everybody's, connect, and wait until all have connected.
+    const peers = nextMessage(port, 'peers');
+    post(port, { type: 'ready', rank: wd.rank, endpoint: qps.map((q) => q?.address) });
+    const { endpoints } = (await peers) as { endpoints: unknown[][] };
+    qps.forEach((q, p) => q?.connect(endpoints[p]![wd.rank] as never));
+    const go = nextMessage(port, 'go');
+    post(port, { type: 'connected', rank: wd.rank });
+    await go;
+
     return new RankRuntime({ wd, port, ctrl, space, heap, clock, pd, cache, engine, counters });
   }
 
