@@ -487,7 +487,6 @@ export class AddressSpace {
       throw new PermissionDenied('mlock: the locked-memory limit is 0 (EPERM); raise memlockLimit');
     }
     this.chargeMlock(add, 'mlock');
-    this.mlockedBytes += add;
     this.vmas.update(start, end, (v) => {
       v.locked = true;
     });
@@ -763,10 +762,12 @@ export class AddressSpace {
     }
   }
 
+  /** Check the memlock limit for `bytes` more of mlocked memory and take them. */
   private chargeMlock(bytes: number, what: string): void {
     if (bytes > 0 && this.lockedBytes + bytes > this.memlockLimit) {
       throw new MemlockLimitExceeded(bytes, this.lockedBytes, this.memlockLimit, what);
     }
+    this.mlockedBytes += bytes;
   }
 
   private alignUp(n: number): number {

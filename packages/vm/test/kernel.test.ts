@@ -101,6 +101,18 @@ describe('mlock', () => {
     expect(space.lockedBytes).toBe(0);
   });
 
+  it('growing an mlocked mapping with mremap charges and populates the new pages', () => {
+    const { space } = setup(4 * PS);
+    const a = space.mmap(2 * PS);
+    space.mlock(a, 2 * PS);
+    expect(space.mremap(a, 2 * PS, 4 * PS)).toBe(a);
+    expect(space.lockedBytes).toBe(4 * PS);
+    expect(space.residentPages(a, 4 * PS)).toBe(4);
+    expect(() => space.mremap(a, 4 * PS, 5 * PS)).toThrow(MemlockLimitExceeded);
+    space.munmap(a, 4 * PS);
+    expect(space.lockedBytes).toBe(0);
+  });
+
   it('is EPERM with a zero limit', () => {
     const { space } = setup(0);
     const a = space.mmap(PS);
