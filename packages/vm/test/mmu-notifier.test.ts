@@ -98,3 +98,56 @@ describe('mmu notifier', () => {
     expect(log).toEqual([]);
   });
 });
+
+describe('the exact sequence for each call', () => {
+  // Each case: a populated 4-page mapping at `a` (plus what `prepare` adds), then `act`.
+  // Recorded: start/end with the range relative to `a`, whether the sequence count was odd, and
+  // whether the first page of the range was still mapped to its old frame (at start) / not (at end).
+  const cases: {
+    name: string;
+    act: (s: AddressSpace, a: number) => void;
+    prepare?: (s: AddressSpace, a: number) => void;
+    want: string;
+    hook: string | null;
+  }[] = [
+    { name: 'munmap', act: (s, a) => s.munmap(a + PS, 2 * PS), want: 'unmap/munmap 1..3', hook: 'munmap 1..3' },
+    { name: 'mremap (move)', prepare: (s, a) => s.mmap(PS, { addr: a + 4 * PS, fixed: true }), act: (s, a) => void s.mremap(a, 4 * PS, 8 * PS, { mayMove: true }), want: 'unmap/mremap 0..4', hook: 'mremap 0..4' },
+    { name: 'mremap (shrink)', act: (s, a) => void s.mremap(a, 4 * PS, PS), want: 'unmap/mremap 1..4', hook: 'mremap 0..4' },
+    { name: 'mmap FIXED', act: (s, a) => void s.mmap(2 * PS, { addr: a + 2 * PS, fixed: true }), want: 'unmap/mmap-fixed 2..4', hook: 'mmap-fixed 2..4' },
+    { name: 'mprotect', act: (s, a) => s.mprotect(a, 4 * PS, Prot.NONE), want: 'protection/mprotect 0..4', hook: null },
+    { name: 'madvise', act: (s, a) => s.madvise(a + 3 * PS, PS, 'dontneed'), want: 'clear/madvise 3..4', hook: 'madvise 3..4' },
+    { name: 'migrate', act: (s, a) => void s.migrate(a, 4 * PS), want: 'migrate/migrate 0..4', hook: null },
+    { name: 'reclaim', act: (s, a) => void s.reclaim(a, 4 * PS), want: 'clear/reclaim 0..4', hook: null },
+  ];
+  for (const c of cases) {
+    it(`${c.name}: start (odd, old frame mapped) → change → end (odd, frame changed)`, () => {
+      const memory = new PhysicalMemory({ bytes: 64 * PS, swapBytes: 16 * PS });
+      const space = new AddressSpace(memory, { vaBytes: 64 * 1024 * 1024 });
+      const a = space.mmap(4 * PS, { populate: true });
+      c.prepare?.(space, a);
+      const log: string[] = [];
+      const hooks: string[] = [];
+      let first = -1;
+      const rel = (r: InvalidationRange) => `${r.event}/${r.cause} ${(r.start - a) / PS}..${(r.end - a) / PS}`;
+      space.mmuNotifier.subscribe({
+        invalidateRangeStart: (r) => {
+          first = space.translate(r.start) ?? -1;
+          log.push(`start ${rel(r)} odd=${space.header[0]! & 1} mapped=${first >= 0}`);
+        },
+        invalidateRangeEnd: (r) => {
+          const now = space.translate(r.start) ?? -1;
+          log.push(`end ${rel(r)} odd=${space.header[0]! & 1} same=${now === first}`);
+        },
+        release: () => log.push('release'),
+      });
+      space.memoryHooks.on((e) => hooks.push(`${e.call} ${(e.start - a) / PS}..${(e.end - a) / PS}`));
+      const seq = space.readBegin();
+      c.act(space, a);
+      // mprotect keeps the frame (only the protection changes); everything else moves or drops it
+      const same = c.name === 'mprotect';
+      expect(log).toEqual([`start ${c.want} odd=1 mapped=true`, `end ${c.want} odd=1 same=${same}`]);
+      expect(hooks).toEqual(c.hook === null ? [] : [c.hook]);
+      expect(space.readBegin()).toBe(seq + 2);
+    });
+  }
+});
