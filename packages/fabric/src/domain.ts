@@ -1,14 +1,18 @@
 import { AddressSpace, type InvalidationRange, type MmuNotifierSubscriber, type RemoteAddressSpace } from '@tsmpi/vm';
 import type { Adapter } from './adapter.js';
 import type { VirtualClock } from './clock.js';
-import { deregistrationCost, registrationCost } from './cost/formulas.js';
+import { deregistrationCost, latencyUs, registrationCost, rnrDeliveryTime } from './cost/formulas.js';
 import { InvalidArgument } from './errors.js';
 import { deliverSend } from './dma/deliver.js';
 import { faultIn, type RegionAccess } from './dma/region-access.js';
 import { NEED_LOCAL_WRITE } from './mr/table.js';
 import { deregisterRegion, registerRegion, zapRange, type OwnedRegion } from './mr/register.js';
 import { CompletionQueue } from './queues/completion-queue.js';
-import { createReceiveQueue, destroyReceiveQueue, postOrUnpark, queueDepths } from './queues/receive-queue.js';
+import {
+  createReceiveQueue, destroyReceiveQueue, drainParked, postOrUnpark, queueDepths, type ParkedSend,
+} from './queues/receive-queue.js';
+import { pushCompletion } from './queues/completion-queue.js';
+import { Opcode, RNR_INFINITE, Status } from './constants.js';
 import { QueuePair, type QueuePairOptions } from './queue-pair.js';
 import { DOMAIN_FREE, DOMAIN_OPEN, M_DOMAIN, MR_STRIDE, MrBacking, Q_DOMAIN, Q_SEND_CQ, QP_STRIDE } from './shared/layout.js';
 import type { AdapterState } from './shared/state.js';
@@ -171,7 +175,10 @@ export class ProtectionDomain {
     for (const r of [...this.regions.values()]) this.deregister(r.mr);
     this.unsubscribe?.();
     for (const qp of this.qps.values()) qp.destroy();
-    for (const id of this.rqs) destroyReceiveQueue(this.state, id);
+    for (const id of this.rqs) {
+      for (const p of drainParked(this.state, id)) this.failParked(p);
+      destroyReceiveQueue(this.state, id);
+    }
     for (const cq of this.cqs) cq.destroy();
     this.closed = true;
     Atomics.store(this.state.header.subarray(this.state.domainAt), this.id, DOMAIN_FREE);
@@ -207,12 +214,15 @@ export class ProtectionDomain {
       const parked = postOrUnpark(this.state, rqId, recv);
       if (parked === undefined) return;
       const qp = this.qps.get(parked.dstQpn);
-      if (qp === undefined || qp.peer === undefined) continue; // the QP went away: drop the send
+      if (qp === undefined || qp.peer === undefined) {
+        this.failParked(parked); // its QP went away: the sender's transport gives up
+        continue;
+      }
       const sender = this.reach(parked.srcNode);
       const sst = sender.state;
       const srow = parked.srcQpn * QP_STRIDE;
       const cost = this.adapter.cost;
-      const dataAt = parked.arrive <= recv.postedAt ? recv.postedAt + cost.rnrTimerUs : parked.arrive;
+      const dataAt = rnrDeliveryTime(cost, parked.arrive, recv.postedAt);
       const outcome = deliverSend(cost,
         { state: sst, memory: sender.memory, space: qp.peer.space, nodeId: parked.srcNode, domainId: sst.qps[srow + Q_DOMAIN]!,
           qpNum: parked.srcQpn, sendCq: sst.qps[srow + Q_SEND_CQ]!, lkey: parked.lkey, addr: parked.addr,
@@ -220,10 +230,20 @@ export class ProtectionDomain {
         { state: this.state, memory: this.adapter.memory, space: this.remoteView(), nodeId: this.adapter.nodeId,
           domainId: this.id, qpNum: qp.qpNum, recvCq: qp.recvCqId },
         recv, dataAt);
-      bump(sst.counters, sst.qps[srow + Q_DOMAIN]!, Counter.rnrDelivered);
+      if (outcome === 'delivered') bump(sst.counters, sst.qps[srow + Q_DOMAIN]!, Counter.rnrDelivered);
       if (outcome !== 'sender-error') return;
       // The sender's buffer was gone; this receive is still free for the next parked send.
     }
+  }
+
+  /** A parked send that can never be delivered completes RETRY_EXCEEDED at its sender (never dropped silently). */
+  private failParked(p: ParkedSend): void {
+    const sst = this.reach(p.srcNode).state;
+    const srow = p.srcQpn * QP_STRIDE;
+    const cost = this.adapter.cost;
+    pushCompletion(sst, sst.qps[srow + Q_SEND_CQ]!, { status: Status.RETRY_EXCEEDED, opcode: Opcode.SEND, byteLength: 0,
+      wrId: p.wrId, qpNum: p.srcQpn, immData: -1,
+      time: p.arrive + RNR_INFINITE * cost.rnrTimerUs + latencyUs(cost, p.srcNode === this.adapter.nodeId) });
   }
 
   private odpSubscriber(): MmuNotifierSubscriber {

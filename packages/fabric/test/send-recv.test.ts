@@ -70,6 +70,17 @@ describe.each(['pinning', 'odp'] as const)('%s: two-sided send/recv', (kind) => 
     expect(s.a.pd.stats()).toMatchObject({ rnrDelivered: 2, sendOps: 2 });
   });
 
+  it('completes a parked send RETRY_EXCEEDED when the receiver closes its domain (never dropped)', () => {
+    const s = setup();
+    s.qa.postSend({ wrId: 31, sge: { lkey: s.smr.lkey, addr: s.sbuf, length: 8 } });
+    expect(s.a.cq.poll()).toEqual([]);
+    s.b.pd.close();
+    expect(one(s.a.cq)).toMatchObject({ wrId: 31, status: Status.RETRY_EXCEEDED });
+    s.qa.postSend({ wrId: 32, sge: { lkey: s.smr.lkey, addr: s.sbuf, length: 8 } });
+    expect(one(s.a.cq)).toMatchObject({ wrId: 32, status: Status.RETRY_EXCEEDED }); // the peer QP is gone
+    expect(s.a.pd.stats().errors.RETRY_EXCEEDED).toBe(2);
+  });
+
   it('serves several QPs from one shared receive queue', () => {
     const s = setup();
     const srq = s.b.pd.createSharedReceiveQueue({ depth: 8 });

@@ -189,3 +189,23 @@ export function queueDepths(state: AdapterState, id: number): { posted: number; 
   unlock(rqs, row + R_LOCK);
   return { posted, parked };
 }
+
+/** Owner, at close: take every parked send (their senders must hear that the QP went away). */
+export function drainParked(state: AdapterState, id: number): ParkedSend[] {
+  const out: ParkedSend[] = [];
+  const rqs = state.rqs;
+  const row = id * RQ_STRIDE;
+  const f = state.arena.f64;
+  lock(rqs, row + R_LOCK);
+  for (let ph = rqs[row + R_PARK_HEAD]!; ph < rqs[row + R_PARK_TAIL]!; ph++) {
+    const at = rqs[row + R_PARK_RING]! + (ph % rqs[row + R_PARK_DEPTH]!) * PKE_WORDS;
+    out.push({
+      srcNode: f[at + PKE_SRC_NODE]!, srcQpn: f[at + PKE_SRC_QPN]!, dstQpn: f[at + PKE_DST_QPN]!,
+      lkey: f[at + PKE_LKEY]!, addr: f[at + PKE_ADDR]!, length: f[at + PKE_LENGTH]!, wrId: f[at + PKE_WRID]!,
+      immData: f[at + PKE_IMM]!, arrive: f[at + PKE_ARRIVE]!, signaled: f[at + PKE_SIGNALED]! === 1,
+    });
+  }
+  rqs[row + R_PARK_HEAD] = rqs[row + R_PARK_TAIL]!;
+  unlock(rqs, row + R_LOCK);
+  return out;
+}
