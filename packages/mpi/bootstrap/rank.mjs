@@ -8,7 +8,7 @@ import { register as registerTsx } from 'tsx/esm/api';
 registerTsx();
 // Registered after tsx, so it runs first and hands tsx a rewritten specifier context.
 register(new URL('./resolve-hooks.mjs', import.meta.url), {
-  data: { anchorURL: workerData.anchorURL, source: workerData.source },
+  data: { anchorURL: workerData.anchorURL, programURL: workerData.programURL, source: workerData.source },
 });
 
 const { runRank } = await import(workerData.rankMainURL);

@@ -5,11 +5,21 @@
 // program gets the very runtime instance that started the rank. When the launcher runs from src/
 // (tests, TSMPI_SOURCE=1), the "source" export condition is added so siblings resolve to src/ too,
 // never to a possibly stale dist/.
+//
+// The program itself is ESM: a .ts file outside any package (no package.json "type") would otherwise
+// be loaded as CommonJS and fail on its first `import`; it is loaded as a module unless its package
+// says "type": "commonjs".
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
 let anchorURL;
+let programURL;
 let source = false;
 
 export async function initialize(data) {
   anchorURL = data.anchorURL;
+  programURL = data.programURL;
   source = data.source;
 }
 
@@ -18,5 +28,23 @@ export async function resolve(specifier, context, nextResolve) {
     const conditions = source ? [...new Set([...(context.conditions ?? []), 'source'])] : context.conditions;
     return nextResolve(specifier, { ...context, parentURL: anchorURL, conditions });
   }
-  return nextResolve(specifier, context);
+  const result = await nextResolve(specifier, context);
+  if (result.url === programURL && /\.(ts|tsx)$/.test(result.url) && packageType(result.url) === undefined) {
+    return { ...result, format: 'module' };
+  }
+  return result;
+}
+
+function packageType(url) {
+  for (let dir = dirname(fileURLToPath(url)); ; dir = dirname(dir)) {
+    const pj = join(dir, 'package.json');
+    if (existsSync(pj)) {
+      try {
+        return JSON.parse(readFileSync(pj, 'utf8')).type;
+      } catch {
+        return undefined;
+      }
+    }
+    if (dirname(dir) === dir) return undefined;
+  }
 }
