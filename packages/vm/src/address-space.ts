@@ -7,32 +7,14 @@ import {
   SegmentationFault,
   formatAddress as hex,
 } from './errors.js';
-import {
-  H_EXITED,
-  H_FAULTS,
-  H_LOST_RACES,
-  H_REMOTE_FAULTS,
-  H_SEQ,
-  H_SWAP_INS,
-  HEADER_CELLS,
-  faultPage,
-} from './fault.js';
+import { H_EXITED, H_FAULTS, H_LOST_RACES, H_REMOTE_FAULTS, H_SWAP_INS, HEADER_CELLS } from './fault.js';
 import { MappedView } from './mapped-view.js';
 import { MemoryHooks } from './memory-hooks.js';
 import { MmuNotifier, type InvalidationEvent, type InvalidationRange, type Syscall } from './mmu-notifier.js';
-import {
-  PteState,
-  makePte,
-  pteIndex,
-  pteLocked,
-  pteProt,
-  pteState,
-  withLocked,
-  withProt,
-  withState,
-} from './page-table.js';
+import { PageTable, type PhysicalRun } from './page-table.js';
+import { PteState, makePte, withLocked, withProt, withState } from './pte.js';
 import type { PhysicalMemory } from './physical-memory.js';
-import { Prot, protAllows, type Access } from './prot.js';
+import { Prot, type Access } from './prot.js';
 import { RemoteAddressSpace } from './remote-address-space.js';
 import { VmaList, type Vma } from './vma.js';
 
@@ -45,11 +27,7 @@ export interface AddressSpaceHandle {
   vaBytes: number;
 }
 
-/** A stretch of physical memory: `offset` into memory.bytes, `length` bytes. */
-export interface PhysicalRun {
-  offset: number;
-  length: number;
-}
+export type { PhysicalRun };
 
 export interface AddressSpaceOptions {
   /** size of the virtual address window (default 2 GiB) */
@@ -93,10 +71,8 @@ export class AddressSpace {
   readonly memoryHooks: MemoryHooks;
   memlockLimit: number;
 
-  /** @internal page table; see page-table.ts for the entry format */
-  readonly pt: Int32Array;
-  /** @internal shared header; see fault.ts */
-  readonly header: Int32Array;
+  /** @internal the page table (page-table.ts; entry format in pte.ts) */
+  readonly table: PageTable;
   private readonly vmas = new VmaList();
   private readonly heapStart: number;
   private readonly mmapBase: number;
@@ -128,8 +104,7 @@ export class AddressSpace {
     const pageTable = new SharedArrayBuffer((vaBytes / ps) * 4);
     const header = new SharedArrayBuffer(HEADER_CELLS * 4);
     this.handle = { kind: 'address-space', pageTable, header, pageSize: ps, vaBytes };
-    this.pt = new Int32Array(pageTable);
-    this.header = new Int32Array(header);
+    this.table = new PageTable(memory, new Int32Array(pageTable), new Int32Array(header), false);
     this.mmuNotifier = new MmuNotifier();
     this.memoryHooks = new MemoryHooks();
   }
@@ -137,6 +112,11 @@ export class AddressSpace {
   /** Another thread's view of an address space, from its handle. */
   static remote(memory: PhysicalMemory, handle: AddressSpaceHandle): RemoteAddressSpace {
     return new RemoteAddressSpace(memory, handle);
+  }
+
+  /** @internal the shared header (fault.ts): [0] is the invalidation sequence */
+  get header(): Int32Array {
+    return this.table.header;
   }
 
   get lockedBytes(): number {
@@ -184,8 +164,8 @@ export class AddressSpace {
       }
     }
     this.vmas.insert({ start, end: start + len, prot, locked: false, heap: false });
-    this.pt.fill(makePte(PteState.NOT_PRESENT, prot, false), start / ps, (start + len) / ps);
-    if (opts.populate === true) this.populate(start, start + len);
+    this.table.setRange(start, start + len, makePte(PteState.NOT_PRESENT, prot, false));
+    if (opts.populate === true) this.table.populate(start, start + len);
     return start;
   }
 
@@ -237,8 +217,8 @@ export class AddressSpace {
       if (growEnd <= this.vaBytes && this.vmas.isFree(curEnd, growEnd)) {
         this.chargeMlock(attrs.locked ? growEnd - curEnd : 0, 'mremap');
         this.vmas.insert({ start: curEnd, end: growEnd, ...attrs });
-        this.pt.fill(makePte(PteState.NOT_PRESENT, attrs.prot, attrs.locked), curEnd / ps, growEnd / ps);
-        if (attrs.locked) this.populate(curEnd, growEnd);
+        this.table.setRange(curEnd, growEnd, makePte(PteState.NOT_PRESENT, attrs.prot, attrs.locked));
+        if (attrs.locked) this.table.populate(curEnd, growEnd);
         return oldStart;
       }
       if (opts.mayMove !== true) {
@@ -254,17 +234,12 @@ export class AddressSpace {
     this.invalidate(oldStart, curEnd, 'unmap', 'mremap', () => {
       this.vmas.remove(oldStart, curEnd);
       this.vmas.insert({ start: target, end: target + moveLen, ...attrs });
-      const from = oldStart / ps;
-      const to = target / ps;
-      for (let i = 0; i < moveLen / ps; i++) {
-        // exchange: a remote fault cannot fill the old entry after we took it
-        Atomics.store(this.pt, to + i, Atomics.exchange(this.pt, from + i, 0));
-      }
+      this.table.move(oldStart, target, moveLen / ps);
     });
     if (newLen > moveLen) {
       this.vmas.insert({ start: target + moveLen, end: target + newLen, ...attrs });
-      this.pt.fill(makePte(PteState.NOT_PRESENT, attrs.prot, attrs.locked), (target + moveLen) / ps, (target + newLen) / ps);
-      if (attrs.locked) this.populate(target + moveLen, target + newLen);
+      this.table.setRange(target + moveLen, target + newLen, makePte(PteState.NOT_PRESENT, attrs.prot, attrs.locked));
+      if (attrs.locked) this.table.populate(target + moveLen, target + newLen);
     }
     return target;
   }
@@ -279,7 +254,7 @@ export class AddressSpace {
       this.vmas.update(start, end, (v) => {
         v.prot = prot;
       });
-      this.rewritePtes(start, end, (e) => withProt(e, prot));
+      this.table.rewrite(start, end, (e) => withProt(e, prot));
     };
     if (removes) this.invalidate(start, end, 'protection', 'mprotect', apply);
     else apply();
@@ -295,7 +270,7 @@ export class AddressSpace {
     }
     this.memoryHooks.fire('madvise', start, end);
     this.invalidate(start, end, 'clear', 'madvise', () => {
-      this.releasePages(start, end, (e) => withState(e, PteState.NOT_PRESENT));
+      this.table.release(start, end, (e) => withState(e, PteState.NOT_PRESENT));
     });
   }
 
@@ -311,7 +286,7 @@ export class AddressSpace {
     if (newEnd > oldEnd) {
       if (newEnd > this.mmapBase || !this.vmas.isFree(oldEnd, newEnd)) return this.brkCur;
       this.vmas.insert({ start: oldEnd, end: newEnd, prot: Prot.RW, locked: false, heap: true });
-      this.pt.fill(makePte(PteState.NOT_PRESENT, Prot.RW, false), oldEnd / this.pageSize, newEnd / this.pageSize);
+      this.table.setRange(oldEnd, newEnd, makePte(PteState.NOT_PRESENT, Prot.RW, false));
     } else if (newBreak < this.brkCur) {
       this.memoryHooks.fire('brk', newBreak, this.brkCur);
       if (newEnd < oldEnd) this.unmapRange(newEnd, oldEnd, 'brk');
@@ -334,16 +309,15 @@ export class AddressSpace {
   exit(): void {
     if (this.exited) return;
     this.mmuNotifier.release();
-    Atomics.add(this.header, H_SEQ, 1);
+    this.table.beginChange();
     try {
-      for (const v of [...this.vmas.all()]) this.releasePages(v.start, v.end, () => 0);
+      for (const v of [...this.vmas.all()]) this.table.release(v.start, v.end, () => 0);
       this.vmas.remove(0, this.vaBytes);
       this.mlockedBytes = 0;
       this.exited = true;
       Atomics.store(this.header, H_EXITED, 1);
     } finally {
-      Atomics.add(this.header, H_SEQ, 1);
-      Atomics.notify(this.header, H_SEQ);
+      this.table.endChange();
     }
   }
 
@@ -358,20 +332,20 @@ export class AddressSpace {
   readInto(addr: number, target: Uint8Array): void {
     this.checkAccessRange(addr, target.length, 'read');
     const bytes = this.memory.bytes;
-    this.eachRun(addr, target.length, 'read', (offset, pos, n) => target.set(bytes.subarray(offset, offset + n), pos));
+    this.table.eachRun(addr, target.length, 'read', (offset, pos, n) => target.set(bytes.subarray(offset, offset + n), pos));
   }
 
   write(addr: number, data: ArrayBufferView): void {
     const src = data instanceof Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     this.checkAccessRange(addr, src.length, 'write');
     const bytes = this.memory.bytes;
-    this.eachRun(addr, src.length, 'write', (offset, pos, n) => bytes.set(src.subarray(pos, pos + n), offset));
+    this.table.eachRun(addr, src.length, 'write', (offset, pos, n) => bytes.set(src.subarray(pos, pos + n), offset));
   }
 
   fill(addr: number, length: number, byte: number): void {
     this.checkAccessRange(addr, length, 'write');
     const bytes = this.memory.bytes;
-    this.eachRun(addr, length, 'write', (offset, _pos, n) => bytes.fill(byte, offset, offset + n));
+    this.table.eachRun(addr, length, 'write', (offset, _pos, n) => bytes.fill(byte, offset, offset + n));
   }
 
   /** memmove semantics: overlapping ranges copy as if through a temporary. */
@@ -386,21 +360,7 @@ export class AddressSpace {
    */
   runs(addr: number, length: number, access: Access): PhysicalRun[] {
     this.checkAccessRange(addr, length, access);
-    const ps = this.pageSize;
-    const out: PhysicalRun[] = [];
-    let a = addr;
-    let left = length;
-    let last: PhysicalRun | undefined;
-    while (left > 0) {
-      const off = a % ps;
-      const chunk = Math.min(ps - off, left);
-      const offset = this.framePage((a - off) / ps, access) * ps + off;
-      if (last !== undefined && last.offset + last.length === offset) last.length += chunk;
-      else out.push((last = { offset, length: chunk }));
-      a += chunk;
-      left -= chunk;
-    }
-    return out;
+    return this.table.runs(addr, length, access);
   }
 
   /** A guarded window on [addr, addr + length): zero-copy when the frames are consecutive. See MappedView. */
@@ -410,21 +370,14 @@ export class AddressSpace {
 
   /** Frame mapped at addr now, without faulting; undefined if none is present. */
   translate(addr: number): number | undefined {
-    if (!(addr >= 0 && addr < this.vaBytes)) return undefined;
-    const e = this.pt[Math.floor(addr / this.pageSize)]!;
-    return pteState(e) === PteState.PRESENT ? pteIndex(e) : undefined;
+    return this.table.translate(addr);
   }
 
   /** Number of pages in [addr, addr + length) that hold a frame now. */
   residentPages(addr = 0, length = this.vaBytes): number {
-    const ps = this.pageSize;
+    const [start, end] = this.clampRange(addr, length);
     let n = 0;
-    const end = Math.min(addr + length, this.vaBytes);
-    for (const v of this.vmas.overlapping(addr, end)) {
-      for (let p = Math.max(v.start, addr) / ps; p < Math.min(v.end, end) / ps; p++) {
-        if (pteState(this.pt[Math.floor(p)]!) === PteState.PRESENT) n++;
-      }
-    }
+    for (const v of this.vmas.overlapping(start, end)) n += this.table.resident(Math.max(v.start, start), Math.min(v.end, end));
     return n;
   }
 
@@ -458,7 +411,7 @@ export class AddressSpace {
     const frames: number[] = [];
     for (let p = start / ps; p < end / ps; p++) {
       const v = this.vmas.find(p * ps)!;
-      frames.push(this.framePage(p, v.prot & Prot.WRITE ? 'write' : 'read'));
+      frames.push(this.table.frame(p, v.prot & Prot.WRITE ? 'write' : 'read'));
     }
     for (const f of frames) this.memory.pinFrame(f);
     this.pinnedBytes += bytes;
@@ -490,8 +443,8 @@ export class AddressSpace {
     this.vmas.update(start, end, (v) => {
       v.locked = true;
     });
-    this.rewritePtes(start, end, (e) => withLocked(e, true));
-    this.populate(start, end);
+    this.table.rewrite(start, end, (e) => withLocked(e, true));
+    this.table.populate(start, end);
   }
 
   munlock(addr: number, length: number): void {
@@ -506,7 +459,7 @@ export class AddressSpace {
     this.vmas.update(start, end, (v) => {
       v.locked = false;
     });
-    this.rewritePtes(start, end, (e) => withLocked(e, false));
+    this.table.rewrite(start, end, (e) => withLocked(e, false));
   }
 
   // ---------------------------------------------------------------- kernel-initiated
@@ -519,34 +472,13 @@ export class AddressSpace {
   migrate(addr: number, length: number): { moved: number; refused: number[] } {
     this.checkAlive('migrate');
     const [start, end] = this.clampRange(addr, length);
-    const ps = this.pageSize;
-    const movable: number[] = [];
-    const refused: number[] = [];
-    for (const v of this.vmas.overlapping(start, end)) {
-      for (let p = Math.max(v.start, start) / ps; p < Math.min(v.end, end) / ps; p++) {
-        const e = this.pt[p]!;
-        if (pteState(e) !== PteState.PRESENT) continue;
-        if (this.memory.pinCount(pteIndex(e)) > 0) refused.push(p * ps);
-        else movable.push(p);
-      }
-    }
+    const { movable, refused } = this.scan(start, end, (p) => this.table.migratable(p), 'moved');
     let moved = 0;
     if (movable.length > 0) {
       this.invalidate(start, end, 'migrate', 'migrate', () => {
-        const bytes = this.memory.bytes;
         for (const p of movable) {
-          const e = Atomics.load(this.pt, p);
-          const old = pteIndex(e);
-          // a reader in another thread may have pinned it since the scan
-          if (pteState(e) !== PteState.PRESENT || this.memory.pinCount(old) > 0) {
-            refused.push(p * ps);
-            continue;
-          }
-          const f = this.memory.allocFrame();
-          bytes.copyWithin(f * ps, old * ps, (old + 1) * ps);
-          Atomics.store(this.pt, p, withState(e, PteState.PRESENT, f));
-          this.memory.putFrame(old);
-          moved++;
+          if (this.table.migrate(p) === 'moved') moved++;
+          else refused.push(p * this.pageSize);
         }
       });
     }
@@ -564,37 +496,16 @@ export class AddressSpace {
   reclaim(addr: number, length: number): { reclaimed: number; refused: number[]; swapFull: number } {
     this.checkAlive('reclaim');
     const [start, end] = this.clampRange(addr, length);
-    const ps = this.pageSize;
-    const candidates: number[] = [];
-    const refused: number[] = [];
-    for (const v of this.vmas.overlapping(start, end)) {
-      for (let p = Math.max(v.start, start) / ps; p < Math.min(v.end, end) / ps; p++) {
-        const e = this.pt[p]!;
-        if (pteState(e) !== PteState.PRESENT) continue;
-        if (pteLocked(e) || this.memory.pinCount(pteIndex(e)) > 0) refused.push(p * ps);
-        else candidates.push(p);
-      }
-    }
+    const { movable, refused } = this.scan(start, end, (p) => this.table.reclaimable(p), 'reclaimed');
     let reclaimed = 0;
     let swapFull = 0;
-    if (candidates.length > 0) {
+    if (movable.length > 0) {
       this.invalidate(start, end, 'clear', 'reclaim', () => {
-        for (const p of candidates) {
-          const e = Atomics.load(this.pt, p);
-          const f = pteIndex(e);
-          if (pteState(e) !== PteState.PRESENT || this.memory.pinCount(f) > 0) {
-            refused.push(p * ps);
-            continue;
-          }
-          const slot = this.memory.allocSwapSlot();
-          if (slot < 0) {
-            swapFull++;
-            continue;
-          }
-          this.memory.swapOut(f, slot);
-          Atomics.store(this.pt, p, withState(e, PteState.SWAPPED, slot));
-          this.memory.putFrame(f);
-          reclaimed++;
+        for (const p of movable) {
+          const r = this.table.swapOut(p);
+          if (r === 'reclaimed') reclaimed++;
+          else if (r === 'swap-full') swapFull++;
+          else if (r !== 'absent') refused.push(p * this.pageSize);
         }
       });
     }
@@ -604,6 +515,21 @@ export class AddressSpace {
     return { reclaimed, refused, swapFull };
   }
 
+  /** Pages of the mapped part of [start, end) that `verdict` would act on, and the addresses it refuses. */
+  private scan(start: number, end: number, verdict: (p: number) => string, yes: string): { movable: number[]; refused: number[] } {
+    const ps = this.pageSize;
+    const movable: number[] = [];
+    const refused: number[] = [];
+    for (const v of this.vmas.overlapping(start, end)) {
+      for (let p = Math.max(v.start, start) / ps; p < Math.min(v.end, end) / ps; p++) {
+        const r = verdict(p);
+        if (r === yes) movable.push(p);
+        else if (r !== 'absent') refused.push(p * ps);
+      }
+    }
+    return { movable, refused };
+  }
+
   // ---------------------------------------------------------------- sequence counter
 
   /** mmu_interval_read_begin: the current (even) invalidation count. */
@@ -611,12 +537,12 @@ export class AddressSpace {
     if (this.invalidating) {
       throw new InvalidArgument('readBegin() inside an mmu notifier callback would wait for itself; defer the work until after the callback');
     }
-    return Atomics.load(this.header, H_SEQ);
+    return this.table.sequence();
   }
 
   /** mmu_interval_read_retry: true when a mapping changed since readBegin returned `seq`. */
   readRetry(seq: number): boolean {
-    return Atomics.load(this.header, H_SEQ) !== seq;
+    return this.table.sequence() !== seq;
   }
 
   stats(): AddressSpaceStats {
@@ -642,54 +568,16 @@ export class AddressSpace {
   // ---------------------------------------------------------------- internals
 
   /**
-   * Walk [addr, addr + length) page by page (faulting as needed) and call `use` once per stretch
-   * of consecutive frames: (offset into memory.bytes, offset into the caller's buffer, bytes).
-   * All pages are resolved before the first copy of a stretch, so a fault in the middle leaves
-   * the earlier stretches done and throws (as a real copy would, partially).
-   */
-  private eachRun(addr: number, length: number, access: Access, use: (offset: number, pos: number, n: number) => void): void {
-    const ps = this.pageSize;
-    let a = addr;
-    let pos = 0;
-    let runOffset = -1;
-    let runPos = 0;
-    let runLen = 0;
-    while (pos < length) {
-      const off = a % ps;
-      const chunk = Math.min(ps - off, length - pos);
-      const offset = this.framePage((a - off) / ps, access) * ps + off;
-      if (runOffset >= 0 && runOffset + runLen === offset) {
-        runLen += chunk;
-      } else {
-        if (runOffset >= 0) use(runOffset, runPos, runLen);
-        runOffset = offset;
-        runPos = pos;
-        runLen = chunk;
-      }
-      pos += chunk;
-      a += chunk;
-    }
-    if (runOffset >= 0) use(runOffset, runPos, runLen);
-  }
-
-  /** @internal frame of page `p` for `access`, faulting it in when needed (owner fast path first). */
-  framePage(p: number, access: Access): number {
-    const e = this.pt[p]!;
-    if (pteState(e) === PteState.PRESENT && protAllows(pteProt(e), access)) return pteIndex(e);
-    return faultPage(this.memory, this.pt, this.header, p, access, false);
-  }
-
-  /**
    * Run a mapping change as an invalidation: the sequence count is odd while `change` runs, so
    * readers in other threads retry. Subscribers hear about it only when some page of the range
    * is populated (present or swapped): a change over never-touched pages invalidates nothing an
    * adapter could hold (the behaviour Jason Gunthorpe points out in seed 004).
    */
   private invalidate(start: number, end: number, event: InvalidationEvent, cause: Syscall, change: () => void): void {
-    const notify = this.mmuNotifier.subscribers > 0 && this.populated(start, end);
+    const notify = this.mmuNotifier.subscribers > 0 && this.table.populated(start, end);
     const r: InvalidationRange | undefined = notify ? { start, end, event, cause } : undefined;
     if (!notify) this.mmuNotifier.counts.skipped++;
-    Atomics.add(this.header, H_SEQ, 1);
+    this.table.beginChange();
     this.invalidating = true;
     try {
       if (r !== undefined) this.mmuNotifier.invalidateRangeStart(r);
@@ -697,20 +585,8 @@ export class AddressSpace {
       if (r !== undefined) this.mmuNotifier.invalidateRangeEnd(r);
     } finally {
       this.invalidating = false;
-      Atomics.add(this.header, H_SEQ, 1);
-      Atomics.notify(this.header, H_SEQ);
+      this.table.endChange();
     }
-  }
-
-  private populated(start: number, end: number): boolean {
-    const ps = this.pageSize;
-    for (const v of this.vmas.overlapping(start, end)) {
-      for (let p = Math.max(v.start, start) / ps; p < Math.min(v.end, end) / ps; p++) {
-        const s = pteState(this.pt[p]!);
-        if (s === PteState.PRESENT || s === PteState.SWAPPED) return true;
-      }
-    }
-    return false;
   }
 
   /** Remove the mappings in [start, end): one 'unmap' invalidation over the mapped part. */
@@ -722,44 +598,9 @@ export class AddressSpace {
     this.invalidate(s, e, 'unmap', cause, () => {
       for (const v of this.vmas.remove(s, e)) {
         if (v.locked) this.mlockedBytes -= v.end - v.start;
-        this.releasePages(v.start, v.end, () => 0);
+        this.table.release(v.start, v.end, () => 0);
       }
     });
-  }
-
-  /** Replace each entry of [start, end) by next(entry), atomically, and release what it held. */
-  private releasePages(start: number, end: number, next: (e: number) => number): void {
-    const ps = this.pageSize;
-    const pt = this.pt;
-    // ascending, so the FIFO free list hands the frames out again in the same order and a
-    // buffer freed and allocated again tends to stay physically contiguous (zero-copy views)
-    for (let p = start / ps; p < end / ps; p++) {
-      let e: number;
-      do e = Atomics.load(pt, p);
-      while (Atomics.compareExchange(pt, p, e, next(e)) !== e);
-      const s = pteState(e);
-      if (s === PteState.PRESENT) this.memory.putFrame(pteIndex(e));
-      else if (s === PteState.SWAPPED) this.memory.freeSwapSlot(pteIndex(e));
-    }
-  }
-
-  private rewritePtes(start: number, end: number, next: (e: number) => number): void {
-    const ps = this.pageSize;
-    const pt = this.pt;
-    for (let p = start / ps; p < end / ps; p++) {
-      let e: number;
-      do e = Atomics.load(pt, p);
-      while (Atomics.compareExchange(pt, p, e, next(e)) !== e);
-    }
-  }
-
-  private populate(start: number, end: number): void {
-    const ps = this.pageSize;
-    for (let p = start / ps; p < end / ps; p++) {
-      const prot = pteProt(this.pt[p]!);
-      if (prot === Prot.NONE) continue;
-      this.framePage(p, prot & Prot.WRITE ? 'write' : 'read');
-    }
   }
 
   /** Check the memlock limit for `bytes` more of mlocked memory and take them. */

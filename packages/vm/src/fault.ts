@@ -1,5 +1,5 @@
 import { SegmentationFault } from './errors.js';
-import { PteState, pteIndex, pteProt, pteState, withState } from './page-table.js';
+import { PteState, pteIndex, pteProt, pteState, withState } from './pte.js';
 import type { PhysicalMemory } from './physical-memory.js';
 import { protAllows, type Access } from './prot.js';
 

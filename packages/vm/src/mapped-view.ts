@@ -1,6 +1,6 @@
 import { InvalidArgument, StaleView } from './errors.js';
 import type { AddressSpace } from './address-space.js';
-import { PteState, pteIndex, pteProt, pteState } from './page-table.js';
+import { PteState, pteIndex, pteProt, pteState } from './pte.js';
 import { protAllows, type Access } from './prot.js';
 
 /**
@@ -86,7 +86,7 @@ export class MappedView {
     const first = Math.floor(this.start / ps);
     const last = Math.floor((this.start + this.length - 1) / ps);
     const frames: number[] = [];
-    for (let p = first; p <= last; p++) frames.push(this.space.framePage(p, this.access));
+    for (let p = first; p <= last; p++) frames.push(this.space.table.frame(p, this.access));
     this.frames = frames;
     let consecutive = true;
     for (let i = 1; i < frames.length; i++) if (frames[i] !== frames[0]! + i) consecutive = false;
@@ -103,7 +103,7 @@ export class MappedView {
     const ps = this.space.pageSize;
     const first = Math.floor(this.start / ps);
     for (let i = 0; i < this.frames.length; i++) {
-      const e = Atomics.load(this.space.pt, first + i);
+      const e = Atomics.load(this.space.table.entries, first + i);
       if (pteState(e) !== PteState.PRESENT || pteIndex(e) !== this.frames[i]) {
         throw new StaleView(this.start, this.length, `page 0x${((first + i) * ps).toString(16)} no longer maps the frame the view was made on`);
       }

@@ -1,50 +1,229 @@
+import { H_SEQ, faultPage, waitReadBegin } from './fault.js';
+import { PteState, pteIndex, pteLocked, pteProt, pteState, withState } from './pte.js';
+import type { PhysicalMemory } from './physical-memory.js';
+import { protAllows, type Access } from './prot.js';
+
+/** A stretch of physical memory: `offset` into memory.bytes, `length` bytes. */
+export interface PhysicalRun {
+  offset: number;
+  length: number;
+}
+
+export type MigrateOutcome = 'moved' | 'pinned' | 'absent';
+export type SwapOutOutcome = 'reclaimed' | 'pinned' | 'locked' | 'absent' | 'swap-full';
+
 /**
- * Page-table entry encoding. One Int32 per virtual page of an address space's VA window, in a
- * SharedArrayBuffer, so another thread can translate and demand-fault without seeing the VMAs.
- *
- *   bit  31 .. 5          4        3 .. 2      1 .. 0
- *        frame or slot    locked   state       prot (Prot.READ | Prot.WRITE)
- *
- * state NONE        no VMA covers the page (entry is 0)
- *       NOT_PRESENT a VMA covers it; nothing is mapped yet (first touch faults in a zeroed frame)
- *       PRESENT     mapped to frame `index`
- *       SWAPPED     contents are in swap slot `index` of the node's swap area
- * locked: the page's VMA is mlock()ed (reclaim refuses it; migration still moves it).
- *
- * Who writes entries: the owner thread changes every field (it holds the VMAs); another thread
- * only ever does NOT_PRESENT → PRESENT and SWAPPED → PRESENT by compare-and-swap. The owner
- * therefore changes entries with atomic read-modify-write (exchange / CAS) wherever a frame could
- * be lost to such a race, and bumps the invalidation sequence around every change.
+ * The page-table walks of one address space, shared by its owner (AddressSpace) and by other
+ * threads (RemoteAddressSpace). Ranges are byte addresses, page-aligned where they say so.
+ * The entry format and who may write what: pte.ts. The sequence counter: mmu-notifier.ts.
  */
-export const PteState = { NONE: 0, NOT_PRESENT: 1, PRESENT: 2, SWAPPED: 3 } as const;
-export type PteStateValue = (typeof PteState)[keyof typeof PteState];
+export class PageTable {
+  readonly memory: PhysicalMemory;
+  readonly pageSize: number;
+  /** one Int32 entry per virtual page */
+  readonly entries: Int32Array;
+  /** the shared header (fault.ts) */
+  readonly header: Int32Array;
+  private readonly remote: boolean;
 
-const PROT_MASK = 0b11;
-const STATE_SHIFT = 2;
-const STATE_MASK = 0b11 << STATE_SHIFT;
-const LOCKED_BIT = 1 << 4;
-const INDEX_SHIFT = 5;
-/** Frames and swap slots must fit the index field without touching the sign bit. */
-export const MAX_PTE_INDEX = (1 << 26) - 1;
+  constructor(memory: PhysicalMemory, entries: Int32Array, header: Int32Array, remote: boolean) {
+    this.memory = memory;
+    this.pageSize = memory.pageSize;
+    this.entries = entries;
+    this.header = header;
+    this.remote = remote;
+  }
 
-export const pteProt = (e: number): number => e & PROT_MASK;
-export const pteState = (e: number): number => (e & STATE_MASK) >>> STATE_SHIFT;
-export const pteLocked = (e: number): boolean => (e & LOCKED_BIT) !== 0;
-export const pteIndex = (e: number): number => e >>> INDEX_SHIFT;
+  get vaBytes(): number {
+    return this.entries.length * this.pageSize;
+  }
 
-export function makePte(state: number, prot: number, locked: boolean, index = 0): number {
-  return (index << INDEX_SHIFT) | (locked ? LOCKED_BIT : 0) | (state << STATE_SHIFT) | (prot & PROT_MASK);
-}
+  // ------------------------------------------------------------ translation and faults
 
-/** Same entry with a new state and index; protection and lock bits kept. */
-export function withState(e: number, state: number, index = 0): number {
-  return (index << INDEX_SHIFT) | (e & (LOCKED_BIT | PROT_MASK)) | (state << STATE_SHIFT);
-}
+  /** Frame of page `p` for `access`: present and allowed at once, otherwise a demand fault. */
+  frame(p: number, access: Access): number {
+    const e = Atomics.load(this.entries, p);
+    if (pteState(e) === PteState.PRESENT && protAllows(pteProt(e), access)) return pteIndex(e);
+    return faultPage(this.memory, this.entries, this.header, p, access, this.remote);
+  }
 
-export function withProt(e: number, prot: number): number {
-  return (e & ~PROT_MASK) | (prot & PROT_MASK);
-}
+  /** Frame mapped at addr now, without faulting. */
+  translate(addr: number): number | undefined {
+    if (!(addr >= 0 && addr < this.vaBytes)) return undefined;
+    const e = Atomics.load(this.entries, Math.floor(addr / this.pageSize));
+    return pteState(e) === PteState.PRESENT ? pteIndex(e) : undefined;
+  }
 
-export function withLocked(e: number, locked: boolean): number {
-  return locked ? e | LOCKED_BIT : e & ~LOCKED_BIT;
+  /**
+   * Walk [addr, addr + length) page by page (faulting as needed) and call `use` once per stretch
+   * of consecutive frames: (offset into memory.bytes, offset into the caller's buffer, bytes).
+   * A fault in the middle throws after the earlier stretches were used, as a real copy would.
+   */
+  eachRun(addr: number, length: number, access: Access, use: (offset: number, pos: number, n: number) => void): void {
+    const ps = this.pageSize;
+    let a = addr;
+    let pos = 0;
+    let runOffset = -1;
+    let runPos = 0;
+    let runLen = 0;
+    while (pos < length) {
+      const off = a % ps;
+      const chunk = Math.min(ps - off, length - pos);
+      const offset = this.frame((a - off) / ps, access) * ps + off;
+      if (runOffset >= 0 && runOffset + runLen === offset) {
+        runLen += chunk;
+      } else {
+        if (runOffset >= 0) use(runOffset, runPos, runLen);
+        runOffset = offset;
+        runPos = pos;
+        runLen = chunk;
+      }
+      pos += chunk;
+      a += chunk;
+    }
+    if (runOffset >= 0) use(runOffset, runPos, runLen);
+  }
+
+  runs(addr: number, length: number, access: Access): PhysicalRun[] {
+    const out: PhysicalRun[] = [];
+    this.eachRun(addr, length, access, (offset, _pos, n) => out.push({ offset, length: n }));
+    return out;
+  }
+
+  // ------------------------------------------------------------ owner-side range changes
+
+  /** Set every entry of the page-aligned range [start, end), which holds no frame (no VMA before). */
+  setRange(start: number, end: number, entry: number): void {
+    this.entries.fill(entry, start / this.pageSize, end / this.pageSize);
+  }
+
+  /**
+   * Replace each entry of [start, end) by next(entry) atomically (a remote fault may race) and
+   * release what the old entry held: the frame's map reference, or the swap slot. Ascending, so
+   * the FIFO free list hands the frames out again in order (remapped buffers stay contiguous).
+   */
+  release(start: number, end: number, next: (e: number) => number): void {
+    const ps = this.pageSize;
+    const pt = this.entries;
+    for (let p = start / ps; p < end / ps; p++) {
+      let e: number;
+      do e = Atomics.load(pt, p);
+      while (Atomics.compareExchange(pt, p, e, next(e)) !== e);
+      const s = pteState(e);
+      if (s === PteState.PRESENT) this.memory.putFrame(pteIndex(e));
+      else if (s === PteState.SWAPPED) this.memory.freeSwapSlot(pteIndex(e));
+    }
+  }
+
+  /** Rewrite protection or lock bits of [start, end), keeping state and frame. */
+  rewrite(start: number, end: number, next: (e: number) => number): void {
+    const ps = this.pageSize;
+    const pt = this.entries;
+    for (let p = start / ps; p < end / ps; p++) {
+      let e: number;
+      do e = Atomics.load(pt, p);
+      while (Atomics.compareExchange(pt, p, e, next(e)) !== e);
+    }
+  }
+
+  /** Move `pages` entries from `from` to `to` (mremap): frames travel with their entries. */
+  move(from: number, to: number, pages: number): void {
+    const f = from / this.pageSize;
+    const t = to / this.pageSize;
+    // exchange: a remote fault cannot fill the old entry after we took it
+    for (let i = 0; i < pages; i++) Atomics.store(this.entries, t + i, Atomics.exchange(this.entries, f + i, 0));
+  }
+
+  /** Some page of [start, end) holds a frame or a swap slot. */
+  populated(start: number, end: number): boolean {
+    const ps = this.pageSize;
+    for (let p = start / ps; p < end / ps; p++) {
+      const s = pteState(this.entries[p]!);
+      if (s === PteState.PRESENT || s === PteState.SWAPPED) return true;
+    }
+    return false;
+  }
+
+  resident(start: number, end: number): number {
+    const ps = this.pageSize;
+    let n = 0;
+    for (let p = start / ps; p < end / ps; p++) if (pteState(this.entries[p]!) === PteState.PRESENT) n++;
+    return n;
+  }
+
+  /** Fault in every accessible page of [start, end) (MAP_POPULATE, mlock). */
+  populate(start: number, end: number): void {
+    const ps = this.pageSize;
+    for (let p = start / ps; p < end / ps; p++) {
+      const prot = pteProt(this.entries[p]!);
+      if (prot !== 0) this.frame(p, prot & 2 ? 'write' : 'read');
+    }
+  }
+
+  // ------------------------------------------------------------ kernel-initiated, per page
+
+  /** What migration would do with page p now (scan before the invalidation). */
+  migratable(p: number): MigrateOutcome {
+    const e = Atomics.load(this.entries, p);
+    if (pteState(e) !== PteState.PRESENT) return 'absent';
+    return this.memory.pinCount(pteIndex(e)) > 0 ? 'pinned' : 'moved';
+  }
+
+  /** Copy page p to a new frame and switch the entry; a pinned frame stays where it is. */
+  migrate(p: number): MigrateOutcome {
+    const ps = this.pageSize;
+    const e = Atomics.load(this.entries, p);
+    if (pteState(e) !== PteState.PRESENT) return 'absent';
+    const old = pteIndex(e);
+    // a reader in another thread may have pinned it since the scan
+    if (this.memory.pinCount(old) > 0) return 'pinned';
+    const f = this.memory.allocFrame();
+    this.memory.bytes.copyWithin(f * ps, old * ps, (old + 1) * ps);
+    Atomics.store(this.entries, p, withState(e, PteState.PRESENT, f));
+    this.memory.putFrame(old);
+    return 'moved';
+  }
+
+  reclaimable(p: number): SwapOutOutcome {
+    const e = Atomics.load(this.entries, p);
+    if (pteState(e) !== PteState.PRESENT) return 'absent';
+    if (pteLocked(e)) return 'locked';
+    return this.memory.pinCount(pteIndex(e)) > 0 ? 'pinned' : 'reclaimed';
+  }
+
+  /** Write page p to a swap slot and free its frame; pinned or mlocked pages stay. */
+  swapOut(p: number): SwapOutOutcome {
+    const verdict = this.reclaimable(p);
+    if (verdict !== 'reclaimed') return verdict;
+    const e = Atomics.load(this.entries, p);
+    const f = pteIndex(e);
+    const slot = this.memory.allocSwapSlot();
+    if (slot < 0) return 'swap-full';
+    this.memory.swapOut(f, slot);
+    Atomics.store(this.entries, p, withState(e, PteState.SWAPPED, slot));
+    this.memory.putFrame(f);
+    return 'reclaimed';
+  }
+
+  // ------------------------------------------------------------ sequence counter
+
+  /** Owner: an invalidation starts (count becomes odd). */
+  beginChange(): void {
+    Atomics.add(this.header, H_SEQ, 1);
+  }
+
+  /** Owner: it ended (even again); wake readers waiting in readBegin. */
+  endChange(): void {
+    Atomics.add(this.header, H_SEQ, 1);
+    Atomics.notify(this.header, H_SEQ);
+  }
+
+  sequence(): number {
+    return Atomics.load(this.header, H_SEQ);
+  }
+
+  /** Any thread but the owner inside a change: wait until even, return it. */
+  waitReadBegin(): number {
+    return waitReadBegin(this.header);
+  }
 }

@@ -1,6 +1,6 @@
 import { InvalidArgument, OutOfMemory, VmError } from './errors.js';
 import { lockMutex, unlockMutex } from './mutex.js';
-import { MAX_PTE_INDEX } from './page-table.js';
+import { MAX_PTE_INDEX } from './pte.js';
 
 /** Structured-cloneable; send it to a worker in workerData and re-open with PhysicalMemory.attach. */
 export interface PhysicalMemoryHandle {

@@ -44,7 +44,7 @@ function run(ops: Op[]): void {
       if (o.k === 'calloc' && o.size > 0) expect(space.read(p, Math.min(o.size, 256)).every((x) => x === 0)).toBe(true);
       for (const [q, b] of live) expect(p + Math.max(o.size, 1) <= q || q + Math.max(b.size, 1) <= p).toBe(true);
       put(p, o.size);
-    } else if (live.size > 0) {
+    } else if (live.size > 0 && (o.k === 'free' || o.k === 'realloc')) {
       const ptrs = [...live.keys()];
       const p = ptrs[o.which % ptrs.length]!;
       check(p);
