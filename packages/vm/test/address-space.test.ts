@@ -163,6 +163,17 @@ describe('pinning', () => {
     expect(space.lockedBytes).toBe(0);
   });
 
+  it('exit leaves pinned frames to their holder; unpin after exit frees them', () => {
+    const { space, memory } = setup();
+    const a = space.mmap(4 * PS, { populate: true });
+    const frames = space.pin(a, 2 * PS);
+    space.exit();
+    expect(memory.stats()).toMatchObject({ mapped: 0, pinned: 2, free: 254 });
+    space.unpin(frames);
+    expect(memory.stats()).toMatchObject({ pinned: 0, free: 256 });
+    expect(() => space.mmap(PS)).toThrow(/exited/);
+  });
+
   it('Infinity lifts the limit', () => {
     const { space } = setup({ memlockLimit: Infinity });
     const a = space.mmap(64 * PS);
