@@ -38,6 +38,15 @@ export class VirtualClock {
     return (this.cell[0] = this.cell[0]! + us);
   }
 
+  /**
+   * Put the clock at `t`, earlier or later. For a device clock that an engine positions at each
+   * operation's virtual start (a program's own clock should only advance).
+   */
+  set(t: number): number {
+    checkTime(t, 'set(t)');
+    return (this.cell[0] = t);
+  }
+
   /** Move forward to `t` if it is later (an event happening at t was waited for); returns the new time. */
   advanceTo(t: number): number {
     checkTime(t, 'advanceTo(t)');

@@ -2,7 +2,7 @@
  * Typed errors of @tsmpi/fabric. Misuse the hardware would refuse at post time throws; access
  * failures during a transfer are error completions instead (see README, "Queue pairs").
  */
-export type FabricErrorCode = 'EINVAL' | 'ENOMEM' | 'EFAULT' | 'EOVERFLOW' | 'ENOTCONN';
+export type FabricErrorCode = 'EINVAL' | 'ENOMEM' | 'EFAULT' | 'EOVERFLOW' | 'ENOTCONN' | 'EPERM' | 'ESRCH' | 'ENOENT';
 
 export class FabricError extends Error {
   readonly code: FabricErrorCode;
@@ -64,5 +64,19 @@ export class CompletionQueueOverrun extends FabricError {
 export class QueueFull extends FabricError {
   constructor(what: string, depth: number, hint: string) {
     super('ENOMEM', `${what} is full (${depth} entries); ${hint}`);
+  }
+}
+
+/**
+ * An intra-node call (process_vm_readv/writev, xpmem_make/get/attach, a shared-memory ring)
+ * refused with the errno the Linux call returns: EFAULT (a range is not mapped), EPERM (the peer
+ * is outside the job, or the segment's permissions forbid it), ESRCH (no such process on this
+ * node, or it exited), ENOENT (no such segment, or it was removed), EINVAL (bad arguments).
+ */
+export class IntranodeError extends FabricError {
+  readonly call: string;
+  constructor(code: FabricErrorCode, call: string, message: string) {
+    super(code, `${call}: ${message}`);
+    this.call = call;
   }
 }

@@ -7,7 +7,7 @@ import { createAdapter, Status } from '@tsmpi/fabric';
 const bootstrap = fileURLToPath(new URL('./workers/bootstrap.mjs', import.meta.url));
 const entry = new URL('./workers/rank.ts', import.meta.url).href;
 
-function start(role: 'target' | 'initiator', shared: object): { worker: Worker; next: () => Promise<any>; done: Promise<number> } {
+function start(role: 'target' | 'initiator' | 'churn', shared: object): { worker: Worker; next: () => Promise<any>; done: Promise<number> } {
   const worker = new Worker(bootstrap, { workerData: { entry, role, ...shared } });
   const queue: unknown[] = [];
   const waiters: Array<(v: unknown) => void> = [];
@@ -68,6 +68,30 @@ describe.each(['pinning', 'odp'] as const)('%s: DMA between two worker threads',
     } finally {
       await t.worker.terminate();
       await i.worker.terminate();
+    }
+  });
+});
+
+describe.each(['pinning', 'odp'] as const)('%s: two threads registering on one adapter at once', (kind) => {
+  it('never hands one MR slot or arena chunk to two registrations, and leaks nothing', async () => {
+    const memory = new PhysicalMemory({ bytes: 16 * 1024 * 1024 });
+    const adapter = createAdapter(kind, { memory, limits: { maxMemoryRegions: 64, arenaBytes: 1024 * 1024 } });
+    const rounds = 2000;
+    const shared = { memory: memory.handle, adapter: adapter.handle, ctl: new SharedArrayBuffer(4 * (2 + 65)), rounds };
+    const x = start('churn', { ...shared, id: 1 });
+    const y = start('churn', { ...shared, id: 2 });
+    try {
+      const [rx, ry] = [await x.next(), await y.next()];
+      for (const r of [rx, ry]) {
+        expect(r.doubleClaims).toBe(0);
+        expect(r.stats).toMatchObject({ registrations: rounds, deregistrations: rounds, registeredBytes: 0, pinnedPages: 0 });
+      }
+      expect(await Promise.all([x.done, y.done])).toEqual([0, 0]);
+      expect(memory.stats().pinned).toBe(0);
+      expect(adapter.stats().registrations).toBe(0); // both domains closed: nothing open to sum
+    } finally {
+      await x.worker.terminate();
+      await y.worker.terminate();
     }
   });
 });

@@ -45,6 +45,12 @@ const common = {
   // UCX mm_iface.c: shared-memory latency 80 ns, bandwidth 15.4 GB/s.
   shmLatencyUs: 0.08,
   shmGBps: 15.4,
+  // estimate: intra-node osu_bw over shared memory peaks near the cache size and falls once the
+  // message streams past the last-level cache (copy-out of a bounce buffer another core just wrote);
+  // fitted so that CMA's single copy wins by 2-4x for large messages, as Vienne 2014 reports
+  // ("Benefits of Cross Memory Attach for MPI libraries on HPC clusters", XSEDE'14).
+  shmCacheBytes: 1 * MiB,
+  shmLargeGBps: 2.5,
   // measured process_vm_readv; UCX cma_iface.c.
   cmaCallUs: 1.3,
   cmaPerPageUs: 0.25,
@@ -52,6 +58,9 @@ const common = {
   // UCX mm_xpmem.c (attach cache hit); a miss is an estimate ("a few µs").
   xpmemAttachHitUs: 0.06,
   xpmemAttachMissUs: 3,
+  // estimate: xpmem_fault_handler = get_user_pages_remote on the exporter + remap_pfn_range of one page,
+  // about two minor faults on a current x86 server (a minor fault is ~0.25 µs with mitigations).
+  xpmemFaultUs: 0.5,
   // include/uapi/linux/resource.h MLOCK_LIMIT: 8 MiB since Linux 5.16 (64 KiB before).
   memlockLimitBytes: 8 * MiB,
   // x86-64 base page.

@@ -4,7 +4,7 @@ import { hdr, presets, type PresetName } from './defaults.js';
 import type { CostField, CostModel } from './model.js';
 
 const NULLABLE = new Set<CostField>(['loopbackLatencyUs', 'loopbackBandwidthGBps', 'memlockLimitBytes']);
-const POSITIVE = new Set<CostField>(['bandwidthGBps', 'loopbackBandwidthGBps', 'memcpyGBps', 'shmGBps', 'cmaGBps',
+const POSITIVE = new Set<CostField>(['bandwidthGBps', 'loopbackBandwidthGBps', 'memcpyGBps', 'shmGBps', 'shmLargeGBps', 'cmaGBps',
   'pageSize', 'odpFaultChunkBytes']);
 const FIELDS = Object.keys(hdr).filter((k) => k !== 'name') as CostField[];
 

@@ -47,6 +47,10 @@ export interface CostModel {
   shmLatencyUs: number;
   /** Intra-node shared-memory copy bandwidth, GB/s (issue 7). */
   shmGBps: number;
+  /** Messages longer than this stream past the last-level cache: shm copies run at shmLargeGBps, bytes (issue 7). */
+  shmCacheBytes: number;
+  /** Intra-node shared-memory copy bandwidth once a message exceeds shmCacheBytes, GB/s (issue 7). */
+  shmLargeGBps: number;
   /** CMA (process_vm_readv) fixed cost per call, µs (issue 7). */
   cmaCallUs: number;
   /** CMA per page (get_user_pages), µs (issue 7). */
@@ -57,6 +61,8 @@ export interface CostModel {
   xpmemAttachHitUs: number;
   /** XPMEM attach miss (syscall + mapping), µs, before first-touch faults (issue 7). */
   xpmemAttachMissUs: number;
+  /** XPMEM: one page fault on an attachment (resolved through the exporter's page table), µs (issue 7). */
+  xpmemFaultUs: number;
   /** RLIMIT_MEMLOCK the launcher gives each rank, bytes (Infinity is not JSON: use null for unlimited). */
   memlockLimitBytes: number | null;
   /** Page size the per-page prices refer to, bytes. */

@@ -29,7 +29,8 @@ export const DEFAULT_LIMITS: AdapterLimits = Object.freeze({
   maxQueuePairs: 8192,
   maxCompletionQueues: 1024,
   maxReceiveQueues: 8192,
-  arenaBytes: 64 * 1024 * 1024,
+  // Reserved, not committed: the OS backs a SharedArrayBuffer lazily, so a large arena costs nothing until used.
+  arenaBytes: 256 * 1024 * 1024,
 });
 
 /** A key is slot × 2^KEY_RAND_BITS + random bits; the slot count must keep keys below 2^31. */

@@ -9,7 +9,7 @@ import { Access, Adapter, VirtualClock, type Completion, type CompletionQueue, t
 
 interface Data {
   entry: string;
-  role: 'target' | 'initiator';
+  role: 'target' | 'initiator' | 'churn';
   memory: Parameters<typeof PhysicalMemory.attach>[0];
   adapter: Parameters<typeof Adapter.attach>[0];
   /** [0] initiator done, [1] target may stop migrating */
@@ -41,6 +41,34 @@ function waitOne(cq: CompletionQueue): Completion {
 }
 
 const memory = PhysicalMemory.attach(d.memory);
+if (d.role === 'churn') {
+  // Register and deregister as fast as possible while another thread does the same on the same
+  // adapter: slot claims and the shared arena must never hand one entry to two registrations.
+  const adapter = Adapter.attach(d.adapter, memory);
+  const space = new AddressSpace(memory, { memlockLimit: Infinity });
+  const pd = adapter.openDomain(space, new VirtualClock());
+  const buf = space.mmap(64 * 4096);
+  // ctl[2 + slot]: which thread holds the slot now. A claim that finds it held is a double hand-out.
+  const me = (workerData as { id: number }).id;
+  let doubleClaims = 0;
+  const live: ReturnType<typeof pd.registerMemory>[] = [];
+  const release = (mr: ReturnType<typeof pd.registerMemory>): void => {
+    Atomics.store(ctl, 2 + Math.floor(mr.lkey / 2 ** 14), 0);
+    pd.deregister(mr);
+  };
+  for (let i = 0; i < d.rounds; i++) {
+    const pages = 1 + ((i * 7) % 64);
+    const mr = pd.registerMemory(buf, pages * 4096, ALL);
+    if (Atomics.compareExchange(ctl, 2 + Math.floor(mr.lkey / 2 ** 14), 0, me) !== 0) doubleClaims++;
+    live.push(mr);
+    if (live.length > 8) release(live.shift()!);
+  }
+  for (const mr of live) release(mr);
+  const stats = pd.stats();
+  pd.close();
+  port.postMessage({ doubleClaims, stats });
+  process.exit(0);
+}
 const adapter = Adapter.attach(d.adapter, memory);
 const space = new AddressSpace(memory, { memlockLimit: Infinity });
 const pd = adapter.openDomain(space, new VirtualClock());

@@ -1,0 +1,144 @@
+import type { AddressSpace } from '@tsmpi/vm';
+import type { VirtualClock } from '../clock.js';
+import type { CostModel } from '../cost/model.js';
+import { InvalidArgument } from '../errors.js';
+import { LOCK, type NodeState } from './node-state.js';
+import { lock, unlock } from '../shared/lock.js';
+import { shmCopyUs } from './pricing.js';
+import type { IntranodeStats } from './types.js';
+
+/*
+ * One single-producer / single-consumer ring per ordered pair of processes, in the node's shared
+ * arena: the shm transport's bounce buffers. The sender copies a chunk in from its address space,
+ * the receiver copies it out into its own: two copies, pipelined chunk by chunk.
+ *
+ *   word 0          Int32 HEAD (chunks written, producer only), Int32 TAIL (chunks read, consumer only)
+ *   words 1 ..      per slot, Float64: LEN (bytes in the chunk), READY (virtual µs the chunk is
+ *                   visible to the receiver), FREED (virtual µs the receiver emptied the slot)
+ *   then            slots × chunkBytes of data
+ *
+ * HEAD is published with Atomics.store after the slot is written, TAIL after it is read, so each
+ * side sees a whole chunk or none. Virtual time: a sender that laps the ring waits (in virtual
+ * time) for the slot's FREED; a receiver starts a chunk no earlier than its READY.
+ */
+const HEAD = 0;
+const TAIL = 1;
+const S_LEN = 0;
+const S_READY = 1;
+const S_FREED = 2;
+const SLOT_WORDS = 3;
+
+export function ringBytes(slots: number, chunkBytes: number): number {
+  return 8 + slots * SLOT_WORDS * 8 + slots * chunkBytes;
+}
+
+/** The ring from `from` to `to`, created on first use. */
+export class ShmRing {
+  private readonly node: NodeState;
+  private readonly word: number;
+  private readonly slots: number;
+  private readonly chunk: number;
+  private readonly dataAt: number;
+
+  constructor(node: NodeState, from: number, to: number) {
+    const { maxProcesses, ringSlots, chunkBytes } = node.limits;
+    if (!(from >= 0 && from < maxProcesses && to >= 0 && to < maxProcesses)) {
+      throw new InvalidArgument(`shm ring ${from} → ${to}: process ids must be in 0..${maxProcesses - 1}`);
+    }
+    this.node = node;
+    this.slots = ringSlots;
+    this.chunk = chunkBytes;
+    const cell = from * maxProcesses + to;
+    let w = Atomics.load(node.rings, cell) - 1;
+    if (w < 0) w = createRing(node, cell, ringSlots, chunkBytes);
+    this.word = w;
+    this.dataAt = (w + 1 + ringSlots * SLOT_WORDS) * 8;
+  }
+
+  /** Chunks written and not yet read. */
+  get pending(): number {
+    const i32 = this.node.arena.i32;
+    return Atomics.load(i32, this.word * 2 + HEAD) - Atomics.load(i32, this.word * 2 + TAIL);
+  }
+
+  /**
+   * Copy in up to `length` bytes from [addr, addr + length) of the sender's space, one chunk per
+   * free slot; returns the bytes written (less than `length` when the ring filled up: call again
+   * after the receiver made room). `messageBytes` prices the copies (the cache rule).
+   */
+  push(space: AddressSpace, addr: number, length: number, clock: VirtualClock, cost: CostModel, messageBytes: number, stats: IntranodeStats): number {
+    const i32 = this.node.arena.i32;
+    const f64 = this.node.arena.f64;
+    const bytes = this.node.arenaBytes;
+    let done = 0;
+    let head = Atomics.load(i32, this.word * 2 + HEAD);
+    while (done < length) {
+      const tail = Atomics.load(i32, this.word * 2 + TAIL);
+      if (head - tail >= this.slots) {
+        stats.shmRingFull++;
+        break;
+      }
+      const slot = head % this.slots;
+      const n = Math.min(this.chunk, length - done);
+      const meta = this.word + 1 + slot * SLOT_WORDS;
+      // the sender's copy-in reads its own pages (faulting them in; a bad buffer throws here)
+      const src = space.read(addr + done, n);
+      bytes.set(src, this.dataAt + slot * this.chunk);
+      clock.advanceTo(f64[meta + S_FREED]!);
+      clock.advance(shmCopyUs(cost, messageBytes, n));
+      f64[meta + S_LEN] = n;
+      f64[meta + S_READY] = clock.now + cost.shmLatencyUs;
+      Atomics.store(i32, this.word * 2 + HEAD, ++head);
+      done += n;
+      stats.shmChunks++;
+    }
+    stats.shmSendBytes += done;
+    return done;
+  }
+
+  /**
+   * Copy out whole chunks into [addr, addr + length) of the receiver's space while they are there
+   * and fit; returns the bytes read. A chunk longer than what is left means the caller asked for
+   * less than the sender sent: InvalidArgument (the message boundary is the caller's to keep).
+   */
+  pop(space: AddressSpace, addr: number, length: number, clock: VirtualClock, cost: CostModel, messageBytes: number, stats: IntranodeStats): number {
+    const i32 = this.node.arena.i32;
+    const f64 = this.node.arena.f64;
+    const bytes = this.node.arenaBytes;
+    let done = 0;
+    let tail = Atomics.load(i32, this.word * 2 + TAIL);
+    while (done < length && Atomics.load(i32, this.word * 2 + HEAD) > tail) {
+      const slot = tail % this.slots;
+      const meta = this.word + 1 + slot * SLOT_WORDS;
+      const n = f64[meta + S_LEN]!;
+      if (n > length - done) {
+        throw new InvalidArgument(`shm receive: the next chunk holds ${n} bytes but only ${length - done} are left to read; read whole messages`);
+      }
+      const at = this.dataAt + slot * this.chunk;
+      space.write(addr + done, bytes.subarray(at, at + n));
+      clock.advanceTo(f64[meta + S_READY]!);
+      clock.advance(shmCopyUs(cost, messageBytes, n));
+      f64[meta + S_FREED] = clock.now;
+      Atomics.store(i32, this.word * 2 + TAIL, ++tail);
+      done += n;
+    }
+    stats.shmRecvBytes += done;
+    return done;
+  }
+}
+
+function createRing(node: NodeState, cell: number, slots: number, chunk: number): number {
+  // lazily, under the table lock: the first of the two sides to use the ring creates it
+  lock(node.header, LOCK);
+  try {
+    const existing = node.rings[cell]! - 1;
+    if (existing >= 0) return existing;
+    const w = node.arena.alloc(ringBytes(slots, chunk), 'shm ring');
+    node.arena.i32.fill(0, w * 2, w * 2 + 2);
+    node.arena.f64.fill(0, w + 1, w + 1 + slots * SLOT_WORDS);
+    Atomics.store(node.rings, cell, w + 1);
+    return w;
+  } finally {
+    unlock(node.header, LOCK);
+  }
+}
