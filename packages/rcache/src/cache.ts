@@ -3,9 +3,10 @@ import { LRUCache } from 'lru-cache';
 import { CacheClosed, InvalidArgument, RegistrationNotHeld } from './errors.js';
 import type { RcacheEvents } from './events.js';
 import { IntervalIndex } from './interval-index.js';
+import { PageHints } from './fast-lookup.js';
 import { DEFAULT_COST, Registrar, type RcacheCost, type RegistrationOps } from './ops.js';
 import { Region, type Registration } from './region.js';
-import { acquireSlow, chargeHit, drain, enforceLimits, flush, invalidateRange, leave, releaseHeld } from './slow.js';
+import { acquireSlow, chargeHit, drain, enforceLimits, flush, invalidateRange, leave, releaseHeld, syncLru } from './slow.js';
 import type { InvalidationSource } from './sources/source.js';
 import type { CacheState, MergeMode } from './state.js';
 import { emptyStats, snapshot, type Policy, type RcacheStats } from './stats.js';
@@ -40,6 +41,9 @@ export interface CloseReport {
 
 const noCharge = (): void => {};
 
+/** Releases buffered before they are applied to the LRU (state.ts `recent`). */
+const RECENT_CAPACITY = 4096;
+
 /**
  * A registration cache over any register/deregister pair (UCX's ucs_rcache shape). acquire() has a fast
  * path — nothing pending, one index lookup, a containing region with enough access — and falls back to
@@ -47,7 +51,7 @@ const noCharge = (): void => {};
  */
 export class RegistrationCache<H> {
   private readonly st: CacheState<H>;
-  private readonly index: IntervalIndex<Region<H>>;
+  private readonly hints: PageHints<H>;
   private readonly source: InvalidationSource;
   /** Caching, not closed, not refusing: the only state in which the fast path may answer. */
   private fast: boolean;
@@ -79,13 +83,19 @@ export class RegistrationCache<H> {
     const stats = emptyStats(caching ? source.kind : 'off');
     const events = new EventEmitter<RcacheEvents>();
     const clock = { charge: opts.charge ?? noCharge, now: opts.now };
-    this.index = new IntervalIndex<Region<H>>();
+    const index = new IntervalIndex<Region<H>>();
+    this.hints = new PageHints<H>(index, pageSize);
     this.source = source;
     this.st = {
       owner: this,
       registrar: new Registrar(ops, stats, events, clock, cost, pageSize),
       source,
-      index: this.index,
+      index,
+      hints: this.hints,
+      recent: new Array<Region<H> | undefined>(RECENT_CAPACITY).fill(undefined),
+      recentCount: 0,
+      recentFirstTick: 1,
+      tick: 0,
       lru: new LRUCache<Region<H>, Region<H>>({ maxSize: Number.MAX_SAFE_INTEGER, sizeCalculation: () => 1 }),
       byCookie: new Map(),
       held: new Set(),
@@ -123,7 +133,7 @@ export class RegistrationCache<H> {
     const st = this.st;
     st.stats.gets++;
     if (this.fast && !this.source.pending()) {
-      const r = this.index.find(addr);
+      const r = this.hints.find(addr);
       if (r !== undefined && addr + length <= r.end && length > 0 && (r.access & access) === access) {
         if (r.refCount++ === 0) st.stats.regionsInUse++;
         st.stats.hitsFast++;
@@ -162,8 +172,10 @@ export class RegistrationCache<H> {
     }
     r.refCount = 0;
     st.stats.regionsInUse--;
-    st.lru.set(r, r);
-    r.inLru = true;
+    // Into the LRU lazily: recorded here, applied by syncLru() before anything reads the LRU.
+    r.lastRelease = ++st.tick;
+    st.recent[st.recentCount++] = r;
+    if (st.recentCount === RECENT_CAPACITY) syncLru(st);
     if (st.stats.regions > st.maxRegions || st.stats.bytes > st.maxBytes) enforceLimits(st);
   }
 
@@ -217,7 +229,7 @@ export class RegistrationCache<H> {
 
   /** The cached regions in address order (introspection, like UCX's dump). */
   dump(): Array<{ start: number; end: number; access: number; refCount: number }> {
-    return this.index.values().map((r) => ({ start: r.start, end: r.end, access: r.access, refCount: r.refCount }));
+    return this.st.index.values().map((r) => ({ start: r.start, end: r.end, access: r.access, refCount: r.refCount }));
   }
 
   on<E extends keyof RcacheEvents>(event: E, fn: (...args: RcacheEvents[E]) => void): this {

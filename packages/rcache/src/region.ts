@@ -25,8 +25,10 @@ export class Region<H> implements Registration<H> {
   cached = false;
   /** Registered with the ops and not yet deregistered. */
   registered = false;
-  /** In the LRU list. In-use regions may stay listed (see cache.ts: release() is the only LRU touch). */
+  /** Listed in the LRU. In-use regions may stay listed (eviction skips them); see CacheState.lru. */
   inLru = false;
+  /** Release tick of this region's latest release to zero (see CacheState.recent). */
+  lastRelease = 0;
   /** The source's cookie for this region's watch; 0 when not watched. */
   cookie = 0;
   handle!: H;

@@ -37,7 +37,7 @@ export function acquireSlow<H>(st: CacheState<H>, addr: number, length: number, 
   if (!st.caching) return acquireUncached(st, start, end, access);
   if (st.source.pending()) drain(st);
   for (let attempt = 1; ; attempt++) {
-    const found = st.index.find(start);
+    const found = st.hints.find(start);
     if (found !== undefined && end <= found.end && (found.access & access) === access) {
       hold(st, found);
       st.stats.hitsSlow++;
@@ -132,8 +132,24 @@ function registerWithRetry<H>(st: CacheState<H>, region: Region<H>): void {
   }
 }
 
+/** Applies the buffered releases to the LRU, each region's latest release only, oldest first. */
+export function syncLru<H>(st: CacheState<H>): void {
+  const recent = st.recent;
+  const first = st.recentFirstTick;
+  for (let i = 0; i < st.recentCount; i++) {
+    const r = recent[i] as Region<H>;
+    recent[i] = undefined;
+    if (r.lastRelease !== first + i || !r.cached) continue; // released again later, or gone
+    st.lru.set(r, r);
+    r.inLru = true;
+  }
+  st.recentCount = 0;
+  st.recentFirstTick = st.tick + 1;
+}
+
 /** Evicts unused regions, least recently released first, until `need` bytes were freed; returns bytes freed. */
 function evictForMemory<H>(st: CacheState<H>, need: number): number {
+  syncLru(st);
   let freed = 0;
   while (freed < need && st.lru.size > 0) {
     const victim = st.lru.pop() as Region<H>;
@@ -150,6 +166,7 @@ function evictForMemory<H>(st: CacheState<H>, need: number): number {
 
 /** Brings the cache under maxRegions/maxBytes by evicting unused regions; in-use regions are never evicted. */
 export function enforceLimits<H>(st: CacheState<H>): void {
+  syncLru(st);
   while ((st.stats.regions > st.maxRegions || st.stats.bytes > st.maxBytes) && st.lru.size > 0) {
     const victim = st.lru.pop() as Region<H>;
     victim.inLru = false;
@@ -262,6 +279,7 @@ function acquireUncached<H>(st: CacheState<H>, start: number, end: number, acces
 /** flush(): drain, then deregister every unused region. In-use regions stay cached. */
 export function flush<H>(st: CacheState<H>): void {
   if (st.source.pending()) drain(st);
+  syncLru(st);
   while (st.lru.size > 0) {
     const victim = st.lru.pop() as Region<H>;
     victim.inLru = false;

@@ -178,6 +178,22 @@ describe('LRU limits', () => {
     expect([...dev.live.values()].map((r) => r.start).sort()).toEqual([at(0), at(2)]);
   });
 
+  it('by_count after buffered releases: the order is by latest release, replayed exactly', () => {
+    const { cache } = make({ maxRegions: 3 });
+    const at = (p: number) => A + p * 2 * PAGE;
+    for (const p of [0, 1, 2]) cache.release(cache.acquire(at(p), PAGE, R)); // listed 0, 1, 2
+    // 5000 more releases (more than the release buffer holds), ending with 1 then 0.
+    for (let i = 0; i < 2500; i++) {
+      cache.release(cache.acquire(at(1), PAGE, R));
+      cache.release(cache.acquire(at(0), PAGE, R));
+    }
+    cache.release(cache.acquire(at(3), PAGE, R)); // evicts 2, the least recently released
+    expect(cache.dump().map((r) => r.start)).toEqual([at(0), at(1), at(3)]);
+    cache.release(cache.acquire(at(4), PAGE, R)); // then 1
+    expect(cache.dump().map((r) => r.start)).toEqual([at(0), at(3), at(4)]);
+    expect([cache.stats.evictions, cache.stats.hitsFast]).toEqual([2, 5000]);
+  });
+
   it('by_size: bytes over maxBytes evict until under', () => {
     const { cache } = make({ maxBytes: 4 * PAGE });
     cache.release(cache.acquire(A, 2 * PAGE, R));
