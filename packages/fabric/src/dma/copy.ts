@@ -5,6 +5,8 @@ import {
   faultIn, lockRegions, translateLocked, unlockRegions, type PhysicalRun, type RegionAccess,
 } from './region-access.js';
 
+export type { PhysicalRun } from './region-access.js';
+
 export type CopyOutcome =
   | { ok: true; faultChunks: number }
   | { ok: false; side: 'src' | 'dst'; why: 'segv' | 'revoked' };
