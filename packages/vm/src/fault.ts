@@ -37,9 +37,9 @@ export function faultPage(
   for (;;) {
     const e = Atomics.load(pt, page);
     const state = pteState(e);
-    if (state === PteState.NONE) throw new SegmentationFault(page * ps, access, 'no mapping at this address');
+    if (state === PteState.NONE) throw new SegmentationFault(page * ps, access, 'no mapping at this address (never mapped, or freed / unmapped since)');
     if (!protAllows(pteProt(e), access)) {
-      throw new SegmentationFault(page * ps, access, `page protection ${protName(pteProt(e))} forbids ${access}`);
+      throw new SegmentationFault(page * ps, access, `page protection ${protName(pteProt(e))} forbids ${access} (mprotect the range first)`);
     }
     if (state === PteState.PRESENT) return pteIndex(e);
     const f = memory.allocFrame();
