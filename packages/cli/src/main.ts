@@ -2,11 +2,13 @@ import { MpiError } from '@tsmpi/mpi';
 import { RUN_USAGE } from './args.js';
 import { infoText } from './info.js';
 import { runCommand, type CliIo } from './run.js';
+import { benchCommand } from './bench/index.js';
 
 export const USAGE = `usage: tsmpi <command> [...]
 
 commands:
   run -n N [options] prog.ts [args...]   run a program on N ranks (tsmpi run --help)
+  bench [study] [suites] [options]       OSU-style benchmarks; the pin-per-op vs cached study (tsmpi bench --help)
   info                                   adapters, cache policies, cost presets and defaults
   help                                   this text`;
 
@@ -23,6 +25,8 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
           return 0;
         }
         return await runCommand(rest, io);
+      case 'bench':
+        return await benchCommand(rest);
       case 'info':
         io.out(infoText());
         return 0;

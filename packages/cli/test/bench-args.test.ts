@@ -62,7 +62,7 @@ describe('tsmpi bench arguments', () => {
     const o = parseBenchArgs(['study']);
     expect(o.study).toBe(true);
     expect(o.configs.length).toBe(5);
-    expect(o.patterns.map(formatPattern)).toEqual(['reuse', `rotate:${2 * o.maxRegions}`, 'churn']);
+    expect(o.patterns.map(formatPattern)).toEqual(['reuse', `rotate:${o.maxRegions + 2}`, 'churn']);
     expect(o.migration).toBe(true);
     expect(o.out).toBe('tsmpi-study');
     const jobs = planJobs(o);

@@ -105,5 +105,6 @@ describe('charts and HTML', () => {
     expect((html.match(/<svg /g) ?? []).length).toBe(4); // bandwidth, latency, ratio, stale
     expect(html).not.toMatch(/<script|src=|href=/);
     expect(html).toContain('pinning×none under churn (latency): 20 stale of 44 deliveries');
+    expect(html).toContain('not protected');
   });
 });

@@ -210,7 +210,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   let migration = false;
   if (patterns.length === 0) {
     if (study) {
-      patterns.push({ kind: 'reuse' }, { kind: 'rotate', buffers: 2 * maxRegions }, { kind: 'churn' });
+      patterns.push({ kind: 'reuse' }, { kind: 'rotate', buffers: maxRegions + 2 }, { kind: 'churn' });
       migration = true;
     } else {
       patterns.push({ kind: 'reuse' });

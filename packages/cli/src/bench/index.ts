@@ -1,15 +1,16 @@
 /**
  * `tsmpi bench`: OSU-style suites and the pin-per-op vs cached-registration study.
  * `benchCommand(argv)` is the whole command (argv = the words after "bench"); it returns the exit
- * status: 0 success, 1 a job failed or a safe configuration delivered stale bytes, 2 bad usage.
+ * status: 0 success, 1 a job failed or a safe configuration delivered stale bytes, 64 bad usage
+ * (EX_USAGE, as the rest of `tsmpi`).
  */
+const USAGE_EXIT = 64;
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { BenchOptions } from './args.js';
 import { USAGE, parseBenchArgs } from './args.js';
 import { BenchError } from './errors.js';
 import { planJobs } from './plan.js';
-import type { BenchRecord } from './record.js';
 import { validateReport } from './record.js';
 import { chartsOf } from './report/charts.js';
 import { renderHtml } from './report/html.js';
@@ -20,6 +21,7 @@ import { renderTerminalReport } from './report/table.js';
 import { verdictOf } from './report/verdict.js';
 import type { JobRunner } from './study.js';
 import { runStudy, totalCells } from './study.js';
+import type { StudyResult } from './study.js';
 
 export interface BenchIo {
   stdout: (s: string) => void;
@@ -49,7 +51,7 @@ export async function benchCommand(argv: string[], io: BenchIo = defaultIo): Pro
   } catch (e) {
     if (e instanceof BenchError) {
       io.stderr(`tsmpi bench: ${e.message}\n`);
-      return e.code === 'EUSAGE' ? 2 : 1;
+      return e.code === 'EUSAGE' ? USAGE_EXIT : 1;
     }
     throw e;
   }
@@ -59,24 +61,26 @@ export async function benchCommand(argv: string[], io: BenchIo = defaultIo): Pro
 export async function runBench(o: BenchOptions, run: JobRunner, io: BenchIo, command: string): Promise<number> {
   const jobs = planJobs(o);
   const bar = new ProgressBar(totalCells(jobs), { enabled: o.progress });
-  let records: BenchRecord[];
+  let result: StudyResult;
   try {
-    records = await runStudy(o, run, {
+    result = await runStudy(o, run, {
       onProgress: (done, job) => bar.update(done, job),
       onJobDone: (done, job, recs) => {
         const stale = recs.reduce((a, r) => a + r.stale, 0);
         const ms = recs.reduce((a, r) => a + r.wall_ms, 0);
         bar.jobDone(done, job, `${(ms / 1000).toFixed(1)} s${stale > 0 ? `, ${stale} stale` : ''}`);
       },
+      onJobFailed: (done, job) => bar.jobDone(done, job, 'FAILED'),
     });
   } finally {
     bar.finish();
   }
-  const report = makeReport(records, command);
+  const { records, failures } = result;
+  const report = makeReport(records, command, failures);
   if (!o.study) for (const block of osuBlocks(records)) io.stdout(osuText(block) + '\n');
   const showTables = o.study || o.configs.length > 1;
   if (showTables) io.stdout(renderTerminalReport(records) + '\n');
-  const verdict = verdictOf(records);
+  const verdict = verdictOf(records, failures);
   io.stdout(verdict.text + '\n');
 
   const written: string[] = [];
@@ -104,7 +108,7 @@ function checkFile(path: string, io: BenchIo): number {
   try {
     const report: unknown = JSON.parse(readFileSync(path, 'utf8'));
     validateReport(report);
-    const v = verdictOf(report.records);
+    const v = verdictOf(report.records, report.failures);
     io.stdout(`${path}: schema tsmpi-bench/1 holds for ${report.records.length} records\n${v.text}\n`);
     return v.ok ? 0 : 1;
   } catch (e) {
@@ -116,7 +120,7 @@ function checkFile(path: string, io: BenchIo): number {
 function usageFailure(e: unknown, io: BenchIo): number {
   if (e instanceof BenchError) {
     io.stderr(`tsmpi bench: ${e.message}\n`);
-    return 2;
+    return USAGE_EXIT;
   }
   throw e;
 }

@@ -61,6 +61,8 @@ export interface BenchReport {
   command: string;
   host: { node: string; cpus: number; platform: string };
   records: BenchRecord[];
+  /** Jobs that did not finish (a rank raised an error): their cells have no records. */
+  failures: { job: string; suite: string; config: string; pattern: string; message: string }[];
 }
 
 type FieldKind = 'string' | 'number' | 'integer' | 'boolean';
@@ -105,5 +107,11 @@ export function validateReport(r: unknown): asserts r is BenchReport {
   const rep = r as Record<string, unknown>;
   if (rep.schema !== 'tsmpi-bench/1') throw new BenchSchemaError(`report.schema is ${JSON.stringify(rep.schema)}, expected "tsmpi-bench/1"`);
   if (!Array.isArray(rep.records)) throw new BenchSchemaError('report.records must be an array');
+  if (!Array.isArray(rep.failures)) throw new BenchSchemaError('report.failures must be an array (empty when every job finished)');
+  rep.failures.forEach((f, i) => {
+    for (const k of ['job', 'suite', 'config', 'pattern', 'message']) {
+      if (typeof (f as Record<string, unknown>)?.[k] !== 'string') throw new BenchSchemaError(`failures[${i}].${k} must be a string`);
+    }
+  });
   rep.records.forEach((rec, i) => validateRecord(rec, `records[${i}]`));
 }

@@ -14,12 +14,16 @@ export const RANK_PROGRAM = new URL(`./programs/bench-rank.${fromSource ? 'ts' :
 
 export const runBenchJob: JobRunner = async (job, o) => {
   const { spec, config } = job;
-  // Knobs the study needs from the runtime beyond `tsmpi run`'s: refuse rather than run a
-  // different configuration than the one the table will name.
+  // Knobs the study needs from the runtime beyond `tsmpi run`'s. pinMode 'pin' is the adapter's
+  // default, so it may go unsaid; anything else must be honoured or the job refused, rather than
+  // run a different configuration than the one the table will name.
   const known = DEFAULT_OPTIONS as unknown as Record<string, unknown>;
-  const extra: Record<string, unknown> = { pinMode: config.pinMode, rcacheMaxRegions: o.maxRegions };
-  for (const k of Object.keys(extra)) {
-    if (!(k in known)) throw new BenchJobError(spec.name, new Error(`@tsmpi/mpi's runJob has no '${k}' option yet`));
+  const extra: Record<string, unknown> = {};
+  if ('pinMode' in known) extra.pinMode = config.pinMode;
+  else if (config.pinMode !== 'pin') throw new BenchJobError(spec.name, new Error("@tsmpi/mpi's runJob has no 'pinMode' option yet"));
+  if ('rcacheMaxRegions' in known) extra.rcacheMaxRegions = o.maxRegions;
+  else if (spec.pattern.kind === 'rotate' && config.rcache !== 'off') {
+    throw new BenchJobError(spec.name, new Error("@tsmpi/mpi's runJob has no 'rcacheMaxRegions' option yet: rotate:N cannot exceed the cache"));
   }
   let result;
   try {

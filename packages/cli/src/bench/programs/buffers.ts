@@ -1,6 +1,9 @@
 /**
  * The buffers a rank sends from or receives into, moved the way the pattern says (see
- * ../patterns.ts). `next(i)` is called once per iteration before the buffer is touched.
+ * ../patterns.ts). As in OSU, buffers are allocated once per job at the largest size and each
+ * size uses their first bytes — except under churn, whose point is a fresh allocation of the
+ * current size every iteration. `next(i, bytes)` is called once per iteration before the buffer
+ * is touched.
  */
 import type { Pattern } from '../patterns.js';
 import type { BenchBuffer, BenchComm } from './comm.js';
@@ -8,46 +11,42 @@ import type { BenchBuffer, BenchComm } from './comm.js';
 export class BufferSet {
   private readonly comm: BenchComm;
   private readonly pattern: Pattern;
-  private readonly bytes: number;
-  private buffers: BenchBuffer[];
-  /** Migrations that moved at least one page, and pages moved (the run reports both). */
-  migrations = 0;
+  private buffers: BenchBuffer[] = [];
+  /** Churn: the live allocation. */
+  private live: BenchBuffer | undefined;
+  /** Pages the pattern migrated (the run reports them). */
   pagesMoved = 0;
 
-  constructor(comm: BenchComm, pattern: Pattern, bytes: number) {
+  constructor(comm: BenchComm, pattern: Pattern, maxBytes: number) {
     this.comm = comm;
     this.pattern = pattern;
-    this.bytes = bytes;
-    const n = pattern.kind === 'rotate' ? pattern.buffers : 1;
-    this.buffers = [];
-    for (let b = 0; b < n; b++) this.buffers.push(comm.alloc(Uint8Array, bytes));
+    if (pattern.kind !== 'churn') {
+      const n = pattern.kind === 'rotate' ? pattern.buffers : 1;
+      for (let b = 0; b < n; b++) this.buffers.push(comm.alloc(Uint8Array, maxBytes));
+    }
   }
 
-  next(iteration: number): BenchBuffer {
+  next(iteration: number, bytes: number): BenchBuffer {
     const p = this.pattern;
     switch (p.kind) {
       case 'reuse':
-        return this.buffers[0]!;
+        return this.buffers[0]!.subarray(0, bytes);
       case 'rotate':
-        return this.buffers[iteration % p.buffers]!;
+        return this.buffers[iteration % p.buffers]!.subarray(0, bytes);
       case 'churn': {
         // free, then malloc the same size: a real heap hands back the same address, and from the
         // mmap threshold up the pages under it are new.
-        if (iteration > 0) {
-          this.buffers[0]!.free();
-          this.buffers[0] = this.comm.alloc(Uint8Array, this.bytes);
-        }
-        return this.buffers[0]!;
+        if (this.live) this.live.free();
+        this.live = this.comm.alloc(Uint8Array, bytes);
+        return this.live;
       }
       case 'migrate': {
         const buf = this.buffers[0]!;
         if (iteration % p.every === p.every - 1) {
-          const r = this.comm.space.migrate(buf.addr, buf.byteLength) as { moved?: number } | undefined;
-          const moved = typeof r?.moved === 'number' ? r.moved : 0;
-          if (moved > 0) this.migrations++;
-          this.pagesMoved += moved;
+          const r = this.comm.space.migrate(buf.addr, bytes) as { moved?: number } | undefined;
+          this.pagesMoved += typeof r?.moved === 'number' ? r.moved : 0;
         }
-        return buf;
+        return buf.subarray(0, bytes);
       }
     }
   }
@@ -55,5 +54,7 @@ export class BufferSet {
   dispose(): void {
     for (const b of this.buffers) b.free();
     this.buffers = [];
+    if (this.live) this.live.free();
+    this.live = undefined;
   }
 }

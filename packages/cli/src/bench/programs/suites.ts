@@ -55,16 +55,21 @@ export function runJob(env: SuiteEnv, spec: JobSpec): RankSizeResult[] {
   if (comm.size !== 2) throw new RangeError(`the bench suites run on exactly 2 ranks, this job has ${comm.size}`);
   const maxSize = Math.max(...spec.steps.map((s) => s.size));
   const table = new PatternTable(Math.max(maxSize, 4));
+  const recvBytes = Math.max(...spec.steps.map((s) => s.size * s.window));
+  const bufs: Buffers = {
+    // bw: rank 0 receives only the 4-byte ack, rank 1 sends only the ack.
+    sends: new BufferSet(comm, spec.pattern, spec.suite === 'bw' && comm.rank === 1 ? 4 : maxSize),
+    recvs: new BufferSet(comm, spec.pattern, spec.suite === 'bw' && comm.rank === 0 ? 4 : recvBytes),
+  };
   const results: RankSizeResult[] = [];
   for (const step of spec.steps) {
     comm.barrier();
     const before = env.counters();
     const wall0 = now();
     const tally: Tally = { messages: 0, stale: 0, staleBytes: 0 };
-    let elapsedUs = 0;
-    let pagesMigrated = 0;
-    const run = SUITE_LOOPS[spec.suite];
-    ({ elapsedUs, pagesMigrated } = run(env, spec, step, table, tally));
+    const moved0 = bufs.sends.pagesMoved + bufs.recvs.pagesMoved;
+    const elapsedUs = SUITE_LOOPS[spec.suite](env, step, bufs, table, tally);
+    const pagesMigrated = bufs.sends.pagesMoved + bufs.recvs.pagesMoved - moved0;
     const wallMs = now() - wall0;
     const delta = subtractCounters(env.counters(), before);
     results.push({
@@ -73,23 +78,28 @@ export function runJob(env: SuiteEnv, spec: JobSpec): RankSizeResult[] {
     });
     if (spec.progressFile && comm.rank === 0) appendFileSync(spec.progressFile, '.');
   }
+  bufs.sends.dispose();
+  bufs.recvs.dispose();
   return results;
 }
 
-type Loop = (env: SuiteEnv, spec: JobSpec, step: SizeStep, table: PatternTable, tally: Tally) => { elapsedUs: number; pagesMigrated: number };
+/** Each rank's buffers for the whole job: sends (s_buf) and receives (r_buf, window slices). */
+interface Buffers {
+  sends: BufferSet;
+  recvs: BufferSet;
+}
 
-const latency: Loop = ({ comm }, spec, step, table, tally) => {
+type Loop = (env: SuiteEnv, step: SizeStep, bufs: Buffers, table: PatternTable, tally: Tally) => number;
+
+const latency: Loop = ({ comm }, step, { sends, recvs }, table, tally) => {
   const { size, iterations, warmup } = step;
   const me = comm.rank;
   const peer = 1 - me;
-  // OSU's s_buf and r_buf: two buffers per rank, each moved by the pattern.
-  const sends = new BufferSet(comm, spec.pattern, size);
-  const recvs = new BufferSet(comm, spec.pattern, size);
   let t0 = comm.wtime();
   for (let i = 0; i < warmup + iterations; i++) {
     if (i === warmup) t0 = comm.wtime();
-    const sbuf = sends.next(i);
-    const rbuf = recvs.next(i);
+    const sbuf = sends.next(i, size);
+    const rbuf = recvs.next(i, size);
     if (me === 0) {
       sbuf.set(table.pattern(0, size, i));
       comm.send(sbuf, peer, TAG_DATA);
@@ -102,33 +112,32 @@ const latency: Loop = ({ comm }, spec, step, table, tally) => {
       comm.send(sbuf, peer, TAG_DATA);
     }
   }
-  const elapsedUs = (comm.wtime() - t0) * 1e6;
-  sends.dispose();
-  recvs.dispose();
-  return { elapsedUs, pagesMigrated: sends.pagesMoved + recvs.pagesMoved };
+  return (comm.wtime() - t0) * 1e6;
 };
 
-const bw: Loop = ({ comm }, spec, step, table, tally) => {
+/** Rank 0 sends a window from its s_buf; rank 1 receives into window slices of its r_buf. */
+const bw: Loop = ({ comm }, step, { sends, recvs }, table, tally) => {
   const { size, iterations, warmup, window } = step;
   const me = comm.rank;
   const peer = 1 - me;
-  // Rank 0 sends from one buffer; rank 1 receives into `window` slices of one allocation.
-  const bufs = new BufferSet(comm, spec.pattern, me === 0 ? size : size * window);
-  const ack = comm.alloc(Uint8Array, 4);
+  // The ack lives in rank 0's receive set (4 bytes) and in rank 1's send set.
   let t0 = comm.wtime();
   for (let i = 0; i < warmup + iterations; i++) {
     if (i === warmup) t0 = comm.wtime();
-    const buf = bufs.next(i);
     const reqs: BenchRequest[] = [];
     if (me === 0) {
-      buf.set(table.pattern(0, size, i));
-      for (let w = 0; w < window; w++) reqs.push(comm.isend(buf, peer, TAG_DATA));
+      const sbuf = sends.next(i, size);
+      const ack = recvs.next(i, 4);
+      sbuf.set(table.pattern(0, size, i));
+      for (let w = 0; w < window; w++) reqs.push(comm.isend(sbuf, peer, TAG_DATA));
       waitAll(reqs);
       comm.recv(ack, peer, TAG_ACK);
       verify(tally, ack, table.pattern(1, 4, i));
       tally.messages--; // the ack is checked, but only data messages are counted
     } else {
-      const slices = Array.from({ length: window }, (_, w) => buf.subarray(w * size, (w + 1) * size));
+      const rbuf = recvs.next(i, size * window);
+      const ack = sends.next(i, 4);
+      const slices = Array.from({ length: window }, (_, w) => rbuf.subarray(w * size, (w + 1) * size));
       for (const s of slices) reqs.push(comm.irecv(s, peer, TAG_DATA));
       waitAll(reqs);
       const expected = table.pattern(0, size, i);
@@ -137,23 +146,18 @@ const bw: Loop = ({ comm }, spec, step, table, tally) => {
       comm.send(ack, peer, TAG_ACK);
     }
   }
-  const elapsedUs = (comm.wtime() - t0) * 1e6;
-  ack.free();
-  bufs.dispose();
-  return { elapsedUs, pagesMigrated: bufs.pagesMoved };
+  return (comm.wtime() - t0) * 1e6;
 };
 
-const bibw: Loop = ({ comm }, spec, step, table, tally) => {
+const bibw: Loop = ({ comm }, step, { sends, recvs }, table, tally) => {
   const { size, iterations, warmup, window } = step;
   const me = comm.rank;
   const peer = 1 - me;
-  const sends = new BufferSet(comm, spec.pattern, size);
-  const recvs = new BufferSet(comm, spec.pattern, size * window);
   let t0 = comm.wtime();
   for (let i = 0; i < warmup + iterations; i++) {
     if (i === warmup) t0 = comm.wtime();
-    const sbuf = sends.next(i);
-    const rbuf = recvs.next(i);
+    const sbuf = sends.next(i, size);
+    const rbuf = recvs.next(i, size * window);
     sbuf.set(table.pattern(me, size, i));
     const slices = Array.from({ length: window }, (_, w) => rbuf.subarray(w * size, (w + 1) * size));
     const reqs: BenchRequest[] = slices.map((s) => comm.irecv(s, peer, TAG_DATA));
@@ -162,30 +166,22 @@ const bibw: Loop = ({ comm }, spec, step, table, tally) => {
     const expected = table.pattern(peer, size, i);
     for (const s of slices) verify(tally, s, expected);
   }
-  const elapsedUs = (comm.wtime() - t0) * 1e6;
-  sends.dispose();
-  recvs.dispose();
-  return { elapsedUs, pagesMigrated: sends.pagesMoved + recvs.pagesMoved };
+  return (comm.wtime() - t0) * 1e6;
 };
 
-const allreduce: Loop = ({ comm, max }, spec, step, table, tally) => {
+const allreduce: Loop = ({ comm, max }, step, { sends, recvs }, table, tally) => {
   const { size, iterations, warmup } = step;
-  const sends = new BufferSet(comm, spec.pattern, size);
-  const recvs = new BufferSet(comm, spec.pattern, size);
   let t0 = comm.wtime();
   for (let i = 0; i < warmup + iterations; i++) {
     if (i === warmup) t0 = comm.wtime();
-    const sbuf = sends.next(i);
-    const rbuf = recvs.next(i);
+    const sbuf = sends.next(i, size);
+    const rbuf = recvs.next(i, size);
     sbuf.set(table.pattern(comm.rank, size, i));
     comm.allreduce(sbuf, rbuf, max);
     const inputs = Array.from({ length: comm.size }, (_, r) => table.pattern(r, size, i));
     verify(tally, rbuf, maxOf(inputs));
   }
-  const elapsedUs = (comm.wtime() - t0) * 1e6;
-  sends.dispose();
-  recvs.dispose();
-  return { elapsedUs, pagesMigrated: sends.pagesMoved + recvs.pagesMoved };
+  return (comm.wtime() - t0) * 1e6;
 };
 
 const SUITE_LOOPS: Record<JobSpec['suite'], Loop> = { latency, bw, bibw, allreduce };

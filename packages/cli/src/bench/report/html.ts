@@ -29,7 +29,7 @@ library-call hooks never see.</p>`;
 
 export function renderHtml(report: BenchReport, opts: { linkMBps?: number } = {}): string {
   const charts = chartsOf(report.records, opts);
-  const verdict = verdictOf(report.records);
+  const verdict = verdictOf(report.records, report.failures);
   const groups = groupRecords(report.records);
   const body: string[] = [];
   body.push(`<h1>tsmpi: pin-per-op vs cached registration</h1>`);
