@@ -83,7 +83,7 @@ export class ProtectionDomain {
   static open(adapter: Adapter, space: AddressSpace, clock: VirtualClock, wire: Wire | undefined): ProtectionDomain {
     if (!(space instanceof AddressSpace)) throw new InvalidArgument('openDomain: space must be the rank\'s AddressSpace');
     if (space.memory.handle.frames !== adapter.memory.handle.frames) {
-      throw new InvalidArgument(`openDomain: the address space lives in another node's memory than adapter ${adapter.nodeId}; open the domain on the adapter of the space's node`);
+      throw new InvalidArgument(`openDomain: the address space is not on adapter ${adapter.nodeId}'s memory; open the domain on the adapter of the space's node, and pass the same PhysicalMemory object to Adapter.attach and new AddressSpace`);
     }
     if (clock === undefined || typeof clock.advance !== 'function') throw new InvalidArgument('openDomain: clock must be a VirtualClock');
     const st = adapter.state;
