@@ -18,7 +18,8 @@ export type CopyOutcome =
  * page faults taken with the locks dropped. Counts one odpFault per side that faulted.
  */
 export function dmaCopy(src: RegionAccess, dst: RegionAccess, chunkBytes: number): CopyOutcome {
-  const faulted = { src: new Set<number>(), dst: new Set<number>() };
+  // Allocated on the first fault only: the common case (resident pages) allocates nothing here.
+  let faulted: { src: Set<number>; dst: Set<number> } | undefined;
   for (;;) {
     lockRegions(src, dst);
     if (!stillValid(src.state, src.slot, src.key, src.which)) {
@@ -34,9 +35,10 @@ export function dmaCopy(src: RegionAccess, dst: RegionAccess, chunkBytes: number
     if (Array.isArray(ts) && Array.isArray(td)) {
       copyRuns(src.memory.bytes, ts, dst.memory.bytes, td);
       unlockRegions(src, dst);
-      return { ok: true, faultChunks: countFaults(src, faulted.src) + countFaults(dst, faulted.dst) };
+      return { ok: true, faultChunks: faulted === undefined ? 0 : countFaults(src, faulted.src) + countFaults(dst, faulted.dst) };
     }
     unlockRegions(src, dst);
+    faulted ??= { src: new Set<number>(), dst: new Set<number>() };
     for (const [side, t, a] of [['src', ts, src], ['dst', td, dst]] as const) {
       if (Array.isArray(t)) continue;
       const r = faultIn(a, chunkBytes, a.addr);
