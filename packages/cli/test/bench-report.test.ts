@@ -90,6 +90,11 @@ describe('terminal tables and verdict', () => {
     expect(v.unsafeFailures.map((r) => `${r.config}@${r.size}`)).toEqual(['pinning-notifier@4096']);
     expect(v.text).toMatch(/^FAIL/);
   });
+  it('fails when a job did not finish, and names it', () => {
+    const v = verdictOf(records, [{ job: 'latency/pinning-none/churn', suite: 'latency', config: 'pinning×none', pattern: 'churn', message: 'rank 0 failed: TransferError\nstack' }]);
+    expect(v.ok).toBe(false);
+    expect(v.text.split('\n')).toContain('    latency/pinning-none/churn: rank 0 failed: TransferError');
+  });
 });
 
 describe('charts and HTML', () => {

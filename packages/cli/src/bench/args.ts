@@ -46,7 +46,7 @@ export interface BenchOptions {
 }
 
 /** The short study `npm start` runs (< 2 minutes on 2 cores). */
-export const SHORT = { iterations: 20, byteBudget: 24 * 1024 * 1024 } as const;
+export const SHORT = { iterations: 100, byteBudget: 16 * 1024 * 1024 } as const;
 /** `--full`: OSU's counts (1000 small-message iterations), a larger byte budget. */
 export const FULL = { iterations: 1000, byteBudget: 512 * 1024 * 1024 } as const;
 

@@ -18,6 +18,7 @@ import { makeReport, reportJson } from './report/json.js';
 import { osuBlocks, osuFileName, osuText } from './report/osu.js';
 import { ProgressBar } from './report/progress.js';
 import { renderTerminalReport } from './report/table.js';
+import { linkFacts, shapeLines } from './report/shapes.js';
 import { verdictOf } from './report/verdict.js';
 import type { JobRunner } from './study.js';
 import { runStudy, totalCells } from './study.js';
@@ -76,10 +77,13 @@ export async function runBench(o: BenchOptions, run: JobRunner, io: BenchIo, com
     bar.finish();
   }
   const { records, failures } = result;
+  const linkMBps = linkFacts(o.cost)?.linkMBps;
   const report = makeReport(records, command, failures);
   if (!o.study) for (const block of osuBlocks(records)) io.stdout(osuText(block) + '\n');
   const showTables = o.study || o.configs.length > 1;
   if (showTables) io.stdout(renderTerminalReport(records) + '\n');
+  const shapes = shapeLines(records, o.cost);
+  if (o.study && shapes.length > 0) io.stdout(`published shapes, as modeled:\n  ${shapes.join('\n  ')}\n\n`);
   const verdict = verdictOf(records, failures);
   io.stdout(verdict.text + '\n');
 
@@ -91,9 +95,9 @@ export async function runBench(o: BenchOptions, run: JobRunner, io: BenchIo, com
   };
   if (o.out) {
     write(join(o.out, 'results.json'), reportJson(report));
-    write(join(o.out, 'report.html'), renderHtml(report));
+    write(join(o.out, 'report.html'), renderHtml(report, { linkMBps, shapes }));
     for (const block of osuBlocks(records)) write(join(o.out, 'osu', osuFileName(block[0]!)), osuText(block));
-    for (const c of chartsOf(records)) write(join(o.out, 'charts', `${c.name}.svg`), c.svg);
+    for (const c of chartsOf(records, { linkMBps })) write(join(o.out, 'charts', `${c.name}.svg`), c.svg);
   }
   if (o.json) write(o.json, reportJson(report));
   if (written.length > 0) {

@@ -27,14 +27,17 @@ the same address on new pages, which a cache that was not told registers nothing
 pages through; <i>migrate:K</i> moves the locked (mlocked, not pinned) pages every K iterations, which
 library-call hooks never see.</p>`;
 
-export function renderHtml(report: BenchReport, opts: { linkMBps?: number } = {}): string {
-  const charts = chartsOf(report.records, opts);
+export function renderHtml(report: BenchReport, opts: { linkMBps?: number; shapes?: string[] } = {}): string {
+  const charts = chartsOf(report.records, opts.linkMBps ? { linkMBps: opts.linkMBps } : {});
   const verdict = verdictOf(report.records, report.failures);
   const groups = groupRecords(report.records);
   const body: string[] = [];
   body.push(`<h1>tsmpi: pin-per-op vs cached registration</h1>`);
   body.push(`<p class="meta">${escapeXml(report.command)} · ${escapeXml(report.created)} · node ${escapeXml(report.host.node)}, ${report.host.cpus} CPUs · ${report.records.length} cells</p>`);
   body.push(`<div class="verdict ${verdict.ok ? 'ok' : 'bad'}"><pre>${escapeXml(verdict.text)}</pre></div>`);
+  if (opts.shapes && opts.shapes.length > 0) {
+    body.push(`<h3>Published shapes, as modeled</h3><pre>${escapeXml(opts.shapes.join('\n'))}</pre>`);
+  }
   body.push(READING);
   const stale = charts.filter((c) => c.name.startsWith('stale.'));
   for (const c of stale) body.push(`<figure>${c.svg}</figure>`);

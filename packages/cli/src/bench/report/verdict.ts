@@ -29,15 +29,18 @@ export function verdictOf(records: readonly BenchRecord[], failures: readonly Be
   const findings = [...byKey.values()];
   const verified = records.reduce((a, r) => a + r.messages, 0);
   const lines: string[] = [];
-  if (unsafeFailures.length === 0) {
+  if (unsafeFailures.length === 0 && failures.length === 0) {
     lines.push(`OK: ${verified} deliveries verified byte for byte; every safe configuration delivered 0 stale.`);
   } else {
-    lines.push(`FAIL: ${unsafeFailures.length} cells of configurations that should be safe delivered stale bytes:`);
-    for (const r of unsafeFailures) lines.push(`  ${r.suite} ${r.label} ${r.pattern} size ${r.size}: ${r.stale} stale of ${r.messages}`);
+    lines.push(`FAIL: ${verified} deliveries verified byte for byte, but:`);
+  }
+  if (unsafeFailures.length > 0) {
+    lines.push(`  ${unsafeFailures.length} cells of configurations that should be safe delivered stale bytes:`);
+    for (const r of unsafeFailures) lines.push(`    ${r.suite} ${r.label} ${r.pattern} size ${r.size}: ${r.stale} stale of ${r.messages}`);
   }
   if (failures.length > 0) {
-    lines.push(`FAIL: ${failures.length} job${failures.length > 1 ? 's' : ''} did not finish (no records for their cells):`);
-    for (const f of failures) lines.push(`  ${f.job}: ${f.message.split('\n')[0]}`);
+    lines.push(`  ${failures.length} job${failures.length > 1 ? 's' : ''} did not finish (no records for their cells):`);
+    for (const f of failures) lines.push(`    ${f.job}: ${f.message.split('\n')[0]}`);
   }
   if (findings.length > 0) lines.push('not protected (the cache is not told of what these patterns change):');
   for (const f of findings) {
