@@ -1,9 +1,11 @@
 import { Worker } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ControlBlock, RankState } from './control-block.js';
 import { DeadlockDetector } from './deadlock.js';
+import { bundleJob } from './bundle.js';
 import { createNodes } from './nodes.js';
 import { nodeOfRank } from './placement.js';
 import type { ErrorReport, LauncherToRank, RankToLauncher } from './messages.js';
@@ -85,7 +87,11 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
     anchorURL: here,
     source: fromSource,
     rankMainURL: new URL(`../rank/main.${fromSource ? 'ts' : 'js'}`, here).href,
+    oversubscribed: np > availableParallelism(),
+    bundled: false,
   };
+  const bundle = process.env.TSMPI_NO_BUNDLE ? undefined : await bundleJob(base.rankMainURL, programURL, here, fromSource);
+  if (bundle) Object.assign(base, { rankMainURL: bundle.rankMainURL, programURL: bundle.programURL, bundled: true });
 
   const ranks: RankResult[] = [];
   const workers: Worker[] = [];
@@ -179,7 +185,8 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
     });
     exited[rank] = new Promise((done) =>
       worker.on('exit', (code) => {
-        if (!tearingDown && result.outcome !== 'finished' && result.outcome !== 'failed') {
+        // 'aborted': this rank saw the abort flag another rank raised; that rank reports the cause.
+        if (!tearingDown && result.outcome === 'killed') {
           result.outcome = 'failed';
           fail({ kind: 'exit', rank, message: `rank ${rank} exited with code ${code} before finishing` }, code || 1);
         } else if (!tearingDown && code !== 0) {
@@ -194,7 +201,12 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
   await Promise.all(exited);
   detector.stop();
   nodes.close();
+  bundle?.dispose();
 
+  if (!error && ctrl.aborted) {
+    error = { kind: 'abort', message: `the job was aborted with code ${ctrl.abortCode} and no rank reported why` };
+    exitCode = ctrl.abortCode || 1;
+  }
   const stats = ranks.flatMap((r) => (r.stats ? [r.stats] : []));
   return {
     exitCode,

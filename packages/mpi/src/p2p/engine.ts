@@ -44,6 +44,8 @@ export interface EngineEnv {
   costs: MessageCosts;
   eagerThreshold: number;
   counters: MessageCounters;
+  /** Progress polls before sleeping on the completion queue's doorbell. */
+  spins: number;
 }
 
 /** A buffer in the rank's simulated memory, or bytes an object message carries. */
@@ -90,7 +92,11 @@ interface PendingRead {
 }
 
 const WR_RECV = 0, WR_SEND = 1, WR_READ = 2;
-const SPINS = 2000;
+// Polls before sleeping on the doorbell. Spinning wins when every rank has a core; with more ranks
+// than cores it steals the core from the rank that would answer, so the launcher says which case
+// this is (EngineEnv.spins).
+export const SPINS_DEDICATED = 2000;
+export const SPINS_OVERSUBSCRIBED = 20;
 const WAIT_SLICE_MS = 25;
 
 /**
@@ -570,7 +576,7 @@ export class Engine implements Progress {
       }
       if (done()) return;
       if (ctrl.aborted) throw new JobAborted('another rank failed or the job was stopped');
-      if (++spins < SPINS) continue;
+      if (++spins < this.env.spins) continue;
       counters.blockingWaits++;
       ctrl.block(rank, wait);
       cq.wait(seen, WAIT_SLICE_MS);

@@ -16,11 +16,15 @@ export async function runRank(wd: RankWorkerData, port: MessagePort): Promise<vo
   process.argv[1] = wd.programPath;
   const post = (m: RankToLauncher) => port.postMessage(m);
   let rt: RankRuntime | undefined;
+  const T0 = performance.now();
+  const trace = (what: string) => process.env.TSMPI_TRACE && console.error(`[rank ${wd.rank}] ${what} +${(performance.now() - T0).toFixed(0)}ms at ${Date.now() % 100000}`);
   try {
-    rt = await RankRuntime.create(wd, port, ctrl);
+    rt = await RankRuntime.create(wd, port, ctrl, trace);
+    trace('runtime ready');
     const runtime = rt;
     setCurrentRank({ world: rt.world, setResult: (v) => runtime.setResult(v) });
     const mod = (await import(wd.programURL)) as Record<string, unknown>;
+    trace('program imported and top level run');
     const main = typeof mod.main === 'function' ? mod.main : typeof mod.default === 'function' ? mod.default : undefined;
     if (main) {
       const value = await (main as (c: unknown) => unknown)(rt.world);

@@ -7,7 +7,7 @@ import { JobAborted } from '../errors.js';
 import { ControlBlock } from '../launcher/control-block.js';
 import type { LauncherToRank, RankToLauncher } from '../launcher/messages.js';
 import { BouncePool } from '../p2p/bounce.js';
-import { Engine, type DeviceClock } from '../p2p/engine.js';
+import { Engine, SPINS_DEDICATED, SPINS_OVERSUBSCRIBED, type DeviceClock } from '../p2p/engine.js';
 import { ENVELOPE_BYTES } from '../p2p/envelope.js';
 import { emptyMessageCounters, numericLeaves, type MessageCounters, type RankStats } from '../stats.js';
 import type { BufferMemory } from '../typed-buffer.js';
@@ -73,7 +73,7 @@ export class RankRuntime implements RankRuntimeFace {
   }
 
   /** Builds the rank and wires its queue pairs to every peer (through the launcher, once, at start-up). */
-  static async create(wd: RankWorkerData, port: MessagePort, ctrl: ControlBlock): Promise<RankRuntime> {
+  static async create(wd: RankWorkerData, port: MessagePort, ctrl: ControlBlock, trace: (what: string) => void = () => {}): Promise<RankRuntime> {
     const cost = wd.cost as unknown as CostModel;
     const memories = wd.nodes.map((n) => PhysicalMemory.attach(n.memory as never));
     const adapters = wd.nodes.map((n, i) => Adapter.attach(n.adapter as never, memories[i]!));
@@ -97,6 +97,7 @@ export class RankRuntime implements RankRuntimeFace {
       cost: { hitUs: cost.rcacheHitUs, drainUs: cost.notifierDrainUs },
     });
 
+    trace('domain and cache');
     const layout = BouncePool.layout(ENVELOPE_BYTES, wd.options.eagerThreshold, memory.pageSize);
     const slab = space.mmap(layout.bytes, { populate: true });
     const slabMr = pd.registerMemory(slab, layout.bytes, Access.LOCAL_WRITE | Access.REMOTE_WRITE | Access.REMOTE_READ);
@@ -124,13 +125,16 @@ export class RankRuntime implements RankRuntimeFace {
       costs: { overheadUs: cost.overheadUs, pollUs: cost.pollUs, memcpyGBps: cost.memcpyGBps },
       eagerThreshold: wd.options.eagerThreshold,
       counters,
+      spins: wd.oversubscribed ? SPINS_OVERSUBSCRIBED : SPINS_DEDICATED,
     });
 
+    trace('bounce slab registered, engine up');
     // Wire-up: publish our QP addresses, receive everybody's, connect, and wait until all have connected.
     const peers = nextMessage(port, 'peers');
     post(port, { type: 'ready', rank: wd.rank, endpoint: qps.map((q) => q?.address) });
     const { endpoints } = (await peers) as { endpoints: unknown[][] };
     qps.forEach((q, p) => q?.connect(endpoints[p]![wd.rank] as never));
+    trace('connected');
     const go = nextMessage(port, 'go');
     post(port, { type: 'connected', rank: wd.rank });
     await go;

@@ -24,4 +24,8 @@ export interface RankWorkerData {
   /** Add the "source" export condition (the launcher runs from src/). */
   source: boolean;
   rankMainURL: string;
+  /** More ranks than cores: blocking calls sleep almost at once instead of spinning. */
+  oversubscribed: boolean;
+  /** rankMainURL and programURL point into a plain-JavaScript bundle of the job (no module hooks needed). */
+  bundled: boolean;
 }

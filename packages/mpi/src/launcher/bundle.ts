@@ -1,0 +1,75 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+/** A job's rank code compiled to plain JavaScript, so worker threads load it with no module hooks. */
+export interface JobBundle {
+  rankMainURL: string;
+  programURL: string;
+  dispose(): void;
+}
+
+interface EsbuildLike {
+  build(opts: Record<string, unknown>): Promise<{ errors: unknown[] }>;
+}
+
+/**
+ * Compiles the rank runtime and the user's program into one ESM bundle with a shared chunk (so the
+ * program's '@tsmpi/mpi' is the very instance the rank runtime set up), once per job, in the
+ * launcher's thread. Why: every worker that registers module hooks (tsx) gets its own hooks thread
+ * and pushes each of the runtime's ~70 modules through it; with 64 ranks on 2 cores that start-up
+ * dominated the job. '@tsmpi/*' resolves from the launcher's own location (with the "source"
+ * condition when it runs from src/), so programs anywhere on disk find the runtime.
+ *
+ * Uses esbuild (tsx's compiler, installed with it); returns undefined if it cannot be loaded or the
+ * program does not compile, and the caller falls back to registering tsx in every worker.
+ */
+export async function bundleJob(rankMainURL: string, programURL: string, anchorURL: string, fromSource: boolean): Promise<JobBundle | undefined> {
+  let esbuild: EsbuildLike;
+  try {
+    esbuild = (await import('esbuild' as string)) as EsbuildLike;
+  } catch {
+    return undefined;
+  }
+  const outdir = mkdtempSync(join(tmpdir(), 'tsmpi-job-'));
+  const anchorDir = dirname(fileURLToPath(anchorURL));
+  try {
+    await esbuild.build({
+      entryPoints: { 'rank-main': fileURLToPath(rankMainURL), program: fileURLToPath(programURL) },
+      bundle: true,
+      splitting: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      outdir,
+      outExtension: { '.js': '.mjs' },
+      sourcemap: 'inline',
+      logLevel: 'silent',
+      conditions: fromSource ? ['source'] : [],
+      // msgpackr probes for an optional native addon with require() inside try/catch
+      external: ['msgpackr-extract'],
+      banner: { js: "import { createRequire as __tsmpiCreateRequire } from 'node:module'; const require = __tsmpiCreateRequire(import.meta.url);" },
+      plugins: [
+        {
+          name: 'tsmpi-runtime',
+          setup(b: { onResolve: Function; resolve: Function }) {
+            b.onResolve({ filter: /^@tsmpi\// }, async (args: { path: string; kind: string; pluginData?: { inner?: boolean } }) => {
+              if (args.pluginData?.inner) return undefined; // our own b.resolve() below
+              const r = await b.resolve(args.path, { resolveDir: anchorDir, kind: args.kind, pluginData: { inner: true } });
+              return r.errors.length ? undefined : { path: r.path };
+            });
+          },
+        },
+      ],
+    });
+  } catch {
+    rmSync(outdir, { recursive: true, force: true });
+    return undefined;
+  }
+  return {
+    rankMainURL: pathToFileURL(join(outdir, 'rank-main.mjs')).href,
+    programURL: pathToFileURL(join(outdir, 'program.mjs')).href,
+    dispose: () => rmSync(outdir, { recursive: true, force: true }),
+  };
+}
