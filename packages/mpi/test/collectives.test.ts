@@ -387,14 +387,22 @@ describe('around the collectives', () => {
 // The same checks with nearly every message on the rendezvous path (eager threshold 64 B), on
 // the ODP adapter, across 2 simulated nodes: collective traffic takes the RDMA-read protocol,
 // the registration cache and the network between nodes.
+// TSMPI_COLL_ALLREDUCE_LONG_BYTES=0 (inherited by every rank) moves allreduce to Rabenseifner at
+// every size with at least as many items as the power of two below p.
 describe('every collective on 5 ranks over 2 nodes, ODP adapter, rendezvous from 64 B', () => {
   let odp: ProgramResult[];
   beforeAll(async () => {
     const cases: [string, number[]][] = [['Float64Array', [7, 300, 2000]], ['BigInt64Array', [7]]];
-    const res: JobResult = await runJob({
-      np: 5, nodes: 2, fabric: 'odp', eagerThreshold: 64, program,
-      args: [JSON.stringify({ cases, splits: [] })], captureOutput: true,
-    });
+    process.env.TSMPI_COLL_ALLREDUCE_LONG_BYTES = '0';
+    let res: JobResult;
+    try {
+      res = await runJob({
+        np: 5, nodes: 2, fabric: 'odp', eagerThreshold: 64, program,
+        args: [JSON.stringify({ cases, splits: [] })], captureOutput: true,
+      });
+    } finally {
+      delete process.env.TSMPI_COLL_ALLREDUCE_LONG_BYTES;
+    }
     if (res.exitCode !== 0) throw new Error(`job failed: ${JSON.stringify(res.error, null, 2)}`);
     odp = res.ranks.map((r) => r.value as ProgramResult);
     // The rendezvous path really carried collective traffic.
@@ -409,5 +417,13 @@ describe('every collective on 5 ranks over 2 nodes, ODP adapter, rendezvous from
     }
     expect(odp.map((r) => r.heapLeak)).toEqual([0, 0, 0, 0, 0]);
     for (const r of odp) expect([r.wildcard.source, r.wildcard.tag, r.wildcard.value]).toEqual(r.wildcard.want);
+  });
+
+  it('takes the switch point from the environment', () => {
+    // Float64 × 7 (4 ops), × 300 and × 2000 (3 ops each, no PROD), BigInt64 × 7 (4 ops), the in-place call;
+    // MAXLOC/MINLOC have 2 pairs, fewer than 4 survivors, so they stay on recursive doubling.
+    const a = odp[0]!.reports[0]!.algorithms;
+    expect(a['allreduce.rabenseifner']).toBe(4 + 3 + 3 + 4 + 1);
+    expect(a['allreduce.recursiveDoubling']).toBe(2);
   });
 });

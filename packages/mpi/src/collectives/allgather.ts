@@ -1,4 +1,5 @@
 import { countAlgorithm } from './stats.js';
+import { DEFAULT_TUNING, tuning } from './tuning.js';
 import { Tag, checkCount, checkSameType, copy, exchange, twinOf } from './transport.js';
 import type { Buffer, CollectiveComm } from './types.js';
 
@@ -9,7 +10,7 @@ import type { Buffer, CollectiveComm } from './types.js';
  * MPICH's MPIR_CVAR_ALLGATHER_LONG_MSG_SIZE. MPICH's Bruck algorithm for small
  * non-power-of-two groups is not implemented; those take the ring.
  */
-export const ALLGATHER_LONG_BYTES = 512 * 1024;
+export const ALLGATHER_LONG_BYTES = DEFAULT_TUNING.allgatherLongBytes;
 
 /** Every rank contributes sbuf (n elements) and receives all p blocks in rank order into rbuf (p × n). */
 export function allgather(comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer): void {
@@ -25,7 +26,7 @@ export function allgather(comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer): voi
     return;
   }
   const tw = twinOf(comm);
-  if ((p & (p - 1)) === 0 && rbuf.byteLength < ALLGATHER_LONG_BYTES) {
+  if ((p & (p - 1)) === 0 && rbuf.byteLength < tuning.allgatherLongBytes) {
     countAlgorithm('allgather.recursiveDoubling');
     // At distance `mask` a rank holds the aligned window of `mask` blocks containing its own.
     for (let mask = 1; mask < p; mask <<= 1) {

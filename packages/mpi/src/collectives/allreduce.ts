@@ -1,6 +1,7 @@
 import { checkOp, combineInto } from './combine.js';
 import type { ReduceOp } from './ops.js';
 import { countAlgorithm } from './stats.js';
+import { DEFAULT_TUNING, tuning } from './tuning.js';
 import { Tag, blockStart, checkCount, checkSameType, copy, exchange, recv, send, twinOf, withTemp } from './transport.js';
 import type { Buffer, CollectiveComm, PointToPoint } from './types.js';
 
@@ -10,7 +11,7 @@ import type { Buffer, CollectiveComm, PointToPoint } from './types.js';
  * + allgather by recursive doubling (2 log2 p steps, about 2x the buffer moved per rank:
  * bandwidth-bound sizes). 2 KiB is MPICH's MPIR_CVAR_ALLREDUCE_SHORT_MSG_SIZE.
  */
-export const ALLREDUCE_LONG_BYTES = 2048;
+export const ALLREDUCE_LONG_BYTES = DEFAULT_TUNING.allreduceLongBytes;
 
 /**
  * Non-powers of two (both algorithms), as in MPICH: with pof2 the largest power of two <= p
@@ -40,7 +41,7 @@ export function allreduce(comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer, op: 
   while (pof2 * 2 <= p) pof2 *= 2;
   const rem = p - pof2;
   const items = sbuf.count / op.unit;
-  const long = rbuf.byteLength >= ALLREDUCE_LONG_BYTES && items >= pof2;
+  const long = rbuf.byteLength >= tuning.allreduceLongBytes && items >= pof2;
   countAlgorithm(long ? 'allreduce.rabenseifner' : 'allreduce.recursiveDoubling');
 
   withTemp(comm, rbuf.type, rbuf.count, (tmp) => {

@@ -1,4 +1,5 @@
 import { countAlgorithm } from './stats.js';
+import { DEFAULT_TUNING, tuning } from './tuning.js';
 import { Tag, blockStart, checkRoot, exchange, recv, send, twinOf } from './transport.js';
 import type { Buffer, CollectiveComm, PointToPoint } from './types.js';
 
@@ -9,8 +10,8 @@ import type { Buffer, CollectiveComm, PointToPoint } from './types.js';
  * whatever p is. MPICH's defaults (12 KiB, 8 ranks) are used as they are; 12 KiB is also
  * our default eager threshold, so the long path is the rendezvous path.
  */
-export const BCAST_LONG_BYTES = 12 * 1024;
-export const BCAST_LONG_MIN_RANKS = 8;
+export const BCAST_LONG_BYTES = DEFAULT_TUNING.bcastLongBytes;
+export const BCAST_LONG_MIN_RANKS = DEFAULT_TUNING.bcastLongMinRanks;
 
 export function bcast(comm: CollectiveComm, buf: Buffer, root: number): void {
   checkRoot('bcast', comm, root);
@@ -20,7 +21,7 @@ export function bcast(comm: CollectiveComm, buf: Buffer, root: number): void {
     return;
   }
   const tw = twinOf(comm);
-  if (buf.byteLength < BCAST_LONG_BYTES || p < BCAST_LONG_MIN_RANKS || buf.count < p) {
+  if (buf.byteLength < tuning.bcastLongBytes || p < tuning.bcastLongMinRanks || buf.count < p) {
     countAlgorithm('bcast.binomial');
     binomialBcast(tw, buf, root);
   } else {

@@ -1,5 +1,6 @@
 import { InvalidBuffer } from '../errors.js';
 import { countAlgorithm } from './stats.js';
+import { DEFAULT_TUNING, tuning } from './tuning.js';
 import { Tag, checkCount, checkRoot, checkSameType, copy, irecv, recv, send, twinOf, waitAll, withTemp } from './transport.js';
 import type { Buffer, CollectiveComm, PointToPoint, Waitable } from './types.js';
 
@@ -10,7 +11,7 @@ import type { Buffer, CollectiveComm, PointToPoint, Waitable } from './types.js'
  * every byte once, without the tree's store-and-forward copies. Open MPI's tuned
  * component makes the same cut; 12 KiB matches the eager threshold.
  */
-export const GATHER_LINEAR_BYTES = 12 * 1024;
+export const GATHER_LINEAR_BYTES = DEFAULT_TUNING.gatherLinearBytes;
 
 /** `rbuf` (count = p × sbuf.count) is only used on the root; other ranks may pass null. */
 export function gather(comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer | null | undefined, root: number): void {
@@ -29,7 +30,7 @@ export function gather(comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer | null |
     return;
   }
   const tw = twinOf(comm);
-  if (sbuf.byteLength >= GATHER_LINEAR_BYTES) {
+  if (sbuf.byteLength >= tuning.gatherLinearBytes) {
     countAlgorithm('gather.linear');
     if (!isRoot) return send(tw, sbuf, root, Tag.gather);
     const reqs: Waitable[] = [];

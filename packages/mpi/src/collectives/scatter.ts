@@ -1,11 +1,12 @@
 import { InvalidBuffer } from '../errors.js';
-import { GATHER_LINEAR_BYTES, subtreeSize } from './gather.js';
+import { subtreeSize } from './gather.js';
+import { tuning } from './tuning.js';
 import { countAlgorithm } from './stats.js';
 import { Tag, checkCount, checkRoot, checkSameType, copy, isend, recv, send, twinOf, waitAll, withTemp } from './transport.js';
 import type { Buffer, CollectiveComm, PointToPoint, Waitable } from './types.js';
 
 /**
- * Mirror of gather: binomial tree below GATHER_LINEAR_BYTES per rank, linear (the root
+ * Mirror of gather: binomial tree below tuning.gatherLinearBytes per rank, linear (the root
  * posts one send per rank) from it on. `sbuf` (count = p × rbuf.count) is only read on
  * the root; other ranks may pass null.
  */
@@ -25,7 +26,7 @@ export function scatter(comm: CollectiveComm, sbuf: Buffer | null | undefined, r
     return;
   }
   const tw = twinOf(comm);
-  if (rbuf.byteLength >= GATHER_LINEAR_BYTES) {
+  if (rbuf.byteLength >= tuning.gatherLinearBytes) {
     countAlgorithm('scatter.linear');
     if (!isRoot) return recv(tw, rbuf, root, Tag.scatter);
     const reqs: Waitable[] = [];
