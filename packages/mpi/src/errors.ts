@@ -14,6 +14,7 @@ export type MpiErrorCode =
   | 'MPI_ERR_COMM'
   | 'MPI_ERR_OTHER'
   | 'MPI_ERR_INTERN'
+  | 'MPI_ERR_NO_MEM'
   | 'TSMPI_NOT_IN_RANK'
   | 'TSMPI_ABORTED'
   | 'TSMPI_DEADLOCK'
@@ -88,6 +89,13 @@ export class TruncationError extends MpiError {
     this.tag = tag;
     this.messageBytes = messageBytes;
     this.bufferBytes = bufferBytes;
+  }
+}
+
+/** A buffer could not be registered: the rank's locked-memory limit is used up. */
+export class MemlockExhausted extends MpiError {
+  constructor(message: string) {
+    super('MPI_ERR_NO_MEM', message);
   }
 }
 
