@@ -1,5 +1,5 @@
 import {
-  UsageError, optionsFromEnv, parseBytes, parseFabric, parsePositiveInt, parseRcache, type JobOptions,
+  UsageError, optionsFromEnv, parseBytes, parseFabric, parseIntra, parsePositiveInt, parseRcache, type JobOptions,
 } from '@tsmpi/mpi';
 
 export interface RunCommand {
@@ -18,6 +18,10 @@ export const RUN_USAGE = `usage: tsmpi run -n N [options] prog.ts [args...]
                            registration policy: off = register per operation; the others cache,
                            told about freed memory by nobody / malloc hooks / the mmu notifier
                            (TSMPI_RCACHE, default notifier)
+  --intra rdma|shm|cma|xpmem|auto
+                           transport between ranks of one node: adapter loopback, shared-memory
+                           double copy, CMA or XPMEM single copy, or auto = shm below the eager
+                           threshold and xpmem above (TSMPI_INTRA, default rdma)
   --eager BYTES            messages below this go eager, the rest by rendezvous (TSMPI_EAGER, default 12K)
   --cost hdr|edr|ndr|FILE  cost model preset or JSON file (TSMPI_COST, default hdr)
   --mem BYTES              physical memory per node (TSMPI_MEM, default 256M)
@@ -63,6 +67,9 @@ export function parseRunArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {
         break;
       case '--rcache':
         options.rcache = parseRcache(value(flag, inline));
+        break;
+      case '--intra':
+        options.intra = parseIntra(value(flag, inline));
         break;
       case '--eager':
         options.eagerThreshold = parseBytes(value(flag, inline), flag);

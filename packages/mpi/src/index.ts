@@ -9,11 +9,11 @@ export { getCount } from './status.js';
 export { SUM, PROD, MIN, MAX, LAND, LOR, BAND, BOR, BXOR, MAXLOC, MINLOC } from './collectives/index.js';
 export {
   MpiError, InvalidRank, InvalidTag, InvalidBuffer, InvalidType, InvalidArgument, TruncationError, RequestError,
-  NotInRank, JobAborted, TransferError, DeadlockError, RankFailed, UsageError, MemlockExhausted, TAG_UB,
+  NotInRank, JobAborted, TransferError, DeadlockError, RankFailed, UsageError, TAG_UB,
 } from './errors.js';
 export { runJob, DEADLOCK_EXIT_CODE } from './launcher/job.js';
 export {
-  DEFAULT_OPTIONS, FABRICS, RCACHE_POLICIES, parseBytes, parseFabric, parseRcache, parsePositiveInt, optionsFromEnv,
+  DEFAULT_OPTIONS, FABRICS, RCACHE_POLICIES, parseBytes, parseFabric, parseRcache, parseIntra, parsePositiveInt, optionsFromEnv,
   resolveOptions,
 } from './options.js';
 export { sumStats } from './stats.js';
@@ -26,4 +26,6 @@ export type { ReduceOp, ReduceFn } from './collectives/index.js';
 export type { MpiErrorCode } from './errors.js';
 export type { RunJobOptions, JobResult, RankResult, RankOutcome, JobFailure } from './launcher/job.js';
 export type { JobOptions, FabricKind, RcachePolicy } from './options.js';
+export { INTRA_KINDS } from './p2p/intra.js';
+export type { IntraKind } from './p2p/intra.js';
 export type { RankStats, MessageCounters, JobTotals } from './stats.js';

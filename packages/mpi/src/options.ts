@@ -1,4 +1,5 @@
 import { UsageError } from './errors.js';
+import { INTRA_KINDS, type IntraKind } from './p2p/intra.js';
 
 export type FabricKind = 'pinning' | 'odp';
 export type RcachePolicy = 'off' | 'none' | 'hooks' | 'notifier';
@@ -25,6 +26,8 @@ export interface JobOptions {
   stats: boolean;
   /** Wall-clock ms with every rank blocked and nothing moving before a deadlock is declared. */
   deadlockMs: number;
+  /** Transport between ranks of one node (issue 7): rdma (adapter loopback), shm, cma, xpmem, or auto. */
+  intra: IntraKind;
 }
 
 export const DEFAULT_OPTIONS: JobOptions = {
@@ -37,6 +40,7 @@ export const DEFAULT_OPTIONS: JobOptions = {
   memlock: 8 * 1024 * 1024,
   stats: false,
   deadlockMs: 1500,
+  intra: 'rdma',
 };
 
 const UNITS: Record<string, number> = {
@@ -68,6 +72,11 @@ export function parseRcache(text: string): RcachePolicy {
   throw new UsageError(`--rcache ${text}: unknown registration policy; use one of ${RCACHE_POLICIES.join(', ')}`);
 }
 
+export function parseIntra(text: string): IntraKind {
+  if ((INTRA_KINDS as readonly string[]).includes(text)) return text as IntraKind;
+  throw new UsageError(`--intra ${text}: unknown intra-node transport; use one of ${INTRA_KINDS.join(', ')}`);
+}
+
 export function parsePositiveInt(text: string, what: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`${what}: expected a positive integer, got '${text}'`);
@@ -86,6 +95,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): Partial<JobOptions> & { 
   if (env.TSMPI_MEM) o.memBytes = parseBytes(env.TSMPI_MEM, 'TSMPI_MEM');
   if (env.TSMPI_MEMLOCK) o.memlock = parseBytes(env.TSMPI_MEMLOCK, 'TSMPI_MEMLOCK');
   if (env.TSMPI_STATS) o.stats = env.TSMPI_STATS !== '0' && env.TSMPI_STATS !== 'false';
+  if (env.TSMPI_INTRA) o.intra = parseIntra(env.TSMPI_INTRA);
   if (env.TSMPI_DEADLOCK_MS) o.deadlockMs = parsePositiveInt(env.TSMPI_DEADLOCK_MS, 'TSMPI_DEADLOCK_MS');
   return o;
 }
@@ -98,6 +108,7 @@ export function resolveOptions(np: number, partial: Partial<JobOptions> = {}): J
   if (o.nodes > np) throw new UsageError(`--nodes ${o.nodes} is more than the ${np} ranks: use at most -n nodes`);
   parseFabric(o.fabric);
   parseRcache(o.rcache);
+  parseIntra(o.intra);
   if (!(o.eagerThreshold >= 0)) throw new UsageError(`eager threshold must be >= 0 bytes (got ${o.eagerThreshold})`);
   if (!(o.memBytes > 0)) throw new UsageError(`mem must be > 0 bytes (got ${o.memBytes})`);
   if (!(o.memlock >= 0)) throw new UsageError(`memlock must be >= 0 bytes (got ${o.memlock})`);

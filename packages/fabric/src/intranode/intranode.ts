@@ -152,6 +152,25 @@ export class IntranodeEndpoint {
     return n;
   }
 
+  /** shmSend from bytes this process holds outside its address space (a header, a serialised object). */
+  shmSendBytes(peer: IntranodePeer, data: Uint8Array, messageBytes = data.length): number {
+    this.checkPeer(peer, 'shm send');
+    const c = this.ctx;
+    const n = this.ring(c.pid, peer.pid).pushFrom((pos, len) => data.subarray(pos, pos + len), data.length, c.clock, c.cost, messageBytes, c.stats);
+    if (n > 0) c.stats.shmSends++;
+    return n;
+  }
+
+  /** shmRecv into a new Uint8Array (whole chunks, at most `maxBytes`); empty when nothing is there. */
+  shmRecvBytes(peer: IntranodePeer, maxBytes: number, messageBytes = maxBytes): Uint8Array {
+    this.checkPeer(peer, 'shm receive');
+    const c = this.ctx;
+    const out = new Uint8Array(maxBytes);
+    const n = this.ring(peer.pid, c.pid).popInto((pos, data) => out.set(data, pos), maxBytes, c.clock, c.cost, messageBytes, c.stats);
+    if (n > 0) c.stats.shmRecvs++;
+    return out.subarray(0, n);
+  }
+
   /** Chunks `peer` wrote to us and we have not read. */
   shmPending(peer: IntranodePeer): number {
     return this.ring(peer.pid, this.ctx.pid).pending;

@@ -67,6 +67,12 @@ export class ShmRing {
    * after the receiver made room). `messageBytes` prices the copies (the cache rule).
    */
   push(space: AddressSpace, addr: number, length: number, clock: VirtualClock, cost: CostModel, messageBytes: number, stats: IntranodeStats): number {
+    // the sender's copy-in reads its own pages (faulting them in; a bad buffer throws here)
+    return this.pushFrom((pos, n) => space.read(addr + pos, n), length, clock, cost, messageBytes, stats);
+  }
+
+  /** push() from bytes the caller holds (a message header, a serialised object). */
+  pushFrom(src: (pos: number, n: number) => Uint8Array, length: number, clock: VirtualClock, cost: CostModel, messageBytes: number, stats: IntranodeStats): number {
     const i32 = this.node.arena.i32;
     const f64 = this.node.arena.f64;
     const bytes = this.node.arenaBytes;
@@ -81,9 +87,7 @@ export class ShmRing {
       const slot = head % this.slots;
       const n = Math.min(this.chunk, length - done);
       const meta = this.word + 1 + slot * SLOT_WORDS;
-      // the sender's copy-in reads its own pages (faulting them in; a bad buffer throws here)
-      const src = space.read(addr + done, n);
-      bytes.set(src, this.dataAt + slot * this.chunk);
+      bytes.set(src(done, n), this.dataAt + slot * this.chunk);
       clock.advanceTo(f64[meta + S_FREED]!);
       clock.advance(shmCopyUs(cost, messageBytes, n));
       f64[meta + S_LEN] = n;
@@ -102,6 +106,11 @@ export class ShmRing {
    * less than the sender sent: InvalidArgument (the message boundary is the caller's to keep).
    */
   pop(space: AddressSpace, addr: number, length: number, clock: VirtualClock, cost: CostModel, messageBytes: number, stats: IntranodeStats): number {
+    return this.popInto((pos, data) => space.write(addr + pos, data), length, clock, cost, messageBytes, stats);
+  }
+
+  /** pop() handing each chunk to `dst` (bytes valid only during the call). */
+  popInto(dst: (pos: number, data: Uint8Array) => void, length: number, clock: VirtualClock, cost: CostModel, messageBytes: number, stats: IntranodeStats): number {
     const i32 = this.node.arena.i32;
     const f64 = this.node.arena.f64;
     const bytes = this.node.arenaBytes;
@@ -115,7 +124,7 @@ export class ShmRing {
         throw new InvalidArgument(`shm receive: the next chunk holds ${n} bytes but only ${length - done} are left to read; read whole messages`);
       }
       const at = this.dataAt + slot * this.chunk;
-      space.write(addr + done, bytes.subarray(at, at + n));
+      dst(done, bytes.subarray(at, at + n));
       clock.advanceTo(f64[meta + S_READY]!);
       clock.advance(shmCopyUs(cost, messageBytes, n));
       f64[meta + S_FREED] = clock.now;

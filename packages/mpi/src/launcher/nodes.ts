@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { PhysicalMemory } from '@tsmpi/vm';
-import { createAdapter, loadCostModel, costModel, presets, type CostModel } from '@tsmpi/fabric';
+import { createAdapter, createIntranode, loadCostModel, costModel, presets, type CostModel } from '@tsmpi/fabric';
+import { ranksOfNode } from './placement.js';
 import { UsageError } from '../errors.js';
 import type { JobOptions } from '../options.js';
 import type { NodeHandles } from '../rank/worker-data.js';
@@ -17,13 +18,18 @@ export function resolveCost(cost: JobOptions['cost']): CostModel {
  * One PhysicalMemory and one adapter per simulated node, created here in the launcher's thread;
  * the ranks attach them from their handles.
  */
-export function createNodes(_np: number, options: JobOptions) {
+export function createNodes(np: number, options: JobOptions) {
   const cost = resolveCost(options.cost);
   const handles: NodeHandles[] = [];
   for (let nodeId = 0; nodeId < options.nodes; nodeId++) {
     const memory = new PhysicalMemory({ bytes: options.memBytes, pageSize: cost.pageSize });
     const adapter = createAdapter(options.fabric, { memory, cost, nodeId });
-    handles.push({ memory: memory.handle, adapter: adapter.handle });
+    const handle: NodeHandles = { memory: memory.handle, adapter: adapter.handle };
+    if (options.intra !== 'rdma') {
+      const local = ranksOfNode(nodeId, np, options.nodes).length;
+      handle.intranode = createIntranode({ memory, cost, nodeId, limits: { maxProcesses: Math.max(64, local) } }).handle;
+    }
+    handles.push(handle);
   }
   return {
     cost: cost as unknown as Record<string, unknown>,

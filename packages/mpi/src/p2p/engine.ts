@@ -1,5 +1,5 @@
 import { ANY_TAG, PROC_NULL } from '../constants.js';
-import { InvalidBuffer, JobAborted, MemlockExhausted, MpiError, TransferError, TruncationError } from '../errors.js';
+import { InvalidBuffer, JobAborted, MpiError, TransferError, TruncationError } from '../errors.js';
 import { ControlBlock, WaitKind, type WaitDescription } from '../launcher/control-block.js';
 import { Request, completedRequest, type Progress } from '../request.js';
 import type { MessageCounters } from '../stats.js';
@@ -9,6 +9,7 @@ import type {
 } from '../rank/ports.js';
 import { BouncePool } from './bounce.js';
 import { ENVELOPE_BYTES, Flags, Kind, decodeEnvelope, encodeEnvelope, type Envelope } from './envelope.js';
+import type { IntraPath, IntraRoute, ShmIncoming } from './intra.js';
 import { MatchQueues, type MatchKey } from './matching.js';
 import { packObject, unpackObject } from './object-codec.js';
 
@@ -44,10 +45,10 @@ export interface EngineEnv {
   costs: MessageCosts;
   eagerThreshold: number;
   counters: MessageCounters;
+  /** intra-node transports (issue 7); absent with --intra rdma */
+  intra?: IntraPath;
   /** Progress polls before sleeping on the completion queue's doorbell. */
   spins: number;
-  /** LogGP G toward a peer (µs per byte): its link carries one transfer's bytes at a time. */
-  gapPerByteUs(world: number): number;
 }
 
 /** A buffer in the rank's simulated memory, or bytes an object message carries. */
@@ -74,7 +75,7 @@ interface RecvOp extends MatchKey {
 
 /** A message that reached this rank, waiting in the unexpected queue or being matched. */
 export interface Arrival extends MatchKey {
-  kind: 'eager' | 'rts' | 'self';
+  kind: 'eager' | 'rts' | 'self' | 'shm';
   length: number;
   time: number;
   fromWorld: number;
@@ -83,6 +84,10 @@ export interface Arrival extends MatchKey {
   addr?: number;
   sendId?: number;
   selfSend?: { op: SendOp; addr: number };
+  /** RTS: Flags.CMA / Flags.XPMEM select a single-copy read */
+  flags?: number;
+  /** shm: the payload still coming through the ring */
+  shm?: ShmIncoming;
 }
 
 interface PendingRead {
@@ -118,9 +123,9 @@ export class Engine implements Progress {
   private readonly nextSeqIn: number[];
   private readonly stash: Map<number, { env: Envelope; payload: Uint8Array; time: number }>[];
   private nextId = 1;
-  /** Virtual time at which this rank's link has streamed every RDMA read posted so far. */
-  private readLinkFreeAt = 0;
   private progressing = false;
+  /** shm envelopes read from a ring, waiting for their turn in sequence order: `from:seq` → payload state */
+  private readonly shmIncoming = new Map<string, ShmIncoming>();
 
   constructor(env: EngineEnv) {
     this.env = env;
@@ -161,12 +166,15 @@ export class Engine implements Progress {
     const destWorld = route.world(dest);
     const op: SendOp = { req, id: this.nextId++, destWorld, dest, tag, length };
     const sendStatus: Status = { source: route.rank, tag, count: 0, byteCount: length };
+    const path: IntraRoute = destWorld === this.env.rank ? 'adapter' : (this.env.intra?.route(destWorld, length) ?? 'adapter');
     if (destWorld === this.env.rank) {
       this.selfSend(route, op, payload, sendStatus);
+    } else if (path === 'shm') {
+      this.shmSend(route, op, payload, sendStatus);
     } else if (length < this.env.eagerThreshold || length === 0) {
       this.eagerSend(route, op, payload, sendStatus);
     } else {
-      this.rendezvousSend(route, op, payload);
+      this.rendezvousSend(route, op, payload, path);
     }
     this.env.ctrl.noteActivity();
     return req;
@@ -212,7 +220,30 @@ export class Engine implements Progress {
     op.req.complete(status, clock.now);
   }
 
-  private rendezvousSend(route: Route, op: SendOp, payload: Payload): void {
+  /**
+   * shm (issue 7): the envelope and the payload go through the ring to the peer, copied in from
+   * the send buffer; the send completes when the last byte is in the ring (buffered, like eager).
+   * The sequence number is the same counter the adapter path uses, so order is kept across paths.
+   */
+  private shmSend(route: Route, op: SendOp, payload: Payload, status: Status): void {
+    const { counters, clock, device } = this.env;
+    const env = this.envelope(Kind.SHM, route.context, route.rank, op.tag, op.length, op.destWorld);
+    // the sequence number is taken only once the send is accepted (a bad buffer throws before)
+    env.seq = this.nextSeqOut[op.destWorld]!;
+    device.set(clock.now);
+    device.advance(this.env.costs.overheadUs);
+    const source = 'bytes' in payload ? { bytes: payload.bytes } : { addr: payload.addr };
+    this.guard(
+      () => this.env.intra!.send(op.destWorld, env, source, op.length, device.now, (t) => op.req.complete(status, t)),
+      'send buffer',
+    );
+    this.nextSeqOut[op.destWorld]!++;
+    clock.advanceTo(device.now);
+    counters.eagerSends++;
+    counters.eagerBytesSent += op.length;
+  }
+
+  private rendezvousSend(route: Route, op: SendOp, payload: Payload, path: IntraRoute = 'adapter'): void {
     const { counters, clock, device, space, heap, cache } = this.env;
     let addr: number;
     if ('bytes' in payload) {
@@ -223,11 +254,14 @@ export class Engine implements Progress {
       addr = payload.addr;
     }
     device.set(clock.now);
-    op.reg = this.guard(() => cache.acquire(addr, op.length, ACCESS_ALL), 'send buffer');
+    // a single-copy transport reads the buffer through the page tables: nothing to register
+    if (path === 'adapter') op.reg = this.guard(() => cache.acquire(addr, op.length, ACCESS_ALL), 'send buffer');
     const slot = this.takeSendSlot(op);
     const env = this.envelope(Kind.RTS, route.context, route.rank, op.tag, op.length, op.destWorld);
     env.sendId = op.id;
-    env.rkey = op.reg.handle.rkey;
+    env.rkey = path === 'adapter' ? op.reg!.handle.rkey : path === 'xpmem' ? this.env.intra!.mySegid : 0;
+    if (path === 'cma') env.flags |= Flags.CMA;
+    if (path === 'xpmem') env.flags |= Flags.XPMEM;
     env.addr = addr;
     this.writeEnvelope(slot, env);
     this.post(op.destWorld, slot, ENVELOPE_BYTES);
@@ -357,10 +391,13 @@ export class Engine implements Progress {
       recv.req.fail(err, start + costs.overheadUs, status);
       if (a.kind === 'rts') this.sendFin(a, 0, start);
       if (a.selfSend) this.completeSend(a.selfSend.op, start);
+      if (a.shm) this.discardShm(a.shm);
       return;
     }
     counters.bytesReceived += a.length;
-    if (a.kind === 'eager' || (a.kind === 'self' && a.data)) {
+    if (a.kind === 'shm') {
+      this.consumeShm(recv, a, status, start);
+    } else if (a.kind === 'eager' || (a.kind === 'self' && a.data)) {
       if (isObject) {
         recv.req.objectValue = unpackObject(a.data!);
       } else if (a.length > 0) {
@@ -389,14 +426,100 @@ export class Engine implements Progress {
     }
   }
 
+  /**
+   * shm, receiver side: a receive matched before any payload was read takes the payload straight
+   * from the ring (the second of the two copies); otherwise it went to a temporary buffer and is
+   * copied out of it (the unexpected-message copy every MPI pays).
+   */
+  private consumeShm(recv: RecvOp, a: Arrival, status: Status, start: number): void {
+    const { space, heap, costs } = this.env;
+    const inc = a.shm!;
+    const length = a.length;
+    const drained = inc.got === length && inc.done === undefined && inc.landing !== undefined;
+    if (recv.target === 'object') {
+      const deliver = (t: number): void => {
+        recv.req.objectValue = unpackObject(space.read(inc.temp!, length));
+        heap.free(inc.temp!);
+        recv.req.complete(status, Math.max(t, start), costs.overheadUs);
+      };
+      if (drained) deliver(inc.time);
+      else inc.done = deliver;
+      return;
+    }
+    const target = recv.target;
+    if (inc.landing === undefined && length > 0) {
+      inc.landing = target.addr;
+      inc.time = Math.max(inc.time, start);
+      inc.fail = (e) => recv.req.fail(asBufferError(e, 'receive buffer'), inc.time, status);
+      inc.done = (t) => recv.req.complete(status, t, costs.overheadUs);
+      return;
+    }
+    const moveOut = (t: number): void => {
+      const at = Math.max(t, start);
+      if (length > 0) {
+        this.guardRecv(recv, status, at, () => space.copy(target.addr, inc.temp!, length));
+        heap.free(inc.temp!);
+      }
+      if (!recv.req.completed) recv.req.complete(status, at, costs.overheadUs + copyUs(costs, length));
+    };
+    if (drained || length === 0) moveOut(inc.time);
+    else inc.done = moveOut;
+  }
+
+  /** A truncated shm message: its payload is drained into the temporary buffer and dropped. */
+  private discardShm(inc: ShmIncoming): void {
+    const free = (): void => {
+      if (inc.temp !== undefined) this.env.heap.free(inc.temp);
+    };
+    if (inc.got === inc.env.length && inc.done === undefined && inc.landing !== undefined) free();
+    else inc.done = free;
+  }
+
+  /** shm: an envelope read from a ring, put through the same sequence order as the adapter's. */
+  private onShmEnvelope(env: Envelope, time: number, incoming: ShmIncoming): void {
+    this.shmIncoming.set(`${env.from}:${env.seq}`, incoming);
+    this.onEnvelope(env, new Uint8Array(0), time);
+  }
+
+  /** Rendezvous by a single-copy transport (issue 7): one copy from the sender's buffer, no registration. */
+  private singleCopyRead(recv: RecvOp, a: Arrival, status: Status, start: number): void {
+    const { device, heap, costs, space } = this.env;
+    device.set(start);
+    device.advance(costs.overheadUs);
+    const route = (a.flags! & Flags.CMA) !== 0 ? 'cma' : 'xpmem';
+    const temp = recv.target === 'object' ? heap.malloc(a.length) : undefined;
+    const landing = temp ?? (recv.target as { addr: number }).addr;
+    try {
+      this.env.intra!.readSingle(route, a.fromWorld, landing, a.addr!, a.length, a.rkey!);
+    } catch (e) {
+      if (temp !== undefined) heap.free(temp);
+      const code = (e as { code?: string }).code ?? 'EFAULT';
+      recv.req.fail(
+        code === 'SEGV'
+          ? asBufferError(e, 'receive buffer')
+          : new TransferError(code, `${route} read of ${a.length} bytes from rank ${a.source} failed: ${(e as Error).message}`),
+        device.now, status,
+      );
+      this.sendFin(a, Flags.ERROR, device.now);
+      return;
+    }
+    if (temp !== undefined) {
+      recv.req.objectValue = unpackObject(space.read(temp, a.length));
+      heap.free(temp);
+    }
+    const done = device.now;
+    this.sendFin(a, 0, done);
+    recv.req.complete(status, done);
+  }
+
   /** Rendezvous, receiver side: register the landing buffer, RDMA-read the sender's buffer. */
   private startRead(recv: RecvOp, a: Arrival, status: Status, start: number): void {
+    if ((a.flags ?? 0) & (Flags.CMA | Flags.XPMEM)) {
+      this.singleCopyRead(recv, a, status, start);
+      return;
+    }
     const { device, cache, heap, costs, counters } = this.env;
-    // Reads share the rank's link: one cannot start streaming before the previous one has, or a
-    // window of concurrent reads would beat the link's bandwidth (the adapter prices each alone).
-    const begin = Math.max(start, this.readLinkFreeAt);
-    this.readLinkFreeAt = begin + a.length * this.env.gapPerByteUs(a.fromWorld);
-    device.set(begin);
+    device.set(start);
     device.advance(costs.overheadUs);
     let landing: number;
     let temp: number | undefined;
@@ -509,6 +632,11 @@ export class Engine implements Progress {
         const b = this.backlog.shift()!;
         this.sendControl(b.destWorld, b.env);
       }
+      const intra = this.env.intra;
+      if (intra !== undefined && intra.kind !== 'rdma') {
+        if (intra.pump()) any = true;
+        if (intra.poll((env, time, incoming) => this.onShmEnvelope(env, time, incoming))) any = true;
+      }
       if (any) this.env.ctrl.bumpEpoch(this.env.rank);
       return any;
     } finally {
@@ -560,7 +688,12 @@ export class Engine implements Progress {
     }
     const a: Arrival = { kind: env.kind === Kind.EAGER ? 'eager' : 'rts', context: env.context, source: env.source, tag: env.tag, length: env.length, time, fromWorld: from };
     if (env.kind === Kind.EAGER) a.data = payload;
-    else {
+    else if (env.kind === Kind.SHM) {
+      a.kind = 'shm';
+      a.shm = this.shmIncoming.get(`${env.from}:${env.seq}`)!;
+      this.shmIncoming.delete(`${env.from}:${env.seq}`);
+    } else {
+      a.flags = env.flags;
       a.rkey = env.rkey;
       a.addr = env.addr;
       a.sendId = env.sendId;
@@ -644,7 +777,7 @@ export class Engine implements Progress {
 
   /** MPI_Finalize's share: every rendezvous send must be read by its receiver before the rank goes away. */
   finalize(): void {
-    this.waitUntil(() => this.pendingSends.size === 0 && this.backlog.length === 0, {
+    this.waitUntil(() => this.pendingSends.size === 0 && this.backlog.length === 0 && (this.env.intra?.sendsQueued ?? 0) === 0, {
       kind: WaitKind.FINALIZE,
       peer: this.pendingSends.values().next().value?.dest ?? -1,
       tag: this.pendingSends.values().next().value?.tag ?? -1,
@@ -684,25 +817,12 @@ function describe(r: Request): WaitDescription {
   return { kind, peer: Number(m[2]), tag: Number(m[3]), context: 0 };
 }
 
-/**
- * Errors from below on a user buffer, made typed and actionable: no lockable memory (ENOMEM from the
- * adapter or the cache) becomes MPI_ERR_NO_MEM naming --memlock; a segfault or bad address becomes
- * MPI_ERR_BUFFER.
- */
+/** vm errors on a user buffer (segfault, bad address) become MPI_ERR_BUFFER with a hint. */
 export function asBufferError(e: unknown, what: string): Error {
   if (e instanceof MpiError) return e;
-  const code = e instanceof Error ? (e as { code?: unknown }).code : undefined;
-  if (code === 'ENOMEM') {
-    const err = new MemlockExhausted(
-      `registering the ${what} failed: ${(e as Error).message}. Raise the per-rank limit ` +
-        `(tsmpi run --memlock 64M, or unlimited; runJob({ memlock })) or keep fewer large buffers in flight`,
-    );
-    (err as { cause?: unknown }).cause = e;
-    return err;
-  }
-  if (typeof code === 'string') {
+  if (e instanceof Error && typeof (e as { code?: unknown }).code === 'string') {
     const err = new InvalidBuffer(
-      `the ${what} is not valid memory of this rank (${(e as Error).message}): allocate buffers with comm.alloc() or ` +
+      `the ${what} is not valid memory of this rank (${e.message}): allocate buffers with comm.alloc() or ` +
         `comm.heap.malloc() and do not use them after free()`,
     );
     (err as { cause?: unknown }).cause = e;

@@ -1,8 +1,9 @@
 /**
  * The header every eager slot starts with. Little-endian, fixed 40 bytes:
  *
- *   0  u8  kind        EAGER | RTS | FIN
- *   1  u8  flags       ERROR (FIN: the receiver could not read the data)
+ *   0  u8  kind        EAGER | RTS | FIN | SHM (an eager message whose payload follows in the shm ring)
+ *   1  u8  flags       ERROR (FIN: the receiver could not read the data); CMA / XPMEM (RTS: read the
+ *                      data by that single-copy transport instead of RDMA; rkey then holds the xpmem segid)
  *   2  u16 from        sender's world rank (routes FIN and RDMA reads, keys sequence numbers)
  *   4  i32 context     communicator context id (even: point-to-point; odd: its collective twin)
  *   8  i32 source      sender's rank in that communicator
@@ -16,9 +17,9 @@
  */
 export const ENVELOPE_BYTES = 40;
 
-export const Kind = { EAGER: 1, RTS: 2, FIN: 3 } as const;
+export const Kind = { EAGER: 1, RTS: 2, FIN: 3, SHM: 4 } as const;
 export type KindValue = (typeof Kind)[keyof typeof Kind];
-export const Flags = { ERROR: 1 } as const;
+export const Flags = { ERROR: 1, CMA: 2, XPMEM: 4 } as const;
 
 export interface Envelope {
   kind: KindValue;

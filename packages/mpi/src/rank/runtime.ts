@@ -1,11 +1,10 @@
 import type { MessagePort } from 'node:worker_threads';
 import { AddressSpace, Allocator, PhysicalMemory } from '@tsmpi/vm';
-import { Access, Adapter, InProcessWire, VirtualClock, gapPerByteUs, type CostModel, type MemoryRegion } from '@tsmpi/fabric';
+import { Access, Adapter, InProcessWire, VirtualClock, type CostModel, type MemoryRegion } from '@tsmpi/fabric';
 import { createRegistrationPolicy } from '@tsmpi/rcache';
 import { Comm } from '../comm.js';
 import { JobAborted } from '../errors.js';
 import { ControlBlock } from '../launcher/control-block.js';
-import { nodeOfRank } from '../launcher/placement.js';
 import type { LauncherToRank, RankToLauncher } from '../launcher/messages.js';
 import { BouncePool } from '../p2p/bounce.js';
 import { Engine, SPINS_DEDICATED, SPINS_OVERSUBSCRIBED, type DeviceClock } from '../p2p/engine.js';
@@ -14,6 +13,7 @@ import { emptyMessageCounters, numericLeaves, type MessageCounters, type RankSta
 import type { BufferMemory } from '../typed-buffer.js';
 import type { RankRuntimeFace } from './runtime-face.js';
 import type { RankWorkerData } from './worker-data.js';
+import { openIntra, type IntraSetup } from './intra-setup.js';
 
 /** Marks the JobAborted a rank throws after calling abort() itself (it already told the launcher). */
 export const kSelfAbort = Symbol('tsmpi.self-abort');
@@ -40,12 +40,14 @@ export class RankRuntime implements RankRuntimeFace {
   private readonly cache: ReturnType<typeof createRegistrationPolicy<MemoryRegion>>;
   private readonly port: MessagePort;
   private readonly ctrl: ControlBlock;
+  private readonly intra: IntraSetup | undefined;
 
   private constructor(parts: {
     wd: RankWorkerData; port: MessagePort; ctrl: ControlBlock; space: AddressSpace; heap: Allocator; clock: VirtualClock;
     pd: ReturnType<Adapter['openDomain']>; cache: ReturnType<typeof createRegistrationPolicy<MemoryRegion>>; engine: Engine;
-    counters: MessageCounters;
+    counters: MessageCounters; intra?: IntraSetup;
   }) {
+    this.intra = parts.intra;
     this.worldRank = parts.wd.rank;
     this.worldSize = parts.wd.size;
     this.node = parts.wd.node;
@@ -110,6 +112,7 @@ export class RankRuntime implements RankRuntimeFace {
     );
 
     const counters = emptyMessageCounters();
+    const intra = openIntra(wd, memory, space, deviceClockCore, device, heap);
     const engine = new Engine({
       rank: wd.rank,
       size: wd.size,
@@ -126,8 +129,8 @@ export class RankRuntime implements RankRuntimeFace {
       costs: { overheadUs: cost.overheadUs, pollUs: cost.pollUs, memcpyGBps: cost.memcpyGBps },
       eagerThreshold: wd.options.eagerThreshold,
       counters,
+      ...(intra ? { intra: intra.path } : {}),
       spins: wd.oversubscribed ? SPINS_OVERSUBSCRIBED : SPINS_DEDICATED,
-      gapPerByteUs: (w: number) => gapPerByteUs(cost, nodeOfRank(w, wd.size, wd.options.nodes) === wd.node),
     });
 
     trace('bounce slab registered, engine up');
@@ -136,12 +139,13 @@ export class RankRuntime implements RankRuntimeFace {
     post(port, { type: 'ready', rank: wd.rank, endpoint: qps.map((q) => q?.address) });
     const { endpoints } = (await peers) as { endpoints: unknown[][] };
     qps.forEach((q, p) => q?.connect(endpoints[p]![wd.rank] as never));
+    intra?.connect(endpoints.map((e) => e[wd.rank] as never));
     trace('connected');
     const go = nextMessage(port, 'go');
     post(port, { type: 'connected', rank: wd.rank });
     await go;
 
-    return new RankRuntime({ wd, port, ctrl, space, heap, clock, pd, cache, engine, counters });
+    return new RankRuntime({ wd, port, ctrl, space, heap, clock, pd, cache, engine, counters, ...(intra ? { intra } : {}) });
   }
 
   stats(): RankStats {
@@ -151,7 +155,8 @@ export class RankRuntime implements RankRuntimeFace {
       virtualUs: this.clock.now,
       messages: { ...this.counters },
       rcache: numericLeaves(this.cache.stats),
-      adapter: numericLeaves(this.pd.stats()),
+      // intra-node transport counters ride along as adapter.intra.* (issue 7)
+      adapter: numericLeaves(this.intra ? { ...this.pd.stats(), intra: this.intra.endpoint.stats() } : this.pd.stats()),
     };
   }
 

@@ -5,6 +5,8 @@ import type { JobOptions } from '../options.js';
 export interface NodeHandles {
   memory: unknown;
   adapter: unknown;
+  /** the node's intra-node transports (absent with --intra rdma) */
+  intranode?: unknown;
 }
 
 /** What the launcher hands each rank's worker thread (structured-cloneable). */

@@ -1,0 +1,243 @@
+import type { IntranodeEndpoint, IntranodePeer, XpmemAttachCache, XpmemSegment } from '@tsmpi/fabric';
+import { ENVELOPE_BYTES, decodeEnvelope, encodeEnvelope, type Envelope } from './envelope.js';
+
+/**
+ * Intra-node transports (issue 7) between ranks of one node, chosen by `--intra`:
+ *   rdma   everything through the adapter's loopback (the default; what the study measures)
+ *   shm    every message through the per-pair shared-memory ring: the sender copies in, the
+ *          receiver copies out (double copy, pipelined), any size, no registration
+ *   cma    eager messages as with rdma; rendezvous data by one process_vm_readv (single copy)
+ *   xpmem  eager messages as with rdma; rendezvous data copied from the sender's exported address
+ *          space through an attachment cache (single copy)
+ *   auto   shm below the eager threshold, xpmem at and above it (what UCX and MVAPICH2 do)
+ * The envelopes keep one sequence number per (sender, receiver) whatever path they take, so the
+ * receiver matches them in send order (non-overtaking) although rings and adapter deliver apart.
+ */
+export type IntraKind = 'rdma' | 'shm' | 'cma' | 'xpmem' | 'auto';
+export const INTRA_KINDS: readonly IntraKind[] = ['rdma', 'shm', 'cma', 'xpmem', 'auto'];
+
+/** How one message travels. */
+export type IntraRoute = 'adapter' | 'shm' | 'cma' | 'xpmem';
+
+/** Where the sender's exported address space starts (xpmem): page 16, above mmap_min_addr. */
+export const SEGMENT_BASE = 0x10000;
+
+/** An shm message on its way in: the envelope came through the ring, the payload is still coming. */
+export interface ShmIncoming {
+  env: Envelope;
+  /** payload bytes popped so far */
+  got: number;
+  /** virtual time the receiver's copies have reached */
+  time: number;
+  /** payload lands here: the matched user buffer, or `temp` (unexpected, object, or truncated) */
+  landing?: number;
+  temp?: number;
+  /** called once the whole payload landed, with the time the last copy ended */
+  done?: (time: number) => void;
+  /** the landing (a user buffer) is not valid memory: the receive fails, the rest drains to `temp` */
+  fail?: (e: unknown) => void;
+}
+
+interface ShmOutgoing {
+  dest: number;
+  header: Uint8Array;
+  headerSent: boolean;
+  source: { addr: number; bytes?: undefined } | { bytes: Uint8Array; addr?: undefined };
+  length: number;
+  sent: number;
+  time: number;
+  done: (time: number) => void;
+}
+
+export interface IntraEnv {
+  kind: IntraKind;
+  endpoint: IntranodeEndpoint;
+  /** per world rank: the peer on this node, or undefined (self, or another node) */
+  peers: readonly (IntranodePeer | undefined)[];
+  /** this rank's exported segment (its whole address space above SEGMENT_BASE; xpmem and auto) */
+  segment?: XpmemSegment;
+  eagerThreshold: number;
+  /** the device clock the engine positions before each operation (the endpoint charges it) */
+  device: { readonly now: number; set(t: number): void };
+  heap: { malloc(n: number): number; free(p: number): void };
+  /** the rank's own pages: a send buffer is checked before its header enters the ring */
+  space: { runs(addr: number, length: number, access: 'read' | 'write'): unknown };
+}
+
+/**
+ * The rank's side of the intra-node transports: which path a message takes, the shm rings'
+ * send queues and incoming messages (driven from the engine's progress), and the single-copy
+ * read of a rendezvous.
+ */
+export class IntraPath {
+  readonly kind: IntraKind;
+  private readonly env: IntraEnv;
+  private readonly outgoing: ShmOutgoing[][];
+  private readonly incoming: (ShmIncoming | undefined)[];
+  private readonly cache: XpmemAttachCache | undefined;
+
+  constructor(env: IntraEnv) {
+    this.env = env;
+    this.kind = env.kind;
+    this.outgoing = env.peers.map(() => []);
+    this.incoming = env.peers.map(() => undefined);
+    this.cache = env.kind === 'xpmem' || env.kind === 'auto' ? env.endpoint.attachCache() : undefined;
+  }
+
+  /** The path of an `length`-byte message to world rank `dest` (never called for self-sends). */
+  route(dest: number, length: number): IntraRoute {
+    if (this.env.peers[dest] === undefined || this.kind === 'rdma') return 'adapter';
+    const large = length >= this.env.eagerThreshold && length > 0;
+    switch (this.kind) {
+      case 'shm':
+        return 'shm';
+      case 'auto':
+        return large ? 'xpmem' : 'shm';
+      default:
+        return large ? this.kind : 'adapter';
+    }
+  }
+
+  /** This rank's segment id: the RTS of an xpmem rendezvous carries it where an rkey would be. */
+  get mySegid(): number {
+    return this.env.segment?.segid ?? 0;
+  }
+
+  // ───────────────────────────── shm, sending ─────────────────────────────
+
+  /**
+   * Queue a message for the ring to `dest`: the envelope (already carrying its sequence number)
+   * goes as its own chunk, then the payload. As much as fits is copied in now; the rest from
+   * pump(). `done` runs when the last byte is in the ring (the send buffer is free again).
+   */
+  send(dest: number, env: Envelope, source: ShmOutgoing['source'], length: number, time: number, done: (time: number) => void): void {
+    // a bad buffer must fail the send before anything is in the ring (a header without its payload
+    // would derail the peer's stream): fault the pages in now, throwing SegmentationFault
+    if (source.addr !== undefined && length > 0) this.env.space.runs(source.addr, length, 'read');
+    const header = new Uint8Array(ENVELOPE_BYTES);
+    encodeEnvelope(env, header);
+    this.outgoing[dest]!.push({ dest, header, headerSent: false, source, length, sent: 0, time, done });
+    this.pumpTo(dest);
+  }
+
+  /** Push queued sends into rings that have room; true if anything moved. */
+  pump(): boolean {
+    let any = false;
+    for (let d = 0; d < this.outgoing.length; d++) if (this.outgoing[d]!.length > 0 && this.pumpTo(d)) any = true;
+    return any;
+  }
+
+  get sendsQueued(): number {
+    return this.outgoing.reduce((s, q) => s + q.length, 0);
+  }
+
+  private pumpTo(dest: number): boolean {
+    const { endpoint, device } = this.env;
+    const peer = this.env.peers[dest]!;
+    const q = this.outgoing[dest]!;
+    let any = false;
+    while (q.length > 0) {
+      const m = q[0]!;
+      device.set(m.time);
+      if (!m.headerSent) {
+        if (endpoint.shmSendBytes(peer, m.header, m.length) === 0) break;
+        m.headerSent = true;
+        any = true;
+      }
+      if (m.sent < m.length) {
+        const n = m.source.bytes !== undefined
+          ? endpoint.shmSendBytes(peer, m.source.bytes.subarray(m.sent), m.length)
+          : endpoint.shmSend(peer, m.source.addr + m.sent, m.length - m.sent, m.length);
+        m.sent += n;
+        any ||= n > 0;
+      }
+      m.time = device.now;
+      if (m.sent < m.length) break;
+      q.shift();
+      m.done(m.time);
+    }
+    return any;
+  }
+
+  // ───────────────────────────── shm, receiving ─────────────────────────────
+
+  /**
+   * Read what the rings hold: payload of the message in progress from each peer (into its
+   * landing, or a temporary buffer), then the next envelope, handed to `onEnvelope` (the engine
+   * matches it in sequence order). True if anything moved.
+   */
+  poll(onEnvelope: (env: Envelope, time: number, incoming: ShmIncoming) => void): boolean {
+    const { endpoint, device, heap } = this.env;
+    let any = false;
+    for (let from = 0; from < this.env.peers.length; from++) {
+      const peer = this.env.peers[from];
+      if (peer === undefined || (this.incoming[from] === undefined && endpoint.shmPending(peer) === 0)) continue;
+      for (;;) {
+        let cur = this.incoming[from];
+        if (cur === undefined) {
+          if (endpoint.shmPending(peer) === 0) break;
+          device.set(0);
+          const header = endpoint.shmRecvBytes(peer, ENVELOPE_BYTES);
+          const env = decodeEnvelope(header);
+          cur = { env, got: 0, time: device.now };
+          this.incoming[from] = cur;
+          any = true;
+          // matching may set landing and done before any payload is read (the direct copy-out)
+          onEnvelope(env, cur.time, cur);
+        }
+        if (cur.got < cur.env.length) {
+          if (cur.landing === undefined) {
+            cur.temp ??= heap.malloc(cur.env.length);
+            cur.landing = cur.temp;
+          }
+          device.set(cur.time);
+          let n: number;
+          try {
+            n = endpoint.shmRecv(peer, cur.landing + cur.got, cur.env.length - cur.got, cur.env.length);
+          } catch (e) {
+            if (cur.fail === undefined || cur.landing === cur.temp) throw e;
+            // the chunk is still in the ring: report the bad buffer, drop the payload into a temporary
+            cur.fail(e);
+            cur.fail = undefined;
+            cur.temp ??= heap.malloc(cur.env.length);
+            cur.landing = cur.temp;
+            const temp = cur.temp;
+            cur.done = () => heap.free(temp);
+            continue;
+          }
+          cur.got += n;
+          cur.time = device.now;
+          any ||= n > 0;
+          if (cur.got < cur.env.length) break;
+        }
+        this.incoming[from] = undefined;
+        const done = cur.done;
+        cur.done = undefined;
+        done?.(cur.time);
+      }
+    }
+    return any;
+  }
+
+  // ───────────────────────────── single copy ─────────────────────────────
+
+  /**
+   * Rendezvous data by one copy from the sender's buffer into `landing` (the device clock was
+   * set to the start): process_vm_readv, or a copy out of an attachment of the sender's segment.
+   * Throws the transport's IntranodeError when the sender's buffer is no longer there.
+   */
+  readSingle(route: 'cma' | 'xpmem', from: number, landing: number, remoteAddr: number, length: number, segid: number): void {
+    const { endpoint } = this.env;
+    const peer = this.env.peers[from]!;
+    if (route === 'cma') {
+      const n = endpoint.cma.processVmReadv(peer, [{ addr: landing, length }], [{ addr: remoteAddr, length }]);
+      if (n !== length) throw new Error(`process_vm_readv moved ${n} of ${length} bytes: part of rank ${from}'s send buffer is gone`);
+      return;
+    }
+    // every rank exports the same range of its own address space; only the id differs
+    const mine = this.env.segment!;
+    const segment: XpmemSegment = { kind: 'xpmem-segment', segid, owner: peer, addr: mine.addr, length: mine.length, perm: 'rw' };
+    const r = this.cache!.acquire(segment, remoteAddr, length);
+    r.attachment.copyTo(landing, r.attAddr, length);
+  }
+}
