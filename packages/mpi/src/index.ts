@@ -9,7 +9,7 @@ export { getCount } from './status.js';
 export { SUM, PROD, MIN, MAX, LAND, LOR, BAND, BOR, BXOR, MAXLOC, MINLOC } from './collectives/index.js';
 export {
   MpiError, InvalidRank, InvalidTag, InvalidBuffer, InvalidType, InvalidArgument, TruncationError, RequestError,
-  NotInRank, JobAborted, TransferError, DeadlockError, RankFailed, UsageError, TAG_UB,
+  NotInRank, JobAborted, TransferError, DeadlockError, RankFailed, UsageError, MemlockExhausted, TAG_UB,
 } from './errors.js';
 export { runJob, DEADLOCK_EXIT_CODE } from './launcher/job.js';
 export {

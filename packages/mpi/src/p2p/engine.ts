@@ -1,5 +1,5 @@
 import { ANY_TAG, PROC_NULL } from '../constants.js';
-import { InvalidBuffer, JobAborted, MpiError, TransferError, TruncationError } from '../errors.js';
+import { InvalidBuffer, JobAborted, MemlockExhausted, MpiError, TransferError, TruncationError } from '../errors.js';
 import { ControlBlock, WaitKind, type WaitDescription } from '../launcher/control-block.js';
 import { Request, completedRequest, type Progress } from '../request.js';
 import type { MessageCounters } from '../stats.js';
@@ -49,6 +49,8 @@ export interface EngineEnv {
   intra?: IntraPath;
   /** Progress polls before sleeping on the completion queue's doorbell. */
   spins: number;
+  /** LogGP G toward a peer (µs per byte): its link carries one transfer's bytes at a time. */
+  gapPerByteUs(world: number): number;
 }
 
 /** A buffer in the rank's simulated memory, or bytes an object message carries. */
@@ -123,6 +125,8 @@ export class Engine implements Progress {
   private readonly nextSeqIn: number[];
   private readonly stash: Map<number, { env: Envelope; payload: Uint8Array; time: number }>[];
   private nextId = 1;
+  /** Virtual time at which this rank's link has streamed every RDMA read posted so far. */
+  private readLinkFreeAt = 0;
   private progressing = false;
   /** shm envelopes read from a ring, waiting for their turn in sequence order: `from:seq` → payload state */
   private readonly shmIncoming = new Map<string, ShmIncoming>();
@@ -519,7 +523,11 @@ export class Engine implements Progress {
       return;
     }
     const { device, cache, heap, costs, counters } = this.env;
-    device.set(start);
+    // Reads share the rank's link: one cannot start streaming before the previous one has, or a
+    // window of concurrent reads would beat the link's bandwidth (the adapter prices each alone).
+    const begin = Math.max(start, this.readLinkFreeAt);
+    this.readLinkFreeAt = begin + a.length * this.env.gapPerByteUs(a.fromWorld);
+    device.set(begin);
     device.advance(costs.overheadUs);
     let landing: number;
     let temp: number | undefined;
@@ -817,12 +825,25 @@ function describe(r: Request): WaitDescription {
   return { kind, peer: Number(m[2]), tag: Number(m[3]), context: 0 };
 }
 
-/** vm errors on a user buffer (segfault, bad address) become MPI_ERR_BUFFER with a hint. */
+/**
+ * Errors from below on a user buffer, made typed and actionable: no lockable memory (ENOMEM from the
+ * adapter or the cache) becomes MPI_ERR_NO_MEM naming --memlock; a segfault or bad address becomes
+ * MPI_ERR_BUFFER.
+ */
 export function asBufferError(e: unknown, what: string): Error {
   if (e instanceof MpiError) return e;
-  if (e instanceof Error && typeof (e as { code?: unknown }).code === 'string') {
+  const code = e instanceof Error ? (e as { code?: unknown }).code : undefined;
+  if (code === 'ENOMEM') {
+    const err = new MemlockExhausted(
+      `registering the ${what} failed: ${(e as Error).message}. Raise the per-rank limit ` +
+        `(tsmpi run --memlock 64M, or unlimited; runJob({ memlock })) or keep fewer large buffers in flight`,
+    );
+    (err as { cause?: unknown }).cause = e;
+    return err;
+  }
+  if (typeof code === 'string') {
     const err = new InvalidBuffer(
-      `the ${what} is not valid memory of this rank (${e.message}): allocate buffers with comm.alloc() or ` +
+      `the ${what} is not valid memory of this rank (${(e as Error).message}): allocate buffers with comm.alloc() or ` +
         `comm.heap.malloc() and do not use them after free()`,
     );
     (err as { cause?: unknown }).cause = e;
