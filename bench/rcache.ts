@@ -24,8 +24,8 @@ import {
 const PAGE = 4096;
 const R = 1;
 const SIZES = [1, 1_000, 10_000, 100_000];
-const ITER = 2_000_000;
-const REPEATS = 5;
+const ITER = 1_000_000;
+const REPEATS = 9;
 type Kind = 'none' | 'hooks' | 'notifier';
 const KINDS: Kind[] = ['none', 'hooks', 'notifier'];
 

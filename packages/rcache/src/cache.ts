@@ -5,8 +5,20 @@ import type { RcacheEvents } from './events.js';
 import { IntervalIndex } from './interval-index.js';
 import { PageHints } from './fast-lookup.js';
 import { DEFAULT_COST, Registrar, type RcacheCost, type RegistrationOps } from './ops.js';
-import { Region, type Registration } from './region.js';
-import { acquireSlow, chargeHit, drain, enforceLimits, flush, invalidateRange, leave, releaseHeld, syncLru } from './slow.js';
+import type { Region, Registration } from './region.js';
+import {
+  MIN_RECENT_CAPACITY,
+  noCharge,
+  acquireSlow,
+  chargeHit,
+  drain,
+  enforceLimits,
+  flush,
+  invalidateRange,
+  leave,
+  releaseHeld,
+  syncLru,
+} from './slow.js';
 import type { InvalidationSource } from './sources/source.js';
 import type { CacheState, MergeMode } from './state.js';
 import { emptyStats, snapshot, type Policy, type RcacheStats } from './stats.js';
@@ -39,10 +51,6 @@ export interface CloseReport {
   inUse: Array<{ start: number; end: number; access: number; refCount: number; invalidated: boolean }>;
 }
 
-const noCharge = (): void => {};
-
-/** Releases buffered before they are applied to the LRU (state.ts `recent`). */
-const RECENT_CAPACITY = 4096;
 
 /**
  * A registration cache over any register/deregister pair (UCX's ucs_rcache shape). acquire() has a fast
@@ -55,6 +63,8 @@ export class RegistrationCache<H> {
   private readonly source: InvalidationSource;
   /** Caching, not closed, not refusing: the only state in which the fast path may answer. */
   private fast: boolean;
+  /** Someone listens to 'hit' (an emit per hit is measurable on the fast path). */
+  private hitHeard = false;
 
   constructor(opts: RegistrationCacheOptions<H>) {
     const { ops, source, pageSize } = opts;
@@ -92,8 +102,9 @@ export class RegistrationCache<H> {
       source,
       index,
       hints: this.hints,
-      recent: new Array<Region<H> | undefined>(RECENT_CAPACITY).fill(undefined),
+      recent: [],
       recentCount: 0,
+      recentCapacity: MIN_RECENT_CAPACITY,
       recentFirstTick: 1,
       tick: 0,
       lru: new LRUCache<Region<H>, Region<H>>({ maxSize: Number.MAX_SAFE_INTEGER, sizeCalculation: () => 1 }),
@@ -138,7 +149,7 @@ export class RegistrationCache<H> {
         if (r.refCount++ === 0) st.stats.regionsInUse++;
         st.stats.hitsFast++;
         chargeHit(st);
-        st.events.emit('hit', r, 'fast');
+        if (this.hitHeard) st.events.emit('hit', r, 'fast');
         return r;
       }
     }
@@ -151,7 +162,7 @@ export class RegistrationCache<H> {
   release(reg: Registration<H>): void {
     const st = this.st;
     const r = reg as Region<H>;
-    if (!(r instanceof Region) || r.owner !== this) {
+    if (r?.owner !== this) {
       throw new RegistrationNotHeld('release(): this registration was not handed out by this cache; release it to the cache that acquired it');
     }
     if (st.closed) throw new CacheClosed('release()');
@@ -175,7 +186,7 @@ export class RegistrationCache<H> {
     // Into the LRU lazily: recorded here, applied by syncLru() before anything reads the LRU.
     r.lastRelease = ++st.tick;
     st.recent[st.recentCount++] = r;
-    if (st.recentCount === RECENT_CAPACITY) syncLru(st);
+    if (st.recentCount >= st.recentCapacity) syncLru(st);
     if (st.stats.regions > st.maxRegions || st.stats.bytes > st.maxBytes) enforceLimits(st);
   }
 
@@ -234,11 +245,13 @@ export class RegistrationCache<H> {
 
   on<E extends keyof RcacheEvents>(event: E, fn: (...args: RcacheEvents[E]) => void): this {
     this.st.events.on(event, fn as never);
+    this.hitHeard = this.st.events.listenerCount('hit') > 0;
     return this;
   }
 
   off<E extends keyof RcacheEvents>(event: E, fn: (...args: RcacheEvents[E]) => void): this {
     this.st.events.off(event, fn as never);
+    this.hitHeard = this.st.events.listenerCount('hit') > 0;
     return this;
   }
 }

@@ -11,6 +11,9 @@ import type { CacheState } from './state.js';
 
 type InvalidatedBy = 'hooks' | 'notifier' | 'user' | 'overflow';
 
+/** Smallest release buffer (state.ts `recent`). */
+export const MIN_RECENT_CAPACITY = 4096;
+
 /** How many times acquire retries when the region it just registered was invalidated before it returned. */
 const MAX_CREATE_ATTEMPTS = 4;
 
@@ -104,6 +107,7 @@ function createRegion<H>(st: CacheState<H>, start: number, end: number, access: 
   st.stats.regions++;
   st.stats.bytes += region.bytes;
   st.stats.regionsInUse++;
+  st.hints.fit(st.stats.regions);
   if (st.stats.regions > st.maxRegions || st.stats.bytes > st.maxBytes) enforceLimits(st);
   return region;
 }
@@ -145,6 +149,7 @@ export function syncLru<H>(st: CacheState<H>): void {
   }
   st.recentCount = 0;
   st.recentFirstTick = st.tick + 1;
+  st.recentCapacity = Math.max(MIN_RECENT_CAPACITY, 4 * st.stats.regions);
 }
 
 /** Evicts unused regions, least recently released first, until `need` bytes were freed; returns bytes freed. */
@@ -263,8 +268,11 @@ export function hold<H>(st: CacheState<H>, r: Region<H>): void {
 export function chargeHit<H>(st: CacheState<H>): void {
   const us = st.cost.hitUs;
   st.stats.modeledUs.hits += us;
-  if (us > 0) st.clock.charge(us);
+  if (us > 0 && st.clock.charge !== noCharge) st.clock.charge(us);
 }
+
+/** The charge() of a cache that was given none. */
+export const noCharge = (_us: number): void => {};
 
 /** Pin-per-op: policy 'off', or a cache that refuses to cache. One register per acquire, one deregister per release. */
 function acquireUncached<H>(st: CacheState<H>, start: number, end: number, access: number): Region<H> {

@@ -33,10 +33,12 @@ export interface CacheState<H> {
    * ConcurrentLinkedHashMap): release() appends here instead of paying an lru.set() per hit, and syncLru()
    * replays the buffer — only each region's latest release, in order — before anything reads the LRU, so
    * eviction order is exactly least-recently-released. recent[i] (i < recentCount) was released at tick
-   * recentFirstTick + i. Preallocated: a release writes one slot, it never allocates.
+   * recentFirstTick + i. It holds up to recentCapacity releases — max(4096, 4 × regions) at the last
+   * replay, so that a replay applies about one lru.set per distinct region rather than one per release.
    */
   readonly recent: Array<Region<H> | undefined>;
   recentCount: number;
+  recentCapacity: number;
   recentFirstTick: number;
   tick: number;
   /** Watch cookie → region, for the drains. */

@@ -52,6 +52,38 @@ describe('hits', () => {
     expect(dev.live.size).toBe(1); // lazy deregistration: unused, still registered
   });
 
+  it('page hints: pages that share a hint slot, and hints to departed regions, never answer wrongly', () => {
+    const { cache } = make();
+    const far = A + 4096 * PAGE; // same slot as A in the smallest (2^12-slot) table
+    const a = cache.acquire(A, PAGE, R);
+    const b = cache.acquire(far, PAGE, R);
+    for (let i = 0; i < 3; i++) {
+      expect(cache.acquire(A, PAGE, R)).toBe(a);
+      expect(cache.acquire(far, PAGE, R)).toBe(b);
+    }
+    expect(cache.stats.hitsFast).toBe(6);
+    cache.invalidate(A, A + PAGE); // a leaves; its hint stays behind
+    const a2 = cache.acquire(A, PAGE, R);
+    expect(a2).not.toBe(a);
+    expect(cache.acquire(A, PAGE, R)).toBe(a2);
+    for (let i = 0; i < 4; i++) cache.release(a);
+    for (let i = 0; i < 4; i++) cache.release(b);
+    cache.release(a2);
+    cache.release(a2);
+  });
+
+  it('page hints grow with the cache: 10^4 regions all hit on the fast path', () => {
+    const { cache } = make();
+    const n = 10_000;
+    for (let i = 0; i < n; i++) cache.release(cache.acquire(A + 2 * i * PAGE, PAGE, R));
+    for (let i = n - 1; i >= 0; i--) {
+      const r = cache.acquire(A + 2 * i * PAGE + 100, 10, R);
+      expect(r.start).toBe(A + 2 * i * PAGE);
+      cache.release(r);
+    }
+    expect([cache.stats.hitsFast, cache.stats.misses, cache.stats.regions]).toEqual([n, n, n]);
+  });
+
   it('aligns the request outward to whole pages', () => {
     const { cache } = make();
     const r = cache.acquire(A + PAGE - 1, 2, R); // straddles a page boundary
