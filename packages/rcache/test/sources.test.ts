@@ -140,6 +140,26 @@ describe.each(LISTENING)('%s source', (kind) => {
 });
 
 describe('none source', () => {
+  it('free and malloc at the same address (mmapped chunk): the old registration, with the old bytes', () => {
+    const { as, cache, dev } = setup('none');
+    const heap = new Allocator(as);
+    const size = 256 * 1024;
+    const p = heap.malloc(size);
+    as.fill(p, size, 1);
+    const first = cache.acquire(p, size, R);
+    cache.release(first);
+    heap.free(p);
+    const q = heap.malloc(size);
+    expect(q).toBe(p);
+    as.fill(q, size, 2);
+    const second = cache.acquire(q, size, R);
+    expect(second).toBe(first);
+    expect([cache.stats.hitsFast, cache.stats.invalidations]).toEqual([1, 0]);
+    expect(dev.stalePages(second.handle)).toBe(size / PAGE + 1); // the chunk header's page too
+    expect(dev.dmaRead(second.handle, q, size).every((b) => b === 1)).toBe(true);
+    cache.release(second);
+  });
+
   it('free then map again at the same address: a stale hit that reads the old bytes', () => {
     const { as, cache, dev } = setup('none');
     expect(cache.stats.refusing).toBe(false); // deaf on purpose: no self-test
@@ -159,6 +179,25 @@ describe('none source', () => {
     expect(dev.stalePages(second.handle)).toBe(16);
     expect(dev.dmaRead(second.handle, again, len).every((b) => b === 0xaa)).toBe(true); // stale bytes delivered
     cache.release(second);
+  });
+});
+
+describe('lockable memory over vm', () => {
+  it('pin() beyond RLIMIT_MEMLOCK: the cache evicts unused registrations and the retry succeeds', () => {
+    const memory = new PhysicalMemory({ bytes: 8 * 1024 * 1024, pageSize: PAGE });
+    const as = new AddressSpace(memory, { vaBytes: 64 * 1024 * 1024, memlockLimit: 8 * PAGE });
+    const dev = new VmDevice(as, 'pin');
+    const cache = new RegistrationCache<VmRegistration>({ ops: dev, source: notifierSource(as), pageSize: PAGE });
+    open.push({ cache, dev });
+    const bufs = [0, 1, 2].map(() => as.mmap(3 * PAGE, { populate: true }));
+    cache.release(cache.acquire(bufs[0]!, 3 * PAGE, R));
+    cache.release(cache.acquire(bufs[1]!, 3 * PAGE, R)); // 6 of 8 pages pinned
+    const reg = cache.acquire(bufs[2]!, 3 * PAGE, R); // needs 3: the oldest unused registration goes
+    const s = cache.stats;
+    expect([s.registrationFailures, s.memoryRetries, s.evictionsForMemory, s.regions]).toEqual([1, 1, 1, 2]);
+    expect(as.lockedBytes).toBe(6 * PAGE);
+    expect(cache.dump().map((r) => r.start).sort()).toEqual([bufs[1], bufs[2]].sort());
+    cache.release(reg);
   });
 });
 
