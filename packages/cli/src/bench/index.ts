@@ -35,6 +35,8 @@ const defaultIo: BenchIo = {
 };
 
 export async function benchCommand(argv: string[], io: BenchIo = defaultIo): Promise<number> {
+  // issue 7: the intra-node transport comparison is its own suite (bench/intranode.ts)
+  if (argv[0] === 'intranode') return (await import('./intranode.js')).intranodeCommand(argv.slice(1), io);
   let o: BenchOptions;
   try {
     o = parseBenchArgs(argv);
