@@ -119,6 +119,36 @@ describe.each(LISTENING)('%s source', (kind) => {
     cache.release(reg);
   });
 
+  it('a pending report forces the slow path: the next hit on an untouched region is counted slow', () => {
+    const { as, cache } = setup(kind);
+    const a = as.mmap(PAGE, { populate: true });
+    const b = as.mmap(PAGE, { populate: true });
+    cache.release(cache.acquire(a, PAGE, R));
+    cache.release(cache.acquire(b, PAGE, R));
+    as.munmap(b, PAGE);
+    cache.release(cache.acquire(a, PAGE, R));
+    cache.release(cache.acquire(a, PAGE, R));
+    const s = cache.stats;
+    expect([s.hitsSlow, s.hitsFast, s.drains, s.invalidations]).toEqual([1, 1, 1, 1]);
+  });
+
+  it('release and flush are cache operations too: they drain, outside the callback', () => {
+    const { as, cache, dev } = setup(kind);
+    const a = as.mmap(PAGE, { populate: true });
+    const b = as.mmap(PAGE, { populate: true });
+    const c = as.mmap(PAGE, { populate: true });
+    const held = cache.acquire(a, PAGE, R);
+    cache.release(cache.acquire(b, PAGE, R));
+    cache.release(cache.acquire(c, PAGE, R));
+    as.munmap(b, PAGE);
+    expect(dev.live.size).toBe(3);
+    cache.release(held); // drains first: b goes
+    expect([cache.stats.drains, dev.live.size]).toEqual([1, 2]);
+    as.munmap(c, PAGE);
+    cache.flush(); // drains (c goes), then drops every unused region (a)
+    expect([cache.stats.drains, cache.stats.invalidations, dev.live.size]).toEqual([2, 2, 0]);
+  });
+
   it('10^4 munmap/mmap cycles with no cache call keep the queue bounded; one acquire drains it', () => {
     const { as, cache, source } = setup(kind);
     const len = 2 * PAGE;
