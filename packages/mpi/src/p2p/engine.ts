@@ -101,11 +101,14 @@ interface PendingRead {
 }
 
 const WR_RECV = 0, WR_SEND = 1, WR_READ = 2;
-// Polls before sleeping on the doorbell. Spinning wins when every rank has a core; with more ranks
-// than cores it steals the core from the rank that would answer, so the launcher says which case
-// this is (EngineEnv.spins).
-export const SPINS_DEDICATED = 2000;
+// How long a blocking call polls before sleeping on the doorbell. Spinning wins when every rank has
+// a core (a ping-pong partner answers within microseconds, a futex wake-up costs tens); with more
+// ranks than cores it steals the core from the rank that would answer, so the launcher says which
+// case this is (EngineEnv.spins: polls, EngineEnv.spinUs: wall-clock budget). Either way a rank
+// that waits long sleeps: waiting does not burn a core.
+export const SPINS_DEDICATED = 100_000;
 export const SPINS_OVERSUBSCRIBED = 20;
+export const SPIN_US_DEDICATED = 200;
 const WAIT_SLICE_MS = 25;
 
 /**
@@ -128,6 +131,8 @@ export class Engine implements Progress {
   /** Virtual time at which this rank's link has streamed every RDMA read posted so far. */
   private readLinkFreeAt = 0;
   private progressing = false;
+  /** The CQ doorbell value read before the last poll that found nothing. */
+  private quietBell = -1;
   /** shm envelopes read from a ring, waiting for their turn in sequence order: `from:seq` → payload state */
   private readonly shmIncoming = new Map<string, ShmIncoming>();
 
@@ -630,11 +635,21 @@ export class Engine implements Progress {
     this.progressing = true;
     try {
       let any = false;
-      for (;;) {
-        const cs = this.env.cq.poll(64);
-        if (cs.length === 0) break;
-        any = true;
-        for (const c of cs) this.onCompletion(c.wrId, c.status, c.byteLength, c.qpNum, c.time);
+      // The doorbell counts pushes: unchanged since the last empty poll means nothing to poll (one
+      // atomic load instead of a poll in the spin loop of every blocking call).
+      const cq = this.env.cq;
+      let bell = cq.doorbell;
+      if (bell !== this.quietBell) {
+        for (;;) {
+          const cs = cq.poll(64);
+          if (cs.length === 0) {
+            this.quietBell = bell;
+            break;
+          }
+          any = true;
+          for (const c of cs) this.onCompletion(c.wrId, c.status, c.byteLength, c.qpNum, c.time);
+          bell = cq.doorbell;
+        }
       }
       while (this.backlog.length > 0 && this.env.pool.freeSendSlots > 0) {
         const b = this.backlog.shift()!;
@@ -717,15 +732,25 @@ export class Engine implements Progress {
   waitUntil(done: () => boolean, wait: WaitDescription): void {
     const { cq, ctrl, rank, counters } = this.env;
     let spins = 0;
+    let spinStart = -1;
     while (!done()) {
       const seen = cq.doorbell;
       if (this.progress()) {
         spins = 0;
+        spinStart = -1;
         continue;
       }
       if (done()) return;
+      if (++spins < this.env.spins) {
+        if ((spins & 63) !== 0) continue;
+        if (ctrl.aborted) throw new JobAborted('another rank failed or the job was stopped');
+        const now = performance.now();
+        if (spinStart < 0) spinStart = now;
+        if ((now - spinStart) * 1000 < SPIN_US_DEDICATED) continue;
+      }
+      spins = 0;
+      spinStart = -1;
       if (ctrl.aborted) throw new JobAborted('another rank failed or the job was stopped');
-      if (++spins < this.env.spins) continue;
       counters.blockingWaits++;
       ctrl.block(rank, wait);
       cq.wait(seen, WAIT_SLICE_MS);
