@@ -51,11 +51,10 @@ export interface CloseReport {
   inUse: Array<{ start: number; end: number; access: number; refCount: number; invalidated: boolean }>;
 }
 
-
 /**
  * A registration cache over any register/deregister pair (UCX's ucs_rcache shape). acquire() has a fast
- * path — nothing pending, one index lookup, a containing region with enough access — and falls back to
- * acquireSlow() (slow.ts) for everything else.
+ * path — nothing pending, a page hint (fast-lookup.ts) or one tree lookup, a containing region with enough
+ * access — and falls back to acquireSlow() (slow.ts) for everything else.
  */
 export class RegistrationCache<H> {
   private readonly st: CacheState<H>;
@@ -138,7 +137,8 @@ export class RegistrationCache<H> {
    * A registration covering [addr, addr + length) with at least `access`. Release it exactly once per acquire.
    * Fast path: no pending invalidation (one flag test or atomic load) and a cached region that contains the
    * range with enough access. Everything else — pending reports, a miss, too little access, policy 'off', a
-   * refusing or closed cache, a bad argument — goes to acquireSlow().
+   * refusing or closed cache — goes to acquireSlow(), which also validates the arguments (a request the fast
+   * path can answer is necessarily a positive length inside a cached region).
    */
   acquire(addr: number, length: number, access: number): Registration<H> {
     const st = this.st;
