@@ -12,8 +12,8 @@ const trace = (what) => process.env.TSMPI_TRACE && console.error(`[rank ${worker
 trace('bootstrap start');
 let runRank;
 if (workerData.bundled) {
-  // The launcher compiled runtime and program into one bundle: plain JavaScript, no hooks at all.
-  process.setSourceMapsEnabled(true);
+  // The launcher compiled runtime and program into one bundle: plain JavaScript, no hooks at all
+  // (and no source maps to parse: the launcher maps an error's stack when it reports it).
   ({ runRank } = await import(workerData.rankMainURL));
   await runRank(workerData, parentPort);
 } else {

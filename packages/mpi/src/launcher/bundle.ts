@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { SourceMap } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -7,6 +8,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 export interface JobBundle {
   rankMainURL: string;
   programURL: string;
+  /** Rewrites bundle positions in a stack trace to the original files (done here, once, on failure). */
+  mapStack(stack: string): string;
   dispose(): void;
 }
 
@@ -44,7 +47,8 @@ export async function bundleJob(rankMainURL: string, programURL: string, anchorU
       target: 'node20',
       outdir,
       outExtension: { '.js': '.mjs' },
-      sourcemap: 'inline',
+      // Separate maps, read only by the launcher when it reports an error: workers parse no maps.
+      sourcemap: 'external',
       logLevel: 'silent',
       conditions: fromSource ? ['source'] : [],
       // msgpackr probes for an optional native addon with require() inside try/catch
@@ -70,6 +74,25 @@ export async function bundleJob(rankMainURL: string, programURL: string, anchorU
   return {
     rankMainURL: pathToFileURL(join(outdir, 'rank-main.mjs')).href,
     programURL: pathToFileURL(join(outdir, 'program.mjs')).href,
+    mapStack: (stack) => mapStack(stack, outdir),
     dispose: () => rmSync(outdir, { recursive: true, force: true }),
   };
+}
+
+function mapStack(stack: string, outdir: string): string {
+  const maps = new Map<string, SourceMap | undefined>();
+  const prefix = pathToFileURL(outdir).href;
+  return stack.replace(/(file:\/\/[^\s)]+?\.mjs):(\d+):(\d+)/g, (whole, url: string, line: string, col: string) => {
+    if (!url.startsWith(prefix)) return whole;
+    if (!maps.has(url)) {
+      const file = fileURLToPath(url) + '.map';
+      maps.set(url, existsSync(file) ? new SourceMap(JSON.parse(readFileSync(file, 'utf8'))) : undefined);
+    }
+    const entry = maps.get(url)?.findEntry(Number(line) - 1, Number(col) - 1) as
+      | { originalSource?: string; originalLine?: number; originalColumn?: number }
+      | undefined;
+    if (!entry?.originalSource) return whole;
+    const source = entry.originalSource.startsWith('file:') ? fileURLToPath(entry.originalSource) : entry.originalSource;
+    return `${source}:${entry.originalLine! + 1}:${entry.originalColumn! + 1}`;
+  });
 }

@@ -93,6 +93,7 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
   const bundle = process.env.TSMPI_NO_BUNDLE ? undefined : await bundleJob(base.rankMainURL, programURL, here, fromSource);
   if (bundle) Object.assign(base, { rankMainURL: bundle.rankMainURL, programURL: bundle.programURL, bundled: true });
 
+  const mapped = (e: ErrorReport): ErrorReport => (bundle && e.stack ? { ...e, stack: bundle.mapStack(e.stack) } : e);
   const ranks: RankResult[] = [];
   const workers: Worker[] = [];
   const endpoints: unknown[] = new Array(np);
@@ -152,8 +153,11 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
         case 'ready':
           endpoints[m.rank] = m.endpoint;
           if (++ready === np) {
-            const peers: LauncherToRank = { type: 'peers', endpoints };
-            for (const w of workers) w.postMessage(peers);
+            // Each rank gets only its column: every peer's QP address toward it (np, not np², clones).
+            workers.forEach((w, r) => {
+              const peers: LauncherToRank = { type: 'peers', endpoints: endpoints.map((e) => (e as unknown[])[r]) };
+              w.postMessage(peers);
+            });
           }
           break;
         case 'connected':
@@ -168,7 +172,7 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
         case 'failed':
           result.outcome = 'failed';
           if (m.stats) result.stats = m.stats;
-          fail(failureOf('exception', m.rank, m.error), 1);
+          fail(failureOf('exception', m.rank, mapped(m.error)), 1);
           break;
         case 'aborted':
           result.outcome = 'aborted';
@@ -181,7 +185,7 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
     });
     worker.on('error', (e) => {
       result.outcome = 'failed';
-      fail(failureOf('exception', rank, errorReportOf(e)), 1);
+      fail(failureOf('exception', rank, mapped(errorReportOf(e))), 1);
     });
     exited[rank] = new Promise((done) =>
       worker.on('exit', (code) => {

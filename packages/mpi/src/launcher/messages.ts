@@ -17,6 +17,7 @@ export type RankToLauncher =
   | { type: 'aborted'; rank: number }
   | { type: 'abort'; rank: number; code: number; message: string };
 
+/** 'peers': endpoints[p] is rank p's QP address toward the receiving rank (undefined for itself). */
 export type LauncherToRank = { type: 'peers'; endpoints: unknown[] } | { type: 'go' };
 
 export function reportError(e: unknown): ErrorReport {

@@ -139,9 +139,10 @@ export class RankRuntime implements RankRuntimeFace {
     // Wire-up: publish our QP addresses, receive everybody's, connect, and wait until all have connected.
     const peers = nextMessage(port, 'peers');
     post(port, { type: 'ready', rank: wd.rank, endpoint: qps.map((q) => q?.address) });
-    const { endpoints } = (await peers) as { endpoints: unknown[][] };
-    qps.forEach((q, p) => q?.connect(endpoints[p]![wd.rank] as never));
-    intra?.connect(endpoints.map((e) => e[wd.rank] as never));
+    const { endpoints } = (await peers) as { endpoints: unknown[] };
+    trace('peer addresses received');
+    qps.forEach((q, p) => q?.connect(endpoints[p] as never));
+    intra?.connect(endpoints as never);
     trace('connected');
     const go = nextMessage(port, 'go');
     post(port, { type: 'connected', rank: wd.rank });
