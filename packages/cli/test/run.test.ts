@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseRunArgs } from '../src/args.js';
+import { infoText } from '../src/info.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const bin = join(root, 'packages/cli/bin/tsmpi.js');
@@ -41,6 +42,15 @@ describe('tsmpi run: arguments', () => {
     expect(() => parseRunArgs(['-n', 'two', 'p.ts'])).toThrow(/-n: expected a positive integer, got 'two'/);
     expect(() => parseRunArgs(['-n', '2', '--fabric', 'tcp', 'p.ts'])).toThrow(/use one of pinning, odp/);
     expect(() => parseRunArgs(['-n', '2', '--frobnicate', 'p.ts'])).toThrow(/unknown option --frobnicate/);
+  });
+});
+
+describe('tsmpi info', () => {
+  it('lists adapters, cache policies and the cost presets with their figures', () => {
+    const t = infoText();
+    expect(t).toContain('fabrics:          pinning, odp (default pinning)');
+    expect(t).toContain('rcache policies:  off, none, hooks, notifier (default notifier)');
+    expect(t).toMatch(/hdr +latency 0\.6 us/);
   });
 });
 

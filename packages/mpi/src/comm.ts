@@ -1,3 +1,4 @@
+import type { AddressSpace, Allocator } from '@tsmpi/vm';
 import { ANY_SOURCE, ANY_TAG, PROC_NULL, UNDEFINED } from './constants.js';
 import { InvalidArgument, InvalidBuffer, InvalidRank, InvalidTag, InvalidType, TAG_UB } from './errors.js';
 import { packObject } from './p2p/object-codec.js';
@@ -106,12 +107,12 @@ export class Comm {
   }
 
   /** The rank's address space (@tsmpi/vm AddressSpace): mmap, munmap, sbrk, migrate... to move memory under the cache. */
-  get space(): any {
+  get space(): AddressSpace {
     return this.runtime.space;
   }
 
   /** The rank's allocator (@tsmpi/vm Allocator): malloc, free, realloc. */
-  get heap(): any {
+  get heap(): Allocator {
     return this.runtime.heap;
   }
 

@@ -1,3 +1,4 @@
+import type { AddressSpace, Allocator } from '@tsmpi/vm';
 import type { Engine } from '../p2p/engine.js';
 import type { RankStats } from '../stats.js';
 import type { BufferMemory } from '../typed-buffer.js';
@@ -9,9 +10,9 @@ export interface RankRuntimeFace {
   readonly engine: Engine;
   readonly memory: BufferMemory;
   /** The rank's AddressSpace (@tsmpi/vm), exposed to programs as comm.space. */
-  readonly space: unknown;
+  readonly space: AddressSpace;
   /** The rank's Allocator (@tsmpi/vm), exposed to programs as comm.heap. */
-  readonly heap: { malloc(n: number): number; free(p: number): void };
+  readonly heap: Allocator;
   readonly clock: { readonly now: number };
   /** Next context id this rank may hand out (even); agreed among a group by dup/split. */
   nextContext: number;
