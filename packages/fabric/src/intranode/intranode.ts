@@ -7,7 +7,7 @@ import { lock, unlock } from '../shared/lock.js';
 import { XpmemAttachCache, type AttachCacheOptions } from './attach-cache.js';
 import { Cma } from './cma.js';
 import { ProcessContext } from './context.js';
-import { LOCK, NodeState, P_JOB, P_STATE, PROC_STRIDE, ProcState, type IntranodeHandle } from './node-state.js';
+import { LOCK, NodeState, P_BELL, P_JOB, P_STATE, PROC_STRIDE, ProcState, type IntranodeHandle } from './node-state.js';
 import { ShmRing } from './shm-ring.js';
 import { emptyIntranodeStats, type IntranodeLimits, type IntranodePeer, type IntranodeStats } from './types.js';
 import { Xpmem } from './xpmem.js';
@@ -169,6 +169,16 @@ export class IntranodeEndpoint {
     const n = this.ring(peer.pid, c.pid).popInto((pos, data) => out.set(data, pos), maxBytes, c.clock, c.cost, messageBytes, c.stats);
     if (n > 0) c.stats.shmRecvs++;
     return out.subarray(0, n);
+  }
+
+  /** This process's doorbell: changes whenever a peer pushed into our ring or emptied a slot of ours. */
+  get doorbell(): number {
+    return Atomics.load(this.ctx.node.procs, this.ctx.pid * PROC_STRIDE + P_BELL);
+  }
+
+  /** Sleep until the doorbell differs from `seen` (read it before checking for work) or `timeoutMs` passes; false on timeout. */
+  waitDoorbell(seen: number, timeoutMs: number): boolean {
+    return Atomics.wait(this.ctx.node.procs, this.ctx.pid * PROC_STRIDE + P_BELL, seen, timeoutMs) !== 'timed-out';
   }
 
   /** Chunks `peer` wrote to us and we have not read. */

@@ -5,7 +5,10 @@ import { DEFAULT_INTRANODE_LIMITS, type IntranodeLimits } from './types.js';
  * The node's intra-node driver state, all in SharedArrayBuffers so every rank's thread sees it:
  *
  *   header   Int32  [LOCK]                                  table lock (segments, attachments, rings, processes)
- *   procs    Int32  per pid: [STATE, JOB]                   written under LOCK by open()/exit
+ *   procs    Int32  per pid: [STATE, JOB, BELL]             STATE/JOB under LOCK by open()/exit; BELL is the
+ *                                                           process's doorbell: bumped (and notified) by a
+ *                                                           ring push to it or a pop of its ring, waited on
+ *                                                           by a process with nothing else to do
  *   rings    Int32  per (from, to): arena word + 1, 0 = none created lazily under LOCK
  *   segs     F64    per segment slot: SEG_*                  written under LOCK by the exporter
  *   atts     F64    per attachment slot: ATT_*               written under LOCK by the importer
@@ -21,7 +24,8 @@ export const HEADER_CELLS = 4;
 
 export const P_STATE = 0;
 export const P_JOB = 1;
-export const PROC_STRIDE = 2;
+export const P_BELL = 2;
+export const PROC_STRIDE = 3;
 export const ProcState = { FREE: 0, OPEN: 1, EXITED: 2 } as const;
 
 export const SEG_STATE = 0;

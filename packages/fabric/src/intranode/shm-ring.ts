@@ -2,7 +2,7 @@ import type { AddressSpace } from '@tsmpi/vm';
 import type { VirtualClock } from '../clock.js';
 import type { CostModel } from '../cost/model.js';
 import { InvalidArgument } from '../errors.js';
-import { LOCK, type NodeState } from './node-state.js';
+import { LOCK, P_BELL, PROC_STRIDE, type NodeState } from './node-state.js';
 import { lock, unlock } from '../shared/lock.js';
 import { shmCopyUs } from './pricing.js';
 import type { IntranodeStats } from './types.js';
@@ -39,6 +39,8 @@ export class ShmRing {
   private readonly slots: number;
   private readonly chunk: number;
   private readonly dataAt: number;
+  private readonly from: number;
+  private readonly to: number;
 
   constructor(node: NodeState, from: number, to: number) {
     const { maxProcesses, ringSlots, chunkBytes } = node.limits;
@@ -46,6 +48,8 @@ export class ShmRing {
       throw new InvalidArgument(`shm ring ${from} → ${to}: process ids must be in 0..${maxProcesses - 1}`);
     }
     this.node = node;
+    this.from = from;
+    this.to = to;
     this.slots = ringSlots;
     this.chunk = chunkBytes;
     const cell = from * maxProcesses + to;
@@ -97,6 +101,7 @@ export class ShmRing {
       stats.shmChunks++;
     }
     stats.shmSendBytes += done;
+    if (done > 0) this.ring(this.to);
     return done;
   }
 
@@ -132,7 +137,15 @@ export class ShmRing {
       done += n;
     }
     stats.shmRecvBytes += done;
+    if (done > 0) this.ring(this.from);
     return done;
+  }
+
+  /** Wake `pid` if it sleeps on its doorbell (a sender waiting for room, a receiver waiting for data). */
+  private ring(pid: number): void {
+    const at = pid * PROC_STRIDE + P_BELL;
+    Atomics.add(this.node.procs, at, 1);
+    Atomics.notify(this.node.procs, at);
   }
 }
 

@@ -110,6 +110,9 @@ export const SPINS_DEDICATED = 100_000;
 export const SPINS_OVERSUBSCRIBED = 20;
 export const SPIN_US_DEDICATED = 200;
 const WAIT_SLICE_MS = 25;
+// With intra-node rings, a blocked rank sleeps on its ring doorbell (a peer's push wakes it at once)
+// and looks at the completion queue between slices this short.
+const INTRA_SLICE_MS = 1;
 
 /**
  * The point-to-point engine of one rank: matching, the eager and rendezvous protocols over the
@@ -456,7 +459,11 @@ export class Engine implements Progress {
       return;
     }
     const target = recv.target;
-    if (inc.landing === undefined && length > 0) {
+    // Virtual time decides the protocol, not which thread got there first: a receive posted (in
+    // virtual time) before the message arrived takes it straight from the ring, whether or not the
+    // payload already went to a temporary here; one posted later pays the unexpected-message copy.
+    const postedFirst = recv.postTime <= a.time;
+    if (inc.landing === undefined && length > 0 && postedFirst) {
       inc.landing = target.addr;
       inc.time = Math.max(inc.time, start);
       inc.fail = (e) => recv.req.fail(asBufferError(e, 'receive buffer'), inc.time, status);
@@ -469,7 +476,7 @@ export class Engine implements Progress {
         this.guardRecv(recv, status, at, () => space.copy(target.addr, inc.temp!, length));
         heap.free(inc.temp!);
       }
-      if (!recv.req.completed) recv.req.complete(status, at, costs.overheadUs + copyUs(costs, length));
+      if (!recv.req.completed) recv.req.complete(status, at, costs.overheadUs + (postedFirst ? 0 : copyUs(costs, length)));
     };
     if (drained || length === 0) moveOut(inc.time);
     else inc.done = moveOut;
@@ -733,8 +740,10 @@ export class Engine implements Progress {
     const { cq, ctrl, rank, counters } = this.env;
     let spins = 0;
     let spinStart = -1;
+    const intra = this.env.intra;
     while (!done()) {
       const seen = cq.doorbell;
+      const bell = intra?.doorbell;
       if (this.progress()) {
         spins = 0;
         spinStart = -1;
@@ -753,7 +762,8 @@ export class Engine implements Progress {
       if (ctrl.aborted) throw new JobAborted('another rank failed or the job was stopped');
       counters.blockingWaits++;
       ctrl.block(rank, wait);
-      cq.wait(seen, WAIT_SLICE_MS);
+      if (bell !== undefined) intra!.sleep(bell, INTRA_SLICE_MS);
+      else cq.wait(seen, WAIT_SLICE_MS);
       ctrl.unblock(rank);
     }
   }

@@ -127,6 +127,16 @@ export class IntraPath {
     return any;
   }
 
+  /** The endpoint's doorbell: read it before looking for work, then sleep(seen) if there was none. */
+  get doorbell(): number {
+    return this.env.endpoint.doorbell;
+  }
+
+  /** Sleep until a peer touches one of our rings (or `ms` passes). */
+  sleep(seen: number, ms: number): void {
+    this.env.endpoint.waitDoorbell(seen, ms);
+  }
+
   get sendsQueued(): number {
     return this.outgoing.reduce((s, q) => s + q.length, 0);
   }
