@@ -25,7 +25,12 @@ export function main() {
       buf.free(); // munmap: the frames go back to the node (unless a registration still pins them)
     }
     const sameAddress = addrs.every((a) => a === addrs[0]);
+    const s = world.stats();
     console.log(`rank 0: sent ${rounds} rounds of ${bytes} bytes; every round's buffer at the same address: ${sameAddress}`);
+    console.log(
+      `rank 0: send-side rcache ${JSON.stringify({ hits: (s.rcache['hitsFast'] ?? 0) + (s.rcache['hitsSlow'] ?? 0), misses: s.rcache['misses'], invalidations: s.rcache['invalidations'] })}` +
+        ` (hits on a freed buffer's registration are the stale ones)`,
+    );
     return { sameAddress };
   }
   const buf = world.alloc(Uint8Array, bytes);
@@ -46,6 +51,6 @@ export function main() {
       ? `rank 1: STALE DATA — ${staleBytes} of ${rounds * bytes} bytes came from freed memory (rounds ${staleRounds.join(', ')})`
       : `rank 1: all ${rounds * bytes} bytes correct`,
   );
-  console.log(`rank 1: rcache ${JSON.stringify({ hits: (s.rcache['hitsFast'] ?? 0) + (s.rcache['hitsSlow'] ?? 0), misses: s.rcache['misses'], invalidations: s.rcache['invalidations'] })}`);
+  console.log(`rank 1: receive-side rcache ${JSON.stringify({ hits: (s.rcache['hitsFast'] ?? 0) + (s.rcache['hitsSlow'] ?? 0), misses: s.rcache['misses'], invalidations: s.rcache['invalidations'] })}`);
   return { staleBytes, staleRounds, totalBytes: rounds * bytes };
 }
