@@ -19,6 +19,13 @@ describe('many ranks, many messages', () => {
     expect(r.totals.messages['bytesReceived']).toBe(8 * 7 * count * 8);
   });
 
+  it('more rendezvous messages in flight both ways than there are bounce slots: all delivered', async () => {
+    const n = 200;
+    const r = await runJob({ np: 2, program: prog('exchange-many'), args: [String(n)], memlock: Infinity });
+    expect(r.error).toBeUndefined();
+    for (const x of r.ranks) expect(x.value).toEqual({ bad: 0, rendezvousSends: n, rdmaReads: n });
+  });
+
   it('ranks spread over 2 nodes talk across the modeled network, which costs more virtual time', async () => {
     const cost = { loopbackLatencyUs: 0.1 };
     const one = await runJob({ np: 4, program: new URL('../../../examples/ring.ts', import.meta.url), captureOutput: true, cost });
