@@ -78,3 +78,12 @@ describe.each(['cma', 'xpmem', 'auto'] as IntraKind[])('--intra %s single copy u
     }
   }, 60_000);
 });
+
+describe('virtual time does not depend on thread timing', () => {
+  it.each(KINDS)('--intra %s: two runs of one program end at the same virtual time on every rank', async (intra) => {
+    const runs = [];
+    for (let i = 0; i < 2; i++) runs.push(await runJob({ np: 2, program: churn, args: [String(64 * 1024)], intra }));
+    for (const r of runs) expect(r.ranks[1]!.value).toEqual({ bad: 0 });
+    expect(runs[0]!.ranks.map((x) => x.wtime)).toEqual(runs[1]!.ranks.map((x) => x.wtime));
+  }, 60_000);
+});
