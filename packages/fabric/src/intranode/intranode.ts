@@ -156,7 +156,7 @@ export class IntranodeEndpoint {
   shmSendBytes(peer: IntranodePeer, data: Uint8Array, messageBytes = data.length): number {
     this.checkPeer(peer, 'shm send');
     const c = this.ctx;
-    const n = this.ring(c.pid, peer.pid).pushFrom((pos, len) => data.subarray(pos, pos + len), data.length, c.clock, c.cost, messageBytes, c.stats);
+    const n = this.ring(c.pid, peer.pid).pushFrom((pos, len, into, at) => into.set(data.subarray(pos, pos + len), at), data.length, c.clock, c.cost, messageBytes, c.stats);
     if (n > 0) c.stats.shmSends++;
     return n;
   }

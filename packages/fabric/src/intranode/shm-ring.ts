@@ -72,11 +72,18 @@ export class ShmRing {
    */
   push(space: AddressSpace, addr: number, length: number, clock: VirtualClock, cost: CostModel, messageBytes: number, stats: IntranodeStats): number {
     // the sender's copy-in reads its own pages (faulting them in; a bad buffer throws here)
-    return this.pushFrom((pos, n) => space.read(addr + pos, n), length, clock, cost, messageBytes, stats);
+    const frames = space.memory.bytes;
+    return this.pushFrom((pos, n, into, at) => {
+      // straight from the sender's frames into the slot: one copy, through its page table
+      for (const r of space.runs(addr + pos, n, 'read')) {
+        into.set(frames.subarray(r.offset, r.offset + r.length), at);
+        at += r.length;
+      }
+    }, length, clock, cost, messageBytes, stats);
   }
 
   /** push() from bytes the caller holds (a message header, a serialised object). */
-  pushFrom(src: (pos: number, n: number) => Uint8Array, length: number, clock: VirtualClock, cost: CostModel, messageBytes: number, stats: IntranodeStats): number {
+  pushFrom(src: (pos: number, n: number, into: Uint8Array, at: number) => void, length: number, clock: VirtualClock, cost: CostModel, messageBytes: number, stats: IntranodeStats): number {
     const i32 = this.node.arena.i32;
     const f64 = this.node.arena.f64;
     const bytes = this.node.arenaBytes;
@@ -91,7 +98,7 @@ export class ShmRing {
       const slot = head % this.slots;
       const n = Math.min(this.chunk, length - done);
       const meta = this.word + 1 + slot * SLOT_WORDS;
-      bytes.set(src(done, n), this.dataAt + slot * this.chunk);
+      src(done, n, bytes, this.dataAt + slot * this.chunk);
       clock.advanceTo(f64[meta + S_FREED]!);
       clock.advance(shmCopyUs(cost, messageBytes, n));
       f64[meta + S_LEN] = n;
@@ -111,7 +118,14 @@ export class ShmRing {
    * less than the sender sent: InvalidArgument (the message boundary is the caller's to keep).
    */
   pop(space: AddressSpace, addr: number, length: number, clock: VirtualClock, cost: CostModel, messageBytes: number, stats: IntranodeStats): number {
-    return this.popInto((pos, data) => space.write(addr + pos, data), length, clock, cost, messageBytes, stats);
+    const frames = space.memory.bytes;
+    return this.popInto((pos, data) => {
+      let from = 0;
+      for (const r of space.runs(addr + pos, data.length, 'write')) {
+        frames.set(data.subarray(from, from + r.length), r.offset);
+        from += r.length;
+      }
+    }, length, clock, cost, messageBytes, stats);
   }
 
   /** pop() handing each chunk to `dst` (bytes valid only during the call). */
