@@ -66,8 +66,12 @@ describe('tsmpi bench arguments', () => {
     expect(o.migration).toBe(true);
     expect(o.out).toBe('tsmpi-study');
     const jobs = planJobs(o);
-    expect(jobs.length).toBe(5 * 3 + 2);
-    expect(jobs.filter((j) => j.spec.pattern.kind === 'migrate').map((j) => j.config.id)).toEqual(['pinning-mlock-hooks', 'pinning-mlock-notifier']);
+    expect(o.suites).toEqual(['latency', 'bw']);
+    expect(jobs.length).toBe(2 * (5 * 3 + 2));
+    expect(jobs.filter((j) => j.spec.pattern.kind === 'migrate').map((j) => j.spec.name)).toEqual([
+      'latency/pinning-mlock-hooks/migrate:4', 'latency/pinning-mlock-notifier/migrate:4',
+      'bw/pinning-mlock-hooks/migrate:4', 'bw/pinning-mlock-notifier/migrate:4',
+    ]);
   });
   it('crosses --fabric with --rcache and takes suites, comma lists and --flag=value', () => {
     const o = parseBenchArgs(['bw', 'latency', '--fabric', 'pinning,odp', '--rcache=off,notifier', '--pattern', 'churn,rotate:4', '--sizes', '4K:64K']);

@@ -57,7 +57,7 @@ export const USAGE = `usage: tsmpi bench [study] [latency|bw|bibw|allreduce ...]
   study                     the pin-per-op vs cached-registration study: every configuration
                             (pin-per-op, pinning×none|hooks|notifier, odp×notifier) × pattern
                             (reuse, rotate:N, churn) plus the migration case (mlock×hooks|notifier)
-  latency bw bibw allreduce OSU-style suites (default: latency)
+  latency bw bibw allreduce OSU-style suites (default: latency; the study: latency and bw)
 
 options
   --fabric pinning,odp      adapters to run (with --rcache: their cross product)
@@ -220,7 +220,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   const counts = full ? FULL : SHORT;
   return {
     study,
-    suites: suites.length > 0 ? dedupe(suites, (s) => s) : ['latency'],
+    // The study runs ping-pong (per-message cost, both registrations in series) and the windowed
+    // bandwidth test (sender and receiver register in parallel; the link is the limit).
+    suites: suites.length > 0 ? dedupe(suites, (s) => s) : study ? ['latency', 'bw'] : ['latency'],
     configs,
     patterns: dedupe(patterns, (p) => JSON.stringify(p)),
     migration,

@@ -56,7 +56,8 @@ export function bytesHeld(suite: Suite, step: SizeStep, buffers: number): number
       return buffers * step.size * 2;
     case 'bw':
     case 'bibw':
-      return buffers * step.size * (step.window + 1);
+      // window slices on their own pages (see programs/suites.ts), plus the send buffer
+      return buffers * ((Math.ceil(step.size / 4096) + 1) * 4096 * step.window + 4096 + step.size);
     case 'allreduce':
       return buffers * step.size * 2;
   }

@@ -45,7 +45,9 @@ export const runBenchJob: JobRunner = async (job, o) => {
   }
   if (result.exitCode !== 0) {
     const output = result.ranks.map((r) => r.output ?? '').join('').trim();
-    const msg = `${result.error?.message ?? `exit code ${result.exitCode}`}${output ? `\n${output}` : ''}`;
+    // The first frames of the failing rank's stack say which layer raised it.
+    const frames = (result.error?.stack ?? '').split('\n').filter((l) => l.trim().startsWith('at ')).slice(0, 6).join('\n');
+    const msg = `${result.error?.message ?? `exit code ${result.exitCode}`}${frames ? `\n${frames}` : ''}${output ? `\n${output}` : ''}`;
     throw new BenchJobError(spec.name, new Error(msg));
   }
   return result.ranks.map((r) => {

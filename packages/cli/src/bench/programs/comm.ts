@@ -27,7 +27,7 @@ export interface BenchComm {
   allreduce(sbuf: BenchBuffer, rbuf: BenchBuffer, op: unknown): void;
   /** Virtual clock, seconds (MPI_Wtime). */
   wtime(): number;
-  readonly space: { migrate(addr: number, length: number): unknown };
+  readonly space: { readonly pageSize: number; migrate(addr: number, length: number): unknown };
 }
 
 /** Registration counters of one rank, cumulative since the rank started. */

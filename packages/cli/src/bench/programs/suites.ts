@@ -7,8 +7,10 @@
  *   allreduce MAX over Uint8 elements (verifiable exactly, no overflow), every rank checks the result
  *
  * Each size: a barrier, `warmup` untimed iterations, `iterations` timed ones (OSU's skip/iterations).
- * The receiver of a window receives into consecutive slices of one allocation (OSU reuses a single
- * r_buf, whose bytes each message overwrites; slices let every message be checked).
+ * The receiver of a window receives into slices of one allocation (OSU reuses a single r_buf, whose
+ * bytes each message overwrites; slices let every message be checked). Slices start on their own
+ * page with a free page between them: slices sharing a page would make the registration cache merge
+ * their regions into ever larger unions, a cost OSU's single r_buf never pays.
  */
 import { appendFileSync } from 'node:fs';
 import type { JobSpec, RankSizeResult, SizeStep } from '../job.js';
@@ -49,13 +51,31 @@ function waitAll(reqs: BenchRequest[]): void {
 
 const now = (): number => performance.now();
 
+/** Distance between window slices: the size rounded up to whole pages, plus one guard page. */
+export function sliceStride(size: number, pageSize: number): number {
+  return Math.ceil(size / pageSize) * pageSize + pageSize;
+}
+
+/** `window` slices of `size` bytes, each starting `sliceStride` after the previous, page-aligned. */
+function slicesOf(buf: BenchBuffer, size: number, window: number, pageSize: number): BenchBuffer[] {
+  const stride = sliceStride(size, pageSize);
+  const first = (pageSize - (buf.addr % pageSize)) % pageSize;
+  return Array.from({ length: window }, (_, w) => buf.subarray(first + w * stride, first + w * stride + size));
+}
+
+/** Bytes a window's receive buffer needs: the slices and the alignment slack before the first. */
+export function windowBytes(size: number, window: number, pageSize: number): number {
+  return window === 1 ? size : sliceStride(size, pageSize) * window + pageSize;
+}
+
 /** Runs every size of the job on this rank; returns this rank's results, one per size. */
 export function runJob(env: SuiteEnv, spec: JobSpec): RankSizeResult[] {
   const { comm } = env;
   if (comm.size !== 2) throw new RangeError(`the bench suites run on exactly 2 ranks, this job has ${comm.size}`);
   const maxSize = Math.max(...spec.steps.map((s) => s.size));
   const table = new PatternTable(Math.max(maxSize, 4));
-  const recvBytes = Math.max(...spec.steps.map((s) => s.size * s.window));
+  const pageSize = comm.space.pageSize;
+  const recvBytes = Math.max(...spec.steps.map((s) => windowBytes(s.size, s.window, pageSize)));
   const bufs: Buffers = {
     // bw: rank 0 receives only the 4-byte ack, rank 1 sends only the ack.
     sends: new BufferSet(comm, spec.pattern, spec.suite === 'bw' && comm.rank === 1 ? 4 : maxSize),
@@ -135,9 +155,9 @@ const bw: Loop = ({ comm }, step, { sends, recvs }, table, tally) => {
       verify(tally, ack, table.pattern(1, 4, i));
       tally.messages--; // the ack is checked, but only data messages are counted
     } else {
-      const rbuf = recvs.next(i, size * window);
+      const rbuf = recvs.next(i, windowBytes(size, window, comm.space.pageSize));
       const ack = sends.next(i, 4);
-      const slices = Array.from({ length: window }, (_, w) => rbuf.subarray(w * size, (w + 1) * size));
+      const slices = slicesOf(rbuf, size, window, comm.space.pageSize);
       for (const s of slices) reqs.push(comm.irecv(s, peer, TAG_DATA));
       waitAll(reqs);
       const expected = table.pattern(0, size, i);
@@ -157,9 +177,9 @@ const bibw: Loop = ({ comm }, step, { sends, recvs }, table, tally) => {
   for (let i = 0; i < warmup + iterations; i++) {
     if (i === warmup) t0 = comm.wtime();
     const sbuf = sends.next(i, size);
-    const rbuf = recvs.next(i, size * window);
+    const rbuf = recvs.next(i, windowBytes(size, window, comm.space.pageSize));
     sbuf.set(table.pattern(me, size, i));
-    const slices = Array.from({ length: window }, (_, w) => rbuf.subarray(w * size, (w + 1) * size));
+    const slices = slicesOf(rbuf, size, window, comm.space.pageSize);
     const reqs: BenchRequest[] = slices.map((s) => comm.irecv(s, peer, TAG_DATA));
     for (let w = 0; w < window; w++) reqs.push(comm.isend(sbuf, peer, TAG_DATA));
     waitAll(reqs);

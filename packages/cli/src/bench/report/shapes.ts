@@ -28,8 +28,7 @@ export function linkFacts(cost: string): LinkFacts | undefined {
 export function shapeLines(records: readonly BenchRecord[], cost: string): string[] {
   const facts = linkFacts(cost);
   const lines: string[] = [];
-  const latency = records.filter((r) => r.suite === 'latency' && r.pattern === 'reuse');
-  const small = latency.find((r) => r.size === 1 && r.rcache !== 'off');
+  const small = records.find((r) => r.suite === 'latency' && r.pattern === 'reuse' && r.size === 1 && r.rcache === 'off');
   if (facts) {
     const one = facts.regUs(1);
     lines.push(
@@ -38,23 +37,27 @@ export function shapeLines(records: readonly BenchRecord[], cost: string): strin
         (small ? `; a 1-page registration = ${(one / small.latency_us).toFixed(1)}× the 1-byte latency (${small.latency_us.toFixed(2)} µs)` : ''),
     );
   }
-  const cached = (size: number) =>
-    latency.filter((r) => r.size === size && r.rcache === 'notifier' && r.fabric === 'pinning' && r.pin_mode === 'pin')[0];
-  const ppo = (size: number) => latency.find((r) => r.size === size && r.rcache === 'off' && r.fabric === 'pinning');
-  const ratios: string[] = [];
-  for (const size of [4096, 65536, 1 << 20]) {
-    const b = ppo(size);
-    const c = cached(size);
-    if (b && c && c.latency_us > 0) ratios.push(`${formatSize(size)} ×${(b.latency_us / c.latency_us).toFixed(2)}`);
-  }
-  if (ratios.length > 0) lines.push(`pin-per-op ÷ pinning×notifier (latency, reuse): ${ratios.join(', ')}`);
-  if (facts) {
-    const best = latency.filter((r) => r.rcache !== 'off' && r.stale === 0).sort((a, b) => b.bandwidth_MBps - a.bandwidth_MBps)[0];
-    if (best) {
-      lines.push(
-        `cached bandwidth: ${Math.round(best.bandwidth_MBps)} MB/s at ${formatSize(best.size)} (${best.label}) = ` +
-          `${((100 * best.bandwidth_MBps) / facts.linkMBps).toFixed(0)}% of the ${Math.round(facts.linkMBps)} MB/s link`,
-      );
+  for (const suite of ['latency', 'bw', 'bibw'] as const) {
+    const reuse = records.filter((r) => r.suite === suite && r.pattern === 'reuse' && r.fabric === 'pinning' && r.pin_mode === 'pin');
+    const at = (size: number, rcache: BenchRecord['rcache']) => reuse.find((r) => r.size === size && r.rcache === rcache);
+    const ratios: string[] = [];
+    for (const size of [4096, 16384, 65536, 1 << 20]) {
+      const b = at(size, 'off');
+      const c = at(size, 'notifier');
+      if (b && c && c.latency_us > 0) ratios.push(`${formatSize(size)} ×${(b.latency_us / c.latency_us).toFixed(2)}`);
+    }
+    if (ratios.length > 0) lines.push(`pin-per-op ÷ pinning×notifier (${suite}, reuse): ${ratios.join(', ')}`);
+    if (facts) {
+      const best = records
+        .filter((r) => r.suite === suite && r.rcache !== 'off' && r.stale === 0)
+        .sort((a, b) => b.bandwidth_MBps - a.bandwidth_MBps)[0];
+      if (best) {
+        const one = suite === 'bibw' ? best.bandwidth_MBps / 2 : best.bandwidth_MBps;
+        lines.push(
+          `cached bandwidth (${suite}): ${Math.round(best.bandwidth_MBps)} MB/s at ${formatSize(best.size)} (${best.label}, ${best.pattern}) = ` +
+            `${((100 * one) / facts.linkMBps).toFixed(0)}% of the ${Math.round(facts.linkMBps)} MB/s link${suite === 'bibw' ? ' per direction' : ''}`,
+        );
+      }
     }
   }
   return lines;
