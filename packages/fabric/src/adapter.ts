@@ -6,6 +6,7 @@ import type { CostModel } from './cost/model.js';
 import { InvalidArgument } from './errors.js';
 import { ProtectionDomain } from './domain.js';
 import { DOMAIN_OPEN } from './shared/layout.js';
+import type { PortStats } from './shared/port.js';
 import { AdapterState, type AdapterHandle } from './shared/state.js';
 import { readStats } from './stats.js';
 import type { AdapterKind, AdapterLimits, FabricStats, PinMode } from './types.js';
@@ -77,6 +78,14 @@ export class Adapter {
     const domains = this.state.header.subarray(this.state.domainAt);
     for (let d = 1; d <= this.state.limits.maxDomains; d++) if (Atomics.load(domains, d) === DOMAIN_OPEN) ids.push(d);
     return readStats(this.state.counters, ids);
+  }
+
+  /**
+   * The HCA port in virtual time: for each direction, when its last reserved occupancy ends and
+   * how many transfers reserved it, waited for it, filled a gap before a later reservation.
+   */
+  portStats(): PortStats {
+    return this.state.port.stats();
   }
 }
 

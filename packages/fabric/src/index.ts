@@ -19,6 +19,7 @@ export { costModel, loadCostModel } from './cost/load.js';
 export type { CostModel, CostField } from './cost/model.js';
 export {
   transferTimes,
+  IDLE_PORTS,
   latencyUs,
   gapPerByteUs,
   rnrDeliveryTime,
@@ -27,7 +28,7 @@ export {
   odpFaultCost,
   pagesSpanned,
 } from './cost/formulas.js';
-export type { TransferOp, TransferTimes, BackendKind } from './cost/formulas.js';
+export type { TransferOp, TransferTimes, LinkPorts, BackendKind } from './cost/formulas.js';
 export type {
   AdapterKind,
   PinMode,
@@ -44,6 +45,7 @@ export type {
 export { Adapter, createAdapter } from './adapter.js';
 export type { CreateAdapterOptions } from './adapter.js';
 export type { AdapterHandle } from './shared/state.js';
+export type { PortStats, PortDirectionStats } from './shared/port.js';
 export { ProtectionDomain, ReceiveQueue } from './domain.js';
 export { QueuePair } from './queue-pair.js';
 export type { QueuePairOptions } from './queue-pair.js';

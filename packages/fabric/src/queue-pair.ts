@@ -1,7 +1,7 @@
 import { AddressSpace, type RemoteAddressSpace } from '@tsmpi/vm';
 import type { Adapter } from './adapter.js';
 import { Opcode, RNR_INFINITE, Status } from './constants.js';
-import { latencyUs, odpFaultCost, rnrDeliveryTime, transferTimes } from './cost/formulas.js';
+import { latencyUs, odpFaultCost, rnrDeliveryTime, transferTimes, type LinkPorts } from './cost/formulas.js';
 import { dmaCopy } from './dma/copy.js';
 import { deliverSend } from './dma/deliver.js';
 import type { ProtectionDomain, ReceiveQueue } from './domain.js';
@@ -13,6 +13,7 @@ import {
   H_QP_HINT, Q_DOMAIN, Q_RECV_CQ, Q_REMOTE_DOMAIN, Q_REMOTE_NODE, Q_REMOTE_QPN, Q_RNR, Q_RQ, Q_SEND_CQ, Q_STATE,
   QP_STRIDE, QpState,
 } from './shared/layout.js';
+import { PORT_RX, PORT_TX, type Port } from './shared/port.js';
 import type { AdapterState } from './shared/state.js';
 import { Counter, bump } from './stats.js';
 import type { QpAddress, RdmaWorkRequest, RecvWorkRequest, SendWorkRequest } from './types.js';
@@ -37,6 +38,21 @@ export interface Peer {
   adapter: Adapter;
   /** The peer's page table seen from this thread. */
   space: RemoteAddressSpace;
+  /** Data this QP sends or writes: our port's transmit side, then the peer's receive side. */
+  outbound: LinkPorts;
+  /** Data this QP reads: the peer's transmit side, then our receive side. */
+  inbound: LinkPorts;
+}
+
+/** The two port sides one direction of a connection crosses (loopback: both on one adapter). */
+class PortPath implements LinkPorts {
+  constructor(private readonly from: Port, private readonly to: Port) {}
+  transmit(ready: number, duration: number): number {
+    return this.from.reserve(PORT_TX, ready, duration);
+  }
+  receive(ready: number, duration: number): number {
+    return this.to.reserve(PORT_RX, ready, duration);
+  }
 }
 
 /**
@@ -112,7 +128,9 @@ export class QueuePair {
       throw new InvalidArgument(`connect: node ${remote.nodeId} has no queue pair ${remote.qpNum} in domain ${remote.domainId}`);
     }
     const space = AddressSpace.remote(adapter.memory, remote.space as Parameters<typeof AddressSpace.remote>[1]);
-    this.peer = { nodeId: remote.nodeId, qpNum: remote.qpNum, domainId: remote.domainId, adapter, space };
+    const mine = this.state.port;
+    this.peer = { nodeId: remote.nodeId, qpNum: remote.qpNum, domainId: remote.domainId, adapter, space,
+      outbound: new PortPath(mine, pst.port), inbound: new PortPath(pst.port, mine) };
     const row = this.qpNum * QP_STRIDE;
     this.state.qps[row + Q_REMOTE_NODE] = remote.nodeId;
     this.state.qps[row + Q_REMOTE_QPN] = remote.qpNum;
@@ -133,16 +151,21 @@ export class QueuePair {
     const cost = this.pd.adapter.cost;
     const sameNode = peer.nodeId === this.pd.adapter.nodeId;
     const { sge } = wr;
-    const t = transferTimes(cost, 'send', sge.length, this.pd.clock.now, sameNode);
-    this.pd.clock.advanceTo(t.posted);
+    const t0 = this.pd.clock.now;
+    const posted = t0 + cost.overheadUs;
+    this.pd.clock.advanceTo(posted);
     if (sge.length > 0 && typeof checkKey(this.state, sge.lkey, 'lkey', this.pd.id, sge.addr, sge.length, NEED_NONE) !== 'number') {
-      return this.complete(Opcode.SEND, wr.wrId, Status.LOCAL_PROTECTION_ERROR, 0, t.posted, true);
+      return this.complete(Opcode.SEND, wr.wrId, Status.LOCAL_PROTECTION_ERROR, 0, posted, true);
     }
     const pst = peer.adapter.state;
     const prow = peer.qpNum * QP_STRIDE;
     if (!this.peerAlive(pst, prow)) {
-      return this.complete(Opcode.SEND, wr.wrId, Status.RETRY_EXCEEDED, 0, t.arrive + latencyUs(cost, sameNode), true);
+      const alone = transferTimes(cost, 'send', sge.length, t0, sameNode);
+      return this.complete(Opcode.SEND, wr.wrId, Status.RETRY_EXCEEDED, 0, alone.arrive + latencyUs(cost, sameNode), true);
     }
+    // The data goes on the wire now (in post order on this thread): it takes its share of both ports
+    // even if the receiver turns out not to be ready (the first packet is sent, then RNR-NAKed).
+    const t = transferTimes(cost, 'send', sge.length, t0, sameNode, 0, peer.outbound);
     const park = this.rnrRetry === RNR_INFINITE
       ? { srcNode: this.pd.adapter.nodeId, srcQpn: this.qpNum, dstQpn: peer.qpNum, lkey: sge.lkey, addr: sge.addr,
           length: sge.length, wrId: wr.wrId, immData: imm, arrive: t.arrive, signaled }
@@ -187,12 +210,12 @@ export class QueuePair {
     const { sge } = wr;
     const n = sge.length;
     const t0 = this.pd.clock.now;
-    const t = transferTimes(cost, op, n, t0, sameNode);
-    this.pd.clock.advanceTo(t.posted);
+    const posted = t0 + cost.overheadUs;
+    this.pd.clock.advanceTo(posted);
     const L = latencyUs(cost, sameNode);
-    const nak = t.posted + 2 * L; // the request reaches the responder, the NAK comes back
+    const nak = posted + 2 * L; // the request reaches the responder, the NAK comes back
     const local = n === 0 ? 0 : checkKey(this.state, sge.lkey, 'lkey', this.pd.id, sge.addr, n, op === 'read' ? NEED_LOCAL_WRITE : NEED_NONE);
-    if (typeof local !== 'number') return this.complete(opcode, wr.wrId, Status.LOCAL_PROTECTION_ERROR, 0, t.posted, true);
+    if (typeof local !== 'number') return this.complete(opcode, wr.wrId, Status.LOCAL_PROTECTION_ERROR, 0, posted, true);
     const pst = peer.adapter.state;
     if (!this.peerAlive(pst, peer.qpNum * QP_STRIDE)) return this.complete(opcode, wr.wrId, Status.RETRY_EXCEEDED, 0, nak, true);
     let faultUs = 0;
@@ -207,12 +230,13 @@ export class QueuePair {
       if (!out.ok) {
         const localSide = (op === 'write') === (out.side === 'src');
         return localSide
-          ? this.complete(opcode, wr.wrId, Status.LOCAL_PROTECTION_ERROR, 0, t.posted, true)
+          ? this.complete(opcode, wr.wrId, Status.LOCAL_PROTECTION_ERROR, 0, posted, true)
           : this.complete(opcode, wr.wrId, Status.REMOTE_ACCESS_ERROR, 0, nak, true);
       }
       faultUs = odpFaultCost(cost, out.faultChunks);
     }
-    const done = transferTimes(cost, op, n, t0, sameNode, faultUs);
+    // Only a transfer that moved data occupies the ports (an error moved nothing), in post order on this thread.
+    const done = transferTimes(cost, op, n, t0, sameNode, faultUs, op === 'write' ? peer.outbound : peer.inbound);
     bump(this.state.counters, this.pd.id, op === 'write' ? Counter.writeOps : Counter.readOps);
     bump(this.state.counters, this.pd.id, op === 'write' ? Counter.writeBytes : Counter.readBytes, n);
     this.complete(opcode, wr.wrId, Status.SUCCESS, n, done.complete, signaled);

@@ -6,6 +6,26 @@ import {
 } from '@tsmpi/fabric';
 import { ALL, PAGE, one, pair } from './fixture.js';
 
+/**
+ * The port rule with one free-at time per side (start = max(ready, txFreeAt), the receive side
+ * taking n·G from max(first byte, rxFreeAt)): what the adapter's calendars must give when posts
+ * come in virtual-time order. One port here: the pair's two ranks share a node (loopback).
+ */
+class FreeAtPort {
+  tx = 0;
+  rx = 0;
+  transmit(ready: number, duration: number): number {
+    const start = Math.max(ready, this.tx);
+    this.tx = start + duration;
+    return start;
+  }
+  receive(ready: number, duration: number): number {
+    const start = Math.max(ready, this.rx);
+    this.rx = start + duration;
+    return start;
+  }
+}
+
 describe('virtual time follows the cost model', () => {
   it('charges registration and deregistration to the domain clock: base + pages × per-page', () => {
     for (const kind of ['pinning', 'odp'] as const) {
@@ -27,20 +47,31 @@ describe('virtual time follows the cost model', () => {
     const b = p.b.space.mmap(n);
     const amr = p.a.pd.registerMemory(a, n, ALL);
     const bmr = p.b.pd.registerMemory(b, n, ALL);
+    const port = new FreeAtPort();
     let t0 = p.a.clock.now;
     p.qa.rdmaWrite({ wrId: 1, sge: { lkey: amr.lkey, addr: a, length: n }, remoteAddr: b, rkey: bmr.rkey });
-    const w = transferTimes(p.cost, 'write', n, t0, true);
+    const w = transferTimes(p.cost, 'write', n, t0, true, 0, port);
+    expect(w.complete).toBeCloseTo(transferTimes(p.cost, 'write', n, t0, true).complete, 12); // an idle port: o + 2L + n·G
     expect(p.a.clock.now).toBeCloseTo(t0 + p.cost.overheadUs, 12);
-    expect(one(p.a.cq).time).toBeCloseTo(w.complete, 12);
+    const wc = one(p.a.cq);
+    expect(wc.time).toBeCloseTo(w.complete, 12);
+    // The read is posted o after the write, but its data needs the port's transmit side the write still holds.
     t0 = p.a.clock.now;
     p.qa.rdmaRead({ wrId: 2, sge: { lkey: amr.lkey, addr: a, length: n }, remoteAddr: b, rkey: bmr.rkey });
-    expect(one(p.a.cq).time).toBeCloseTo(t0 + p.cost.overheadUs + 2 * p.cost.latencyUs + n / 23000, 9);
+    const r = transferTimes(p.cost, 'read', n, t0, true, 0, port);
+    expect(r.start).toBeCloseTo(w.start + n / 23000, 9);
+    expect(one(p.a.cq).time).toBeCloseTo(r.complete, 9);
+    expect(r.complete).toBeGreaterThan(t0 + p.cost.overheadUs + 2 * p.cost.latencyUs + n / 23000 + 1); // alone it would be this
     p.qb.postRecv({ wrId: 3, sge: { lkey: bmr.lkey, addr: b, length: n } }); // posted at b's time 0 + registration
     t0 = p.a.clock.now;
     p.qa.postSend({ wrId: 4, sge: { lkey: amr.lkey, addr: a, length: 1000 } });
-    const s = transferTimes(p.cost, 'send', 1000, t0, true);
+    const s = transferTimes(p.cost, 'send', 1000, t0, true, 0, port);
     expect(one(p.b.cq).time).toBeCloseTo(s.arrive, 12);
     expect(one(p.a.cq).time).toBeCloseTo(s.complete, 12);
+    expect(p.adapter.portStats()).toMatchObject({
+      transmit: { reservations: 3, waited: 2, backfilled: 0, merged: 0, freeAt: s.start + 1000 / 23000 },
+      receive: { reservations: 3, backfilled: 0, merged: 0, freeAt: s.arrive },
+    });
   });
 
   it('adds one network page fault per faulting chunk of an ODP request', () => {
@@ -51,14 +82,21 @@ describe('virtual time follows the cost model', () => {
     const amr = p.a.pd.registerMemory(a, n, ALL);
     const bmr = p.b.pd.registerMemory(b, n, ALL);
     p.a.pd.advise(amr, a, n); // the local side is resident: only the remote side faults
+    const port = new FreeAtPort();
     const t0 = p.a.clock.now;
     p.qa.rdmaWrite({ wrId: 1, sge: { lkey: amr.lkey, addr: a, length: n }, remoteAddr: b, rkey: bmr.rkey });
     const c = one(p.a.cq);
-    expect(c.time).toBeCloseTo(transferTimes(p.cost, 'write', n, t0, true, 4 * p.cost.odpFaultUs).complete, 9);
+    const first = transferTimes(p.cost, 'write', n, t0, true, 4 * p.cost.odpFaultUs, port);
+    expect(first.complete).toBeCloseTo(transferTimes(p.cost, 'write', n, t0, true, 4 * p.cost.odpFaultUs).complete, 12);
+    expect(c.time).toBeCloseTo(first.complete, 9);
     expect(p.b.pd.stats()).toMatchObject({ odpFaults: 1, odpFaultPages: 8 });
+    // No fault now. The port is not held during the first write's faults, only for its n·G.
     const t1 = p.a.clock.now;
     p.qa.rdmaWrite({ wrId: 2, sge: { lkey: amr.lkey, addr: a, length: n }, remoteAddr: b, rkey: bmr.rkey });
-    expect(one(p.a.cq).time).toBeCloseTo(transferTimes(p.cost, 'write', n, t1, true).complete, 9); // no fault now
+    const second = transferTimes(p.cost, 'write', n, t1, true, 0, port);
+    expect(second.start).toBeCloseTo(first.start + n / 23000, 9);
+    expect(one(p.a.cq).time).toBeCloseTo(second.complete, 9);
+    expect(second.complete).toBeLessThan(first.complete);
   });
 
   it('is deterministic: the same operations give the same times', () => {

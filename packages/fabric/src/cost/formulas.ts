@@ -5,20 +5,42 @@ import type { CostModel } from './model.js';
  * against them rather than against numbers copied by hand.
  *
  *   initiator:  t0 ──o──┐ (clock after the post)
- *   wire:               └──L + n·G──► arrive (data at the target; recv completion)
+ *   sender tx:          └─ start = first gap ≥ t0 + o on the data's source port, held n·G
+ *   receiver rx:              first byte at start + L; held n·G from max(start + L, its port's gap)
+ *                             ──► arrive (the last byte is in: recv completion, RDMA write landed)
  *   ack:                                └──L──► complete (send / RDMA-write completion)
- *   RDMA read:  t0 + o + L (request) + L + n·G (response) = complete
+ *   RDMA read:  the request reaches the responder at t0 + o + L; the response is the data,
+ *               from the responder's tx to the initiator's rx; complete = when it is all in.
+ *
+ * G is a gap: consecutive bytes through one port are spaced by it, so a window of transfers
+ * through one port (or several senders into one) never exceeds the link's bandwidth.
  */
 export type TransferOp = 'send' | 'write' | 'read';
 
 export interface TransferTimes {
   /** The initiator's clock after posting: t0 + o. */
   posted: number;
+  /** The first byte of data leaves the source port (for a read: the responder's). */
+  start: number;
   /** Data visible at the target (receive completion time; RDMA write landed; read data left the responder). */
   arrive: number;
   /** The initiator's completion time. */
   complete: number;
 }
+
+/**
+ * Where a transfer's bytes queue. `transmit` is the port the data leaves (the sender's; for an
+ * RDMA read the responder's), `receive` the port it enters. Each is asked for an occupancy of
+ * `duration` µs that may begin at `ready`, and answers when it begins (≥ ready). The adapter
+ * passes its ports' calendars; IDLE_PORTS prices a transfer alone on an idle link.
+ */
+export interface LinkPorts {
+  transmit(ready: number, duration: number): number;
+  receive(ready: number, duration: number): number;
+}
+
+const idle = (ready: number): number => ready;
+export const IDLE_PORTS: LinkPorts = Object.freeze({ transmit: idle, receive: idle });
 
 export function latencyUs(cost: CostModel, sameNode: boolean): number {
   return sameNode && cost.loopbackLatencyUs !== null ? cost.loopbackLatencyUs : cost.latencyUs;
@@ -31,8 +53,10 @@ export function gapPerByteUs(cost: CostModel, sameNode: boolean): number {
 }
 
 /**
- * Times of one transfer of `bytes` posted at initiator time `t0`. `extraUs` (ODP fault time) delays
- * the data and everything after it.
+ * Times of one transfer of `bytes` posted at initiator time `t0`, reserving its occupancy of
+ * `ports` (default: idle ports, the transfer alone). `extraUs` (ODP fault time) delays the data
+ * and everything after it, but does not hold the port: a QP stalled on a network page fault is
+ * RNR-NAKed and the port serves other QPs meanwhile.
  */
 export function transferTimes(
   cost: CostModel,
@@ -41,17 +65,19 @@ export function transferTimes(
   t0: number,
   sameNode: boolean,
   extraUs = 0,
+  ports: LinkPorts = IDLE_PORTS,
 ): TransferTimes {
   const o = cost.overheadUs;
   const L = latencyUs(cost, sameNode);
   const wire = bytes * gapPerByteUs(cost, sameNode);
   const posted = t0 + o;
-  if (op === 'read') {
-    const arrive = posted + L + extraUs;
-    return { posted, arrive, complete: arrive + L + wire };
-  }
-  const arrive = posted + L + wire + extraUs;
-  return { posted, arrive, complete: arrive + L };
+  // A read's data leaves the responder once the request has reached it.
+  const start = ports.transmit(op === 'read' ? posted + L : posted, wire);
+  // The receiving port takes the data for n·G, from its first byte's arrival at the earliest.
+  const landed = ports.receive(start + L, wire) + wire;
+  if (op === 'read') return { posted, start, arrive: start + extraUs, complete: landed + extraUs };
+  const arrive = landed + extraUs;
+  return { posted, start, arrive, complete: arrive + L };
 }
 
 /**

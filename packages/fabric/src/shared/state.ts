@@ -3,6 +3,7 @@ import { AdapterTableFull as AdapterTableFullError, InvalidArgument } from '../e
 import { COUNTER_CELLS } from '../stats.js';
 import type { AdapterKind, AdapterLimits, PinMode } from '../types.js';
 import { ARENA_HEADER_CELLS, Arena } from './arena.js';
+import { PORT_BYTES, Port } from './port.js';
 import { ARENA_AT, CQ_STRIDE, MR_STRIDE, MRF_STRIDE, QP_STRIDE, RQ_STRIDE } from './layout.js';
 
 /** Structured-cloneable description of an adapter: put it in workerData, re-open with Adapter.attach. */
@@ -21,6 +22,8 @@ export interface AdapterHandle {
   cqs: SharedArrayBuffer;
   rqs: SharedArrayBuffer;
   arena: SharedArrayBuffer;
+  /** The HCA port's transmit and receive calendars in virtual time (shared/port.ts). */
+  port: SharedArrayBuffer;
 }
 
 export const DEFAULT_LIMITS: AdapterLimits = Object.freeze({
@@ -50,6 +53,7 @@ export class AdapterState {
   readonly cqs: Int32Array;
   readonly rqs: Int32Array;
   readonly arena: Arena;
+  readonly port: Port;
 
   constructor(handle: AdapterHandle, fresh: boolean) {
     this.handle = handle;
@@ -61,6 +65,7 @@ export class AdapterState {
     this.qps = new Int32Array(handle.qps);
     this.cqs = new Int32Array(handle.cqs);
     this.rqs = new Int32Array(handle.rqs);
+    this.port = new Port(handle.port);
     this.arena = new Arena(this.header.subarray(ARENA_AT, ARENA_AT + ARENA_HEADER_CELLS), handle.arena, fresh);
   }
 
@@ -89,6 +94,7 @@ export class AdapterState {
       cqs: i32((l.maxCompletionQueues + 1) * CQ_STRIDE),
       rqs: i32((l.maxReceiveQueues + 1) * RQ_STRIDE),
       arena: new SharedArrayBuffer(Math.ceil(l.arenaBytes / 8) * 8),
+      port: new SharedArrayBuffer(PORT_BYTES),
     };
     return new AdapterState(handle, true);
   }
