@@ -49,8 +49,6 @@ export interface EngineEnv {
   intra?: IntraPath;
   /** Progress polls before sleeping on the completion queue's doorbell. */
   spins: number;
-  /** LogGP G toward a peer (µs per byte): its link carries one transfer's bytes at a time. */
-  gapPerByteUs(world: number): number;
 }
 
 /** A buffer in the rank's simulated memory, or bytes an object message carries. */
@@ -131,8 +129,6 @@ export class Engine implements Progress {
   private readonly nextSeqIn: number[];
   private readonly stash: Map<number, { env: Envelope; payload: Uint8Array; time: number }>[];
   private nextId = 1;
-  /** Virtual time at which this rank's link has streamed every RDMA read posted so far. */
-  private readLinkFreeAt = 0;
   private progressing = false;
   /** The CQ doorbell value read before the last poll that found nothing. */
   private quietBell = -1;
@@ -265,10 +261,11 @@ export class Engine implements Progress {
     } else {
       addr = payload.addr;
     }
+    // The slot first: waiting for one runs progress, which positions the device clock elsewhere.
+    const slot = this.takeSendSlot(op);
     device.set(clock.now);
     // a single-copy transport reads the buffer through the page tables: nothing to register
     if (path === 'adapter') op.reg = this.guard(() => cache.acquire(addr, op.length, ACCESS_ALL), 'send buffer');
-    const slot = this.takeSendSlot(op);
     const env = this.envelope(Kind.RTS, route.context, route.rank, op.tag, op.length, op.destWorld);
     env.sendId = op.id;
     env.rkey = path === 'adapter' ? op.reg!.handle.rkey : path === 'xpmem' ? this.env.intra!.mySegid : 0;
@@ -535,11 +532,8 @@ export class Engine implements Progress {
       return;
     }
     const { device, cache, heap, costs, counters } = this.env;
-    // Reads share the rank's link: one cannot start streaming before the previous one has, or a
-    // window of concurrent reads would beat the link's bandwidth (the adapter prices each alone).
-    const begin = Math.max(start, this.readLinkFreeAt);
-    this.readLinkFreeAt = begin + a.length * this.env.gapPerByteUs(a.fromWorld);
-    device.set(begin);
+    // (The adapter serializes the bytes of concurrent transfers on its ports; nothing to add here.)
+    device.set(start);
     device.advance(costs.overheadUs);
     let landing: number;
     let temp: number | undefined;

@@ -1,11 +1,10 @@
 import type { MessagePort } from 'node:worker_threads';
 import { AddressSpace, Allocator, PhysicalMemory } from '@tsmpi/vm';
-import { Access, Adapter, InProcessWire, VirtualClock, gapPerByteUs, type CostModel, type MemoryRegion } from '@tsmpi/fabric';
+import { Access, Adapter, InProcessWire, VirtualClock, type CostModel, type MemoryRegion } from '@tsmpi/fabric';
 import { createRegistrationPolicy } from '@tsmpi/rcache';
 import { Comm } from '../comm.js';
 import { JobAborted } from '../errors.js';
 import { ControlBlock } from '../launcher/control-block.js';
-import { nodeOfRank } from '../launcher/placement.js';
 import type { LauncherToRank, RankToLauncher } from '../launcher/messages.js';
 import { BouncePool } from '../p2p/bounce.js';
 import { Engine, SPINS_DEDICATED, SPINS_OVERSUBSCRIBED, type DeviceClock } from '../p2p/engine.js';
@@ -132,7 +131,6 @@ export class RankRuntime implements RankRuntimeFace {
       counters,
       ...(intra ? { intra: intra.path } : {}),
       spins: wd.oversubscribed ? SPINS_OVERSUBSCRIBED : SPINS_DEDICATED,
-      gapPerByteUs: (w: number) => gapPerByteUs(cost, nodeOfRank(w, wd.size, wd.options.nodes) === wd.node),
     });
 
     trace('bounce slab registered, engine up');
