@@ -19,6 +19,15 @@ const COLUMNS: { head: string; get: (s: RankStats) => number; digits?: number }[
   { head: 'dma_errors', get: (s) => sumPrefix(s.adapter, 'errors.') },
 ];
 
+/** With --intra other than rdma (issue 7): what the intra-node transports carried. */
+const INTRA_COLUMNS: typeof COLUMNS = [
+  { head: 'shm_bytes', get: (s) => s.adapter['intra.shmSendBytes'] ?? 0 },
+  { head: 'cma_calls', get: (s) => s.adapter['intra.cmaCalls'] ?? 0 },
+  { head: 'xpmem_copies', get: (s) => s.adapter['intra.xpmemCopies'] ?? 0 },
+  { head: 'attach_hits', get: (s) => s.adapter['intra.attachCacheHits'] ?? 0 },
+  { head: 'attach_misses', get: (s) => s.adapter['intra.attachCacheMisses'] ?? 0 },
+];
+
 function sumPrefix(o: Record<string, number>, prefix: string): number {
   let n = 0;
   for (const [k, v] of Object.entries(o)) if (k.startsWith(prefix)) n += v;
@@ -29,15 +38,17 @@ function sumPrefix(o: Record<string, number>, prefix: string): number {
 export function formatStats(result: JobResult): string {
   const o = result.options;
   const stats = result.ranks.flatMap((r) => (r.stats ? [r.stats] : []));
-  const header = ['rank', 'node', ...COLUMNS.map((c) => c.head)];
-  const rows: string[][] = stats.map((s) => [String(s.rank), String(s.node), ...COLUMNS.map((c) => fmt(c.get(s), c.digits))]);
-  const total = ['total', '-', ...COLUMNS.map((c, i) => fmt(i === 0 ? Math.max(0, ...stats.map(c.get)) : stats.reduce((a, s) => a + c.get(s), 0), c.digits))];
+  const intra = o.intra ?? 'rdma';
+  const columns = intra === 'rdma' ? COLUMNS : [...COLUMNS, ...INTRA_COLUMNS];
+  const header = ['rank', 'node', ...columns.map((c) => c.head)];
+  const rows: string[][] = stats.map((s) => [String(s.rank), String(s.node), ...columns.map((c) => fmt(c.get(s), c.digits))]);
+  const total = ['total', '-', ...columns.map((c, i) => fmt(i === 0 ? Math.max(0, ...stats.map(c.get)) : stats.reduce((a, s) => a + c.get(s), 0), c.digits))];
   rows.push(total);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i]!)).join('  ');
   const cost = typeof o.cost === 'string' ? o.cost : 'custom';
   return [
-    `tsmpi stats: ${result.ranks.length} ranks on ${o.nodes} node(s), fabric ${o.fabric}, rcache ${o.rcache}, eager < ${o.eagerThreshold} B, cost ${cost}; wall ${result.wallMs.toFixed(0)} ms`,
+    `tsmpi stats: ${result.ranks.length} ranks on ${o.nodes} node(s), fabric ${o.fabric}, rcache ${o.rcache}, ${intra === 'rdma' ? '' : `intra ${intra}, `}eager < ${o.eagerThreshold} B, cost ${cost}; wall ${result.wallMs.toFixed(0)} ms`,
     line(header),
     ...rows.map(line),
     '(total virtual_us is the slowest rank)',
