@@ -113,6 +113,7 @@ describe('shm: double copy through the per-pair ring', () => {
     const b = proc(1, 2);
     expect(errno(() => a.ep.shmSend(b.ep.address, 0, 1))).toBe('EPERM');
     expect(errno(() => a.ep.shmSend({ ...b.ep.address, pid: 7 }, 0, 1))).toBe('ESRCH');
+    expect(errno(() => a.ep.shmSend({ ...b.ep.address, pid: 1000 }, 0, 1))).toBe('ESRCH');
   });
 });
 

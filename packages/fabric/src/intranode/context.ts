@@ -45,9 +45,12 @@ export class ProcessContext {
     if (peer.nodeId !== this.nodeId) {
       throw new IntranodeError('ESRCH', call, `process ${peer.pid} is on node ${peer.nodeId}, not on this node (${this.nodeId}); use the network between nodes`);
     }
+    if (!(Number.isInteger(peer.pid) && peer.pid >= 0 && peer.pid < this.node.limits.maxProcesses)) {
+      throw new IntranodeError('ESRCH', call, `no process ${peer.pid} on node ${this.nodeId} (pids are 0..${this.node.limits.maxProcesses - 1})`);
+    }
     const row = peer.pid * PROC_STRIDE;
     const state = Atomics.load(this.node.procs, row + P_STATE);
-    if (!(peer.pid >= 0 && peer.pid < this.node.limits.maxProcesses) || state === ProcState.FREE) {
+    if (state === ProcState.FREE) {
       throw new IntranodeError('ESRCH', call, `no process ${peer.pid} on node ${this.nodeId}`);
     }
     if (Atomics.load(this.node.procs, row + P_JOB) !== this.job || peer.job !== this.job) {
