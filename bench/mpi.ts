@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { Request, inRank, init, runJob, setResult } from '@tsmpi/mpi';
 
 const quick = process.argv.includes('--quick');
-const LAT_ITERS = quick ? 2_000 : 20_000;
+const LAT_ITERS = quick ? 5_000 : 50_000;
 const BW_ITERS = quick ? 20 : 100;
 const WINDOW = 8;
 const MIB = 1 << 20;
@@ -61,7 +61,7 @@ if (inRank()) {
       }
     }
   };
-  pingPong(200); // warm-up: JIT, first registrations
+  pingPong(Math.max(2_000, LAT_ITERS / 2)); // warm-up: JIT tiers, first registrations
   let v0 = world.wtime();
   let t0 = performance.now();
   pingPong(LAT_ITERS);
