@@ -218,7 +218,7 @@ describe('one port serializes the bytes that cross it (LogGP gap)', () => {
     expect(b.port).toMatchObject({ reservations: 2, waited: 0, backfilled: 1 });
   });
 
-  it('merges its two earliest busy intervals when the calendar is full, so a post lagging behind them waits', () => {
+  it('keeps 128 busy intervals per side: one more merges the closest two, so only a post inside that gap waits', () => {
     const c = cluster(2);
     const a = c.rank(0);
     const b = c.rank(1);
@@ -230,14 +230,17 @@ describe('one port serializes the bytes that cross it (LogGP gap)', () => {
       qa.rdmaWrite({ wrId: 1, sge: { lkey: src.mr.lkey, addr: src.addr, length: 1 }, remoteAddr: dst.addr, rkey: dst.mr.rkey });
       return drain(a.cq)[0]!;
     };
-    for (let i = 0; i < 130; i++) write(i * 50); // 130 disjoint 1-byte occupancies; the calendar keeps 128
-    expect(c.adapters[0]!.portStats().transmit).toMatchObject({ reservations: 130, waited: 0, merged: 2 });
-    expect(c.adapters[1]!.portStats().receive).toMatchObject({ reservations: 130, waited: 0, merged: 2 });
-    // At 10 µs the port was idle, but that gap now lies inside the merged [o, 100 + o + G): the write waits.
-    const lagging = write(10);
-    expect(lagging.time).toBeCloseTo(100 + o + G + L + G + L, 9);
-    expect(c.adapters[0]!.portStats().transmit).toMatchObject({ reservations: 131, waited: 1, backfilled: 1 });
-    // A gap the calendar still knows is taken exactly.
-    expect(write(175).time).toBeCloseTo(transferTimes(cost, 'write', 1, 175, false).complete, 9);
+    for (let i = 0; i < 127; i++) write(i * 50); // 127 disjoint 1-byte occupancies, 50 µs apart
+    write(160); // a 128th, 10 µs after the one at 150
+    expect(c.adapters[0]!.portStats().transmit).toMatchObject({ reservations: 128, waited: 0, backfilled: 1, merged: 0 });
+    write(127 * 50); // a 129th: the closest pair (150 and 160) becomes one busy interval
+    expect(c.adapters[0]!.portStats().transmit).toMatchObject({ reservations: 129, waited: 0, merged: 1 });
+    expect(c.adapters[1]!.portStats().receive).toMatchObject({ reservations: 129, waited: 0, merged: 1 });
+    // At 155 the port was idle, but that gap is now inside the merged interval: the write waits for its end.
+    expect(write(155).time).toBeCloseTo(160 + o + G + L + G + L, 9);
+    expect(c.adapters[0]!.portStats().transmit).toMatchObject({ reservations: 130, waited: 1, backfilled: 2 });
+    // The other gaps are still known exactly: the earliest one is taken at once.
+    expect(write(10).time).toBeCloseTo(transferTimes(cost, 'write', 1, 10, false).complete, 9);
+    expect(c.adapters[0]!.portStats().transmit).toMatchObject({ reservations: 131, waited: 1, backfilled: 3 });
   });
 });

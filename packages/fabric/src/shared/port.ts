@@ -18,7 +18,10 @@ import { lock, unlock } from './lock.js';
  * time instead; for posts in virtual-time order this is exactly free-at = max(ready, freeAt).
  */
 
-/** Busy intervals kept per direction. When full, the two earliest merge (the gap between them becomes busy). */
+/**
+ * Busy intervals kept per direction. When one more arrives, the two separated by the smallest gap
+ * merge (that gap becomes busy): conservative, and the error is the smallest one available.
+ */
 export const PORT_INTERVALS = 128;
 
 /**
@@ -34,15 +37,16 @@ export type PortDirection = typeof PORT_TX | typeof PORT_RX;
 /** Int32 cell 0 is the lock; the Float64 words start at index 1 (byte 8). */
 const PORT_LOCK = 0;
 const DIR_AT = 1;
-// Per direction: header words, then PORT_INTERVALS × (start, end), sorted by start, disjoint.
+// Per direction: header words, then PORT_INTERVALS + 1 × (start, end), sorted by start, disjoint
+// (one spare slot: an insertion may overfill by one before the closest pair merges).
 const D_COUNT = 0;
 const D_RESERVATIONS = 1; // transfers that reserved this direction
 const D_WAITED = 2; // ... whose occupancy began later than they were ready (the port was busy; > TOUCH_US)
 const D_BACKFILLED = 3; // ... placed before a later reservation (a gap in the calendar)
-const D_MERGED = 4; // times the calendar was full and its two earliest intervals merged
+const D_MERGED = 4; // times the calendar overflowed and its closest two intervals merged
 const D_BUSY_US = 5; // total occupancy reserved (µs)
 const D_HEADER = 6;
-const DIR_WORDS = D_HEADER + 2 * PORT_INTERVALS;
+const DIR_WORDS = D_HEADER + 2 * (PORT_INTERVALS + 1);
 
 export const PORT_BYTES = (DIR_AT + 2 * DIR_WORDS) * 8;
 
@@ -146,25 +150,25 @@ function insert(f: Float64Array, base: number, i: number, s: number, e: number):
     f[at + 2 * i] = s;
     return;
   }
-  if (count === PORT_INTERVALS) {
-    // Full: the two earliest intervals (counting the new one) become one. Conservative (never
-    // lets traffic beat the link); only a post lagging behind all of them in virtual time notices.
-    f[base + D_MERGED]!++;
-    if (i === 0) {
-      f[at] = s;
-      return;
-    }
-    if (i === 1) {
-      f[at + 1] = e;
-      return;
-    }
-    f[at + 1] = f[at + 3]!;
-    f.copyWithin(at + 2, at + 4, at + 2 * count);
-    count--;
-    i--;
-  }
   f.copyWithin(at + 2 * (i + 1), at + 2 * i, at + 2 * count);
   f[at + 2 * i] = s;
   f[at + 2 * i + 1] = e;
-  f[base + D_COUNT] = count + 1;
+  count++;
+  if (count > PORT_INTERVALS) {
+    // Over capacity: merge the pair with the smallest gap (the earliest such pair on a tie).
+    let best = 0;
+    let bestGap = Infinity;
+    for (let k = 0; k + 1 < count; k++) {
+      const gap = f[at + 2 * (k + 1)]! - f[at + 2 * k + 1]!;
+      if (gap < bestGap) {
+        bestGap = gap;
+        best = k;
+      }
+    }
+    f[at + 2 * best + 1] = f[at + 2 * (best + 1) + 1]!;
+    f.copyWithin(at + 2 * (best + 1), at + 2 * (best + 2), at + 2 * count);
+    count--;
+    f[base + D_MERGED]!++;
+  }
+  f[base + D_COUNT] = count;
 }
