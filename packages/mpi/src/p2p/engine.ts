@@ -212,16 +212,19 @@ export class Engine implements Progress {
 
   private eagerSend(route: Route, op: SendOp, payload: Payload, status: Status): void {
     const { counters, clock, device, costs, space } = this.env;
-    const slot = this.takeSendSlot(op);
-    const addr = this.env.pool.sendSlotAddr(slot);
+    // the user's bytes first: a bad buffer throws before a slot or a sequence number is taken
     const frame = new Uint8Array(ENVELOPE_BYTES + op.length);
     if ('bytes' in payload) frame.set(payload.bytes, ENVELOPE_BYTES);
     else if (op.length > 0) frame.set(this.guard(() => space.read(payload.addr, op.length), 'send buffer'), ENVELOPE_BYTES);
-    encodeEnvelope(this.envelope(Kind.EAGER, route.context, route.rank, op.tag, op.length, op.destWorld), frame);
+    const slot = this.takeSendSlot(op);
+    const addr = this.env.pool.sendSlotAddr(slot);
+    const env = this.envelope(Kind.EAGER, route.context, route.rank, op.tag, op.length, op.destWorld);
+    env.seq = this.nextSeqOut[op.destWorld]!; // post() takes exactly this one
+    encodeEnvelope(env, frame);
     space.write(addr, frame);
     device.set(clock.now);
     device.advance(copyUs(costs, op.length));
-    this.post(op.destWorld, slot, frame.length);
+    this.post(op.destWorld, slot, frame.length, true);
     clock.advanceTo(device.now);
     counters.eagerSends++;
     counters.eagerBytesSent += op.length;
@@ -302,12 +305,14 @@ export class Engine implements Progress {
   }
 
   /** Posts send slot `slot` to `destWorld`, stamping the next sequence number into its envelope. */
-  private post(destWorld: number, slot: number, bytes: number): void {
+  private post(destWorld: number, slot: number, bytes: number, seqWritten = false): void {
     const seq = this.nextSeqOut[destWorld]!++;
     const addr = this.env.pool.sendSlotAddr(slot);
-    const b = new Uint8Array(4);
-    new DataView(b.buffer).setUint32(0, seq, true);
-    this.env.space.write(addr + 20, b);
+    if (!seqWritten) {
+      const b = new Uint8Array(4);
+      new DataView(b.buffer).setUint32(0, seq, true);
+      this.env.space.write(addr + 20, b);
+    }
     this.sendSlotOwner.set(slot, true);
     this.env.qps[destWorld]!.postSend({ wrId: slot * 4 + WR_SEND, sge: { lkey: this.env.pool.lkey, addr, length: bytes } });
   }
@@ -730,7 +735,7 @@ export class Engine implements Progress {
   }
 
   /** Spins, then sleeps on the CQ doorbell, until `done()`; throws JobAborted if the job is torn down. */
-  waitUntil(done: () => boolean, wait: WaitDescription): void {
+  waitUntil(done: () => boolean, wait: WaitDescription | (() => WaitDescription)): void {
     const { cq, ctrl, rank, counters } = this.env;
     let spins = 0;
     let spinStart = -1;
@@ -755,7 +760,7 @@ export class Engine implements Progress {
       spinStart = -1;
       if (ctrl.aborted) throw new JobAborted('another rank failed or the job was stopped');
       counters.blockingWaits++;
-      ctrl.block(rank, wait);
+      ctrl.block(rank, typeof wait === 'function' ? wait() : wait);
       if (bell !== undefined) intra!.sleep(bell, INTRA_SLICE_MS);
       else cq.wait(seen, WAIT_SLICE_MS);
       ctrl.unblock(rank);
@@ -766,16 +771,19 @@ export class Engine implements Progress {
 
   private newRequest(description: string): Request {
     const r = new Request(this, description);
-    r.onObserve = (q) => {
-      const { clock } = this.env;
-      clock.advanceTo(q.readyTime);
-      if (q.localUs > 0) clock.advance(q.localUs);
-    };
+    r.onObserve = this.observe;
     return r;
   }
 
+  /** A request's cost reaches the program clock once, when the program first sees it complete. */
+  private readonly observe = (q: Request): void => {
+    const { clock } = this.env;
+    clock.advanceTo(q.readyTime);
+    if (q.localUs > 0) clock.advance(q.localUs);
+  };
+
   waitRequest(r: Request): void {
-    this.waitUntil(() => r.completed, describe(r));
+    this.waitUntil(() => r.completed, () => describe(r));
   }
 
   testRequest(r: Request): boolean {
@@ -790,8 +798,10 @@ export class Engine implements Progress {
     const done = all
       ? () => rs.every((r) => r.completed)
       : () => (index = rs.findIndex((r) => r.completed)) >= 0;
-    const pending = rs.find((r) => !r.completed);
-    this.waitUntil(done, pending ? describe(pending) : { kind: WaitKind.REQUEST, peer: -1, tag: -1, context: 0 });
+    this.waitUntil(done, () => {
+      const pending = rs.find((r) => !r.completed);
+      return pending ? describe(pending) : { kind: WaitKind.REQUEST, peer: -1, tag: -1, context: 0 };
+    });
     return all ? 0 : index;
   }
 
