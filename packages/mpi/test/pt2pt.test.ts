@@ -82,6 +82,9 @@ describe.each(configs)('point-to-point, eager < $eager B, $fabric adapter', ({ e
     });
     expect(r1!.objects.bigBytes).toBeGreaterThan(eager);
 
+    // a zero-copy view aliases the buffer's frames; a freed buffer has none
+    expect(r0!.view).toEqual({ seen: 42.5, back: 7, after: 'MPI_ERR_BUFFER' });
+
     // bad arguments: typed errors whose messages say what to do
     const bad = r0!.badArgs;
     expect(bad.rankOutOfRange.code).toBe('MPI_ERR_RANK');

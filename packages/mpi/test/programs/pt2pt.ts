@@ -296,6 +296,25 @@ if (rank === 0) {
 }
 sync(world);
 
+// 10. Zero-copy view of a buffer that fits in one page: writes through it are the buffer's bytes.
+if (rank === 0) {
+  const v = world.alloc(Float64Array, 16);
+  const arr = v.view();
+  arr[3] = 42.5;
+  const seen = v.toArray()[3];
+  v.set([7], 5);
+  const back = v.view()[5];
+  v.free();
+  let after = 'no error';
+  try {
+    v.view();
+  } catch (e) {
+    after = (e as { code: string }).code;
+  }
+  out.view = { seen, back, after };
+}
+sync(world);
+
 export function main() {
   return out;
 }
