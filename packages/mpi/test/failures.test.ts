@@ -51,6 +51,13 @@ describe('failures end the job with a report, never a hang', () => {
     expect(r.error!.waits).toEqual(['rank 0: finished', 'rank 1: blocked in recv(source=0, tag=4)']);
   });
 
+  it('a locked-memory limit too small for the bounce buffers is reported with the fix', async () => {
+    const r = await runJob({ np: 2, program: new URL('../../../examples/hello.ts', import.meta.url), memlock: 64 * 1024, captureOutput: true });
+    expect(r.exitCode).toBe(1);
+    expect(r.error!.code).toBe('MPI_ERR_NO_MEM');
+    expect(r.error!.message).toMatch(/cannot pin its \d+ bytes of eager bounce buffers within its locked-memory limit of 65536 bytes: raise it \(tsmpi run --memlock/);
+  });
+
   it('a missing program is a usage error before any rank starts', async () => {
     await expect(runJob({ np: 2, program: 'no/such/program.ts' })).rejects.toMatchObject({ code: 'TSMPI_USAGE' });
   });

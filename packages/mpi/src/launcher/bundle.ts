@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { SourceMap } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** A job's rank code compiled to plain JavaScript, so worker threads load it with no module hooks. */
@@ -92,7 +92,10 @@ function mapStack(stack: string, outdir: string): string {
       | { originalSource?: string; originalLine?: number; originalColumn?: number }
       | undefined;
     if (!entry?.originalSource) return whole;
-    const source = entry.originalSource.startsWith('file:') ? fileURLToPath(entry.originalSource) : entry.originalSource;
+    // esbuild writes sources relative to the map's directory
+    const source = entry.originalSource.startsWith('file:')
+      ? fileURLToPath(entry.originalSource)
+      : resolvePath(dirname(fileURLToPath(url)), entry.originalSource);
     return `${source}:${entry.originalLine! + 1}:${entry.originalColumn! + 1}`;
   });
 }

@@ -3,7 +3,7 @@ import { AddressSpace, Allocator, PhysicalMemory } from '@tsmpi/vm';
 import { Access, Adapter, InProcessWire, VirtualClock, type CostModel, type MemoryRegion } from '@tsmpi/fabric';
 import { createRegistrationPolicy } from '@tsmpi/rcache';
 import { Comm } from '../comm.js';
-import { JobAborted } from '../errors.js';
+import { JobAborted, MemlockExhausted } from '../errors.js';
 import { ControlBlock } from '../launcher/control-block.js';
 import type { LauncherToRank, RankToLauncher } from '../launcher/messages.js';
 import { BouncePool } from '../p2p/bounce.js';
@@ -103,7 +103,18 @@ export class RankRuntime implements RankRuntimeFace {
     trace('domain and cache');
     const layout = BouncePool.layout(ENVELOPE_BYTES, wd.options.eagerThreshold, memory.pageSize);
     const slab = space.mmap(layout.bytes, { populate: true });
-    const slabMr = pd.registerMemory(slab, layout.bytes, Access.LOCAL_WRITE | Access.REMOTE_WRITE | Access.REMOTE_READ);
+    let slabMr: MemoryRegion;
+    try {
+      slabMr = pd.registerMemory(slab, layout.bytes, Access.LOCAL_WRITE | Access.REMOTE_WRITE | Access.REMOTE_READ);
+    } catch (e) {
+      if ((e as { code?: unknown }).code !== 'ENOMEM') throw e;
+      const err = new MemlockExhausted(
+        `rank ${wd.rank} cannot pin its ${layout.bytes} bytes of eager bounce buffers within its locked-memory limit of ` +
+          `${wd.options.memlock} bytes: raise it (tsmpi run --memlock 8M, or unlimited) or lower --eager (${wd.options.eagerThreshold} B now)`,
+      );
+      (err as { cause?: unknown }).cause = e;
+      throw err;
+    }
     const pool = new BouncePool(slab, slabMr.lkey, layout.slotBytes, layout.recvSlots, layout.sendSlots);
     const cq = pd.createCompletionQueue({ depth: 16384 });
     const srq = pd.createSharedReceiveQueue({ depth: layout.recvSlots });
