@@ -124,7 +124,8 @@ export class Engine implements Progress {
   private readonly pendingSends = new Map<number, SendOp>();
   private readonly pendingReads = new Map<number, PendingRead>();
   private readonly sendSlotOwner = new Map<number, true>();
-  private readonly backlog: { destWorld: number; env: Envelope }[] = [];
+  /** Control envelopes waiting for a free send slot, with the virtual time they were due. */
+  private readonly backlog: { destWorld: number; env: Envelope; time: number }[] = [];
   private readonly nextSeqOut: number[];
   private readonly nextSeqIn: number[];
   private readonly stash: Map<number, { env: Envelope; payload: Uint8Array; time: number }>[];
@@ -321,7 +322,8 @@ export class Engine implements Progress {
   private sendControl(destWorld: number, env: Envelope): void {
     const slot = this.env.pool.takeSendSlot();
     if (slot === undefined) {
-      this.backlog.push({ destWorld, env });
+      // sent later from progress, at the virtual time it was due (not when a slot came back)
+      this.backlog.push({ destWorld, env, time: this.env.device.now });
       return;
     }
     this.writeEnvelope(slot, env);
@@ -659,6 +661,7 @@ export class Engine implements Progress {
       }
       while (this.backlog.length > 0 && this.env.pool.freeSendSlots > 0) {
         const b = this.backlog.shift()!;
+        this.env.device.set(b.time);
         this.sendControl(b.destWorld, b.env);
       }
       const intra = this.env.intra;
