@@ -102,11 +102,13 @@ const WR_RECV = 0, WR_SEND = 1, WR_READ = 2;
 // How long a blocking call polls before sleeping on the doorbell. Spinning wins when every rank has
 // a core (a ping-pong partner answers within microseconds, a futex wake-up costs tens); with more
 // ranks than cores it steals the core from the rank that would answer, so the launcher says which
-// case this is (EngineEnv.spins: polls, EngineEnv.spinUs: wall-clock budget). Either way a rank
-// that waits long sleeps: waiting does not burn a core.
+// case this is (EngineEnv.spins). Measured on a shared 2-core box (8 B ping-pong, nice -10): 0 µs
+// of spin gave 41 µs one-way, 20-200 µs gave 4.8-5.4 µs, and 1 ms spins slowed a 1 MiB stream
+// (the spinning sender took the core the copying receiver needed): 50 µs. Either way a rank that
+// waits long sleeps: waiting does not burn a core.
 export const SPINS_DEDICATED = 100_000;
 export const SPINS_OVERSUBSCRIBED = 20;
-export const SPIN_US_DEDICATED = 200;
+export const SPIN_US_DEDICATED = 50;
 const WAIT_SLICE_MS = 25;
 // With intra-node rings, a blocked rank sleeps on its ring doorbell (a peer's push wakes it at once)
 // and looks at the completion queue between slices this short.
