@@ -28,15 +28,27 @@ export class Request implements PromiseLike<Status> {
   /** @internal */ observed = false;
   /** @internal object receives: the decoded value */ objectValue: unknown = undefined;
   /** @internal */ hasObject = false;
-  /** @internal */ readonly description: string;
+  /** @internal what the operation is, for reports: 'send' | 'recv', the peer and the tag */
+  readonly op: 'send' | 'recv';
+  /** @internal */ readonly peer: number;
+  /** @internal */ readonly tag: number;
   private promise: Promise<Status> | undefined;
 
   /** @internal */
   constructor(
     private readonly progress: Progress,
-    description: string,
+    op: 'send' | 'recv',
+    peer: number,
+    tag: number,
   ) {
-    this.description = description;
+    this.op = op;
+    this.peer = peer;
+    this.tag = tag;
+  }
+
+  /** @internal e.g. "recv(source=1, tag=7)" */
+  get description(): string {
+    return this.op === 'send' ? `send(dest=${this.peer}, tag=${this.tag})` : `recv(source=${this.peer}, tag=${this.tag})`;
   }
 
   /** @internal */
@@ -134,8 +146,8 @@ export class Request implements PromiseLike<Status> {
 }
 
 /** A request born complete (PROC_NULL operations). */
-export function completedRequest(progress: Progress, status: Status, time: number, description: string): Request {
-  const r = new Request(progress, description);
+export function completedRequest(progress: Progress, status: Status, time: number, op: 'send' | 'recv', peer: number, tag: number): Request {
+  const r = new Request(progress, op, peer, tag);
   r.complete(status, time);
   return r;
 }

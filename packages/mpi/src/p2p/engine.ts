@@ -168,7 +168,7 @@ export class Engine implements Progress {
   isend(route: Route, dest: number, tag: number, payload: Payload): Request {
     const { counters, clock } = this.env;
     const length = 'bytes' in payload ? payload.bytes.length : payload.length;
-    const req = this.newRequest(`send(dest=${dest}, tag=${tag})`);
+    const req = this.newRequest('send', dest, tag);
     if (dest === PROC_NULL) {
       counters.procNullOps++;
       req.complete({ source: PROC_NULL, tag: ANY_TAG, count: 0, byteCount: 0 }, clock.now);
@@ -337,7 +337,7 @@ export class Engine implements Progress {
 
   irecv(route: Route, source: number, tag: number, target: Target): Request {
     const { counters, clock } = this.env;
-    const req = this.newRequest(`recv(source=${source}, tag=${tag})`);
+    const req = this.newRequest('recv', source, tag);
     if (target === 'object') req.hasObject = true;
     if (source === PROC_NULL) {
       counters.procNullOps++;
@@ -356,7 +356,7 @@ export class Engine implements Progress {
 
   /** Receive a message a matched probe took out of the queue (mrecv). */
   mrecv(arrival: Arrival, target: Target): Request {
-    const req = this.newRequest(`mrecv(source=${arrival.source}, tag=${arrival.tag})`);
+    const req = this.newRequest('recv', arrival.source, arrival.tag);
     if (target === 'object') req.hasObject = true;
     this.env.counters.receivesPosted++;
     this.env.counters.matchedUnexpected++;
@@ -774,8 +774,8 @@ export class Engine implements Progress {
 
   // ───────────────────────────── requests ─────────────────────────────
 
-  private newRequest(description: string): Request {
-    const r = new Request(this, description);
+  private newRequest(op: 'send' | 'recv', peer: number, tag: number): Request {
+    const r = new Request(this, op, peer, tag);
     r.onObserve = this.observe;
     return r;
   }
@@ -863,10 +863,7 @@ function copyUs(costs: MessageCosts, bytes: number): number {
 }
 
 function describe(r: Request): WaitDescription {
-  const m = /^(\w+)\((?:source|dest)=(-?\d+), tag=(-?\d+)\)/.exec(r.description);
-  if (!m) return { kind: WaitKind.REQUEST, peer: -1, tag: -1, context: 0 };
-  const kind = m[1] === 'send' ? WaitKind.SEND : WaitKind.RECV;
-  return { kind, peer: Number(m[2]), tag: Number(m[3]), context: 0 };
+  return { kind: r.op === 'send' ? WaitKind.SEND : WaitKind.RECV, peer: r.peer, tag: r.tag, context: 0 };
 }
 
 /**

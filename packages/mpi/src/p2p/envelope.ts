@@ -35,34 +35,41 @@ export interface Envelope {
   addr: number;
 }
 
+// One scratch header per thread (module instances are per worker), reused by every encode and
+// decode: a DataView per message was a tenth of the small-message CPU path. Fields are written
+// little-endian explicitly, so the bytes in simulated memory do not depend on the host.
+const scratch = new ArrayBuffer(ENVELOPE_BYTES);
+const view = new DataView(scratch);
+const bytes = new Uint8Array(scratch);
+
 export function encodeEnvelope(e: Envelope, into: Uint8Array): void {
-  const v = new DataView(into.buffer, into.byteOffset, ENVELOPE_BYTES);
-  v.setUint8(0, e.kind);
-  v.setUint8(1, e.flags);
-  v.setUint16(2, e.from, true);
-  v.setInt32(4, e.context, true);
-  v.setInt32(8, e.source, true);
-  v.setInt32(12, e.tag, true);
-  v.setUint32(16, e.length, true);
-  v.setUint32(20, e.seq >>> 0, true);
-  v.setUint32(24, e.sendId >>> 0, true);
-  v.setUint32(28, e.rkey >>> 0, true);
-  v.setFloat64(32, e.addr, true);
+  view.setUint8(0, e.kind);
+  view.setUint8(1, e.flags);
+  view.setUint16(2, e.from, true);
+  view.setInt32(4, e.context, true);
+  view.setInt32(8, e.source, true);
+  view.setInt32(12, e.tag, true);
+  view.setUint32(16, e.length, true);
+  view.setUint32(20, e.seq >>> 0, true);
+  view.setUint32(24, e.sendId >>> 0, true);
+  view.setUint32(28, e.rkey >>> 0, true);
+  view.setFloat64(32, e.addr, true);
+  into.set(bytes);
 }
 
 export function decodeEnvelope(from: Uint8Array): Envelope {
-  const v = new DataView(from.buffer, from.byteOffset, ENVELOPE_BYTES);
+  bytes.set(from.length === ENVELOPE_BYTES ? from : from.subarray(0, ENVELOPE_BYTES));
   return {
-    kind: v.getUint8(0) as KindValue,
-    flags: v.getUint8(1),
-    from: v.getUint16(2, true),
-    context: v.getInt32(4, true),
-    source: v.getInt32(8, true),
-    tag: v.getInt32(12, true),
-    length: v.getUint32(16, true),
-    seq: v.getUint32(20, true),
-    sendId: v.getUint32(24, true),
-    rkey: v.getUint32(28, true),
-    addr: v.getFloat64(32, true),
+    kind: view.getUint8(0) as KindValue,
+    flags: view.getUint8(1),
+    from: view.getUint16(2, true),
+    context: view.getInt32(4, true),
+    source: view.getInt32(8, true),
+    tag: view.getInt32(12, true),
+    length: view.getUint32(16, true),
+    seq: view.getUint32(20, true),
+    sendId: view.getUint32(24, true),
+    rkey: view.getUint32(28, true),
+    addr: view.getFloat64(32, true),
   };
 }
