@@ -4,6 +4,14 @@
 import { existsSync } from 'node:fs';
 import { register } from 'node:module';
 
+// `tsmpi run ... | head`: a reader that goes away ends the command quietly, as it would a C program.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
+
 const dist = new URL('../dist/main.js', import.meta.url);
 const fromSource = process.env.TSMPI_SOURCE === '1' || !existsSync(dist);
 if (fromSource) {
