@@ -131,12 +131,19 @@ export class Request implements PromiseLike<Status> {
     return out;
   }
 
-  /** Waits for one request; returns its index and status (the lowest index among those complete). */
+  /**
+   * Waits for one request not yet returned or waited for; returns its index and status (the lowest
+   * such index among those complete). Like MPI_Waitany with its inactive requests: once every
+   * request has been seen, returns index -1 (MPI_UNDEFINED) at once, so
+   * `for (;;) { const { index } = Request.waitAny(rs); if (index < 0) break; ... }` visits each once.
+   */
   static waitAny(rs: readonly Request[]): { index: number; status: Status } {
     if (rs.length === 0) throw new RequestError('waitAny() needs at least one request');
-    let index = rs.findIndex((r) => r.state !== PENDING);
-    if (index < 0) index = rs[0]!.progress.waitRequests(rs, false);
-    return { index, status: rs[index]!.result() };
+    const live = rs.filter((r) => !r.observed);
+    if (live.length === 0) return { index: -1, status: { source: -1, tag: -1, count: 0, byteCount: 0 } };
+    let found = live.find((r) => r.state !== PENDING);
+    if (!found) found = live[live[0]!.progress.waitRequests(live, false)]!;
+    return { index: rs.indexOf(found), status: found.result() };
   }
 
   /** Like waitAll but async: `await Request.all(rs)`. */

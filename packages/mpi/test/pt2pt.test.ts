@@ -82,6 +82,9 @@ describe.each(configs)('point-to-point, eager < $eager B, $fabric adapter', ({ e
     });
     expect(r1!.objects.bigBytes).toBeGreaterThan(eager);
 
+    // waitAny: each request once, then -1
+    expect(r1!.waitAny).toEqual({ visited: [0, 1, 2, 3, 4], values: [40, 30, 20, 10, 0], again: -1 });
+
     // a zero-copy view aliases the buffer's frames; a freed buffer has none
     expect(r0!.view).toEqual({ seen: 42.5, back: 7, after: 'MPI_ERR_BUFFER' });
 

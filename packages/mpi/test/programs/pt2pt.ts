@@ -296,6 +296,23 @@ if (rank === 0) {
 }
 sync(world);
 
+// 11. waitAny visits every request once, then answers -1 (MPI_UNDEFINED).
+{
+  if (rank === 0) {
+    for (let t = 0; t < 5; t++) world.sendObject(t * 10, 1, 90 + t);
+  } else if (rank === 1) {
+    const reqs = [4, 3, 2, 1, 0].map((t) => world.irecvObject(0, 90 + t));
+    const visited: number[] = [];
+    for (;;) {
+      const { index } = Request.waitAny(reqs);
+      if (index < 0) break;
+      visited.push(index);
+    }
+    out.waitAny = { visited: [...visited].sort(), values: reqs.map((r) => r.value), again: Request.waitAny(reqs).index };
+  }
+  sync(world);
+}
+
 // 10. Zero-copy view of a buffer that fits in one page: writes through it are the buffer's bytes.
 if (rank === 0) {
   const v = world.alloc(Float64Array, 16);
