@@ -77,6 +77,7 @@ options
   --out DIR                 write OSU text files, results.json and report.html there
                             (the study's default: tsmpi-study)
   --json FILE               write the JSON records to FILE
+  --no-migration            leave out the study's migration case (mlock×hooks|notifier)
   --no-progress             no progress bar on stderr
   --check FILE              validate a JSON file against the schema (bench/README.md) and exit
   -h, --help                this text
@@ -109,6 +110,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   let out: string | undefined;
   let json: string | undefined;
   let progress = true;
+  let noMigration = false;
   let check: string | undefined;
   let help = false;
 
@@ -182,6 +184,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       case '--no-progress':
         progress = false;
         break;
+      case '--no-migration':
+        noMigration = true;
+        break;
       case '--check':
         check = value(flag, inline);
         break;
@@ -213,7 +218,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   if (patterns.length === 0) {
     if (study) {
       patterns.push({ kind: 'reuse' }, { kind: 'rotate', buffers: maxRegions + 2 }, { kind: 'churn' });
-      migration = true;
+      migration = !noMigration;
     } else {
       patterns.push({ kind: 'reuse' });
     }

@@ -49,7 +49,7 @@ export function shapeLines(records: readonly BenchRecord[], cost: string): strin
     if (ratios.length > 0) lines.push(`pin-per-op ÷ pinning×notifier (${suite}, reuse): ${ratios.join(', ')}`);
     if (facts) {
       const best = records
-        .filter((r) => r.suite === suite && r.rcache !== 'off' && r.stale === 0)
+        .filter((r) => r.suite === suite && r.rcache !== 'off' && r.safe && r.stale === 0)
         .sort((a, b) => b.bandwidth_MBps - a.bandwidth_MBps)[0];
       if (best) {
         const one = suite === 'bibw' ? best.bandwidth_MBps / 2 : best.bandwidth_MBps;
