@@ -237,7 +237,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     iterations: iterations ?? counts.iterations,
     byteBudget: counts.byteBudget,
     window,
-    windowBytes: full ? 256 * 1024 * 1024 : 32 * 1024 * 1024,
+    // a window holds at most 32 MiB: with rotate:N, N windows of it live at once per rank
+    windowBytes: 32 * 1024 * 1024,
     cost,
     eager,
     maxRegions,
