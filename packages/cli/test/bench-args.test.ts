@@ -69,8 +69,8 @@ describe('tsmpi bench arguments', () => {
     expect(o.suites).toEqual(['latency', 'bw']);
     expect(jobs.length).toBe(2 * (5 * 3 + 2));
     expect(jobs.filter((j) => j.spec.pattern.kind === 'migrate').map((j) => j.spec.name)).toEqual([
-      'latency/pinning-mlock-hooks/migrate:4', 'latency/pinning-mlock-notifier/migrate:4',
-      'bw/pinning-mlock-hooks/migrate:4', 'bw/pinning-mlock-notifier/migrate:4',
+      'latency/pinning-mlock-hooks/migrate:2', 'latency/pinning-mlock-notifier/migrate:2',
+      'bw/pinning-mlock-hooks/migrate:2', 'bw/pinning-mlock-notifier/migrate:2',
     ]);
   });
   it('crosses --fabric with --rcache and takes suites, comma lists and --flag=value', () => {

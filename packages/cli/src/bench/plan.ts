@@ -12,8 +12,8 @@ import { buffersHeld, formatPattern } from './patterns.js';
 import type { Suite } from './record.js';
 import { iterationCounts, sizeSweep } from './sizes.js';
 
-/** Kernel-initiated case: migrate every this many iterations. */
-export const MIGRATE_EVERY = 4;
+/** Kernel-initiated case: migrate every this many iterations (large sizes run only 3 in the short form). */
+export const MIGRATE_EVERY = 2;
 
 export interface PlannedJob {
   spec: JobSpec;
