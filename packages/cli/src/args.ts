@@ -1,5 +1,5 @@
 import {
-  UsageError, optionsFromEnv, parseBytes, parseFabric, parseIntra, parsePositiveInt, parseRcache, type JobOptions,
+  UsageError, optionsFromEnv, parseBytes, parseFabric, parseIntra, parsePinMode, parsePositiveInt, parseRcache, type JobOptions,
 } from '@tsmpi/mpi';
 
 export interface RunCommand {
@@ -22,6 +22,10 @@ export const RUN_USAGE = `usage: tsmpi run -n N [options] prog.ts [args...]
                            transport between ranks of one node: adapter loopback, shared-memory
                            double copy, CMA or XPMEM single copy, or auto = shm below the eager
                            threshold and xpmem above (TSMPI_INTRA, default rdma)
+  --pin-mode pin|mlock     how the pinning adapter holds registered pages: pinned, or only mlocked
+                           (migration still moves mlocked pages: seed 003) (TSMPI_PIN_MODE, default pin)
+  --rcache-max-regions N   most regions each rank's cache keeps; unused ones are evicted beyond it
+                           (TSMPI_RCACHE_MAX_REGIONS, default unlimited)
   --eager BYTES            messages below this go eager, the rest by rendezvous (TSMPI_EAGER, default 12K)
   --cost hdr|edr|ndr|FILE  cost model preset or JSON file (TSMPI_COST, default hdr)
   --mem BYTES              physical memory per node (TSMPI_MEM, default 256M)
@@ -70,6 +74,12 @@ export function parseRunArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {
         break;
       case '--intra':
         options.intra = parseIntra(value(flag, inline));
+        break;
+      case '--pin-mode':
+        options.pinMode = parsePinMode(value(flag, inline));
+        break;
+      case '--rcache-max-regions':
+        options.rcacheMaxRegions = parsePositiveInt(value(flag, inline), flag);
         break;
       case '--eager':
         options.eagerThreshold = parseBytes(value(flag, inline), flag);

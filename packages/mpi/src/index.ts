@@ -13,7 +13,7 @@ export {
 } from './errors.js';
 export { runJob, DEADLOCK_EXIT_CODE } from './launcher/job.js';
 export {
-  DEFAULT_OPTIONS, FABRICS, RCACHE_POLICIES, parseBytes, parseFabric, parseRcache, parseIntra, parsePositiveInt, optionsFromEnv,
+  DEFAULT_OPTIONS, FABRICS, RCACHE_POLICIES, PIN_MODES, parseBytes, parseFabric, parseRcache, parseIntra, parsePinMode, parsePositiveInt, optionsFromEnv,
   resolveOptions,
 } from './options.js';
 export { sumStats } from './stats.js';
@@ -25,7 +25,7 @@ export type { TypedArray, TypedArrayCtor } from './typed-buffer.js';
 export type { ReduceOp, ReduceFn } from './collectives/index.js';
 export type { MpiErrorCode } from './errors.js';
 export type { RunJobOptions, JobResult, RankResult, RankOutcome, JobFailure } from './launcher/job.js';
-export type { JobOptions, FabricKind, RcachePolicy } from './options.js';
+export type { JobOptions, FabricKind, RcachePolicy, PinMode } from './options.js';
 export { INTRA_KINDS } from './p2p/intra.js';
 export type { IntraKind } from './p2p/intra.js';
 export type { RankStats, MessageCounters, JobTotals } from './stats.js';

@@ -3,6 +3,8 @@ import { INTRA_KINDS, type IntraKind } from './p2p/intra.js';
 
 export type FabricKind = 'pinning' | 'odp';
 export type RcachePolicy = 'off' | 'none' | 'hooks' | 'notifier';
+export type PinMode = 'pin' | 'mlock';
+export const PIN_MODES: readonly PinMode[] = ['pin', 'mlock'];
 export const FABRICS: readonly FabricKind[] = ['pinning', 'odp'];
 export const RCACHE_POLICIES: readonly RcachePolicy[] = ['off', 'none', 'hooks', 'notifier'];
 
@@ -26,6 +28,13 @@ export interface JobOptions {
   stats: boolean;
   /** Wall-clock ms with every rank blocked and nothing moving before a deadlock is declared. */
   deadlockMs: number;
+  /**
+   * How the pinning adapter holds registered pages: 'pin' (default) or 'mlock', the historical
+   * variant whose pages migrate() still moves, so its frame snapshot goes stale (seed 003).
+   */
+  pinMode: PinMode;
+  /** Most regions a rank's registration cache keeps (unused ones are evicted beyond it); Infinity = no limit. */
+  rcacheMaxRegions: number;
   /** Transport between ranks of one node (issue 7): rdma (adapter loopback), shm, cma, xpmem, or auto. */
   intra: IntraKind;
 }
@@ -41,6 +50,8 @@ export const DEFAULT_OPTIONS: JobOptions = {
   stats: false,
   deadlockMs: 1500,
   intra: 'rdma',
+  pinMode: 'pin',
+  rcacheMaxRegions: Infinity,
 };
 
 const UNITS: Record<string, number> = {
@@ -77,6 +88,11 @@ export function parseIntra(text: string): IntraKind {
   throw new UsageError(`--intra ${text}: unknown intra-node transport; use one of ${INTRA_KINDS.join(', ')}`);
 }
 
+export function parsePinMode(text: string): PinMode {
+  if ((PIN_MODES as readonly string[]).includes(text)) return text as PinMode;
+  throw new UsageError(`--pin-mode ${text}: use pin (pages pinned) or mlock (pages locked; migration still moves them)`);
+}
+
 export function parsePositiveInt(text: string, what: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`${what}: expected a positive integer, got '${text}'`);
@@ -96,6 +112,8 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): Partial<JobOptions> & { 
   if (env.TSMPI_MEMLOCK) o.memlock = parseBytes(env.TSMPI_MEMLOCK, 'TSMPI_MEMLOCK');
   if (env.TSMPI_STATS) o.stats = env.TSMPI_STATS !== '0' && env.TSMPI_STATS !== 'false';
   if (env.TSMPI_INTRA) o.intra = parseIntra(env.TSMPI_INTRA);
+  if (env.TSMPI_PIN_MODE) o.pinMode = parsePinMode(env.TSMPI_PIN_MODE);
+  if (env.TSMPI_RCACHE_MAX_REGIONS) o.rcacheMaxRegions = parsePositiveInt(env.TSMPI_RCACHE_MAX_REGIONS, 'TSMPI_RCACHE_MAX_REGIONS');
   if (env.TSMPI_DEADLOCK_MS) o.deadlockMs = parsePositiveInt(env.TSMPI_DEADLOCK_MS, 'TSMPI_DEADLOCK_MS');
   return o;
 }
@@ -109,6 +127,8 @@ export function resolveOptions(np: number, partial: Partial<JobOptions> = {}): J
   parseFabric(o.fabric);
   parseRcache(o.rcache);
   parseIntra(o.intra);
+  parsePinMode(o.pinMode);
+  if (!(o.rcacheMaxRegions >= 1)) throw new UsageError(`rcacheMaxRegions must be >= 1 or Infinity (got ${o.rcacheMaxRegions})`);
   if (!(o.eagerThreshold >= 0)) throw new UsageError(`eager threshold must be >= 0 bytes (got ${o.eagerThreshold})`);
   if (!(o.memBytes > 0)) throw new UsageError(`mem must be > 0 bytes (got ${o.memBytes})`);
   if (!(o.memlock >= 0)) throw new UsageError(`memlock must be >= 0 bytes (got ${o.memlock})`);

@@ -51,4 +51,32 @@ describe('stale registrations, from an ordinary program (free + malloc between l
     expect(sender.rcache['invalidations']).toBe(0);
     expect(sender.adapter['odpFaults']).toBeGreaterThanOrEqual(rounds);
   });
+
+  const knobs = new URL('./programs/rcache-knobs.ts', import.meta.url);
+
+  it('pinMode mlock: a migration moves the registered pages; hooks miss it (stale), the notifier does not', async () => {
+    const run = (rcache: 'hooks' | 'notifier') =>
+      runJob({ np: 2, program: knobs, args: ['migrate'], fabric: 'pinning', pinMode: 'mlock', rcache });
+    const hooks = await run('hooks');
+    const notifier = await run('notifier');
+    expect(hooks.error).toBeUndefined();
+    expect(notifier.error).toBeUndefined();
+    // rounds 1-3 each follow a migration: hooks keep the old snapshot, the receiver reads old frames
+    expect((hooks.ranks[1]!.value as { stale: number }).stale).toBe(3 * bytes);
+    expect((hooks.ranks[0]!.value as Record<string, number>)['invalidations']).toBe(0);
+    expect((notifier.ranks[1]!.value as { stale: number }).stale).toBe(0);
+    expect((notifier.ranks[0]!.value as Record<string, number>)['invalidations']).toBe(3);
+  });
+
+  it('rcacheMaxRegions 1: two alternating buffers evict each other at every round', async () => {
+    const limited = await runJob({ np: 2, program: knobs, args: ['rotate'], rcacheMaxRegions: 1 });
+    const unlimited = await runJob({ np: 2, program: knobs, args: ['rotate'] });
+    const l = limited.ranks[0]!.value as Record<string, number>;
+    const u = unlimited.ranks[0]!.value as Record<string, number>;
+    expect(l['misses']).toBe(rounds);
+    expect(l['evictions']).toBe(rounds - 1);
+    expect(u['misses']).toBe(2);
+    expect(u['evictions']).toBe(0);
+    expect((limited.ranks[1]!.value as { stale: number }).stale).toBe(0);
+  });
 });

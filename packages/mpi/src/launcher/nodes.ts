@@ -23,7 +23,7 @@ export function createNodes(np: number, options: JobOptions) {
   const handles: NodeHandles[] = [];
   for (let nodeId = 0; nodeId < options.nodes; nodeId++) {
     const memory = new PhysicalMemory({ bytes: options.memBytes, pageSize: cost.pageSize });
-    const adapter = createAdapter(options.fabric, { memory, cost, nodeId });
+    const adapter = createAdapter(options.fabric, { memory, cost, nodeId, ...(options.fabric === 'pinning' ? { pinMode: options.pinMode } : {}) });
     const handle: NodeHandles = { memory: memory.handle, adapter: adapter.handle };
     if (options.intra !== 'rdma') {
       const local = ranksOfNode(nodeId, np, options.nodes).length;

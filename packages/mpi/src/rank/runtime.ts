@@ -98,6 +98,7 @@ export class RankRuntime implements RankRuntimeFace {
       charge: (us: number) => deviceClockCore.advance(us),
       now: () => deviceClockCore.now,
       cost: { hitUs: cost.rcacheHitUs, drainUs: cost.notifierDrainUs },
+      ...(Number.isFinite(wd.options.rcacheMaxRegions) ? { maxRegions: wd.options.rcacheMaxRegions } : {}),
     });
 
     trace('domain and cache');
