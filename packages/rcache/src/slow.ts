@@ -90,14 +90,27 @@ function createRegion<H>(st: CacheState<H>, start: number, end: number, access: 
       leave(st, r, 'displace');
     }
   }
-  const region = new Region<H>(st.owner, s, e, acc);
+  let region = new Region<H>(st.owner, s, e, acc);
   // Watch before registering, as with ummunotify: a change during registration must not go unheard.
-  const cookie = st.source.watch(s, e);
+  let cookie = st.source.watch(s, e);
   try {
     registerWithRetry(st, region);
   } catch (err) {
     st.source.unwatch(cookie);
-    throw err;
+    const merged = s !== start || e !== end || acc !== access;
+    if (!merged || err instanceof OutOfLockableMemory) throw err;
+    // As UCX does: the merge may be what failed (part of a merged-away region is no longer mapped,
+    // or allows less). The regions it absorbed have left the index, so the requested range alone
+    // registers without merging again.
+    st.stats.mergeFallbacks++;
+    region = new Region<H>(st.owner, start, end, access);
+    cookie = st.source.watch(start, end);
+    try {
+      registerWithRetry(st, region);
+    } catch (err2) {
+      st.source.unwatch(cookie);
+      throw err2;
+    }
   }
   region.cookie = cookie;
   st.byCookie.set(cookie, region);

@@ -29,6 +29,8 @@ export interface RcacheStats {
   evictionsForMemory: number;
   /** register() failures for lack of lockable memory that were followed by an evict-and-retry. */
   memoryRetries: number;
+  /** A merged registration failed and the requested range alone was registered instead (UCX's retry). */
+  mergeFallbacks: number;
   /** Regions invalidated, whatever told the cache. */
   invalidations: number;
   invalidationsBy: { hooks: number; notifier: number; user: number; overflow: number };
@@ -82,6 +84,7 @@ export function emptyStats(policy: Policy): RcacheStats {
     evictions: 0,
     evictionsForMemory: 0,
     memoryRetries: 0,
+    mergeFallbacks: 0,
     invalidations: 0,
     invalidationsBy: { hooks: 0, notifier: 0, user: 0, overflow: 0 },
     deferredDeregistrations: 0,

@@ -210,6 +210,27 @@ describe('none source', () => {
     expect(dev.dmaRead(second.handle, again, len).every((b) => b === 0xaa)).toBe(true); // stale bytes delivered
     cache.release(second);
   });
+
+  it('a merge over a region whose pages are gone falls back to the requested range (UCX retry)', () => {
+    //   cached (never told):  [A A A A]            pages 0-3, page 2-3 later unmapped
+    //   request:                  [B B B B]        pages 1-4 → merged [0,5) fails on page 2
+    //   registered instead:       [B B B B]        the request alone, after page 2-3 are mapped again
+    const { as, cache, dev } = setup('none');
+    const base = as.mmap(8 * PAGE);
+    as.fill(base, 8 * PAGE, 1);
+    const a = cache.acquire(base, 4 * PAGE, R);
+    cache.release(a);
+    as.munmap(base + 2 * PAGE, 2 * PAGE);
+    expect(() => as.pin(base, 4 * PAGE)).toThrow(); // the merged range cannot be registered any more
+    as.mmap(2 * PAGE, { addr: base + 2 * PAGE, fixed: true });
+    as.munmap(base, PAGE); // page 0 gone: only the merge needs it
+    const b = cache.acquire(base + PAGE, 4 * PAGE, R);
+    expect([b.start, b.end]).toEqual([base + PAGE, base + 5 * PAGE]);
+    expect([cache.stats.merges, cache.stats.mergeFallbacks, cache.stats.registrations]).toEqual([1, 1, 2]);
+    expect(dev.stalePages(b.handle)).toBe(0);
+    expect(dev.live.size).toBe(1); // the merged-away region was deregistered
+    cache.release(b);
+  });
 });
 
 describe('lockable memory over vm', () => {
