@@ -116,6 +116,9 @@ export class RankRuntime implements RankRuntimeFace {
       (err as { cause?: unknown }).cause = e;
       throw err;
     }
+    // Bounce buffers are hot for the whole job: prefetch them into an ODP adapter's page table now
+    // (ibv_advise_mr), so no network page fault lands inside the program's timed loops. No-op on pinning.
+    pd.advise(slabMr, slab, layout.bytes);
     const pool = new BouncePool(slab, slabMr.lkey, layout.slotBytes, layout.recvSlots, layout.sendSlots);
     const cq = pd.createCompletionQueue({ depth: 16384 });
     const srq = pd.createSharedReceiveQueue({ depth: layout.recvSlots });
