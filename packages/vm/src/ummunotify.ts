@@ -1,6 +1,7 @@
 import { InvalidArgument } from './errors.js';
 import type { AddressSpace } from './address-space.js';
 import type { InvalidationRange } from './mmu-notifier.js';
+import { RangeNode, WatchIndex } from './watch-index.js';
 
 /*
  * Shared layout (Int32Array header, then a Float64Array ring of cookies):
@@ -17,13 +18,17 @@ const COUNT = 2;
 const OVERFLOWED = 3;
 const HEADER_BYTES = 16;
 
-interface Watch {
-  start: number;
-  end: number;
-  cookie: number;
+/** A watched range; `seq` is its registration order, the order an invalidation queues cookies in. */
+class Watch extends RangeNode {
   /** queued and not drained yet: repeats collapse into this one entry */
-  queued: boolean;
+  queued = false;
+
+  constructor(start: number, end: number, seq: number, readonly cookie: number) {
+    super(start, end, seq);
+  }
 }
+
+const bySeq = (x: Watch, y: Watch): number => x.seq - y.seq;
 
 export interface UmmunotifyStats {
   /** invalidations that hit at least one watched range */
@@ -52,7 +57,13 @@ export class Ummunotify {
   readonly buffer: SharedArrayBuffer;
   private readonly cells: Int32Array;
   private readonly ring: Float64Array;
+  /** cookie → watch; iteration order is registration order (release and clearOverflow walk it) */
   private readonly watches = new Map<number, Watch>();
+  /** the same watches by range, so an invalidation finds the ones it overlaps without a scan */
+  private readonly index = new WatchIndex<Watch>();
+  /** scratch for one invalidation's hits (owner thread only; never held across calls) */
+  private readonly hits: Watch[] = [];
+  private nextSeq = 0;
   private readonly unsubscribe: () => void;
   private closed = false;
   private readonly counts = { events: 0, queued: 0, collapsed: 0, overflows: 0, drained: 0 };
@@ -77,11 +88,16 @@ export class Ummunotify {
     if (!Number.isSafeInteger(cookie)) throw new InvalidArgument(`Ummunotify: cookie must be a safe integer, got ${cookie}`);
     if (!(end > start)) throw new InvalidArgument(`Ummunotify: empty range [${start}, ${end})`);
     if (this.watches.has(cookie)) throw new InvalidArgument(`Ummunotify: cookie ${cookie} is already registered; unregister it first`);
-    this.watches.set(cookie, { start, end, cookie, queued: false });
+    const w = new Watch(start, end, this.nextSeq++, cookie);
+    this.watches.set(cookie, w);
+    this.index.insert(w);
   }
 
   unregister(cookie: number): void {
+    const w = this.watches.get(cookie);
+    if (w === undefined) return;
     this.watches.delete(cookie);
+    this.index.remove(w);
   }
 
   /** One atomic load: compare with the value seen at the last drain. */
@@ -135,20 +151,25 @@ export class Ummunotify {
     this.closed = true;
     this.unsubscribe();
     this.watches.clear();
+    this.index.clear();
   }
 
   private onInvalidate(r: InvalidationRange): void {
-    let hit = false;
-    for (const w of this.watches.values()) {
-      if (w.start < r.end && r.start < w.end) {
-        hit = true;
-        this.enqueue(w);
+    const hits = this.hits;
+    this.index.overlapping(r.start, r.end, hits);
+    if (hits.length === 0) return;
+    // Queue in registration order, as a scan of all watches would: it decides which cookies fit
+    // when the queue fills. The index yields them by start; overlapping watches that nest need a sort.
+    for (let i = 1; i < hits.length; i++) {
+      if (hits[i]!.seq < hits[i - 1]!.seq) {
+        hits.sort(bySeq);
+        break;
       }
     }
-    if (hit) {
-      this.counts.events++;
-      Atomics.add(this.cells, GENERATION, 1);
-    }
+    for (const w of hits) this.enqueue(w);
+    hits.length = 0;
+    this.counts.events++;
+    Atomics.add(this.cells, GENERATION, 1);
   }
 
   private onRelease(): void {
