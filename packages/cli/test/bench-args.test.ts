@@ -27,9 +27,11 @@ describe('size sweep', () => {
   it('drops iterations at OSU LARGE_MESSAGE_SIZE and keeps iterations × size under the budget', () => {
     expect(iterationCounts(4096, 1000, 1 << 30)).toEqual({ iterations: 1000, warmup: 100 });
     expect(iterationCounts(8192, 1000, 1 << 30)).toEqual({ iterations: 100, warmup: 10 });
-    expect(iterationCounts(16 << 20, 1000, 64 << 20)).toEqual({ iterations: 4, warmup: 1 });
+    expect(iterationCounts(16 << 20, 1000, 64 << 20)).toEqual({ iterations: 4, warmup: 2 });
     // never below the floor of 2 timed iterations
-    expect(iterationCounts(16 << 20, 1000, 1 << 20)).toEqual({ iterations: 2, warmup: 1 });
+    expect(iterationCounts(16 << 20, 1000, 1 << 20)).toEqual({ iterations: 2, warmup: 2 });
+    // never below OSU's smallest skip of 2 warm-up iterations (a merged region settles in the second)
+    expect(iterationCounts(65536, 100, 16 << 20)).toEqual({ iterations: 10, warmup: 2 });
   });
 });
 

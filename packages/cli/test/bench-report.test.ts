@@ -19,7 +19,8 @@ function job(config: string, pattern: JobSpec['pattern'], sizes: number[], perSi
   const rank = (r: number): RankSizeResult[] =>
     sizes.map((size) => ({
       rank: r, size, iterations: 10, warmup: 1, window: 1, elapsedUs: 100, messages: 11, stale: 0, staleBytes: 0,
-      hits: 0, misses: 0, registrations: 0, invalidations: 0, pagesMigrated: 0, wallMs: 5, ...perSize(size),
+      hits: 0, misses: 0, registrations: 0, invalidations: 0, odpFaults: 0, pagesMigrated: 0, wallMs: 5,
+      timed: { hits: 0, misses: 0, registrations: 0, invalidations: 0, odpFaults: 0 }, ...perSize(size),
     }));
   return recordsOfJob(spec, parseConfiguration(config), 'hdr', [rank(0), rank(1)]);
 }

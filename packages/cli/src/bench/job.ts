@@ -4,6 +4,7 @@
  */
 import type { Suite } from './record.js';
 import type { Pattern } from './patterns.js';
+import type { RegistrationCounters } from './programs/comm.js';
 
 export interface SizeStep {
   size: number;
@@ -44,6 +45,10 @@ export interface RankSizeResult {
   misses: number;
   registrations: number;
   invalidations: number;
+  /** Network page faults on this rank's MRs (ODP), warm-up included. */
+  odpFaults: number;
+  /** The same counters over the timed iterations alone (what the latency or bandwidth figure paid). */
+  timed: RegistrationCounters;
   /** Pages the pattern migrated under this rank's buffers. */
   pagesMigrated: number;
   wallMs: number;

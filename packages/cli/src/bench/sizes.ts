@@ -68,15 +68,23 @@ export function formatSize(bytes: number): string {
   return String(bytes);
 }
 
+/** Untimed iterations at least (see iterationCounts). */
+export const MIN_WARMUP = 2;
+
 /**
  * Iterations for one size. `iterations` (from --iterations) is the count for small messages; large
  * messages get fewer so that iterations × size stays under `byteBudget`, never below `floor`.
- * Warm-up is a tenth of the iterations, at least one (the first touch and the first registration
- * happen there, as in OSU, so the timed loop measures the steady state the pattern produces).
+ * Warm-up is a tenth of the iterations, at least two — OSU's smallest skip (osu_bw's large-message
+ * BW_SKIP_LARGE). The first touch and the first registration happen there, so the timed loop
+ * measures the steady state the pattern produces; one iteration is not always enough for that: a
+ * get that misses may merge regions that an earlier transfer of the same iteration has just used,
+ * and the union is a new MR. Under ODP its page table starts empty over the part that moved through
+ * the old MR, so the second warm-up iteration is the first to cross only settled MRs and takes
+ * those network page faults instead of the first timed one.
  */
 export function iterationCounts(size: number, iterations: number, byteBudget: number, floor = 2): IterationCounts {
   let it = size >= LARGE_MESSAGE_SIZE ? Math.max(1, Math.round(iterations / 10)) : iterations;
   it = Math.min(it, Math.max(floor, Math.floor(byteBudget / size)));
   it = Math.max(it, Math.min(floor, iterations));
-  return { iterations: it, warmup: Math.max(1, Math.floor(it / 10)) };
+  return { iterations: it, warmup: Math.max(MIN_WARMUP, Math.floor(it / 10)) };
 }

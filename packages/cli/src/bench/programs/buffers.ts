@@ -4,6 +4,13 @@
  * size uses their first bytes — except under churn, whose point is a fresh allocation of the
  * current size every iteration. `next(i, bytes)` is called once per iteration before the buffer
  * is touched.
+ *
+ * The long-lived buffers start on a page boundary, as OSU's posix_memalign(page size) ones do, so
+ * no two of them share a page. A plain malloc puts the next buffer 16 bytes after this one's end:
+ * at the largest size the send and receive buffers' regions then overlap by a page and the
+ * registration cache merges them into one MR partway through the warm-up iteration, after the send
+ * half has already moved through the old MR. Under ODP that union's page table starts empty over
+ * the send buffer, so the first timed send took a network page fault (the anomaly of the last size).
  */
 import type { Pattern } from '../patterns.js';
 import type { BenchBuffer, BenchComm } from './comm.js';
@@ -12,6 +19,8 @@ export class BufferSet {
   private readonly comm: BenchComm;
   private readonly pattern: Pattern;
   private buffers: BenchBuffer[] = [];
+  /** The allocations under `buffers` (each a page longer, for the alignment), freed by dispose(). */
+  private allocations: BenchBuffer[] = [];
   /** Churn: the live allocation. */
   private live: BenchBuffer | undefined;
   /** Pages the pattern migrated (the run reports them). */
@@ -22,8 +31,17 @@ export class BufferSet {
     this.pattern = pattern;
     if (pattern.kind !== 'churn') {
       const n = pattern.kind === 'rotate' ? pattern.buffers : 1;
-      for (let b = 0; b < n; b++) this.buffers.push(comm.alloc(Uint8Array, maxBytes));
+      for (let b = 0; b < n; b++) this.buffers.push(this.pageAligned(maxBytes));
     }
+  }
+
+  /** posix_memalign(page size, bytes): a page longer than asked, viewed from its first page boundary. */
+  private pageAligned(bytes: number): BenchBuffer {
+    const ps = this.comm.space.pageSize;
+    const raw = this.comm.alloc(Uint8Array, bytes + ps);
+    this.allocations.push(raw);
+    const first = (ps - (raw.addr % ps)) % ps;
+    return raw.subarray(first, first + bytes);
   }
 
   next(iteration: number, bytes: number): BenchBuffer {
@@ -52,7 +70,8 @@ export class BufferSet {
   }
 
   dispose(): void {
-    for (const b of this.buffers) b.free();
+    for (const a of this.allocations) a.free();
+    this.allocations = [];
     this.buffers = [];
     if (this.live) this.live.free();
     this.live = undefined;

@@ -36,6 +36,8 @@ export interface RegistrationCounters {
   misses: number;
   registrations: number;
   invalidations: number;
+  /** Network page faults on this rank's MRs (ODP; always 0 on a pinning adapter). */
+  odpFaults: number;
 }
 
 export function subtractCounters(after: RegistrationCounters, before: RegistrationCounters): RegistrationCounters {
@@ -44,5 +46,6 @@ export function subtractCounters(after: RegistrationCounters, before: Registrati
     misses: after.misses - before.misses,
     registrations: after.registrations - before.registrations,
     invalidations: after.invalidations - before.invalidations,
+    odpFaults: after.odpFaults - before.odpFaults,
   };
 }

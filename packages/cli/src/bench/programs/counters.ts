@@ -1,7 +1,8 @@
 /**
  * Registration counters of a rank, read from comm.stats(): the rcache's lookups (hits = its fast-
  * and slow-path hits, misses, invalidations; pin-per-op's lookups count as neither, they are
- * 'uncached') and the adapter's memory-region registrations (what pin-per-op pays per message).
+ * 'uncached'), the adapter's memory-region registrations (what pin-per-op pays per message) and its
+ * network page faults (ODP: requests that found pages missing from an MR's page table).
  */
 import type { RegistrationCounters } from './comm.js';
 
@@ -19,5 +20,6 @@ export function registrationCounters(s: StatsLike): RegistrationCounters {
     misses: num(s.rcache, 'misses'),
     registrations: num(s.adapter, 'registrations'),
     invalidations: num(s.rcache, 'invalidations'),
+    odpFaults: num(s.adapter, 'odpFaults'),
   };
 }

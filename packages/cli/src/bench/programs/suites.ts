@@ -34,6 +34,14 @@ interface Tally {
   messages: number;
   stale: number;
   staleBytes: number;
+  /** The rank's counters when the timed iterations began (unset if none ran). */
+  timedFrom?: RegistrationCounters;
+}
+
+/** The timed part begins: note the counters, then read the clock (stats() costs no virtual time). */
+function startTiming(comm: BenchComm, counters: () => RegistrationCounters, tally: Tally): number {
+  tally.timedFrom = counters();
+  return comm.wtime();
 }
 
 function verify(t: Tally, buf: BenchBuffer, expected: Uint8Array): void {
@@ -91,10 +99,12 @@ export function runJob(env: SuiteEnv, spec: JobSpec): RankSizeResult[] {
     const elapsedUs = SUITE_LOOPS[spec.suite](env, step, bufs, table, tally);
     const pagesMigrated = bufs.sends.pagesMoved + bufs.recvs.pagesMoved - moved0;
     const wallMs = now() - wall0;
-    const delta = subtractCounters(env.counters(), before);
+    const after = env.counters();
+    const delta = subtractCounters(after, before);
+    const { timedFrom, ...delivered } = tally;
     results.push({
       rank: comm.rank, size: step.size, iterations: step.iterations, warmup: step.warmup, window: step.window,
-      elapsedUs, ...tally, ...delta, pagesMigrated, wallMs,
+      elapsedUs, ...delivered, ...delta, timed: subtractCounters(after, timedFrom ?? after), pagesMigrated, wallMs,
     });
     if (spec.progressFile && comm.rank === 0) appendFileSync(spec.progressFile, '.');
   }
@@ -111,13 +121,13 @@ interface Buffers {
 
 type Loop = (env: SuiteEnv, step: SizeStep, bufs: Buffers, table: PatternTable, tally: Tally) => number;
 
-const latency: Loop = ({ comm }, step, { sends, recvs }, table, tally) => {
+const latency: Loop = ({ comm, counters }, step, { sends, recvs }, table, tally) => {
   const { size, iterations, warmup } = step;
   const me = comm.rank;
   const peer = 1 - me;
   let t0 = comm.wtime();
   for (let i = 0; i < warmup + iterations; i++) {
-    if (i === warmup) t0 = comm.wtime();
+    if (i === warmup) t0 = startTiming(comm, counters, tally);
     const sbuf = sends.next(i, size);
     const rbuf = recvs.next(i, size);
     if (me === 0) {
@@ -136,14 +146,14 @@ const latency: Loop = ({ comm }, step, { sends, recvs }, table, tally) => {
 };
 
 /** Rank 0 sends a window from its s_buf; rank 1 receives into window slices of its r_buf. */
-const bw: Loop = ({ comm }, step, { sends, recvs }, table, tally) => {
+const bw: Loop = ({ comm, counters }, step, { sends, recvs }, table, tally) => {
   const { size, iterations, warmup, window } = step;
   const me = comm.rank;
   const peer = 1 - me;
   // The ack lives in rank 0's receive set (4 bytes) and in rank 1's send set.
   let t0 = comm.wtime();
   for (let i = 0; i < warmup + iterations; i++) {
-    if (i === warmup) t0 = comm.wtime();
+    if (i === warmup) t0 = startTiming(comm, counters, tally);
     const reqs: BenchRequest[] = [];
     if (me === 0) {
       const sbuf = sends.next(i, size);
@@ -169,13 +179,13 @@ const bw: Loop = ({ comm }, step, { sends, recvs }, table, tally) => {
   return (comm.wtime() - t0) * 1e6;
 };
 
-const bibw: Loop = ({ comm }, step, { sends, recvs }, table, tally) => {
+const bibw: Loop = ({ comm, counters }, step, { sends, recvs }, table, tally) => {
   const { size, iterations, warmup, window } = step;
   const me = comm.rank;
   const peer = 1 - me;
   let t0 = comm.wtime();
   for (let i = 0; i < warmup + iterations; i++) {
-    if (i === warmup) t0 = comm.wtime();
+    if (i === warmup) t0 = startTiming(comm, counters, tally);
     const sbuf = sends.next(i, size);
     const rbuf = recvs.next(i, windowBytes(size, window, comm.space.pageSize));
     sbuf.set(table.pattern(me, size, i));
@@ -189,11 +199,11 @@ const bibw: Loop = ({ comm }, step, { sends, recvs }, table, tally) => {
   return (comm.wtime() - t0) * 1e6;
 };
 
-const allreduce: Loop = ({ comm, max }, step, { sends, recvs }, table, tally) => {
+const allreduce: Loop = ({ comm, counters, max }, step, { sends, recvs }, table, tally) => {
   const { size, iterations, warmup } = step;
   let t0 = comm.wtime();
   for (let i = 0; i < warmup + iterations; i++) {
-    if (i === warmup) t0 = comm.wtime();
+    if (i === warmup) t0 = startTiming(comm, counters, tally);
     const sbuf = sends.next(i, size);
     const rbuf = recvs.next(i, size);
     sbuf.set(table.pattern(comm.rank, size, i));
