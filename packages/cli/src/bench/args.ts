@@ -72,7 +72,7 @@ options
   --full                    OSU-like iteration counts (slow: minutes to hours)
   --cost edr|hdr|ndr        cost-model preset of the virtual clock (default hdr)
   --eager BYTES             eager/rendezvous threshold (default: the runtime's)
-  --max-regions N           registration-cache region limit (default ${DEFAULT_MAX_REGIONS})
+  --max-regions N           registration-cache region limit under rotate:N (default ${DEFAULT_MAX_REGIONS}; other patterns: unlimited)
   --window N                messages per window in bw/bibw (default 64)
   --out DIR                 write OSU text files, results.json and report.html there
                             (the study's default: tsmpi-study)

@@ -26,7 +26,10 @@ export const runBenchJob: JobRunner = async (job, o) => {
       fabric: config.fabric,
       rcache: config.rcache,
       pinMode: config.pinMode,
-      rcacheMaxRegions: o.maxRegions,
+      // The region limit is rotate:N's subject (N buffers against a smaller cache). Elsewhere the
+      // cache is unlimited, as UCX's is by default: a bw window receives into 64 distinct slices,
+      // and a limit below that would make "reuse" thrash on the receiver.
+      rcacheMaxRegions: spec.pattern.kind === 'rotate' ? o.maxRegions : Infinity,
       cost: o.cost,
       memBytes: job.memBytes,
       memlock: Infinity,
