@@ -102,10 +102,11 @@ const WR_RECV = 0, WR_SEND = 1, WR_READ = 2;
 // How long a blocking call polls before sleeping on the doorbell. Spinning wins when every rank has
 // a core (a ping-pong partner answers within microseconds, a futex wake-up costs tens); with more
 // ranks than cores it steals the core from the rank that would answer, so the launcher says which
-// case this is (EngineEnv.spins). Measured on a shared 2-core box (8 B ping-pong, nice -10): 0 µs
-// of spin gave 41 µs one-way, 20-200 µs gave 4.8-5.4 µs, and 1 ms spins slowed a 1 MiB stream
-// (the spinning sender took the core the copying receiver needed): 50 µs. Either way a rank that
-// waits long sleeps: waiting does not burn a core.
+// case this is (EngineEnv.spins). Measured on a shared 2-core box (8 B ping-pong): with both ranks on
+// a core, 0 µs of spin gave 41 µs one-way and 20-200 µs gave 4.8-5.4 µs; with other processes
+// holding the cores, a fixed 50 µs spin gave 68 µs (the spinner steals the core its peer needs)
+// and no spin 12-18 µs. So the budget (at most SPIN_US_DEDICATED) adapts per rank: see waitUntil.
+// Either way a rank that waits long sleeps: waiting does not burn a core.
 export const SPINS_DEDICATED = 100_000;
 export const SPINS_OVERSUBSCRIBED = 20;
 export const SPIN_US_DEDICATED = 50;
@@ -135,6 +136,9 @@ export class Engine implements Progress {
   private progressing = false;
   /** The CQ doorbell value read before the last poll that found nothing. */
   private quietBell = -1;
+  /** Current spin budget of blocking waits (µs), adapted by waitUntil. */
+  private spinUs = SPIN_US_DEDICATED;
+  private waitsStarted = 0;
   /** shm envelopes read from a ring, waiting for their turn in sequence order: `from:seq` → payload state */
   private readonly shmIncoming = new Map<string, ShmIncoming>();
 
@@ -741,9 +745,15 @@ export class Engine implements Progress {
 
   /** Spins, then sleeps on the CQ doorbell, until `done()`; throws JobAborted if the job is torn down. */
   waitUntil(done: () => boolean, wait: WaitDescription | (() => WaitDescription)): void {
+    if (done()) return;
     const { cq, ctrl, rank, counters } = this.env;
     let spins = 0;
     let spinStart = -1;
+    let slept = false;
+    // Adaptive spinning (as adaptive mutexes do): the budget doubles after waits that ended while
+    // spinning and halves after waits that had to sleep, so a rank stops stealing the core from a
+    // descheduled peer; every 64th wait probes with the full budget so it recovers when cores free up.
+    const budgetUs = (++this.waitsStarted & 63) === 0 ? SPIN_US_DEDICATED : this.spinUs;
     const intra = this.env.intra;
     while (!done()) {
       const seen = cq.doorbell;
@@ -753,23 +763,25 @@ export class Engine implements Progress {
         spinStart = -1;
         continue;
       }
-      if (done()) return;
+      if (done()) break;
       if (++spins < this.env.spins) {
         if ((spins & 63) !== 0) continue;
         if (ctrl.aborted) throw new JobAborted('another rank failed or the job was stopped');
         const now = performance.now();
         if (spinStart < 0) spinStart = now;
-        if ((now - spinStart) * 1000 < SPIN_US_DEDICATED) continue;
+        if ((now - spinStart) * 1000 < budgetUs) continue;
       }
       spins = 0;
       spinStart = -1;
       if (ctrl.aborted) throw new JobAborted('another rank failed or the job was stopped');
       counters.blockingWaits++;
+      slept = true;
       ctrl.block(rank, typeof wait === 'function' ? wait() : wait);
       if (bell !== undefined) intra!.sleep(bell, INTRA_SLICE_MS);
       else cq.wait(seen, WAIT_SLICE_MS);
       ctrl.unblock(rank);
     }
+    this.spinUs = slept ? (this.spinUs < 2 ? 0 : this.spinUs / 2) : Math.min(SPIN_US_DEDICATED, this.spinUs + 8);
   }
 
   // ───────────────────────────── requests ─────────────────────────────
