@@ -197,20 +197,16 @@ export class RankRuntime implements RankRuntimeFace {
 /**
  * The protection domain's clock, positioned by the engine before each operation so that the
  * adapter's completion times follow from the operation's virtual start, not from when progress
- * happened to run. VirtualClock only moves forward; its state is one Float64 in its handle's
- * SharedArrayBuffer (fabric README, "Virtual time"), which set() writes directly.
+ * happened to run.
  */
 function deviceClock(core: VirtualClock): DeviceClock {
-  const cell = new Float64Array(core.handle.sab);
   return {
     get now() {
       return core.now;
     },
     advance: (us: number) => void core.advance(us),
     advanceTo: (t: number) => void core.advanceTo(t),
-    set: (t: number) => {
-      cell[0] = t;
-    },
+    set: (t: number) => void core.set(t),
   };
 }
 
