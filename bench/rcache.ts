@@ -156,7 +156,7 @@ function benchDrain(): void {
     ]);
   }
   table(['source', 'queued', `${N} munmaps ms`, 'drain ms', 'ns/invalidation'], rows);
-  console.log('(munmap time includes the source callback; vm\'s Ummunotify scans every watch per event)');
+  console.log('(munmap time includes the source callback; vm\'s Ummunotify finds the overlapping watches in an interval tree)');
 }
 
 function table(header: string[], rows: string[][]): void {
