@@ -8,32 +8,14 @@
  *    Baseline in the same run: Uint8Array.prototype.set of the same number of bytes between the
  *    same SharedArrayBuffer (the node's frames), from the source buffer's frames to the target's.
  * 2. Registrations per second (register + deregister pairs) of 4 KiB, 64 KiB and 1 MiB regions.
- * Each figure is the best of REPEATS runs (the machine is shared; the best run is the least disturbed).
+ * Each figure is the best of 5 runs (the machine is shared; the best run is the least disturbed).
  */
 import { AddressSpace, PhysicalMemory } from '@tsmpi/vm';
 import { Access, VirtualClock, createAdapter, type AdapterKind, type Completion } from '@tsmpi/fabric';
+import { KiB, MiB, best, time, mbps, itersFor } from './timing.js';
 
-const REPEATS = 5;
-const KiB = 1024;
-const MiB = 1024 * KiB;
 const ALL = Access.LOCAL_WRITE | Access.REMOTE_READ | Access.REMOTE_WRITE;
 const SIZES = [4 * KiB, 64 * KiB, 1 * MiB, 16 * MiB];
-
-function best(fn: () => number): number {
-  let b = Infinity;
-  for (let r = 0; r < REPEATS; r++) b = Math.min(b, fn());
-  return b;
-}
-
-function time(run: () => void): number {
-  const t0 = process.hrtime.bigint();
-  run();
-  return Number(process.hrtime.bigint() - t0) / 1e9;
-}
-
-const mbps = (bytes: number, s: number): string => (bytes / s / 1e6).toFixed(0);
-/** Enough operations for ~64 MiB moved per run (at least 20). */
-const itersFor = (size: number): number => Math.max(20, Math.floor((64 * MiB) / size));
 
 function setup(kind: AdapterKind) {
   const memory = new PhysicalMemory({ bytes: 96 * MiB });

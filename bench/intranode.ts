@@ -7,28 +7,13 @@
  * Real MB/s of one A → B message of 4 KiB … 16 MiB by shm (push + pop through the ring), CMA
  * (process_vm_readv) and XPMEM (copy out of a warm attachment). Baseline in the same run:
  * Uint8Array.prototype.set of the same bytes from A's frames to B's frames (one copy, no page
- * tables). Each figure is the best of REPEATS runs (the machine is shared).
+ * tables). Each figure is the best of 5 runs (the machine is shared).
  */
 import { AddressSpace, PhysicalMemory } from '@tsmpi/vm';
 import { VirtualClock, createIntranode } from '@tsmpi/fabric';
+import { KiB, MiB, best, time, mbps, itersFor } from './timing.js';
 
-const REPEATS = 5;
-const KiB = 1024;
-const MiB = 1024 * KiB;
 const SIZES = [4 * KiB, 64 * KiB, 1 * MiB, 16 * MiB];
-const itersFor = (size: number): number => Math.max(20, Math.floor((64 * MiB) / size));
-
-function best(fn: () => number): number {
-  let b = Infinity;
-  for (let r = 0; r < REPEATS; r++) b = Math.min(b, fn());
-  return b;
-}
-function time(run: () => void): number {
-  const t0 = process.hrtime.bigint();
-  run();
-  return Number(process.hrtime.bigint() - t0) / 1e9;
-}
-const mbps = (bytes: number, s: number): string => (bytes / s / 1e6).toFixed(0);
 
 const memory = new PhysicalMemory({ bytes: 96 * MiB });
 const node = createIntranode({ memory });
@@ -41,7 +26,7 @@ const dst = sb.mmap(16 * MiB, { populate: true });
 const seg = a.xpmem.make(src, 16 * MiB);
 const cache = b.attachCache();
 
-console.log('size      set() MB/s   shm MB/s   cma MB/s   xpmem MB/s   (wall clock, best of %d)', REPEATS);
+console.log('size      set() MB/s   shm MB/s   cma MB/s   xpmem MB/s   (wall clock, best of 5)');
 for (const n of SIZES) {
   const iters = itersFor(n);
   const bytes = n * iters;

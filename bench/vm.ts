@@ -11,25 +11,11 @@
  *    space, through the page table (AddressSpace.write / readInto, per 4 KiB page), through a
  *    zero-copy MappedView and through runs(); the baseline is Uint8Array.prototype.set between
  *    the same two SharedArrayBuffers (source SAB → the frames the buffer occupies), same run.
- * Each figure is the best of REPEATS runs (the machine is shared; the best run is the least disturbed).
+ * Each figure is the best of 5 runs (the machine is shared; the best run is the least disturbed).
  */
 import { Allocator, AddressSpace, PhysicalMemory } from '@tsmpi/vm';
+import { KiB, MiB, best, time } from './timing.js';
 
-const REPEATS = 5;
-const KiB = 1024;
-const MiB = 1024 * KiB;
-
-function best(fn: () => number): number {
-  let b = Infinity;
-  for (let r = 0; r < REPEATS; r++) b = Math.min(b, fn());
-  return b;
-}
-
-function time(run: () => void): number {
-  const t0 = process.hrtime.bigint();
-  run();
-  return Number(process.hrtime.bigint() - t0) / 1e9;
-}
 
 const memory = new PhysicalMemory({ bytes: 256 * MiB });
 const space = new AddressSpace(memory);
