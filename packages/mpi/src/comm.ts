@@ -338,6 +338,14 @@ export class Comm {
     return this.runtime.stats();
   }
 
+  /**
+   * @internal Charges local work of a collective (a copy, a reduction pass) to this rank's
+   * program clock at the cost model's memcpy rate; returns the µs charged.
+   */
+  chargeLocal(bytes: number): number {
+    return this.runtime.engine.chargeLocalCopy(bytes);
+  }
+
   /** Ends the whole job with exit code `code` (MPI_Abort). */
   abort(code = 1, message = 'abort() called'): never {
     return this.runtime.abort(code, message);

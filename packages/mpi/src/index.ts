@@ -6,7 +6,12 @@ export { Comm, Message } from './comm.js';
 export { TypedBuffer } from './typed-buffer.js';
 export { Request } from './request.js';
 export { getCount } from './status.js';
-export { SUM, PROD, MIN, MAX, LAND, LOR, BAND, BOR, BXOR, MAXLOC, MINLOC } from './collectives/index.js';
+export {
+  SUM, PROD, MIN, MAX, LAND, LOR, BAND, BOR, BXOR, MAXLOC, MINLOC, collectiveStats, resetCollectiveStats, reductionBytes,
+  DEFAULT_TUNING, collectiveTuning, setCollectiveTuning,
+  BCAST_LONG_BYTES, BCAST_LONG_MIN_RANKS, ALLREDUCE_LONG_BYTES, GATHER_LINEAR_BYTES, ALLGATHER_LONG_BYTES,
+} from './collectives/index.js';
+export { copyUs } from './p2p/engine.js';
 export {
   MpiError, InvalidRank, InvalidTag, InvalidBuffer, InvalidType, InvalidArgument, TruncationError, RequestError,
   NotInRank, JobAborted, TransferError, DeadlockError, RankFailed, UsageError, MemlockExhausted, TAG_UB,
@@ -22,7 +27,7 @@ export { kCollective } from './symbols.js';
 
 export type { Status } from './status.js';
 export type { TypedArray, TypedArrayCtor } from './typed-buffer.js';
-export type { ReduceOp, ReduceFn } from './collectives/index.js';
+export type { ReduceOp, ReduceFn, CollectiveStats, CollectiveTuning } from './collectives/index.js';
 export type { MpiErrorCode } from './errors.js';
 export type { RunJobOptions, JobResult, RankResult, RankOutcome, JobFailure } from './launcher/job.js';
 export type { JobOptions, FabricKind, RcachePolicy, PinMode } from './options.js';

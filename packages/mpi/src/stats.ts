@@ -38,6 +38,12 @@ export interface RankStats {
   rcache: Record<string, number>;
   /** Counters of the rank's protection domain (from @tsmpi/fabric). */
   adapter: Record<string, number>;
+  /**
+   * Counters of the rank's collectives (collectiveStats(), flattened): messages, bytes, objects,
+   * temporaries, localCopies/localCopyBytes, reductions/reductionBytes, localUs, and
+   * `algorithms.<collective>.<algorithm>` → calls.
+   */
+  collectives: Record<string, number>;
 }
 
 /** Keeps the numeric leaves of a counter object (stats from other packages may carry strings or flags). */
@@ -58,6 +64,7 @@ export interface JobTotals {
   messages: Record<string, number>;
   rcache: Record<string, number>;
   adapter: Record<string, number>;
+  collectives: Record<string, number>;
   maxVirtualUs: number;
 }
 
@@ -65,11 +72,12 @@ export function sumStats(all: RankStats[]): JobTotals {
   const add = (into: Record<string, number>, from: object) => {
     for (const [k, v] of Object.entries(from)) if (typeof v === 'number') into[k] = (into[k] ?? 0) + v;
   };
-  const t: JobTotals = { messages: {}, rcache: {}, adapter: {}, maxVirtualUs: 0 };
+  const t: JobTotals = { messages: {}, rcache: {}, adapter: {}, collectives: {}, maxVirtualUs: 0 };
   for (const s of all) {
     add(t.messages, s.messages);
     add(t.rcache, s.rcache);
     add(t.adapter, s.adapter);
+    add(t.collectives, s.collectives);
     t.maxVirtualUs = Math.max(t.maxVirtualUs, s.virtualUs);
   }
   return t;

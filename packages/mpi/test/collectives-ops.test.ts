@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
   BAND, BOR, BXOR, LAND, LOR, MAX, MAXLOC, MIN, MINLOC, PROD, SUM, type ReduceOp,
-} from '../src/collectives/index.js';
+} from '@tsmpi/mpi';
 
 const ctors = [
   Int8Array, Uint8Array, Int16Array, Uint16Array, Int32Array, Uint32Array,

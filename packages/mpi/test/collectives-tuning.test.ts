@@ -4,7 +4,7 @@
  * changes the algorithm on real ranks is asserted in collectives.test.ts.)
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEFAULT_TUNING, collectiveTuning, setCollectiveTuning } from '../src/collectives/index.js';
+import { DEFAULT_TUNING, collectiveTuning, setCollectiveTuning } from '@tsmpi/mpi';
 
 afterEach(() => {
   setCollectiveTuning(DEFAULT_TUNING);

@@ -16,12 +16,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runJob, type JobResult } from '@tsmpi/mpi';
 
-const collectivesURL = new URL('../src/collectives/index.ts', import.meta.url).href;
-
 // The rank program, plain JavaScript so any rank can import it without a build step.
 const checkProgram = String.raw`
-import { SUM, PROD, MIN, MAX, MAXLOC, MINLOC, BAND } from '@tsmpi/mpi';
-import { collectiveStats, resetCollectiveStats } from '${collectivesURL}';
+import { SUM, PROD, MIN, MAX, MAXLOC, MINLOC, BAND, collectiveStats, resetCollectiveStats } from '@tsmpi/mpi';
 
 const TYPES = { Float64Array, Float32Array, Int32Array, Uint32Array, Int16Array, Uint8Array, BigInt64Array, BigUint64Array };
 const OPS = { SUM, PROD, MIN, MAX };

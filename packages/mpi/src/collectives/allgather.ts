@@ -20,7 +20,7 @@ export function allgather(comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer): voi
   checkCount('allgather', 'the receive buffer', rbuf, n * p);
   checkSameType('allgather', sbuf, rbuf);
   const block = (b: number, count = 1) => rbuf.subarray(b * n, (b + count) * n);
-  if (rbuf !== sbuf) copy(block(r), sbuf);
+  if (rbuf !== sbuf) copy(comm, block(r), sbuf);
   if (p === 1 || n === 0) {
     countAlgorithm('allgather.trivial');
     return;

@@ -29,7 +29,7 @@ export function allreduce(comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer, op: 
   checkOp('allreduce', op, sbuf);
   checkCount('allreduce', 'the receive buffer', rbuf, sbuf.count);
   checkSameType('allreduce', sbuf, rbuf);
-  if (rbuf !== sbuf) copy(rbuf, sbuf);
+  if (rbuf !== sbuf) copy(comm, rbuf, sbuf);
   const p = comm.size;
   if (p === 1 || sbuf.count === 0) {
     countAlgorithm('allreduce.trivial');
@@ -53,7 +53,7 @@ export function allreduce(comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer, op: 
         newrank = -1;
       } else {
         recv(tw, tmp, r - 1, Tag.allreduce);
-        combineInto(op, rbuf, tmp, rbuf);
+        combineInto(comm, op, rbuf, tmp, rbuf);
         newrank = r >> 1;
       }
     } else {
@@ -80,8 +80,8 @@ function recursiveDoubling(
   for (let mask = 1; mask < pof2; mask <<= 1) {
     const partner = newrank ^ mask;
     exchange(tw, acc, real(partner), tmp, real(partner), Tag.allreduce);
-    if (partner < newrank) combineInto(op, acc, tmp, acc);
-    else combineInto(op, acc, acc, tmp);
+    if (partner < newrank) combineInto(tw, op, acc, tmp, acc);
+    else combineInto(tw, op, acc, acc, tmp);
   }
 }
 
@@ -109,8 +109,8 @@ function rabenseifner(
     const mine = range(acc, keepLo, keepHi);
     const theirs = range(tmp, keepLo, keepHi);
     exchange(tw, range(acc, sendLo, sendHi), real(partner), theirs, real(partner), Tag.allreduce);
-    if (partner < newrank) combineInto(op, mine, theirs, mine);
-    else combineInto(op, mine, mine, theirs);
+    if (partner < newrank) combineInto(tw, op, mine, theirs, mine);
+    else combineInto(tw, op, mine, mine, theirs);
     lo = keepLo;
     hi = keepHi;
   }

@@ -24,7 +24,7 @@ export function alltoall(comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer): void
     throw new InvalidBuffer('alltoall: send and receive buffers are the same memory; pass separate buffers (in-place alltoall is not supported)');
   }
   const n = sbuf.count / p;
-  copy(rbuf.subarray(r * n, (r + 1) * n), sbuf.subarray(r * n, (r + 1) * n));
+  copy(comm, rbuf.subarray(r * n, (r + 1) * n), sbuf.subarray(r * n, (r + 1) * n));
   if (p === 1 || n === 0) {
     countAlgorithm('alltoall.trivial');
     return;

@@ -1,12 +1,28 @@
 import { InvalidArgument, InvalidBuffer } from '../errors.js';
 import type { ReduceOp } from './ops.js';
-import type { Buffer } from './types.js';
+import { countReduction } from './stats.js';
+import type { Buffer, LocalWork } from './types.js';
 
-/** out = left op right, element-wise; `out` may be either operand. Left is always the lower-ranked contribution. */
-export function combineInto(op: ReduceOp, out: Buffer, left: Buffer, right: Buffer): void {
+/**
+ * Bytes a reduction of `operandBytes`-byte operands is charged for at the memcpy rate: every
+ * byte it reads (both operands) and writes (the result), i.e. three operand lengths. See README.
+ */
+export function reductionBytes(operandBytes: number): number {
+  return 3 * operandBytes;
+}
+
+/**
+ * out = left op right, element-wise; `out` may be either operand. Left is always the
+ * lower-ranked contribution. Charged to the rank's clock as a memcpy-rate pass over the
+ * bytes read and written (reductionBytes).
+ */
+export function combineInto(work: LocalWork, op: ReduceOp, out: Buffer, left: Buffer, right: Buffer): void {
   const l = left.toArray();
   op.apply(l, l, right.toArray());
   out.set(l);
+  if (out.count === 0) return;
+  const bytes = reductionBytes(out.byteLength);
+  countReduction(bytes, work.chargeLocal(bytes));
 }
 
 /**

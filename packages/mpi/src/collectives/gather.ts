@@ -26,7 +26,7 @@ export function gather(comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer | null |
   }
   if (p === 1 || n === 0) {
     countAlgorithm('gather.trivial');
-    if (isRoot) copy(rbuf!, sbuf);
+    if (isRoot) copy(comm, rbuf!, sbuf);
     return;
   }
   const tw = twinOf(comm);
@@ -35,7 +35,7 @@ export function gather(comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer | null |
     if (!isRoot) return send(tw, sbuf, root, Tag.gather);
     const reqs: Waitable[] = [];
     for (let src = 0; src < p; src++) if (src !== root) irecv(tw, rbuf!.subarray(src * n, (src + 1) * n), src, Tag.gather, reqs);
-    copy(rbuf!.subarray(root * n, (root + 1) * n), sbuf);
+    copy(comm, rbuf!.subarray(root * n, (root + 1) * n), sbuf);
     return waitAll(reqs);
   }
   countAlgorithm('gather.binomial');
@@ -62,7 +62,7 @@ function binomialGather(comm: CollectiveComm, tw: PointToPoint, sbuf: Buffer, rb
   if (size === 1) return send(tw, sbuf, abs(vr - (vr & -vr)), Tag.gather);
 
   const collect = (acc: Buffer) => {
-    copy(acc.subarray(0, n), sbuf);
+    copy(comm, acc.subarray(0, n), sbuf);
     for (let mask = 1; mask < p; mask <<= 1) {
       if (vr & mask) return send(tw, acc.subarray(0, n * size), abs(vr - mask), Tag.gather);
       if (vr + mask < p) recv(tw, acc.subarray(n * mask, n * Math.min(2 * mask, size)), abs(vr + mask), Tag.gather);
@@ -73,8 +73,8 @@ function binomialGather(comm: CollectiveComm, tw: PointToPoint, sbuf: Buffer, rb
     collect(acc);
     if (vr === 0) {
       // Relative blocks [0, p - root) are ranks root..p-1; the rest wrap to 0..root-1.
-      copy(rbuf!.subarray(root * n, p * n), acc.subarray(0, (p - root) * n));
-      copy(rbuf!.subarray(0, root * n), acc.subarray((p - root) * n, p * n));
+      copy(comm, rbuf!.subarray(root * n, p * n), acc.subarray(0, (p - root) * n));
+      copy(comm, rbuf!.subarray(0, root * n), acc.subarray((p - root) * n, p * n));
     }
   });
 }

@@ -12,10 +12,11 @@ export {
 } from './objects.js';
 export { SUM, PROD, MIN, MAX, LAND, LOR, BAND, BOR, BXOR, MAXLOC, MINLOC } from './ops.js';
 export { collectiveStats, resetCollectiveStats } from './stats.js';
+export { reductionBytes } from './combine.js';
 export { DEFAULT_TUNING, collectiveTuning, setCollectiveTuning } from './tuning.js';
 
 export type { ReduceOp } from './ops.js';
 export type { ReduceFn } from './objects.js';
 export type { CollectiveStats } from './stats.js';
 export type { CollectiveTuning } from './tuning.js';
-export type { CollectiveComm, PointToPoint } from './types.js';
+export type { CollectiveComm, LocalWork, PointToPoint } from './types.js';

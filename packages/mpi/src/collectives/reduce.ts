@@ -27,7 +27,7 @@ export function reduce(comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer | null |
   }
   if (p === 1 || sbuf.count === 0) {
     countAlgorithm('reduce.trivial');
-    if (isRoot && rbuf !== sbuf) copy(rbuf!, sbuf);
+    if (isRoot && rbuf !== sbuf) copy(comm, rbuf!, sbuf);
     return;
   }
   countAlgorithm('reduce.binomial');
@@ -51,7 +51,7 @@ export function reduce(comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer | null |
         }
         if (vr + mask < p) {
           recv(tw, incoming, abs(vr + mask), Tag.reduce);
-          combineInto(op, acc, partial, incoming);
+          combineInto(comm, op, acc, partial, incoming);
           partial = acc;
         }
       }

@@ -22,7 +22,7 @@ export function scatter(comm: CollectiveComm, sbuf: Buffer | null | undefined, r
   }
   if (p === 1 || n === 0) {
     countAlgorithm('scatter.trivial');
-    if (isRoot) copy(rbuf, sbuf!);
+    if (isRoot) copy(comm, rbuf, sbuf!);
     return;
   }
   const tw = twinOf(comm);
@@ -31,7 +31,7 @@ export function scatter(comm: CollectiveComm, sbuf: Buffer | null | undefined, r
     if (!isRoot) return recv(tw, rbuf, root, Tag.scatter);
     const reqs: Waitable[] = [];
     for (let dst = 0; dst < p; dst++) if (dst !== root) isend(tw, sbuf!.subarray(dst * n, (dst + 1) * n), dst, Tag.scatter, reqs);
-    copy(rbuf, sbuf!.subarray(root * n, (root + 1) * n));
+    copy(comm, rbuf, sbuf!.subarray(root * n, (root + 1) * n));
     return waitAll(reqs);
   }
   countAlgorithm('scatter.binomial');
@@ -59,13 +59,13 @@ function binomialScatter(comm: CollectiveComm, tw: PointToPoint, sbuf: Buffer | 
     for (let mask = lowbit >> 1; mask > 0; mask >>= 1) {
       if (vr + mask < p) send(tw, data.subarray(n * mask, n * Math.min(2 * mask, size)), abs(vr + mask), Tag.scatter);
     }
-    copy(rbuf, data.subarray(0, n));
+    copy(comm, rbuf, data.subarray(0, n));
   };
   if (vr === 0 && root === 0) return distribute(sbuf!);
   withTemp(comm, rbuf.type, n * size, (data) => {
     if (vr === 0) {
-      copy(data.subarray(0, (p - root) * n), sbuf!.subarray(root * n, p * n));
-      copy(data.subarray((p - root) * n, p * n), sbuf!.subarray(0, root * n));
+      copy(comm, data.subarray(0, (p - root) * n), sbuf!.subarray(root * n, p * n));
+      copy(comm, data.subarray((p - root) * n, p * n), sbuf!.subarray(0, root * n));
     }
     distribute(data);
   });

@@ -14,9 +14,20 @@ export interface CollectiveStats {
   /** Temporary buffers allocated in simulated memory, and their bytes. */
   temporaries: number;
   temporaryBytes: number;
+  /** Local copies (own block into the result, root's block, rotations) and the bytes copied. */
+  localCopies: number;
+  localCopyBytes: number;
+  /** Element-wise reductions and the bytes they were charged for (read + written: 3 × operand). */
+  reductions: number;
+  reductionBytes: number;
+  /** Virtual µs charged to the rank's clock for local copies and reductions (memcpy rate). */
+  localUs: number;
 }
 
-const counters: CollectiveStats = { algorithms: {}, messages: 0, bytes: 0, objects: 0, temporaries: 0, temporaryBytes: 0 };
+const counters: CollectiveStats = {
+  algorithms: {}, messages: 0, bytes: 0, objects: 0, temporaries: 0, temporaryBytes: 0,
+  localCopies: 0, localCopyBytes: 0, reductions: 0, reductionBytes: 0, localUs: 0,
+};
 
 export function countAlgorithm(name: string): void {
   counters.algorithms[name] = (counters.algorithms[name] ?? 0) + 1;
@@ -24,6 +35,16 @@ export function countAlgorithm(name: string): void {
 export function countMessage(bytes: number): void {
   counters.messages++;
   counters.bytes += bytes;
+}
+export function countLocalCopy(bytes: number, us: number): void {
+  counters.localCopies++;
+  counters.localCopyBytes += bytes;
+  counters.localUs += us;
+}
+export function countReduction(bytes: number, us: number): void {
+  counters.reductions++;
+  counters.reductionBytes += bytes;
+  counters.localUs += us;
 }
 export function countObject(): void {
   counters.objects++;
@@ -41,4 +62,5 @@ export function collectiveStats(): CollectiveStats {
 export function resetCollectiveStats(): void {
   counters.algorithms = {};
   counters.messages = counters.bytes = counters.objects = counters.temporaries = counters.temporaryBytes = 0;
+  counters.localCopies = counters.localCopyBytes = counters.reductions = counters.reductionBytes = counters.localUs = 0;
 }

@@ -1,8 +1,8 @@
 import { Request } from '../request.js';
 import { kCollective } from '../symbols.js';
 import { InvalidArgument, InvalidBuffer, InvalidType, MpiError } from '../errors.js';
-import { countMessage, countObject, countTemporary } from './stats.js';
-import type { Buffer, CollectiveComm, PointToPoint, TypedArray, TypedArrayCtor, Waitable } from './types.js';
+import { countLocalCopy, countMessage, countObject, countTemporary } from './stats.js';
+import type { Buffer, CollectiveComm, LocalWork, PointToPoint, TypedArray, TypedArrayCtor, Waitable } from './types.js';
 
 /**
  * One tag per collective on the twin's context. Every rank calls collectives on a
@@ -124,10 +124,14 @@ export function withTemp<T extends TypedArray, R>(
   }
 }
 
-/** Local copy between two buffers of one type (through the page table, like any access). */
-export function copy(dst: Buffer, src: Buffer): void {
+/**
+ * Local copy between two buffers of one type (through the page table, like any access),
+ * charged to the rank's clock as a memcpy of its bytes.
+ */
+export function copy(work: LocalWork, dst: Buffer, src: Buffer): void {
   if (src.count === 0) return;
   dst.set(src.toArray());
+  countLocalCopy(src.byteLength, work.chargeLocal(src.byteLength));
 }
 
 /** Balanced split of `items` into `parts` blocks: block i starts at start(i), the first items % parts blocks one larger. */

@@ -13,8 +13,16 @@ export type { TypedArray, TypedArrayCtor, Status };
 export type Buffer<T extends TypedArray = TypedArray> = TypedBuffer<T>;
 export type Waitable = Request;
 
+/**
+ * Local work charged to the rank's program clock (a Comm-internal method): `bytes` at the cost
+ * model's memcpy rate, the same formula the message engine uses for eager copies.
+ */
+export interface LocalWork {
+  chargeLocal(bytes: number): number;
+}
+
 /** Point-to-point as the collective twin offers it. */
-export interface PointToPoint {
+export interface PointToPoint extends LocalWork {
   readonly rank: number;
   readonly size: number;
   send(buf: Buffer<any>, dest: number, tag?: number): void;
@@ -28,7 +36,7 @@ export interface PointToPoint {
 }
 
 /** What a collective is called on: a communicator with its collective twin. */
-export interface CollectiveComm {
+export interface CollectiveComm extends LocalWork {
   readonly rank: number;
   readonly size: number;
   alloc<T extends TypedArray>(type: TypedArrayCtor<T>, count: number): Buffer<T>;

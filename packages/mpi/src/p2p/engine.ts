@@ -849,6 +849,16 @@ export class Engine implements Progress {
     });
   }
 
+  /**
+   * Local work of the program (a collective's reductions and copies) on the program clock, at the
+   * same memcpy rate as eager copies; returns the µs charged.
+   */
+  chargeLocalCopy(bytes: number): number {
+    const us = copyUs(this.env.costs, bytes);
+    this.env.clock.advance(us);
+    return us;
+  }
+
   get outstandingSends(): number {
     return this.pendingSends.size;
   }
@@ -870,7 +880,8 @@ export class Engine implements Progress {
   }
 }
 
-function copyUs(costs: MessageCosts, bytes: number): number {
+/** Virtual µs of a CPU copy of `bytes` at the cost model's memcpy rate: the one formula for local copies. */
+export function copyUs(costs: Pick<MessageCosts, 'memcpyGBps'>, bytes: number): number {
   return bytes / (costs.memcpyGBps * 1000);
 }
 

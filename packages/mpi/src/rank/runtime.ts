@@ -3,6 +3,7 @@ import { AddressSpace, Allocator, PhysicalMemory } from '@tsmpi/vm';
 import { Access, Adapter, InProcessWire, VirtualClock, type CostModel, type MemoryRegion } from '@tsmpi/fabric';
 import { createRegistrationPolicy } from '@tsmpi/rcache';
 import { Comm } from '../comm.js';
+import { collectiveStats } from '../collectives/index.js';
 import { JobAborted, MemlockExhausted } from '../errors.js';
 import { ControlBlock } from '../launcher/control-block.js';
 import type { LauncherToRank, RankToLauncher } from '../launcher/messages.js';
@@ -173,6 +174,7 @@ export class RankRuntime implements RankRuntimeFace {
       rcache: numericLeaves(this.cache.stats),
       // intra-node transport counters ride along as adapter.intra.* (issue 7)
       adapter: numericLeaves(this.intra ? { ...this.pd.stats(), intra: this.intra.endpoint.stats() } : this.pd.stats()),
+      collectives: numericLeaves(collectiveStats()),
     };
   }
 
