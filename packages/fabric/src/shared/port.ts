@@ -88,9 +88,16 @@ export class Port {
     const count = f[base + D_COUNT]!;
     const at = base + D_HEADER;
     let begin = ready;
+    // Intervals ending at or before `ready` cannot matter; skip them (binary search: the intervals
+    // are sorted and disjoint, so their ends ascend too, and a full calendar holds PORT_INTERVALS,
+    // which a linear skip walked on every post), then walk the gaps.
     let i = 0;
-    // Intervals ending at or before `ready` cannot matter; skip them, then walk the gaps.
-    while (i < count && f[at + 2 * i + 1]! <= begin) i++;
+    let hi = count;
+    while (i < hi) {
+      const mid = (i + hi) >>> 1;
+      if (f[at + 2 * mid + 1]! <= begin) i = mid + 1;
+      else hi = mid;
+    }
     for (; i < count; i++) {
       const s = f[at + 2 * i]!;
       if (s >= begin + duration && !(duration === 0 && s === begin)) break;
