@@ -45,7 +45,11 @@ const D_WAITED = 2; // ... whose occupancy began later than they were ready (the
 const D_BACKFILLED = 3; // ... placed before a later reservation (a gap in the calendar)
 const D_MERGED = 4; // times the calendar overflowed and its closest two intervals merged
 const D_BUSY_US = 5; // total occupancy reserved (µs)
-const D_HEADER = 6;
+const D_SMALL_N = 6; // entries in the smallest-gaps list below (0: empty or invalid, rebuilt by a scan)
+const D_SMALL = 7; // SMALL_GAPS × (gap, index): the smallest gaps, by (gap, index) ascending
+/** How many of the smallest gaps are remembered between overflows (a full scan refills them). */
+const SMALL_GAPS = 16;
+const D_HEADER = D_SMALL + 2 * SMALL_GAPS;
 const DIR_WORDS = D_HEADER + 2 * (PORT_INTERVALS + 1);
 
 export const PORT_BYTES = (DIR_AT + 2 * DIR_WORDS) * 8;
@@ -137,6 +141,21 @@ export class Port {
   }
 }
 
+/*
+ * The smallest-gaps list. A full calendar merges its closest pair on every reservation that adds an
+ * interval; scanning all PORT_INTERVALS gaps for it each time cost more than the rest of a post.
+ * The list keeps the SMALL_GAPS smallest gaps (gap k lies between intervals k and k + 1) ordered
+ * by (gap, index), with the invariant: every gap not in the list orders after the list's last entry.
+ * Then its head is exactly the pair the scan would pick (smallest gap, earliest on a tie).
+ * - Appending an interval at the end adds one gap with the largest index: it enters the list only
+ *   if strictly smaller than the last entry (an equal gap with a larger index orders after it).
+ *   A full list drops its last entry, which keeps the invariant.
+ * - Merging pair k removes gap k; gaps after it move down one index, their values unchanged (the
+ *   merged interval keeps the first's start and the second's end).
+ * - Any other change (an insertion before the end, a coalescing with the next interval) empties
+ *   the list; an empty list is refilled by a full scan when a merge needs it.
+ */
+
 /** Insert [s, e) before interval i, coalescing with neighbours it touches (back-to-back streams stay one interval). */
 function insert(f: Float64Array, base: number, i: number, s: number, e: number): void {
   const at = base + D_HEADER;
@@ -147,35 +166,96 @@ function insert(f: Float64Array, base: number, i: number, s: number, e: number):
     f[at + 2 * (i - 1) + 1] = f[at + 2 * i + 1]!;
     f.copyWithin(at + 2 * i, at + 2 * (i + 1), at + 2 * count);
     f[base + D_COUNT] = count - 1;
+    f[base + D_SMALL_N] = 0;
     return;
   }
   if (joinsPrev) {
+    // Only the last interval's end moves when i === count: no gap changes.
+    if (i < count) f[base + D_SMALL_N] = 0;
     f[at + 2 * (i - 1) + 1] = Math.max(e, f[at + 2 * (i - 1) + 1]!);
     return;
   }
   if (joinsNext) {
+    f[base + D_SMALL_N] = 0;
     f[at + 2 * i] = s;
     return;
   }
-  f.copyWithin(at + 2 * (i + 1), at + 2 * i, at + 2 * count);
+  if (i < count) {
+    f[base + D_SMALL_N] = 0;
+    f.copyWithin(at + 2 * (i + 1), at + 2 * i, at + 2 * count);
+  } else if (count > 0 && f[base + D_SMALL_N]! > 0) {
+    noteGap(f, base, s - f[at + 2 * (count - 1) + 1]!, count - 1);
+  }
   f[at + 2 * i] = s;
   f[at + 2 * i + 1] = e;
   count++;
   if (count > PORT_INTERVALS) {
     // Over capacity: merge the pair with the smallest gap (the earliest such pair on a tie).
-    let best = 0;
-    let bestGap = Infinity;
-    for (let k = 0; k + 1 < count; k++) {
-      const gap = f[at + 2 * (k + 1)]! - f[at + 2 * k + 1]!;
-      if (gap < bestGap) {
-        bestGap = gap;
-        best = k;
-      }
-    }
+    if (f[base + D_SMALL_N]! === 0) scanGaps(f, base, count);
+    const best = takeSmallest(f, base);
     f[at + 2 * best + 1] = f[at + 2 * (best + 1) + 1]!;
     f.copyWithin(at + 2 * (best + 1), at + 2 * (best + 2), at + 2 * count);
     count--;
     f[base + D_MERGED]!++;
   }
   f[base + D_COUNT] = count;
+}
+
+/** A new last gap (largest index): into the list if it orders before the list's last entry. */
+function noteGap(f: Float64Array, base: number, gap: number, index: number): void {
+  const n = f[base + D_SMALL_N]!;
+  const list = base + D_SMALL;
+  if (n === SMALL_GAPS && !(gap < f[list + 2 * (n - 1)]!)) return;
+  if (n < SMALL_GAPS && !(gap < f[list + 2 * (n - 1)]!)) {
+    // Not smaller than every listed gap's tail: the unlisted gaps may hold smaller ones, so it
+    // cannot be appended without breaking the invariant; it simply stays unlisted.
+    return;
+  }
+  let k = n === SMALL_GAPS ? n - 1 : n;
+  while (k > 0 && gap < f[list + 2 * (k - 1)]!) {
+    f[list + 2 * k] = f[list + 2 * (k - 1)]!;
+    f[list + 2 * k + 1] = f[list + 2 * (k - 1) + 1]!;
+    k--;
+  }
+  f[list + 2 * k] = gap;
+  f[list + 2 * k + 1] = index;
+  if (n < SMALL_GAPS) f[base + D_SMALL_N] = n + 1;
+}
+
+/** Refill the list with the SMALL_GAPS smallest of the calendar's count - 1 gaps. */
+function scanGaps(f: Float64Array, base: number, count: number): void {
+  const at = base + D_HEADER;
+  const list = base + D_SMALL;
+  let n = 0;
+  let prevEnd = f[at + 1]!;
+  for (let g = 0, p = at + 2; g + 1 < count; g++, p += 2) {
+    const gap = f[p]! - prevEnd;
+    prevEnd = f[p + 1]!;
+    // Gaps arrive in index order, so an equal gap orders after the listed ones.
+    if (n === SMALL_GAPS && !(gap < f[list + 2 * (n - 1)]!)) continue;
+    let k = n === SMALL_GAPS ? n - 1 : n;
+    while (k > 0 && gap < f[list + 2 * (k - 1)]!) {
+      f[list + 2 * k] = f[list + 2 * (k - 1)]!;
+      f[list + 2 * k + 1] = f[list + 2 * (k - 1) + 1]!;
+      k--;
+    }
+    f[list + 2 * k] = gap;
+    f[list + 2 * k + 1] = g;
+    if (n < SMALL_GAPS) n++;
+  }
+  f[base + D_SMALL_N] = n;
+}
+
+/** Pop the list's head (the pair to merge); the gaps after it move down one index. */
+function takeSmallest(f: Float64Array, base: number): number {
+  const list = base + D_SMALL;
+  const n = f[base + D_SMALL_N]!;
+  const best = f[list + 1]!;
+  for (let k = 1; k < n; k++) {
+    f[list + 2 * (k - 1)] = f[list + 2 * k]!;
+    const index = f[list + 2 * k + 1]!;
+    f[list + 2 * (k - 1) + 1] = index > best ? index - 1 : index;
+  }
+  f[base + D_SMALL_N] = n - 1;
+  return best;
 }
