@@ -3,6 +3,8 @@
  * structurally so the protocol code reads on its own and unit tests can run it over real packages
  * without the launcher. src/rank/runtime.ts plugs the real objects in.
  */
+import type { Completion, Sge } from '@tsmpi/fabric';
+
 export interface SpacePort {
   read(addr: number, length: number): Uint8Array;
   write(addr: number, data: ArrayBufferView): void;
@@ -15,15 +17,8 @@ export interface ClockPort {
   advanceTo(t: number): void;
 }
 
-export interface CompletionPort {
-  status: number;
-  opcode: number;
-  byteLength: number;
-  wrId: number;
-  qpNum: number;
-  immData?: number;
-  time: number;
-}
+/** The fabric's completion, as the engine reads it. */
+export type CompletionPort = Completion;
 
 export interface CqPort {
   poll(max?: number): CompletionPort[];
@@ -31,11 +26,7 @@ export interface CqPort {
   wait(seen: number, timeoutMs: number): boolean;
 }
 
-export interface SgePort {
-  lkey: number;
-  addr: number;
-  length: number;
-}
+export type SgePort = Sge;
 
 export interface QpPort {
   readonly qpNum: number;
