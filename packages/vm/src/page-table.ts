@@ -104,11 +104,8 @@ export class PageTable {
    */
   release(start: number, end: number, next: (e: number) => number): void {
     const ps = this.pageSize;
-    const pt = this.entries;
     for (let p = start / ps; p < end / ps; p++) {
-      let e: number;
-      do e = Atomics.load(pt, p);
-      while (Atomics.compareExchange(pt, p, e, next(e)) !== e);
+      const e = this.exchange(p, next);
       const s = pteState(e);
       if (s === PteState.PRESENT) this.memory.putFrame(pteIndex(e));
       else if (s === PteState.SWAPPED) this.memory.freeSwapSlot(pteIndex(e));
@@ -118,12 +115,16 @@ export class PageTable {
   /** Rewrite protection or lock bits of [start, end), keeping state and frame. */
   rewrite(start: number, end: number, next: (e: number) => number): void {
     const ps = this.pageSize;
+    for (let p = start / ps; p < end / ps; p++) this.exchange(p, next);
+  }
+
+  /** Replaces entry `p` by next(entry) with a CAS loop (a remote fault may race); returns the old entry. */
+  private exchange(p: number, next: (e: number) => number): number {
     const pt = this.entries;
-    for (let p = start / ps; p < end / ps; p++) {
-      let e: number;
-      do e = Atomics.load(pt, p);
-      while (Atomics.compareExchange(pt, p, e, next(e)) !== e);
-    }
+    let e: number;
+    do e = Atomics.load(pt, p);
+    while (Atomics.compareExchange(pt, p, e, next(e)) !== e);
+    return e;
   }
 
   /** Move `pages` entries from `from` to `to` (mremap): frames travel with their entries. */
