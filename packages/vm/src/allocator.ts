@@ -1,4 +1,4 @@
-import { InvalidArgument, OutOfMemory } from './errors.js';
+import { InvalidArgument, OutOfMemory, VmError } from './errors.js';
 import type { AddressSpace } from './address-space.js';
 
 /**
@@ -69,6 +69,8 @@ export interface AllocatorStats {
   mmapCalls: number;
   munmapCalls: number;
   mremapCalls: number;
+  /** mremap refused (the chunk spans several mappings, or no room): kept in place, or malloc + copy + free */
+  mremapFallbacks: number;
 }
 
 export class Allocator {
@@ -96,6 +98,7 @@ export class Allocator {
     mmapCalls: 0,
     munmapCalls: 0,
     mremapCalls: 0,
+    mremapFallbacks: 0,
   };
 
   constructor(space: AddressSpace, opts: AllocatorOptions = {}) {
@@ -143,7 +146,15 @@ export class Allocator {
       const length = this.pageAlign(nb + SIZE_SZ);
       if (length === m.length) return ptr;
       this.counts.mremapCalls++;
-      const base = this.space.mremap(m.base, m.length, length, { mayMove: true });
+      let base: number;
+      try {
+        base = this.space.mremap(m.base, m.length, length, { mayMove: true });
+      } catch (err) {
+        // EFAULT: the chunk spans several mappings now (mlock of a part splits it); ENOMEM: no room.
+        // glibc: mremap_chunk fails, then "must alloc, copy, free".
+        if (!(err instanceof VmError && (err.code === 'EFAULT' || err.code === 'ENOMEM'))) throw err;
+        return this.reallocByCopy(ptr, m, nb, size);
+      }
       this.mmapped.delete(ptr);
       this.mmapped.set(base + HEADER, { base, length });
       return base + HEADER;
@@ -171,6 +182,19 @@ export class Allocator {
     this.space.copy(fresh, ptr, Math.min(c.size - SIZE_SZ, size));
     this.free(ptr);
     this.counts.frees--;
+    return fresh;
+  }
+
+  /** glibc's realloc of an mmapped chunk when mremap refuses: keep it if it still fits, else malloc, copy, free. */
+  private reallocByCopy(ptr: number, m: MmappedChunk, nb: number, size: number): number {
+    this.counts.mremapFallbacks++;
+    if (m.length - SIZE_SZ >= nb) return ptr;
+    const fresh = this.malloc(size);
+    this.counts.mallocs--; // counted as a realloc, not a malloc
+    this.space.copy(fresh, ptr, m.length - HEADER);
+    this.mmapped.delete(ptr);
+    this.counts.munmapCalls++;
+    this.space.munmap(m.base, m.length);
     return fresh;
   }
 

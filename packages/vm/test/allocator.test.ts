@@ -93,6 +93,39 @@ describe('Allocator', () => {
     expect(heap.stats().mremapCalls).toBe(1);
   });
 
+  it('realloc of an mmapped chunk split by mlock falls back to malloc + copy + free (issue 20: mremap refuses with EFAULT)', () => {
+    // what the pinning adapter's mlock mode does to a cached buffer: lock a page-aligned part of it
+    //   [hdr|........ chunk of 65 pages ........]      one mapping
+    //   [ unlocked | locked: 16 pages | unlocked ]      three mappings after mlock: mremap says EFAULT (Linux too)
+    const { space, heap, memory, calls } = setup();
+    const p = heap.malloc(256 * KiB);
+    const bytes = Uint8Array.from({ length: 256 * KiB }, (_, i) => (i * 7 + 3) & 0xff);
+    space.write(p, bytes);
+    const base = p - 16;
+    space.mlock(base + 8 * PS, 16 * PS);
+    expect(space.mappings().filter((v) => v.start >= base && v.end <= base + 65 * PS)).toHaveLength(3);
+    const q = heap.realloc(p, 1024 * KiB);
+    expect(space.read(q, 256 * KiB)).toEqual(bytes);
+    expect(heap.usableSize(q)).toBeGreaterThanOrEqual(1024 * KiB);
+    expect(q).not.toBe(p);
+    expect(heap.owns(p)).toBe(false); // the old chunk is freed...
+    expect(space.mappings().some((v) => v.start < base + 65 * PS && base < v.end)).toBe(false); // ...and unmapped
+    expect(space.stats().mlockedBytes).toBe(0); // its locked part went with it
+    expect(calls).toEqual(['munmap']); // mremap refused before any hook; the old chunk's munmap
+    expect(heap.stats()).toMatchObject({ reallocs: 1, mallocs: 1, frees: 0, mremapCalls: 1, mremapFallbacks: 1, mmapCalls: 2, munmapCalls: 1, mmappedChunks: 1 });
+    expect(memory.stats().mapped).toBe(65); // only the copy's pages: 256 KiB from 16 bytes into the new chunk
+  });
+
+  it('realloc of a split mmapped chunk to a size that still fits keeps the chunk (glibc: "do nothing")', () => {
+    const { space, heap } = setup();
+    const p = heap.malloc(256 * KiB);
+    space.fill(p, 256 * KiB, 9);
+    space.mlock(p - 16 + 8 * PS, PS);
+    expect(heap.realloc(p, 100 * KiB)).toBe(p);
+    expect(space.read(p + 256 * KiB - 1, 1)[0]).toBe(9);
+    expect(heap.stats()).toMatchObject({ mremapCalls: 1, mremapFallbacks: 1, munmapCalls: 0, mmapCalls: 1 });
+  });
+
   it('calloc zeroes reused heap memory', () => {
     const { space, heap } = setup();
     const a = heap.malloc(256);
