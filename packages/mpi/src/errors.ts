@@ -20,7 +20,9 @@ export type MpiErrorCode =
   | 'TSMPI_DEADLOCK'
   | 'TSMPI_RANK_FAILED'
   | 'TSMPI_TRANSFER'
-  | 'TSMPI_USAGE';
+  | 'TSMPI_USAGE'
+  | 'TSMPI_PMI'
+  | 'TSMPI_WIREUP';
 
 export class MpiError extends Error {
   readonly code: MpiErrorCode;
@@ -149,9 +151,26 @@ export class RankFailed extends MpiError {
   }
 }
 
+/** The exit status of a command stopped by bad usage: EX_USAGE of BSD's sysexits.h. */
+export const USAGE_EXIT_CODE = 64;
+
 /** Bad command line or job options. */
 export class UsageError extends MpiError {
   constructor(message: string) {
     super('TSMPI_USAGE', message);
+  }
+}
+
+/** The process manager (Hydra, Slurm, tsmpi --procs) broke the PMI protocol or refused a command. */
+export class PmiError extends MpiError {
+  constructor(message: string) {
+    super('TSMPI_PMI', message);
+  }
+}
+
+/** The node processes of a job cannot form one job (they disagree, or a peer is not one of them). */
+export class WireUpError extends MpiError {
+  constructor(message: string) {
+    super('TSMPI_WIREUP', message);
   }
 }
