@@ -9,7 +9,7 @@ import type { RankStats } from './stats.js';
 import type { Status } from './status.js';
 import { kCollective } from './symbols.js';
 import * as coll from './collectives/index.js';
-import type { ReduceFn, ReduceOp } from './collectives/index.js';
+import type { Counts, ReduceFn, ReduceOp } from './collectives/index.js';
 import { TypedBuffer, describe, isTypedArrayCtor, type TypedArray, type TypedArrayCtor } from './typed-buffer.js';
 
 /** Tag the runtime uses on a communicator's collective twin to agree on context ids (dup/split). */
@@ -247,6 +247,42 @@ export class Comm {
 
   alltoall(sbuf: TypedBuffer, rbuf: TypedBuffer): void {
     coll.alltoall(this, sbuf, rbuf);
+  }
+
+  // v-collectives, reduce-scatter, scans: counts and displacements in elements (collectives/vector.ts, reduce-scatter.ts, scan.ts)
+  /** rbuf, counts and displs (null: packed) matter at the root only. */
+  gatherv(sbuf: TypedBuffer, rbuf: TypedBuffer | null | undefined, counts: Counts, displs: Counts = null, root = 0): void {
+    coll.gatherv(this, sbuf, rbuf, counts, displs, root);
+  }
+  /** sbuf, counts and displs (null: packed) matter at the root only. */
+  scatterv(sbuf: TypedBuffer | null | undefined, counts: Counts, displs: Counts, rbuf: TypedBuffer, root = 0): void {
+    coll.scatterv(this, sbuf, counts, displs, rbuf, root);
+  }
+  allgatherv(sbuf: TypedBuffer, rbuf: TypedBuffer, counts: readonly number[], displs: Counts = null): void {
+    coll.allgatherv(this, sbuf, rbuf, counts, displs);
+  }
+  alltoallv(sbuf: TypedBuffer, scounts: readonly number[], sdispls: Counts, rbuf: TypedBuffer, rcounts: readonly number[], rdispls: Counts = null): void {
+    coll.alltoallv(this, sbuf, scounts, sdispls, rbuf, rcounts, rdispls);
+  }
+  reduceScatter(sbuf: TypedBuffer, rbuf: TypedBuffer, counts: readonly number[], op: ReduceOp): void {
+    coll.reduceScatter(this, sbuf, rbuf, counts, op);
+  }
+  reduceScatterBlock(sbuf: TypedBuffer, rbuf: TypedBuffer, op: ReduceOp): void {
+    coll.reduceScatterBlock(this, sbuf, rbuf, op);
+  }
+  scan(sbuf: TypedBuffer, rbuf: TypedBuffer, op: ReduceOp): void {
+    coll.scan(this, sbuf, rbuf, op);
+  }
+  /** rank 0's rbuf is left untouched. */
+  exscan(sbuf: TypedBuffer, rbuf: TypedBuffer, op: ReduceOp): void {
+    coll.exscan(this, sbuf, rbuf, op);
+  }
+  scanObject<V>(value: V, op: ReduceFn<V> | ReduceOp): V {
+    return coll.scanObject(this, value, op);
+  }
+  /** undefined on rank 0. */
+  exscanObject<V>(value: V, op: ReduceFn<V> | ReduceOp): V | undefined {
+    return coll.exscanObject(this, value, op);
   }
 
   bcastObject<V>(value: V, root = 0): V {

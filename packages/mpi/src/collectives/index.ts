@@ -7,6 +7,9 @@ export { gather, GATHER_LINEAR_BYTES } from './gather.js';
 export { scatter } from './scatter.js';
 export { allgather, ALLGATHER_LONG_BYTES } from './allgather.js';
 export { alltoall } from './alltoall.js';
+export { gatherv, scatterv, allgatherv, alltoallv } from './vector.js';
+export { reduceScatter, reduceScatterBlock } from './reduce-scatter.js';
+export { scan, exscan, scanObject, exscanObject } from './scan.js';
 export {
   bcastObject, gatherObject, scatterObject, allgatherObject, alltoallObject, reduceObject, allreduceObject,
 } from './objects.js';
@@ -20,3 +23,4 @@ export type { ReduceFn } from './objects.js';
 export type { CollectiveStats } from './stats.js';
 export type { CollectiveTuning } from './tuning.js';
 export type { CollectiveComm, LocalWork, PointToPoint } from './types.js';
+export type { Counts } from './vector-args.js';

@@ -118,7 +118,7 @@ export function alltoallObject<V>(comm: CollectiveComm, values: readonly V[]): V
 
 export type ReduceFn<V> = (left: V, right: V) => V;
 
-function toFn<V>(name: string, op: ReduceFn<V> | ReduceOp): ReduceFn<V> {
+export function toFn<V>(name: string, op: ReduceFn<V> | ReduceOp): ReduceFn<V> {
   if (typeof op === 'function') return op;
   if (op && typeof op.combine === 'function') return (l, r) => op.combine(l, r) as V;
   throw new InvalidArgument('op', `${name}: op must be a function (left, right) => value or a ReduceOp such as SUM`);

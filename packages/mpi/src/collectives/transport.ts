@@ -25,6 +25,15 @@ export const Tag = {
   gatherObject: 13,
   scatterObject: 14,
   alltoallObject: 15,
+  gatherv: 16,
+  scatterv: 17,
+  allgatherv: 18,
+  alltoallv: 19,
+  reduceScatter: 20,
+  scan: 21,
+  exscan: 22,
+  scanObject: 23,
+  neighbor: 24, // + 2 × dimension + direction (neighbor.ts)
 } as const;
 
 export function twinOf(comm: CollectiveComm): PointToPoint {

@@ -1,0 +1,43 @@
+import { Request } from '../request.js';
+import { countTemporary } from './stats.js';
+import { irecv, isend } from './transport.js';
+import type { Buffer, CollectiveComm, PointToPoint, TypedArray, TypedArrayCtor, Waitable } from './types.js';
+
+/**
+ * A collective written as a schedule of rounds, as MPICH's nonblocking-collective schedules
+ * and libNBC's rounds: a generator that posts one round's isends and irecvs, yields them,
+ * and resumes once every one has completed; local work (copies, reductions) runs between
+ * rounds. The blocking form waits at each round (runBlocking); the nonblocking form
+ * (nonblocking.ts) advances the very same generator from its request's progress hook, so
+ * both put the same messages on the wire.
+ */
+export type Schedule = Generator<Waitable[], void, void>;
+
+/** Runs a schedule to its end, waiting for each round; an error ends it (its `finally` blocks free temporaries). */
+export function runBlocking(s: Schedule): void {
+  let step = s.next();
+  while (!step.done) {
+    try {
+      Request.waitAll(step.value);
+    } catch (e) {
+      s.return();
+      throw e;
+    }
+    step = s.next();
+  }
+}
+
+/** One round of sendrecv: receive `rbuf` from `source` while sending `sbuf` to `dest` (empty sides post nothing). */
+export function exchangeRound(tw: PointToPoint, sbuf: Buffer, dest: number, rbuf: Buffer, source: number, tag: number): Waitable[] {
+  const round: Waitable[] = [];
+  irecv(tw, rbuf, source, tag, round);
+  isend(tw, sbuf, dest, tag, round);
+  return round;
+}
+
+/** A temporary in the rank's simulated memory, counted like transport's withTemp; the schedule frees it in `finally`. */
+export function temporary<T extends TypedArray>(comm: CollectiveComm, type: TypedArrayCtor<T>, count: number): Buffer<T> {
+  const tmp = comm.alloc(type, count);
+  countTemporary(tmp.byteLength);
+  return tmp;
+}
