@@ -1,5 +1,6 @@
 export { RegistrationCache } from './cache.js';
-export { createRegistrationPolicy, POLICIES } from './policy.js';
+export { createRegistrationPolicy } from './policy.js';
+export { POLICIES, CHANGE_ORIGINS, SOURCE_HEARS, policyHears } from './hears.js';
 export { IntervalIndex } from './interval-index.js';
 export { DEFAULT_COST, isOutOfLockableMemory } from './ops.js';
 export { noneSource } from './sources/none.js';
@@ -20,7 +21,8 @@ export type { Interval } from './interval-index.js';
 export type { RegistrationOps, RcacheCost } from './ops.js';
 export type { Registration } from './region.js';
 export type { RcacheEvents, LeaveReason } from './events.js';
-export type { RcacheStats, Policy } from './stats.js';
+export type { RcacheStats } from './stats.js';
+export type { Policy, ChangeOrigin } from './hears.js';
 export type { InvalidationSource, SourceKind, DrainedReports, SelfTestProbe } from './sources/source.js';
 export type { MergeMode } from './state.js';
 export type { HookableSpace } from './sources/hooks.js';

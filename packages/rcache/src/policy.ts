@@ -7,7 +7,8 @@ import { hooksSource } from './sources/hooks.js';
 import { noneSource } from './sources/none.js';
 import { notifierSource } from './sources/notifier.js';
 import type { InvalidationSource } from './sources/source.js';
-import type { Policy, RcacheStats } from './stats.js';
+import { POLICIES, type Policy } from './hears.js';
+import type { RcacheStats } from './stats.js';
 
 /**
  * The one face the message layer sees, whatever the policy, so it never branches on it: 'off' registers
@@ -32,8 +33,6 @@ export interface RegistrationPolicyOptions<H> extends Omit<RegistrationCacheOpti
   /** Notifier channel capacity (cookies). */
   notifierCapacity?: number;
 }
-
-export const POLICIES: readonly Policy[] = Object.freeze(['off', 'none', 'hooks', 'notifier']);
 
 export function createRegistrationPolicy<H>(policy: Policy, opts: RegistrationPolicyOptions<H>): RegistrationProvider<H> {
   if (!POLICIES.includes(policy)) {

@@ -1,6 +1,6 @@
-import type { SourceKind } from './sources/source.js';
+import type { Policy } from './hears.js';
 
-export type Policy = 'off' | SourceKind;
+export type { Policy };
 
 /** Counters: one per branch of the cache, so tests can assert exact values. */
 export interface RcacheStats {
