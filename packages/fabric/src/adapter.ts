@@ -11,6 +11,7 @@ import { AdapterState, type AdapterHandle } from './shared/state.js';
 import { readStats } from './stats.js';
 import type { AdapterKind, AdapterLimits, FabricStats, PinMode } from './types.js';
 import type { Wire } from './wire.js';
+import { ADAPTER_KINDS, PIN_MODES } from './kinds.js';
 
 export interface CreateAdapterOptions {
   memory: PhysicalMemory;
@@ -47,12 +48,12 @@ export class Adapter {
 
   /** @internal use createAdapter */
   static create(kind: AdapterKind, opts: CreateAdapterOptions): Adapter {
-    if (kind !== 'pinning' && kind !== 'odp') throw new InvalidArgument(`createAdapter: kind must be 'pinning' or 'odp', got ${String(kind)}`);
+    if (!ADAPTER_KINDS.includes(kind)) throw new InvalidArgument(`createAdapter: kind must be one of ${ADAPTER_KINDS.join(', ')}, got ${String(kind)}`);
     if (!(opts?.memory instanceof PhysicalMemory)) throw new InvalidArgument('createAdapter: opts.memory must be the node\'s PhysicalMemory');
     const nodeId = opts.nodeId ?? 0;
     if (!Number.isInteger(nodeId) || nodeId < 0) throw new InvalidArgument(`createAdapter: nodeId must be an integer >= 0, got ${nodeId}`);
     const pinMode = opts.pinMode ?? 'pin';
-    if (pinMode !== 'pin' && pinMode !== 'mlock') throw new InvalidArgument(`createAdapter: pinMode must be 'pin' or 'mlock', got ${String(pinMode)}`);
+    if (!PIN_MODES.includes(pinMode)) throw new InvalidArgument(`createAdapter: pinMode must be one of ${PIN_MODES.join(', ')}, got ${String(pinMode)}`);
     const cost = costModel(opts.cost ?? hdr);
     return new Adapter(AdapterState.create(kind, nodeId, pinMode, cost, opts.limits), opts.memory);
   }

@@ -1,6 +1,7 @@
 // @tsmpi/fabric — the adapter model. The public face; see README.md for the API and semantics.
 export { Access, Status, Opcode, statusName, RNR_INFINITE } from './constants.js';
 export type { StatusName } from './constants.js';
+export { ADAPTER_KINDS, PIN_MODES } from './kinds.js';
 export {
   FabricError,
   InvalidArgument,

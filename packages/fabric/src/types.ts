@@ -1,9 +1,8 @@
 import type { StatusName } from './constants.js';
 
-/** Which kind of adapter: dumb pinning, or notifier-capable (on-demand paging). */
-export type AdapterKind = 'pinning' | 'odp';
-/** pinning backend: 'pin' (get_user_pages, blocks migration) or 'mlock' (the historical mistake; migration still moves pages). */
-export type PinMode = 'pin' | 'mlock';
+import type { AdapterKind, PinMode } from './kinds.js';
+
+export type { AdapterKind, PinMode };
 
 /** Sizes of the adapter's shared tables, fixed at creation. */
 export interface AdapterLimits {

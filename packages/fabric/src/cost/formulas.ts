@@ -1,4 +1,5 @@
 import type { CostModel } from './model.js';
+import type { AdapterKind } from '../kinds.js';
 
 /**
  * The pricing formulas (LogGP-style). Exported so tests and the study check the simulation
@@ -89,7 +90,7 @@ export function rnrDeliveryTime(cost: CostModel, arrive: number, recvPostedAt: n
   return recvPostedAt <= arrive ? arrive : recvPostedAt + cost.rnrTimerUs;
 }
 
-export type BackendKind = 'pinning' | 'odp';
+export type BackendKind = AdapterKind;
 
 export function pagesSpanned(addr: number, length: number, pageSize: number): number {
   if (length <= 0) return 0;
