@@ -15,6 +15,7 @@ export { copyUs } from './p2p/engine.js';
 export {
   MpiError, InvalidRank, InvalidTag, InvalidBuffer, InvalidType, InvalidArgument, TruncationError, RequestError,
   NotInRank, JobAborted, TransferError, DeadlockError, RankFailed, UsageError, MemlockExhausted, TAG_UB,
+  USAGE_EXIT_CODE,
 } from './errors.js';
 export { runJob, DEADLOCK_EXIT_CODE } from './launcher/job.js';
 export {

@@ -1,12 +1,35 @@
 import { describe, expect, it } from 'vitest';
 import { AddressSpace, PhysicalMemory } from '@tsmpi/vm';
+import type { Worker } from 'node:worker_threads';
 import { runWorker } from './workers/spawn.js';
 
 const PS = 4096;
+/** Longest any wait may take before the test fails naming what it waited for (a hang guard, not a timing assertion). */
+const WAIT_MS = 20_000;
 
-const waitFor = (control: Int32Array, index: number) => {
-  while (Atomics.load(control, index) === 0) Atomics.wait(control, index, 0, 100);
-};
+/**
+ * Block this thread until control[index] is set, at most WAIT_MS; throws saying what it waited
+ * for. A worker that died while we wait cannot tell us (its 'exit' event needs this thread), so
+ * the deadline is what ends the wait.
+ */
+function awaitWord(control: Int32Array, index: number, what: string): void {
+  const deadline = Date.now() + WAIT_MS;
+  while (Atomics.load(control, index) === 0) {
+    const left = deadline - Date.now();
+    if (left <= 0) throw new Error(`waited ${WAIT_MS} ms for ${what} (control[${index}] still 0): did the worker die?`);
+    Atomics.wait(control, index, 0, Math.min(left, 100));
+  }
+}
+
+/** Run `body`, then end the worker whatever happened (a wait that threw must not leave it spinning). */
+async function supervised<R>(run: { done: Promise<unknown>; worker: Worker }, body: () => Promise<R>): Promise<R> {
+  try {
+    return await body();
+  } finally {
+    run.done.catch(() => undefined); // terminate() makes a pending run reject: it was reported by body already
+    await run.worker.terminate();
+  }
+}
 
 describe('two threads on one node', () => {
   it('allocate and free frames concurrently with no frame lost or handed out twice', async () => {
@@ -42,22 +65,24 @@ describe('two threads on one node', () => {
     const run = runWorker<{ validated: number; retried: number; unmapped: number; garbageValidated: number; garbageCaught: number }>({
       mode: 'reader', memory: memory.handle, space: space.handle, control: control.buffer, addr, id: 0, rounds: 0,
     });
-    waitFor(control, 1);
-    const marker = new Uint8Array(PS);
-    new DataView(marker.buffer).setUint32(64, 0x12345678, true);
-    let cycles = 0;
-    // owner: unmap, let the freed frame be scribbled on by another mapping, map the page again
-    while ((Atomics.load(control, 2) < 2000 || cycles < 2000) && cycles < 200_000) {
-      space.write(addr, marker);
-      space.munmap(addr, PS);
-      const junk = space.mmap(8 * PS, { addr: scratch, fixed: true });
-      space.fill(junk, 8 * PS, 0xee);
-      space.munmap(junk, 8 * PS);
-      space.mmap(PS, { addr, fixed: true });
-      cycles++;
-    }
-    Atomics.store(control, 0, 1);
-    const r = await run.done;
+    const r = await supervised(run, async () => {
+      awaitWord(control, 1, "the reader thread's ready word");
+      const marker = new Uint8Array(PS);
+      new DataView(marker.buffer).setUint32(64, 0x12345678, true);
+      let cycles = 0;
+      // owner: unmap, let the freed frame be scribbled on by another mapping, map the page again
+      while ((Atomics.load(control, 2) < 2000 || cycles < 2000) && cycles < 200_000) {
+        space.write(addr, marker);
+        space.munmap(addr, PS);
+        const junk = space.mmap(8 * PS, { addr: scratch, fixed: true });
+        space.fill(junk, 8 * PS, 0xee);
+        space.munmap(junk, 8 * PS);
+        space.mmap(PS, { addr, fixed: true });
+        cycles++;
+      }
+      Atomics.store(control, 0, 1);
+      return run.done;
+    });
     expect(r.garbageValidated).toBe(0);
     expect(r.validated).toBeGreaterThan(0);
     space.exit();
@@ -74,12 +99,14 @@ describe('two threads on one node', () => {
     // the faulter expects byte 1 of page p to be p: untouched pages read 0, so stamp them via the remote only check 0..15
     const control = new Int32Array(new SharedArrayBuffer(16));
     const run = runWorker<{ bad: number }>({ mode: 'faulter', memory: memory.handle, space: space.handle, control: control.buffer, addr: a, pages: 16, id: 0, rounds: 0 });
-    waitFor(control, 1);
-    Atomics.store(control, 3, 1);
-    Atomics.notify(control, 3);
-    // race the remote thread over the same swapped pages
-    for (let p = 0; p < 8; p++) expect(space.read(a + p * PS + 1, 1)[0]).toBe(p);
-    const r = await run.done;
+    const r = await supervised(run, async () => {
+      awaitWord(control, 1, "the faulter thread's ready word");
+      Atomics.store(control, 3, 1);
+      Atomics.notify(control, 3);
+      // race the remote thread over the same swapped pages
+      for (let p = 0; p < 8; p++) expect(space.read(a + p * PS + 1, 1)[0]).toBe(p);
+      return run.done;
+    });
     expect(r.bad).toBe(0);
     const s = space.stats();
     expect(s.swapIns).toBe(8); // each swapped page came back exactly once, whoever won

@@ -15,6 +15,8 @@ const data = workerData as {
   addr?: number;
   pages?: number;
 };
+/** Longest the worker waits for the test thread before failing with a message (the test's WAIT_MS). */
+const WAIT_MS = 20_000;
 const memory = PhysicalMemory.attach(data.memory);
 const ps = memory.pageSize;
 const view = new DataView(memory.bytes.buffer);
@@ -77,7 +79,9 @@ function reader(): unknown {
   let garbageCaught = 0;
   Atomics.store(control, 1, 1); // ready
   Atomics.notify(control, 1);
-  while (Atomics.load(control, 0) === 0) {
+  const deadline = Date.now() + WAIT_MS;
+  for (let i = 0; Atomics.load(control, 0) === 0; i++) {
+    if ((i & 1023) === 0 && Date.now() > deadline) throw new Error(`reader: waited ${WAIT_MS} ms for the stop word (control[0]) from the test thread`);
     const seq = remote.readBegin();
     const f = remote.translate(addr);
     if (f === undefined) {
@@ -106,7 +110,11 @@ function faulter(): unknown {
   const control = new Int32Array(data.control!);
   Atomics.store(control, 1, 1);
   Atomics.notify(control, 1);
-  while (Atomics.load(control, 3) === 0) Atomics.wait(control, 3, 0, 50); // go signal
+  const deadline = Date.now() + WAIT_MS;
+  while (Atomics.load(control, 3) === 0) {
+    if (Date.now() > deadline) throw new Error(`faulter: waited ${WAIT_MS} ms for the go word (control[3]) from the test thread`);
+    Atomics.wait(control, 3, 0, 50);
+  }
   let bad = 0;
   for (let p = 0; p < data.pages!; p++) {
     const f = remote.fault(data.addr! + p * ps, 'read');
