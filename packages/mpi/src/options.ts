@@ -1,12 +1,15 @@
+import { ADAPTER_KINDS, PIN_MODES, type AdapterKind, type PinMode } from '@tsmpi/fabric';
+import { POLICIES, type Policy } from '@tsmpi/rcache';
 import { UsageError } from './errors.js';
 import { INTRA_KINDS, type IntraKind } from './p2p/intra.js';
 
-export type FabricKind = 'pinning' | 'odp';
-export type RcachePolicy = 'off' | 'none' | 'hooks' | 'notifier';
-export type PinMode = 'pin' | 'mlock';
-export const PIN_MODES: readonly PinMode[] = ['pin', 'mlock'];
-export const FABRICS: readonly FabricKind[] = ['pinning', 'odp'];
-export const RCACHE_POLICIES: readonly RcachePolicy[] = ['off', 'none', 'hooks', 'notifier'];
+// The names belong to the layers that implement them; the job's options only re-export them.
+export type FabricKind = AdapterKind;
+export type RcachePolicy = Policy;
+export type { PinMode };
+export { PIN_MODES };
+export const FABRICS: readonly FabricKind[] = ADAPTER_KINDS;
+export const RCACHE_POLICIES: readonly RcachePolicy[] = POLICIES;
 
 /** The knobs of a job: `tsmpi run` flags, TSMPI_* variables and runJob() options all land here. */
 export interface JobOptions {
@@ -30,12 +33,12 @@ export interface JobOptions {
   deadlockMs: number;
   /**
    * How the pinning adapter holds registered pages: 'pin' (default) or 'mlock', the historical
-   * variant whose pages migrate() still moves, so its frame snapshot goes stale (seed 003).
+   * variant whose pages migrate() still moves, so its frame snapshot goes stale.
    */
   pinMode: PinMode;
   /** Most regions a rank's registration cache keeps (unused ones are evicted beyond it); Infinity = no limit. */
   rcacheMaxRegions: number;
-  /** Transport between ranks of one node (issue 7): rdma (adapter loopback), shm, cma, xpmem, or auto. */
+  /** Transport between ranks of one node: rdma (adapter loopback), shm, cma, xpmem, or auto. */
   intra: IntraKind;
 }
 
