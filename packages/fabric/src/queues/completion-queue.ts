@@ -47,10 +47,42 @@ export function pushCompletion(state: AdapterState, cqId: number, e: CompletionE
   f[at + CQE_QPN] = e.qpNum;
   f[at + CQE_IMM] = e.immData;
   f[at + CQE_TIME] = e.time;
+  const wm = watermarkWord(cqs, row, depth);
+  if (e.time < f[wm]!) f[wm] = e.time;
   // The entry is written before the tail store publishes it (Atomics are sequentially consistent).
   Atomics.store(cqs, row + C_TAIL, tail + 1);
   unlock(cqs, row + C_LOCK);
   ringDoorbell(cqs, row);
+}
+
+/*
+ * The watermark: the earliest virtual time among the completions pushed and not yet retired by the
+ * owner (plus sends parked on a receive queue that will complete here), in one Float64 word after
+ * the ring. Producers lower it under C_LOCK; the owner raises it only in retire(), after it has
+ * taken the polled completions into its own books, by rescanning what is still in the ring. So
+ * every completion is, at every moment, either below the watermark or in the owner's hands: a
+ * conservative scheduler (another thread deciding whether this CQ's owner can still act before
+ * time t) reads the watermark and the owner's own published bound, never the ring.
+ */
+function watermarkWord(cqs: Int32Array, row: number, depth: number): number {
+  return cqs[row + C_RING]! + depth * CQE_WORDS;
+}
+
+/** Lower CQ `cqId`'s watermark to `time` (a send parked for a receive that will complete here). */
+export function lowerWatermark(state: AdapterState, cqId: number, time: number): void {
+  const cqs = state.cqs;
+  const row = cqId * CQ_STRIDE;
+  lock(cqs, row + C_LOCK);
+  const wm = watermarkWord(cqs, row, cqs[row + C_DEPTH]!);
+  if (time < state.arena.f64[wm]!) state.arena.f64[wm] = time;
+  unlock(cqs, row + C_LOCK);
+}
+
+/** The watermark of CQ `cqId` as any thread sees it (Infinity: nothing pending). */
+export function readWatermark(state: AdapterState, cqId: number): number {
+  const cqs = state.cqs;
+  const row = cqId * CQ_STRIDE;
+  return state.arena.f64[watermarkWord(cqs, row, cqs[row + C_DEPTH]!)]!;
 }
 
 /*
@@ -101,8 +133,9 @@ export class CompletionQueue {
       'completion-queue', 'maxCompletionQueues');
     const row = id * CQ_STRIDE;
     try {
-      const ring = state.arena.alloc(depth * CQE_WORDS * 8, 'a completion queue');
+      const ring = state.arena.alloc((depth * CQE_WORDS + 1) * 8, 'a completion queue');
       state.cqs[row + C_RING] = ring;
+      state.arena.f64[ring + depth * CQE_WORDS] = Infinity;
     } catch (e) {
       Atomics.store(state.cqs, row + C_STATE, 0);
       throw e;
@@ -145,6 +178,32 @@ export class CompletionQueue {
     return out;
   }
 
+  /**
+   * Owner: raise the watermark to the earliest completion still in the ring (Infinity when empty).
+   * Call it only after the completions polled so far are accounted for elsewhere (see watermarkWord).
+   */
+  retire(): void {
+    const cqs = this.state.cqs;
+    const row = this.row;
+    const f = this.state.arena.f64;
+    const ring = cqs[row + C_RING]!;
+    lock(cqs, row + C_LOCK);
+    const head = cqs[row + C_HEAD]!;
+    const tail = cqs[row + C_TAIL]!;
+    let min = Infinity;
+    for (let i = head; i < tail; i++) {
+      const t = f[ring + (i % this.depth) * CQE_WORDS + CQE_TIME]!;
+      if (t < min) min = t;
+    }
+    f[ring + this.depth * CQE_WORDS] = min;
+    unlock(cqs, row + C_LOCK);
+  }
+
+  /** The earliest virtual time among completions not yet retired (Infinity: none). */
+  get watermark(): number {
+    return readWatermark(this.state, this.id);
+  }
+
   /** Completions waiting to be polled. */
   get pending(): number {
     return Atomics.load(this.state.cqs, this.row + C_TAIL) - Atomics.load(this.state.cqs, this.row + C_HEAD);
@@ -168,7 +227,7 @@ export class CompletionQueue {
   /** @internal */
   destroy(): void {
     const cqs = this.state.cqs;
-    this.state.arena.free(cqs[this.row + C_RING]!, this.depth * CQE_WORDS * 8);
+    this.state.arena.free(cqs[this.row + C_RING]!, (this.depth * CQE_WORDS + 1) * 8);
     Atomics.store(cqs, this.row + C_STATE, 0);
   }
 }

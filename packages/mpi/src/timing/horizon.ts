@@ -1,0 +1,187 @@
+/**
+ * The job's virtual-time horizon: conservative synchronisation between ranks, as parallel
+ * discrete-event simulators (SST, ROSS) keep causality with a lower bound on the timestamp of any
+ * future event (LBTS). Ranks share memory, so instead of Chandy–Misra–Bryant null messages every
+ * rank publishes its own bound in one SharedArrayBuffer and reads everybody else's.
+ *
+ *   rank r  Int32 [SEQ, MODE]          Float64 [CLOCK, PENDING]
+ *
+ * A rank's bound — no action of it (a port reservation, a match, a cache operation, a post) will
+ * ever happen at an earlier virtual time — is
+ *
+ *   RUNNING    min(CLOCK, PENDING, watermark)   the program may act at its clock
+ *   BLOCKED    min(PENDING, watermark)          it acts again only on an event: one it holds
+ *                                               (PENDING), one in its completion queue (the
+ *                                               watermark), or one a rank not yet at that time
+ *                                               will send (covered by that rank's own bound)
+ *   FINISHED   Infinity
+ *
+ * and rank r may act at time t only when every other rank q has (bound_q, q) > (t, r): ties go by
+ * rank. The smallest (bound, rank) is therefore always free to act, so the job cannot stall on it.
+ *
+ * Who writes what: a rank writes only its own row, under its sequence counter (a seqlock: odd while
+ * writing), so a reader takes CLOCK, MODE and PENDING as one snapshot. The watermark belongs to the
+ * rank's completion queue (@tsmpi/fabric): producers lower it, the owner raises it only after it has
+ * moved the completions into PENDING, so every event is covered at every moment by one or the other.
+ * A reader therefore reads the watermark first, then the row.
+ *
+ *   owner (drain)                           reader
+ *   O1 poll completions into its timeline   R1 w = watermark(r)
+ *   O2 publish PENDING (seqlock)            R2 snapshot row r (seqlock)
+ *   O3 cq.retire(): watermark raised        bound = min(w, row)
+ * R1 after O3 ⇒ R2 after O2 (O2's seqlock store precedes O3's lock), so the raise is never seen
+ * without the PENDING that replaced it.
+ *
+ * Why the global minimum never falls (so a cached horizon stays valid): a bound is lowered only by
+ * an event pushed by a rank acting at that time or later, and that rank acted only because every
+ * bound was above it.
+ */
+export const TimingMode = { RUNNING: 0, BLOCKED: 1, FINISHED: 2 } as const;
+export type TimingModeValue = (typeof TimingMode)[keyof typeof TimingMode];
+
+const I_EPOCH = 0;
+const I_WAITERS = 1;
+const I_HEADER = 2;
+const I_ROW = 2;
+const SEQ = 0, MODE = 1;
+const F_ROW = 2;
+const CLOCK = 0, PENDING = 1;
+
+export interface HorizonHandle {
+  kind: 'tsmpi.horizon';
+  ints: SharedArrayBuffer;
+  floats: SharedArrayBuffer;
+  ranks: number;
+}
+
+/** How a rank's completion-queue watermark is read (from any thread). */
+export type WatermarkReader = (rank: number) => number;
+
+/** Counters of one rank's synchronisation (exact; they say how often it had to wait for others). */
+export interface HorizonCounters {
+  /** Calls to safe() answered from the cached horizon. */
+  cachedChecks: number;
+  /** Calls that scanned every other rank's bound. */
+  scans: number;
+  /** Times the rank slept because another rank was behind it. */
+  sleeps: number;
+}
+
+export class Horizon {
+  readonly handle: HorizonHandle;
+  readonly ranks: number;
+  readonly counters: HorizonCounters = { cachedChecks: 0, scans: 0, sleeps: 0 };
+  private readonly i32: Int32Array;
+  private readonly f64: Float64Array;
+  private readonly watermark: WatermarkReader;
+  /** The smallest (bound, rank) among the others at the last scan: every t below it is safe. */
+  private cachedBound = -Infinity;
+  private cachedRank = -1;
+
+  private constructor(handle: HorizonHandle, watermark: WatermarkReader) {
+    this.handle = handle;
+    this.ranks = handle.ranks;
+    this.i32 = new Int32Array(handle.ints);
+    this.f64 = new Float64Array(handle.floats);
+    this.watermark = watermark;
+  }
+
+  /** The launcher's: every rank starts RUNNING at virtual time 0. */
+  static create(ranks: number): HorizonHandle {
+    const ints = new SharedArrayBuffer((I_HEADER + ranks * I_ROW) * 4);
+    const floats = new SharedArrayBuffer(ranks * F_ROW * 8);
+    return { kind: 'tsmpi.horizon', ints, floats, ranks };
+  }
+
+  static attach(handle: HorizonHandle, watermark: WatermarkReader): Horizon {
+    return new Horizon(handle, watermark);
+  }
+
+  // ───────────────────────────── the owner's side ─────────────────────────────
+
+  /**
+   * Publish rank `r`'s row. Callers order their publications so a bound never rises past an action
+   * still to come: a rank that resumes publishes RUNNING with its clock before it lets PENDING rise.
+   */
+  publish(r: number, mode: TimingModeValue, clock: number, pending: number): void {
+    const i = I_HEADER + r * I_ROW;
+    const f = r * F_ROW;
+    Atomics.add(this.i32, i + SEQ, 1);
+    this.f64[f + CLOCK] = clock;
+    this.f64[f + PENDING] = pending;
+    this.i32[i + MODE] = mode;
+    Atomics.add(this.i32, i + SEQ, 1);
+    Atomics.add(this.i32, I_EPOCH, 1);
+    if (Atomics.load(this.i32, I_WAITERS) !== 0) Atomics.notify(this.i32, I_EPOCH);
+  }
+
+  // ───────────────────────────── everybody's side ─────────────────────────────
+
+  /** Rank `q`'s bound: no action of it will happen before this virtual time. */
+  bound(q: number): number {
+    const w = this.watermark(q);
+    const i = I_HEADER + q * I_ROW;
+    const f = q * F_ROW;
+    for (;;) {
+      const s1 = Atomics.load(this.i32, i + SEQ);
+      if ((s1 & 1) !== 0) continue;
+      const mode = this.i32[i + MODE]!;
+      const clock = this.f64[f + CLOCK]!;
+      const pending = this.f64[f + PENDING]!;
+      if (Atomics.load(this.i32, i + SEQ) !== s1) continue;
+      if (mode === TimingMode.FINISHED) return w;
+      const own = mode === TimingMode.BLOCKED ? pending : Math.min(clock, pending);
+      return Math.min(own, w);
+    }
+  }
+
+  /** May rank `r` act at virtual time `t`? Every other rank is past it, or at it with a larger rank. */
+  safe(r: number, t: number): boolean {
+    if (t < this.cachedBound || (t === this.cachedBound && r < this.cachedRank)) {
+      this.counters.cachedChecks++;
+      return true;
+    }
+    this.counters.scans++;
+    let minBound = Infinity;
+    let minRank = this.ranks;
+    for (let q = 0; q < this.ranks; q++) {
+      if (q === r) continue;
+      const b = this.bound(q);
+      if (b < minBound || (b === minBound && q < minRank)) {
+        minBound = b;
+        minRank = q;
+      }
+    }
+    this.cachedBound = minBound;
+    this.cachedRank = minRank;
+    return t < minBound || (t === minBound && r < minRank);
+  }
+
+  /** Who holds rank `r` back at time `t` (for reports): the rank with the smallest bound, and that bound. */
+  laggard(r: number): { rank: number; bound: number } {
+    let rank = -1;
+    let bound = Infinity;
+    for (let q = 0; q < this.ranks; q++) {
+      if (q === r) continue;
+      const b = this.bound(q);
+      if (b < bound) {
+        bound = b;
+        rank = q;
+      }
+    }
+    return { rank, bound };
+  }
+
+  /** A counter that moves whenever any rank publishes; read it before checking, then sleep(seen). */
+  get epoch(): number {
+    return Atomics.load(this.i32, I_EPOCH);
+  }
+
+  /** Sleep until some rank publishes (or `ms` passes); the futex pattern of the completion queue. */
+  sleep(seen: number, ms: number): void {
+    this.counters.sleeps++;
+    Atomics.add(this.i32, I_WAITERS, 1);
+    Atomics.wait(this.i32, I_EPOCH, seen, ms);
+    Atomics.sub(this.i32, I_WAITERS, 1);
+  }
+}
