@@ -35,7 +35,7 @@ describe('pinning: a registration the cache was not told about goes stale', () =
     const c = s.read(2);
     expect(statusName(c.status)).toBe('SUCCESS'); // no error: the adapter cannot know
     expect(s.a.space.read(s.local, LEN)).toEqual(pattern(LEN, 1)); // stale bytes, really delivered
-    expect(s.memory.stats().pinned).toBe(8); // a's 4 + b's 4 old frames, kept alive by the pins
+    expect(s.memory.stats.pinned).toBe(8); // a's 4 + b's 4 old frames, kept alive by the pins
   });
 
   it('writes into the OLD frames: the new mapping never sees an RDMA write', () => {
@@ -61,14 +61,14 @@ describe('pinning: a registration the cache was not told about goes stale', () =
     expect(err).toBeInstanceOf(RegistrationError);
     expect((err as RegistrationError).code).toBe('ENOMEM');
     expect((err as RegistrationError).cause).toBeInstanceOf(MemlockLimitExceeded);
-    expect(p.memory.stats().pinned).toBe(0);
+    expect(p.memory.stats.pinned).toBe(0);
     expect(p.b.pd.stats()).toMatchObject({ registrations: 0, pinnedPages: 0 });
     expect(p.b.clock.now).toBe(0); // a failed registration is not charged
     const ok = p.b.pd.registerMemory(buf, 64 * 1024, ALL);
     expect(p.b.pd.stats()).toMatchObject({ registrations: 1, pinnedPages: 16, registeredBytes: 64 * 1024 });
     p.b.pd.deregister(ok);
     expect(p.b.pd.stats()).toMatchObject({ deregistrations: 1, pinnedPages: 0, registeredBytes: 0 });
-    expect(p.memory.stats().pinned).toBe(0);
+    expect(p.memory.stats.pinned).toBe(0);
   });
 
   it('makes migration and reclaim refuse the registered pages', () => {
@@ -107,7 +107,7 @@ describe('odp: the adapter follows the page table', () => {
     // b's region faulted on both reads; a's local region faulted once (first write into it)
     expect(s.b.pd.stats()).toMatchObject({ odpFaults: 2, odpFaultPages: 8 });
     expect(s.a.pd.stats()).toMatchObject({ odpFaults: 1, odpFaultPages: 4 });
-    expect(s.memory.stats().pinned).toBe(0);
+    expect(s.memory.stats.pinned).toBe(0);
   });
 
   it('completes a DMA to a range no longer mapped with REMOTE_ACCESS_ERROR (and a local one with LOCAL_PROTECTION_ERROR)', () => {
@@ -126,7 +126,7 @@ describe('odp: the adapter follows the page table', () => {
     const buf = p.b.space.mmap(1024 * 1024);
     const mr = p.b.pd.registerMemory(buf, 1024 * 1024, ALL);
     expect(mr.pages).toBe(256);
-    expect(p.memory.stats().pinned).toBe(0);
+    expect(p.memory.stats.pinned).toBe(0);
   });
 
   it('lets migration and reclaim proceed, invalidating, and the next DMA sees the moved pages', () => {

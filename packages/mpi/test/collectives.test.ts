@@ -172,7 +172,7 @@ function check(c, cfg) {
   return { rank, size: p, wrong, bits, traffic, algorithms: stats.algorithms, temporaries: stats.temporaries };
 }
 
-const heapInUse = (c) => { const h = c.heap.stats(); return h.inUseChunks + h.mmappedChunks; };
+const heapInUse = (c) => { const h = c.heap.stats; return h.inUseChunks + h.mmappedChunks; };
 
 // 8 ranks check the world, then split into groups of 1, 2 and 5 and check each group at the same
 // time, then into 3, 4 and 1. The split keys reverse the order, so a group rank is never the

@@ -274,7 +274,7 @@ export class AddressSpace {
     return this.s.table.sequence() !== seq;
   }
 
-  stats(): AddressSpaceStats {
+  get stats(): AddressSpaceStats {
     const h = this.header;
     return {
       vmas: this.s.vmas.count,

@@ -226,7 +226,7 @@ export class Allocator {
     return c !== undefined && !c.free;
   }
 
-  stats(): AllocatorStats {
+  get stats(): AllocatorStats {
     let inUseChunks = 0;
     let inUseBytes = 0;
     let freeChunks = 0;

@@ -262,7 +262,7 @@ export class PhysicalMemory {
     Atomics.add(this.meta, SWAP_INS, 1);
   }
 
-  stats(): PhysicalMemoryStats {
+  get stats(): PhysicalMemoryStats {
     const m = this.meta;
     return {
       frames: this.frameCount,

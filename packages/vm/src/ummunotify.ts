@@ -142,7 +142,7 @@ export class Ummunotify {
     Atomics.store(this.cells, OVERFLOWED, 0);
   }
 
-  stats(): UmmunotifyStats {
+  get stats(): UmmunotifyStats {
     return { ...this.counts, registered: this.watches.size, pending: this.pending };
   }
 

@@ -42,13 +42,13 @@ describe('placement', () => {
     const { space, memory } = setup();
     const a = space.mmap(8 * PS, { populate: true });
     expect(space.mappings()).toEqual([{ start: a, end: a + 8 * PS, prot: Prot.RW, locked: false, heap: false }]);
-    const free0 = memory.stats().free;
+    const free0 = memory.stats.free;
     space.munmap(a + 2 * PS, 3 * PS);
     expect(space.mappings().map((v) => [v.start - a, v.end - a])).toEqual([
       [0, 2 * PS],
       [5 * PS, 8 * PS],
     ]);
-    expect(memory.stats().free).toBe(free0 + 3);
+    expect(memory.stats.free).toBe(free0 + 3);
     expect(() => space.read(a + 3 * PS, 1)).toThrow(SegmentationFault);
     expect(space.read(a + 5 * PS, 1)).toEqual(new Uint8Array(1));
   });
@@ -72,9 +72,9 @@ describe('access', () => {
     const data = bytes(100);
     space.write(a + PS - 50, data);
     expect(space.residentPages()).toBe(2);
-    expect(space.stats().faults).toBe(2);
+    expect(space.stats.faults).toBe(2);
     expect(space.read(a + PS - 50, data.length)).toEqual(data);
-    expect(memory.stats().mapped).toBe(2);
+    expect(memory.stats.mapped).toBe(2);
   });
 
   it('touching unmapped or protected memory raises SegmentationFault naming address and access', () => {
@@ -132,11 +132,11 @@ describe('pinning', () => {
     expect(err).toBeInstanceOf(MemlockLimitExceeded);
     expect((err as MemlockLimitExceeded).code).toBe('ENOMEM');
     expect((err as Error).message).toMatch(/limit 16384 bytes.*memlockLimit/);
-    expect(memory.stats().pinned).toBe(3);
+    expect(memory.stats.pinned).toBe(3);
     expect(space.residentPages()).toBe(3);
     space.unpin(frames);
     expect(space.lockedBytes).toBe(0);
-    expect(memory.stats().pinned).toBe(0);
+    expect(memory.stats.pinned).toBe(0);
   });
 
   it('a pinned frame survives munmap; malloc-style reuse maps new frames at the same address', () => {
@@ -145,21 +145,21 @@ describe('pinning', () => {
     space.write(a, bytes(2 * PS, 5));
     const frames = space.pin(a, 2 * PS);
     space.munmap(a, 2 * PS);
-    expect(memory.stats()).toMatchObject({ mapped: 0, pinned: 2 });
+    expect(memory.stats).toMatchObject({ mapped: 0, pinned: 2 });
     const b = space.mmap(2 * PS, { populate: true });
     expect(b).toBe(a);
     expect(space.translate(b)).not.toBe(frames[0]);
     // the stale pinned frames still hold the old bytes
     expect(memory.bytes.subarray(frames[0]! * PS, frames[0]! * PS + 8)).toEqual(bytes(8, 5));
     space.unpin(frames);
-    expect(memory.stats().pinned).toBe(0);
+    expect(memory.stats.pinned).toBe(0);
   });
 
   it('pin of an unmapped range is EFAULT and pins nothing', () => {
     const { space, memory } = setup();
     const a = space.mmap(2 * PS);
     expect(() => space.pin(a, 3 * PS)).toThrow(BadAddress);
-    expect(memory.stats().pinned).toBe(0);
+    expect(memory.stats.pinned).toBe(0);
     expect(space.lockedBytes).toBe(0);
   });
 
@@ -168,9 +168,9 @@ describe('pinning', () => {
     const a = space.mmap(4 * PS, { populate: true });
     const frames = space.pin(a, 2 * PS);
     space.exit();
-    expect(memory.stats()).toMatchObject({ mapped: 0, pinned: 2, free: 254 });
+    expect(memory.stats).toMatchObject({ mapped: 0, pinned: 2, free: 254 });
     space.unpin(frames);
-    expect(memory.stats()).toMatchObject({ pinned: 0, free: 256 });
+    expect(memory.stats).toMatchObject({ pinned: 0, free: 256 });
     expect(() => space.mmap(PS)).toThrow(/exited/);
   });
 

@@ -65,10 +65,10 @@ function run(ops: Op[]): void {
     check(p);
     heap.free(p);
   }
-  const s = heap.stats();
+  const s = heap.stats;
   expect(s).toMatchObject({ inUseChunks: 0, freeChunks: 0, mmappedChunks: 0 });
   expect(s.topBytes).toBeLessThan(128 * 1024 + 32 + PS + PS); // trimmed down to about topPad
-  expect(memory.stats().mapped).toBe(space.residentPages());
+  expect(memory.stats.mapped).toBe(space.residentPages());
   expect(space.residentPages()).toBeLessThanOrEqual(Math.ceil(s.heapBytes / PS));
 }
 

@@ -24,7 +24,7 @@ describe('Allocator', () => {
     expect(heap.usableSize(a)).toBe(104);
     heap.free(a);
     expect(heap.malloc(90)).toBe(a);
-    expect(heap.stats()).toMatchObject({ mallocs: 3, frees: 1, binHits: 1, topAllocs: 2, mmapCalls: 0 });
+    expect(heap.stats).toMatchObject({ mallocs: 3, frees: 1, binHits: 1, topAllocs: 2, mmapCalls: 0 });
   });
 
   it('large chunks are mmapped and munmapped on free; the same size lands on the same address with new frames', () => {
@@ -34,16 +34,16 @@ describe('Allocator', () => {
     expect(space.mappings().some((v) => v.start === p - 16 && v.end === p - 16 + 260 * KiB)).toBe(true);
     space.fill(p, 256 * KiB, 0x5a);
     const frame = space.translate(p);
-    const mapped = memory.stats().mapped;
+    const mapped = memory.stats.mapped;
     heap.free(p);
-    expect(memory.stats().mapped).toBe(mapped - 65);
+    expect(memory.stats.mapped).toBe(mapped - 65);
     expect(calls).toEqual(['munmap']);
     const q = heap.malloc(256 * KiB);
     expect(q).toBe(p);
     expect(space.read(q, 4)).toEqual(new Uint8Array(4)); // fresh zero pages, not the old bytes
     expect(space.translate(q)).toBeDefined();
     expect(space.translate(q)).not.toBe(frame); // same address, another frame: a pinned registration of p is now stale
-    expect(heap.stats()).toMatchObject({ mmapCalls: 2, munmapCalls: 1, mmappedChunks: 1 });
+    expect(heap.stats).toMatchObject({ mmapCalls: 2, munmapCalls: 1, mmappedChunks: 1 });
   });
 
   it('coalesces free neighbours and trims the top past the threshold, returning frames via sbrk', () => {
@@ -51,19 +51,19 @@ describe('Allocator', () => {
     const ptrs = Array.from({ length: 64 }, () => heap.malloc(8 * KiB - 8)); // 8 KiB chunks, 512 KiB heap
     for (const p of ptrs) space.fill(p, 8 * KiB - 8, 1);
     const brkFull = space.brk();
-    const mappedFull = memory.stats().mapped;
+    const mappedFull = memory.stats.mapped;
     // free every other one: no coalescing into the top yet, nothing trimmed
     for (let i = 0; i < 64; i += 2) heap.free(ptrs[i]!);
-    expect(heap.stats()).toMatchObject({ freeChunks: 32, trims: 0 }); // ptrs[63] still separates the last from the top
+    expect(heap.stats).toMatchObject({ freeChunks: 32, trims: 0 }); // ptrs[63] still separates the last from the top
     for (let i = 1; i < 64; i += 2) heap.free(ptrs[i]!);
-    const s = heap.stats();
+    const s = heap.stats;
     expect(s).toMatchObject({ freeChunks: 0, inUseChunks: 0, trims: 1 });
     expect(space.brk()).toBeLessThan(brkFull);
     expect(s.topBytes).toBeLessThan(128 * KiB + 64 + PS);
     // every page left below the break was touched and stays; every touched page above it went back
     const heapBase = ptrs[0]! - 16;
     const kept = Math.ceil((space.brk() - heapBase) / PS);
-    expect(memory.stats().mapped).toBe(kept);
+    expect(memory.stats.mapped).toBe(kept);
     expect(mappedFull).toBe(Math.ceil((64 * 8 * KiB) / PS) + 1); // 512 KiB of chunks starting 16 bytes in
     expect(kept).toBe(s.topBytes / PS); // everything was freed: the whole heap is top
     expect(s.topBytes).toBeGreaterThanOrEqual(128 * KiB); // topPad kept
@@ -90,7 +90,7 @@ describe('Allocator', () => {
     expect(calls).toEqual(['mremap']);
     expect(space.read(q, 100)).toEqual(new Uint8Array(100).fill(3));
     expect(heap.usableSize(q)).toBeGreaterThanOrEqual(2 * 1024 * KiB);
-    expect(heap.stats().mremapCalls).toBe(1);
+    expect(heap.stats.mremapCalls).toBe(1);
   });
 
   it('realloc of an mmapped chunk split by mlock falls back to malloc + copy + free (issue 20: mremap refuses with EFAULT)', () => {
@@ -110,10 +110,10 @@ describe('Allocator', () => {
     expect(q).not.toBe(p);
     expect(heap.owns(p)).toBe(false); // the old chunk is freed...
     expect(space.mappings().some((v) => v.start < base + 65 * PS && base < v.end)).toBe(false); // ...and unmapped
-    expect(space.stats().mlockedBytes).toBe(0); // its locked part went with it
+    expect(space.stats.mlockedBytes).toBe(0); // its locked part went with it
     expect(calls).toEqual(['munmap']); // mremap refused before any hook; the old chunk's munmap
-    expect(heap.stats()).toMatchObject({ reallocs: 1, mallocs: 1, frees: 0, mremapCalls: 1, mremapFallbacks: 1, mmapCalls: 2, munmapCalls: 1, mmappedChunks: 1 });
-    expect(memory.stats().mapped).toBe(65); // only the copy's pages: 256 KiB from 16 bytes into the new chunk
+    expect(heap.stats).toMatchObject({ reallocs: 1, mallocs: 1, frees: 0, mremapCalls: 1, mremapFallbacks: 1, mmapCalls: 2, munmapCalls: 1, mmappedChunks: 1 });
+    expect(memory.stats.mapped).toBe(65); // only the copy's pages: 256 KiB from 16 bytes into the new chunk
   });
 
   it('realloc of a split mmapped chunk to a size that still fits keeps the chunk (glibc: "do nothing")', () => {
@@ -123,7 +123,7 @@ describe('Allocator', () => {
     space.mlock(p - 16 + 8 * PS, PS);
     expect(heap.realloc(p, 100 * KiB)).toBe(p);
     expect(space.read(p + 256 * KiB - 1, 1)[0]).toBe(9);
-    expect(heap.stats()).toMatchObject({ mremapCalls: 1, mremapFallbacks: 1, munmapCalls: 0, mmapCalls: 1 });
+    expect(heap.stats).toMatchObject({ mremapCalls: 1, mremapFallbacks: 1, munmapCalls: 0, mmapCalls: 1 });
   });
 
   it('calloc zeroes reused heap memory', () => {
@@ -151,6 +151,6 @@ describe('Allocator', () => {
     space.mmap(PS, { addr: base + PS, fixed: true });
     const p = heap.malloc(64);
     expect(p).toBeGreaterThan(base + PS);
-    expect(heap.stats()).toMatchObject({ mmapCalls: 1, mmappedChunks: 1 });
+    expect(heap.stats).toMatchObject({ mmapCalls: 1, mmappedChunks: 1 });
   });
 });

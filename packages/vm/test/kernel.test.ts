@@ -32,7 +32,7 @@ describe('migrate', () => {
     for (let i = 0; i < 4; i++) expect(space.read(a + i * PS, PS)).toEqual(page(i + 1));
     expect(events).toEqual([{ start: a, end: a + 4 * PS, event: 'migrate', cause: 'migrate' }]);
     expect(hooks).toEqual([]);
-    expect(memory.stats().mapped).toBe(4);
+    expect(memory.stats.mapped).toBe(4);
     space.unpin(pinned);
   });
 
@@ -60,17 +60,17 @@ describe('reclaim', () => {
     for (let i = 0; i < 4; i++) space.write(a + i * PS, page(10 + i));
     const pinned = space.pin(a, PS);
     space.mlock(a + PS, PS);
-    const free0 = memory.stats().free;
+    const free0 = memory.stats.free;
     const r = space.reclaim(a, 4 * PS);
     expect(r).toEqual({ reclaimed: 2, refused: [a, a + PS], swapFull: 0 });
-    expect(memory.stats()).toMatchObject({ free: free0 + 2, swapped: 2 });
+    expect(memory.stats).toMatchObject({ free: free0 + 2, swapped: 2 });
     expect(space.translate(a + 2 * PS)).toBeUndefined();
     expect(events).toEqual([{ start: a, end: a + 4 * PS, event: 'clear', cause: 'reclaim' }]);
     expect(hooks).toEqual([]);
     expect(space.read(a + 2 * PS, PS)).toEqual(page(12));
     expect(space.read(a + 3 * PS, PS)).toEqual(page(13));
-    expect(space.stats().swapIns).toBe(2);
-    expect(memory.stats()).toMatchObject({ free: free0, swapped: 0 });
+    expect(space.stats.swapIns).toBe(2);
+    expect(memory.stats).toMatchObject({ free: free0, swapped: 0 });
     space.unpin(pinned);
   });
 
@@ -79,9 +79,9 @@ describe('reclaim', () => {
     const a = space.mmap(10 * PS, { populate: true });
     const r = space.reclaim(a, 10 * PS);
     expect(r).toEqual({ reclaimed: 8, refused: [], swapFull: 2 });
-    expect(memory.stats().swapped).toBe(8);
+    expect(memory.stats.swapped).toBe(8);
     space.munmap(a, 10 * PS);
-    expect(memory.stats().swapped).toBe(0);
+    expect(memory.stats.swapped).toBe(0);
   });
 });
 

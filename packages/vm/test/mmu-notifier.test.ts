@@ -69,9 +69,9 @@ describe('mmu notifier', () => {
     setBase(a);
     space.write(a, new Uint8Array(2 * PS).fill(0xab));
     const f0 = space.translate(a);
-    const free0 = memory.stats().free;
+    const free0 = memory.stats.free;
     space.madvise(a, 2 * PS, 'dontneed');
-    expect(memory.stats().free).toBe(free0 + 2);
+    expect(memory.stats.free).toBe(free0 + 2);
     expect(space.translate(a)).toBeUndefined();
     expect(space.read(a, 2 * PS).every((b) => b === 0)).toBe(true);
     expect(space.translate(a)).toBeDefined();
@@ -85,7 +85,7 @@ describe('mmu notifier', () => {
     const a = space.mmap(4 * PS, { populate: true });
     space.exit();
     expect(log).toEqual(['release']);
-    expect(memory.stats().mapped).toBe(0);
+    expect(memory.stats.mapped).toBe(0);
     expect(() => space.read(a, 1)).toThrow(/exited/);
     expect(space.mmuNotifier.subscribers).toBe(0);
   });

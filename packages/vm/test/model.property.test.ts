@@ -150,7 +150,7 @@ function run(ops: Op[]): void {
     const residentFrames = new Set(mapped().map((a) => space.translate(a)).filter((f) => f !== undefined));
     expect(residentFrames.size).toBe(resident()); // no frame mapped twice
     const held = new Set([...residentFrames, ...pins.flatMap((p) => p.frames)]);
-    const s = memory.stats();
+    const s = memory.stats;
     expect(s.mapped).toBe(residentFrames.size);
     expect(s.free).toBe(FRAMES - held.size);
   }
@@ -158,7 +158,7 @@ function run(ops: Op[]): void {
   for (const [a, m] of model) if (m.prot & Prot.READ) expect(space.read(a, 1)[0]).toBe(m.byte);
   for (const p of pins) space.unpin(p.frames);
   space.exit();
-  expect(memory.stats()).toMatchObject({ free: FRAMES, mapped: 0, pinned: 0, swapped: 0 });
+  expect(memory.stats).toMatchObject({ free: FRAMES, mapped: 0, pinned: 0, swapped: 0 });
 }
 
 describe('address space against a page model', () => {

@@ -9,7 +9,7 @@ describe('PhysicalMemory', () => {
     expect(() => m.allocFrame()).toThrow(OutOfMemory);
     m.bytes.fill(7, 4096, 8192);
     m.putFrame(1);
-    expect(m.stats()).toMatchObject({ frames: 4, free: 1, mapped: 3, allocs: 4, frees: 1 });
+    expect(m.stats).toMatchObject({ frames: 4, free: 1, mapped: 3, allocs: 4, frees: 1 });
     expect(m.allocFrame()).toBe(1);
     expect(m.bytes.subarray(4096, 8192).every((b) => b === 0)).toBe(true);
   });
@@ -21,9 +21,9 @@ describe('PhysicalMemory', () => {
     m.putFrame(f); // the mapping goes, the pin keeps the frame
     expect(m.mapCount(f)).toBe(0);
     expect(m.pinCount(f)).toBe(1);
-    expect(m.stats()).toMatchObject({ free: 7, mapped: 0, pinned: 1 });
+    expect(m.stats).toMatchObject({ free: 7, mapped: 0, pinned: 1 });
     m.unpinFrame(f);
-    expect(m.stats()).toMatchObject({ free: 8, mapped: 0, pinned: 0, frees: 1 });
+    expect(m.stats).toMatchObject({ free: 8, mapped: 0, pinned: 0, frees: 1 });
     expect(() => m.unpinFrame(f)).toThrow(/not pinned/);
     expect(m.tryPinFrame(f)).toBe(false);
   });
@@ -36,7 +36,7 @@ describe('PhysicalMemory', () => {
     expect(other.bytes[f * 4096 + 5]).toBe(42);
     expect(other.mapCount(f)).toBe(1);
     other.putFrame(f);
-    expect(m.stats().free).toBe(8);
+    expect(m.stats.free).toBe(8);
   });
 
   it('keeps a swap area with a slot allocator', () => {
@@ -44,9 +44,9 @@ describe('PhysicalMemory', () => {
     const a = m.allocSwapSlot();
     const b = m.allocSwapSlot();
     expect(m.allocSwapSlot()).toBe(-1);
-    expect(m.stats().swapped).toBe(2);
+    expect(m.stats.swapped).toBe(2);
     m.freeSwapSlot(a);
     m.freeSwapSlot(b);
-    expect(m.stats().swapped).toBe(0);
+    expect(m.stats.swapped).toBe(0);
   });
 });

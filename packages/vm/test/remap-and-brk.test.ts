@@ -24,7 +24,7 @@ describe('mremap', () => {
     space.mmap(PS, { addr: a + 2 * PS, fixed: true }); // blocks growth in place
     space.write(a, pattern(2 * PS));
     const frames = [space.translate(a), space.translate(a + PS)];
-    const mappedBefore = memory.stats().mapped;
+    const mappedBefore = memory.stats.mapped;
     expect(() => space.mremap(a, 2 * PS, 4 * PS)).toThrow(OutOfMemory);
     const b = space.mremap(a, 2 * PS, 4 * PS, { mayMove: true });
     expect(b).not.toBe(a);
@@ -32,7 +32,7 @@ describe('mremap', () => {
     expect([space.translate(b), space.translate(b + PS)]).toEqual(frames); // page tables move, frames stay
     expect(space.read(b + 2 * PS, 2 * PS).every((x) => x === 0)).toBe(true);
     expect(() => space.read(a, 1)).toThrow(/no mapping/);
-    expect(memory.stats().mapped).toBe(mappedBefore + 2);
+    expect(memory.stats.mapped).toBe(mappedBefore + 2);
     expect(events).toEqual([{ start: a, end: a + 2 * PS, event: 'unmap', cause: 'mremap' }]);
     expect(hooks).toEqual([`mmap-fixed ${a + 2 * PS} ${a + 3 * PS}`, `mremap ${a} ${a + 2 * PS}`, `mremap ${a} ${a + 2 * PS}`]);
   });
@@ -51,9 +51,9 @@ describe('mremap', () => {
   it('shrinks by unmapping the tail', () => {
     const { space, events, memory } = setup();
     const a = space.mmap(4 * PS, { populate: true });
-    const free0 = memory.stats().free;
+    const free0 = memory.stats.free;
     expect(space.mremap(a, 4 * PS, PS)).toBe(a);
-    expect(memory.stats().free).toBe(free0 + 3);
+    expect(memory.stats.free).toBe(free0 + 3);
     expect(events).toEqual([{ start: a + PS, end: a + 4 * PS, event: 'unmap', cause: 'mremap' }]);
   });
 
@@ -86,12 +86,12 @@ describe('brk and sbrk', () => {
     expect(space.sbrk(10 * PS)).toBe(base);
     expect(space.brk()).toBe(base + 10 * PS);
     space.fill(base, 10 * PS, 1);
-    const free0 = memory.stats().free;
+    const free0 = memory.stats.free;
     expect(space.sbrk(-6 * PS - 100)).toBe(base + 10 * PS);
     const brk = base + 4 * PS - 100;
     expect(space.brk()).toBe(brk);
     // the page holding the break stays mapped
-    expect(memory.stats().free).toBe(free0 + 6);
+    expect(memory.stats.free).toBe(free0 + 6);
     expect(space.read(brk - 1, 1)[0]).toBe(1);
     expect(events).toEqual([{ start: base + 4 * PS, end: base + 10 * PS, event: 'unmap', cause: 'brk' }]);
     expect(hooks).toEqual([`brk ${brk} ${base + 10 * PS}`]);

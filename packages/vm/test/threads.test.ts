@@ -38,7 +38,7 @@ describe('two threads on one node', () => {
     const [a, b] = await Promise.all(runs.map((r) => r.done));
     expect(a!.mismatches + b!.mismatches).toBe(0);
     expect(a!.oom + b!.oom).toBe(0); // 2 × 8 frames held at most, 64 available
-    const s = memory.stats();
+    const s = memory.stats;
     expect(s).toMatchObject({ frames: 64, free: 64, mapped: 0, pinned: 0 });
     expect(s.allocs).toBe(a!.allocated + b!.allocated);
     expect(s.allocs).toBe(2 * 4000 * 8);
@@ -51,7 +51,7 @@ describe('two threads on one node', () => {
     const [a, b] = await Promise.all(runs.map((r) => r.done));
     expect(a!.mismatches + b!.mismatches).toBe(0);
     expect(a!.faults).toBe(1500 * 4);
-    expect(memory.stats()).toMatchObject({ free: 64, mapped: 0, allocs: 2 * 1500 * 4, frees: 2 * 1500 * 4 });
+    expect(memory.stats).toMatchObject({ free: 64, mapped: 0, allocs: 2 * 1500 * 4, frees: 2 * 1500 * 4 });
   });
 
   it('a reader in another thread never validates a translation the owner unmapped under it', async () => {
@@ -86,7 +86,7 @@ describe('two threads on one node', () => {
     expect(r.garbageValidated).toBe(0);
     expect(r.validated).toBeGreaterThan(0);
     space.exit();
-    expect(memory.stats()).toMatchObject({ free: 8, mapped: 0 });
+    expect(memory.stats).toMatchObject({ free: 8, mapped: 0 });
   });
 
   it('another thread demand-faults swapped and untouched pages with the right contents', async () => {
@@ -108,17 +108,17 @@ describe('two threads on one node', () => {
       return run.done;
     });
     expect(r.bad).toBe(0);
-    const s = space.stats();
+    const s = space.stats;
     expect(s.swapIns).toBe(8); // each swapped page came back exactly once, whoever won
     expect(s.faults).toBe(16 + 8); // 16 first touches, 8 swap-ins
-    expect(memory.stats()).toMatchObject({ swapped: 0, mapped: 16 });
+    expect(memory.stats).toMatchObject({ swapped: 0, mapped: 16 });
     expect(space.residentPages()).toBe(16);
     // the untouched half is faultable remotely too
     const remote = AddressSpace.remote(memory, space.handle);
     const f = remote.fault(a + 20 * PS, 'write');
     expect(space.translate(a + 20 * PS)).toBe(f);
-    expect(space.stats().remoteFaults).toBeGreaterThanOrEqual(1);
+    expect(space.stats.remoteFaults).toBeGreaterThanOrEqual(1);
     space.exit();
-    expect(memory.stats()).toMatchObject({ free: 64, mapped: 0 });
+    expect(memory.stats).toMatchObject({ free: 64, mapped: 0 });
   });
 });

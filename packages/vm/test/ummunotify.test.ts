@@ -21,7 +21,7 @@ describe('Ummunotify', () => {
     space.write(a, new Uint8Array([1]));
     space.madvise(a, PS, 'dontneed'); // a repeat collapses
     expect(umn.generation).toBe(g0 + 2);
-    expect(umn.stats()).toMatchObject({ events: 2, queued: 1, collapsed: 1, pending: 1 });
+    expect(umn.stats).toMatchObject({ events: 2, queued: 1, collapsed: 1, pending: 1 });
     expect(umn.drain()).toEqual([1]);
     expect(umn.drain()).toEqual([]);
     space.migrate(b, 4 * PS); // kernel-initiated: the channel hears it
@@ -39,7 +39,7 @@ describe('Ummunotify', () => {
       p = heap.malloc(256 * 1024);
       space.write(p, new Uint8Array([i & 0xff]));
     }
-    expect(umn.stats()).toMatchObject({ events: 10_000, queued: 1, collapsed: 9_999, pending: 1, overflows: 0 });
+    expect(umn.stats).toMatchObject({ events: 10_000, queued: 1, collapsed: 9_999, pending: 1, overflows: 0 });
     expect(umn.generation).toBe(10_000);
     expect(umn.overflowed).toBe(false);
     expect(umn.drain()).toEqual([7]);
@@ -51,7 +51,7 @@ describe('Ummunotify', () => {
     for (let i = 0; i < 4; i++) umn.register(a + i * PS, a + (i + 1) * PS, 100 + i);
     space.munmap(a, 4 * PS);
     expect(umn.overflowed).toBe(true);
-    expect(umn.stats()).toMatchObject({ queued: 2, overflows: 2, pending: 2 });
+    expect(umn.stats).toMatchObject({ queued: 2, overflows: 2, pending: 2 });
     expect(umn.drain(1)).toEqual([100]);
     umn.clearOverflow();
     expect(umn.overflowed).toBe(false);

@@ -61,7 +61,7 @@ function spaces(): unknown {
     for (let i = 0; i < back.length; i += 512) if (back[i] !== stamp[0]) mismatches++;
     space.munmap(a, 4 * ps);
   }
-  const s = space.stats();
+  const s = space.stats;
   space.exit();
   return { mismatches, faults: s.faults };
 }
