@@ -4,7 +4,7 @@
  * future event (LBTS). Ranks share memory, so instead of Chandy–Misra–Bryant null messages every
  * rank publishes its own bound in one SharedArrayBuffer and reads everybody else's.
  *
- *   rank r  Int32 [SEQ, MODE]          Float64 [CLOCK, PENDING]
+ *   rank r  Int32 [SEQ, MODE, CQ]      Float64 [CLOCK, PENDING]
  *
  * A rank's bound — no action of it (a port reservation, a match, a cache operation, a post) will
  * ever happen at an earlier virtual time — is
@@ -14,7 +14,7 @@
  *                                               (PENDING), one in its completion queue (the
  *                                               watermark), or one a rank not yet at that time
  *                                               will send (covered by that rank's own bound)
- *   FINISHED   Infinity
+ *   FINISHED   Infinity                         it never acts again (what still reaches it is dropped)
  *
  * and rank r may act at time t only when every other rank q has (bound_q, q) > (t, r): ties go by
  * rank. The smallest (bound, rank) is therefore always free to act, so the job cannot stall on it.
@@ -42,8 +42,8 @@ export type TimingModeValue = (typeof TimingMode)[keyof typeof TimingMode];
 const I_EPOCH = 0;
 const I_WAITERS = 1;
 const I_HEADER = 2;
-const I_ROW = 2;
-const SEQ = 0, MODE = 1;
+const I_ROW = 3;
+const SEQ = 0, MODE = 1, CQ = 2;
 const F_ROW = 2;
 const CLOCK = 0, PENDING = 1;
 
@@ -54,8 +54,8 @@ export interface HorizonHandle {
   ranks: number;
 }
 
-/** How a rank's completion-queue watermark is read (from any thread). */
-export type WatermarkReader = (rank: number) => number;
+/** How rank `rank`'s completion queue `cqId` is read for its watermark (from any thread). */
+export type WatermarkReader = (rank: number, cqId: number) => number;
 
 /** Counters of one rank's synchronisation (exact; they say how often it had to wait for others). */
 export interface HorizonCounters {
@@ -90,6 +90,12 @@ export class Horizon {
   static create(ranks: number): HorizonHandle {
     const ints = new SharedArrayBuffer((I_HEADER + ranks * I_ROW) * 4);
     const floats = new SharedArrayBuffer(ranks * F_ROW * 8);
+    const i32 = new Int32Array(ints);
+    const f64 = new Float64Array(floats);
+    for (let r = 0; r < ranks; r++) {
+      i32[I_HEADER + r * I_ROW + CQ] = -1;
+      f64[r * F_ROW + PENDING] = Infinity;
+    }
     return { kind: 'tsmpi.horizon', ints, floats, ranks };
   }
 
@@ -98,6 +104,11 @@ export class Horizon {
   }
 
   // ───────────────────────────── the owner's side ─────────────────────────────
+
+  /** Rank `r` receives its completions on CQ `cqId`: others read that CQ's watermark from now on. */
+  setCompletionQueue(r: number, cqId: number): void {
+    Atomics.store(this.i32, I_HEADER + r * I_ROW + CQ, cqId);
+  }
 
   /**
    * Publish rank `r`'s row. Callers order their publications so a bound never rises past an action
@@ -119,8 +130,9 @@ export class Horizon {
 
   /** Rank `q`'s bound: no action of it will happen before this virtual time. */
   bound(q: number): number {
-    const w = this.watermark(q);
     const i = I_HEADER + q * I_ROW;
+    const cq = Atomics.load(this.i32, i + CQ);
+    const w = cq < 0 ? Infinity : this.watermark(q, cq);
     const f = q * F_ROW;
     for (;;) {
       const s1 = Atomics.load(this.i32, i + SEQ);
@@ -129,7 +141,7 @@ export class Horizon {
       const clock = this.f64[f + CLOCK]!;
       const pending = this.f64[f + PENDING]!;
       if (Atomics.load(this.i32, i + SEQ) !== s1) continue;
-      if (mode === TimingMode.FINISHED) return w;
+      if (mode === TimingMode.FINISHED) return Infinity;
       const own = mode === TimingMode.BLOCKED ? pending : Math.min(clock, pending);
       return Math.min(own, w);
     }
