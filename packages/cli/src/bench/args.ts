@@ -4,8 +4,10 @@
  *
  *   tsmpi bench [study] [latency|bw|bibw|allreduce ...] [options]
  */
+import { presets } from '@tsmpi/fabric';
+import { FABRICS, RCACHE_POLICIES } from '@tsmpi/mpi';
 import type { Configuration, FabricKind, RcachePolicy } from './configs.js';
-import { PIN_PER_OP, STUDY_CONFIGS, configuration, parseConfiguration } from './configs.js';
+import { PIN_PER_OP, STUDY_CONFIGS, configuration, isOneOf, parseConfiguration } from './configs.js';
 import { BenchUsageError } from './errors.js';
 import type { Pattern } from './patterns.js';
 import { parsePattern } from './patterns.js';
@@ -71,7 +73,7 @@ options
   --iterations N            timed iterations for small messages (default ${SHORT.iterations}; --full: ${FULL.iterations})
   --full                    OSU-like iteration counts (slow: minutes to hours)
   --cost edr|hdr|ndr        cost-model preset of the virtual clock (default hdr)
-  --eager BYTES             eager/rendezvous threshold (default: the runtime's)
+  --eager BYTES             eager/rendezvous threshold (default: the runtime's, 12K)
   --max-regions N           registration-cache region limit under rotate:N (default ${DEFAULT_MAX_REGIONS}; other patterns: unlimited)
   --window N                messages per window in bw/bibw (default 64)
   --out DIR                 write OSU text files, results.json and report.html there
@@ -133,14 +135,14 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
         break;
       case '--fabric':
         for (const f of list(value(flag, inline))) {
-          if (f !== 'pinning' && f !== 'odp') throw new BenchUsageError(`--fabric ${f}: unknown adapter; use pinning or odp`);
+          if (!isOneOf(FABRICS, f)) throw new BenchUsageError(`--fabric ${f}: unknown adapter; use one of ${FABRICS.join(', ')}`);
           fabrics.push(f);
         }
         break;
       case '--rcache':
         for (const r of list(value(flag, inline))) {
-          if (r !== 'off' && r !== 'none' && r !== 'hooks' && r !== 'notifier') {
-            throw new BenchUsageError(`--rcache ${r}: unknown policy; use off, none, hooks or notifier`);
+          if (!isOneOf(RCACHE_POLICIES, r)) {
+            throw new BenchUsageError(`--rcache ${r}: unknown policy; use one of ${RCACHE_POLICIES.join(', ')}`);
           }
           rcaches.push(r);
         }
@@ -162,12 +164,12 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
         break;
       case '--cost': {
         const c = value(flag, inline);
-        if (c !== 'edr' && c !== 'hdr' && c !== 'ndr') throw new BenchUsageError(`--cost ${c}: unknown preset; use edr, hdr or ndr`);
+        if (!(c in presets)) throw new BenchUsageError(`--cost ${c}: unknown preset; use one of ${Object.keys(presets).join(', ')}`);
         cost = c;
         break;
       }
       case '--eager':
-        eager = parseSize(value(flag, inline));
+        eager = parseSize(value(flag, inline), flag);
         break;
       case '--max-regions':
         maxRegions = positiveInt(flag, value(flag, inline));

@@ -11,12 +11,12 @@
  * pinned, so migration still moves them — seed 003: "mlock does *not* pin pages"):
  *   mlock×hooks, mlock×notifier
  */
+import { FABRICS, RCACHE_POLICIES, type FabricKind, type PinMode, type RcachePolicy } from '@tsmpi/mpi';
+import { policyHears, type ChangeOrigin } from '@tsmpi/rcache';
 import { BenchUsageError } from './errors.js';
 import type { Pattern } from './patterns.js';
 
-export type FabricKind = 'pinning' | 'odp';
-export type RcachePolicy = 'off' | 'none' | 'hooks' | 'notifier';
-export type PinMode = 'pin' | 'mlock';
+export type { FabricKind, PinMode, RcachePolicy };
 
 export interface Configuration {
   /** Stable id used in JSON, file names and --config: e.g. "pinning-off", "pinning-mlock-hooks". */
@@ -63,11 +63,15 @@ export function parseConfiguration(text: string): Configuration {
   let pinMode: PinMode = 'pin';
   let rcache: RcachePolicy | undefined;
   for (const p of parts) {
-    if (p === 'pinning' || p === 'pin') fabric = 'pinning';
-    else if (p === 'odp') fabric = 'odp';
+    if (p === 'pin') fabric = 'pinning';
     else if (p === 'mlock') { fabric = 'pinning'; pinMode = 'mlock'; }
-    else if (p === 'off' || p === 'none' || p === 'hooks' || p === 'notifier') rcache = p;
-    else throw new BenchUsageError(`configuration "${text}": "${p}" is neither a fabric (pinning, odp, mlock) nor an rcache policy (off, none, hooks, notifier)`);
+    else if (isOneOf(FABRICS, p)) fabric = p;
+    else if (isOneOf(RCACHE_POLICIES, p)) rcache = p;
+    else {
+      throw new BenchUsageError(
+        `configuration "${text}": "${p}" is neither a fabric (${FABRICS.join(', ')}, mlock) nor an rcache policy (${RCACHE_POLICIES.join(', ')})`,
+      );
+    }
   }
   if (fabric === undefined || rcache === undefined) {
     throw new BenchUsageError(`configuration "${text}" needs a fabric and a policy, e.g. pinning:notifier, odp:notifier, mlock:hooks or pin-per-op`);
@@ -75,15 +79,25 @@ export function parseConfiguration(text: string): Configuration {
   return configuration(fabric, rcache, pinMode);
 }
 
+export function isOneOf<T extends string>(names: readonly T[], text: string): text is T {
+  return (names as readonly string[]).includes(text);
+}
+
 /**
- * Whether the configuration must deliver every byte correctly under the pattern. Unsafe means the
- * cache is not told of a change the pattern makes: 'none' is never told (it is safe under reuse
- * and rotate only by luck of the pattern), 'hooks' never hears kernel-initiated migration.
+ * The changes a pattern's program must survive. Every real program frees memory, so a library call
+ * (free → munmap) is always possible — a cache that does not hear calls is safe under reuse and
+ * rotate only by luck of the pattern; migrate adds the kernel's own changes.
+ */
+function changesUnder(p: Pattern): readonly ChangeOrigin[] {
+  return p.kind === 'migrate' ? ['call', 'kernel'] : ['call'];
+}
+
+/**
+ * Whether the configuration must deliver every byte correctly under the pattern: its policy hears
+ * every change the pattern can make (rcache's policyHears, next to the sources).
  */
 export function isSafe(c: Configuration, p: Pattern): boolean {
-  if (c.rcache === 'none') return false;
-  if (c.rcache === 'hooks' && p.kind === 'migrate') return false;
-  return true;
+  return changesUnder(p).every((origin) => policyHears(c.rcache, origin));
 }
 
 /** True for configurations that keep registrations between messages. */

@@ -3,6 +3,7 @@
  * schema for readers; `validateRecord` is the same schema as code, used by the tests and by
  * `tsmpi bench --check FILE`.
  */
+import { FABRICS, PIN_MODES, RCACHE_POLICIES, type FabricKind, type PinMode, type RcachePolicy } from '@tsmpi/mpi';
 import { BenchSchemaError } from './errors.js';
 
 export type Suite = 'latency' | 'bw' | 'bibw' | 'allreduce';
@@ -14,9 +15,9 @@ export interface BenchRecord {
   config: string;
   /** Configuration label as printed: "pin-per-op", "pinning×notifier", "mlock×hooks". */
   label: string;
-  fabric: 'pinning' | 'odp';
-  rcache: 'off' | 'none' | 'hooks' | 'notifier';
-  pin_mode: 'pin' | 'mlock';
+  fabric: FabricKind;
+  rcache: RcachePolicy;
+  pin_mode: PinMode;
   /** Buffer pattern: "reuse", "rotate:N", "churn", "migrate:K". */
   pattern: string;
   /** Cost-model preset the virtual clock ran on ("edr", "hdr", "ndr"). */
@@ -74,7 +75,7 @@ const FIELDS: Record<keyof BenchRecord, FieldKind> = {
   registrations_per_message: 'number', hit_rate: 'number', safe: 'boolean', wall_ms: 'number', msgs_per_s: 'number',
 };
 const ENUMS: Partial<Record<keyof BenchRecord, readonly string[]>> = {
-  suite: SUITES, fabric: ['pinning', 'odp'], rcache: ['off', 'none', 'hooks', 'notifier'], pin_mode: ['pin', 'mlock'],
+  suite: SUITES, fabric: FABRICS, rcache: RCACHE_POLICIES, pin_mode: PIN_MODES,
 };
 
 export const RECORD_FIELDS = Object.keys(FIELDS) as (keyof BenchRecord)[];

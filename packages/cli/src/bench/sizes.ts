@@ -7,6 +7,7 @@
  * down with size so one cell stays within a bounded byte budget. Virtual time is deterministic, so
  * fewer iterations do not make the virtual figures noisier — they only bound the wall clock.
  */
+import { UsageError, parseBytes } from '@tsmpi/mpi';
 import { BenchUsageError } from './errors.js';
 
 export const MIN_SIZE = 1;
@@ -34,16 +35,22 @@ export function sizeSweep(min: number, max: number): number[] {
   return sizes;
 }
 
-const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
-
-/** "4096", "4K", "4KiB", "16M" → bytes (binary units, like OSU's -m flag documentation). */
-export function parseSize(text: string): number {
-  const m = /^\s*(\d+)\s*([a-zA-Z]*)\s*$/.exec(text);
-  const unit = m ? UNITS[m[2]!.toLowerCase()] : undefined;
-  if (!m || unit === undefined) {
-    throw new BenchUsageError(`size "${text}" is not a size: give bytes or a number with K, M or G (e.g. 64K)`);
+/**
+ * A size in bytes, by the runtime's rule (@tsmpi/mpi parseBytes, the same as `tsmpi run --eager`):
+ * K, M, G and KiB, MiB, GiB are binary, kB, MB, GB decimal ("4K" = 4096, "4kB" = 4000).
+ */
+export function parseSize(text: string, what = 'size'): number {
+  let bytes: number;
+  try {
+    bytes = parseBytes(text, what);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    bytes = NaN;
   }
-  return Number(m[1]) * unit;
+  if (!Number.isSafeInteger(bytes)) {
+    throw new BenchUsageError(`${what} "${text}" is not a size: give whole bytes, or a number with K, M, G (binary) or kB, MB, GB (decimal), e.g. 64K`);
+  }
+  return bytes;
 }
 
 /** "MIN:MAX" (either side may be omitted: ":1M", "4K:") → [min, max]. */
@@ -52,8 +59,8 @@ export function parseSizeRange(text: string): [number, number] {
   if (parts.length !== 2) {
     throw new BenchUsageError(`--sizes "${text}" is not MIN:MAX: give e.g. 1:16M, 4K:1M or :64K`);
   }
-  const min = parts[0] === '' ? MIN_SIZE : parseSize(parts[0]!);
-  const max = parts[1] === '' ? MAX_SIZE : parseSize(parts[1]!);
+  const min = parts[0] === '' ? MIN_SIZE : parseSize(parts[0]!, '--sizes');
+  const max = parts[1] === '' ? MAX_SIZE : parseSize(parts[1]!, '--sizes');
   if (max > MAX_SIZE) {
     throw new BenchUsageError(`--sizes maximum ${max} is above ${MAX_SIZE} (16M), the largest size the study sweeps`);
   }
