@@ -1,5 +1,6 @@
 // @tsmpi/cli — the `tsmpi` command (bin/tsmpi.js), usable as a library too.
-export { main, USAGE, USAGE_EXIT_CODE } from './main.js';
+export { main, USAGE } from './main.js';
+export { USAGE_EXIT_CODE } from '@tsmpi/mpi';
 export { parseRunArgs, RUN_USAGE } from './args.js';
 export { runCommand } from './run.js';
 export { formatStats } from './stats-table.js';

@@ -1,4 +1,4 @@
-import { MpiError } from '@tsmpi/mpi';
+import { MpiError, USAGE_EXIT_CODE } from '@tsmpi/mpi';
 import { RUN_USAGE } from './args.js';
 import { infoText } from './info.js';
 import { runCommand, type CliIo } from './run.js';
@@ -12,8 +12,6 @@ commands:
   info                                   adapters, cache policies, cost presets and defaults
   help                                   this text`;
 
-export const USAGE_EXIT_CODE = 64;
-
 /** The `tsmpi` command; returns the exit status (never calls process.exit, so rank output is flushed). */
 export async function main(argv: readonly string[], io: CliIo = defaultIo()): Promise<number> {
   const [command, ...rest] = argv;
@@ -26,7 +24,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
         }
         return await runCommand(rest, io);
       case 'bench':
-        return await benchCommand(rest);
+        return await benchCommand(rest, io);
       case 'info':
         io.out(infoText());
         return 0;

@@ -19,7 +19,7 @@ const runtime = DEFAULT_OPTIONS as unknown as Record<string, unknown>;
 const canRotate = 'rcacheMaxRegions' in runtime;
 const canMigrate = 'pinMode' in runtime;
 
-const quiet = { stdout: () => {}, stderr: () => {} };
+const quiet = { out: () => {}, err: () => {}, env: {} };
 let dir: string;
 
 async function study(name: string, args: string[]): Promise<{ code: number; report: BenchReport }> {

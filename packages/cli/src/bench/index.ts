@@ -1,12 +1,13 @@
 /**
  * `tsmpi bench`: OSU-style suites and the pin-per-op vs cached-registration study.
- * `benchCommand(argv)` is the whole command (argv = the words after "bench"); it returns the exit
- * status: 0 success, 1 a job failed or a safe configuration delivered stale bytes, 64 bad usage
- * (EX_USAGE, as the rest of `tsmpi`).
+ * `benchCommand(argv, io)` is the whole command (argv = the words after "bench"); it returns the
+ * exit status: 0 success, 1 a job failed or a safe configuration delivered stale bytes,
+ * USAGE_EXIT_CODE (64) bad usage, as the rest of `tsmpi`.
  */
-const USAGE_EXIT = 64;
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { USAGE_EXIT_CODE } from '@tsmpi/mpi';
+import type { CliIo } from '../run.js';
 import type { BenchOptions } from './args.js';
 import { USAGE, parseBenchArgs } from './args.js';
 import { BenchError } from './errors.js';
@@ -24,18 +25,8 @@ import type { JobRunner } from './study.js';
 import { runStudy, totalCells } from './study.js';
 import type { StudyResult } from './study.js';
 
-export interface BenchIo {
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-}
-
-const defaultIo: BenchIo = {
-  stdout: (s) => process.stdout.write(s),
-  stderr: (s) => process.stderr.write(s),
-};
-
-export async function benchCommand(argv: string[], io: BenchIo = defaultIo): Promise<number> {
-  // issue 7: the intra-node transport comparison is its own suite (bench/intranode.ts)
+export async function benchCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  // The intra-node transport comparison has its own options and output (intranode.ts).
   if (argv[0] === 'intranode') return (await import('./intranode.js')).intranodeCommand(argv.slice(1), io);
   let o: BenchOptions;
   try {
@@ -44,7 +35,7 @@ export async function benchCommand(argv: string[], io: BenchIo = defaultIo): Pro
     return usageFailure(e, io);
   }
   if (o.help) {
-    io.stdout(USAGE);
+    io.out(USAGE.trimEnd());
     return 0;
   }
   if (o.check) return checkFile(o.check, io);
@@ -53,15 +44,15 @@ export async function benchCommand(argv: string[], io: BenchIo = defaultIo): Pro
     return await runBench(o, runBenchJob, io, `tsmpi bench ${argv.join(' ')}`.trim());
   } catch (e) {
     if (e instanceof BenchError) {
-      io.stderr(`tsmpi bench: ${e.message}\n`);
-      return e.code === 'EUSAGE' ? USAGE_EXIT : 1;
+      io.err(`tsmpi bench: ${e.message}`);
+      return e.code === 'EUSAGE' ? USAGE_EXIT_CODE : 1;
     }
     throw e;
   }
 }
 
 /** The command with its job runner given: what benchCommand does after parsing. */
-export async function runBench(o: BenchOptions, run: JobRunner, io: BenchIo, command: string): Promise<number> {
+export async function runBench(o: BenchOptions, run: JobRunner, io: CliIo, command: string): Promise<number> {
   const jobs = planJobs(o);
   const bar = new ProgressBar(totalCells(jobs), { enabled: o.progress });
   let result: StudyResult;
@@ -81,13 +72,13 @@ export async function runBench(o: BenchOptions, run: JobRunner, io: BenchIo, com
   const { records, failures } = result;
   const linkMBps = linkFacts(o.cost)?.linkMBps;
   const report = makeReport(records, command, failures);
-  if (!o.study) for (const block of osuBlocks(records)) io.stdout(osuText(block) + '\n');
+  if (!o.study) for (const block of osuBlocks(records)) io.out(osuText(block));
   const showTables = o.study || o.configs.length > 1;
-  if (showTables) io.stdout(renderTerminalReport(records) + '\n');
+  if (showTables) io.out(renderTerminalReport(records));
   const shapes = shapeLines(records, o.cost);
-  if (o.study && shapes.length > 0) io.stdout(`published shapes, as modeled:\n  ${shapes.join('\n  ')}\n\n`);
+  if (o.study && shapes.length > 0) io.out(`published shapes, as modeled:\n  ${shapes.join('\n  ')}\n`);
   const verdict = verdictOf(records, failures);
-  io.stdout(verdict.text + '\n');
+  io.out(verdict.text);
 
   const written: string[] = [];
   const write = (path: string, text: string): void => {
@@ -105,28 +96,28 @@ export async function runBench(o: BenchOptions, run: JobRunner, io: BenchIo, com
   if (written.length > 0) {
     const shown = written.filter((p) => !p.includes('/osu/') && !p.includes('/charts/'));
     const extra = written.length - shown.length;
-    io.stdout(`wrote ${shown.join(', ')}${extra > 0 ? ` and ${extra} OSU text files and SVG charts under ${o.out}` : ''}\n`);
+    io.out(`wrote ${shown.join(', ')}${extra > 0 ? ` and ${extra} OSU text files and SVG charts under ${o.out}` : ''}`);
   }
   return verdict.ok ? 0 : 1;
 }
 
-function checkFile(path: string, io: BenchIo): number {
+function checkFile(path: string, io: CliIo): number {
   try {
     const report: unknown = JSON.parse(readFileSync(path, 'utf8'));
     validateReport(report);
     const v = verdictOf(report.records, report.failures);
-    io.stdout(`${path}: schema tsmpi-bench/1 holds for ${report.records.length} records\n${v.text}\n`);
+    io.out(`${path}: schema tsmpi-bench/1 holds for ${report.records.length} records\n${v.text}`);
     return v.ok ? 0 : 1;
   } catch (e) {
-    io.stderr(`tsmpi bench --check ${path}: ${e instanceof Error ? e.message : String(e)}\n`);
+    io.err(`tsmpi bench --check ${path}: ${e instanceof Error ? e.message : String(e)}`);
     return 1;
   }
 }
 
-function usageFailure(e: unknown, io: BenchIo): number {
+function usageFailure(e: unknown, io: CliIo): number {
   if (e instanceof BenchError) {
-    io.stderr(`tsmpi bench: ${e.message}\n`);
-    return USAGE_EXIT;
+    io.err(`tsmpi bench: ${e.message}`);
+    return USAGE_EXIT_CODE;
   }
   throw e;
 }

@@ -1,12 +1,15 @@
 /**
- * `tsmpi bench intranode`: shm, CMA, XPMEM and RDMA loopback between two processes of one node,
- * across message sizes (issue 7). Prints a table and the published-shape checks, writes a chart
- * (SVG) and the cells (JSON) to --out. Exit status: 0, 1 if any byte arrived wrong, 64 bad usage.
+ * `tsmpi bench intranode`: shm, CMA, XPMEM and RDMA loopback between two ranks of one node, across
+ * message sizes, each run through the runtime (intranode-run.ts). Prints a table and the published-
+ * shape checks, writes a chart (SVG) and the cells (JSON) to --out. Exit status: 0, 1 if any byte
+ * arrived wrong, USAGE_EXIT_CODE (64) on bad usage.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { costModel, loadCostModel, presets, type CostModel } from '@tsmpi/fabric';
-import type { BenchIo } from './index.js';
+import { USAGE_EXIT_CODE } from '@tsmpi/mpi';
+import type { CliIo } from '../run.js';
+import { BenchError, BenchUsageError } from './errors.js';
 import {
   INTRANODE_TRANSPORTS, runIntranode, type IntranodeCell, type IntranodePattern, type IntranodeTransport,
 } from './intranode-run.js';
@@ -17,19 +20,21 @@ import { formatSize, parseSizeRange, sizeSweep } from './sizes.js';
 
 export const INTRANODE_USAGE = `usage: tsmpi bench intranode [options]
 
-Moves one buffer between two processes of one node by each intra-node transport, in virtual time:
+Two ranks on one node ping-pong a buffer over each intra-node transport (tsmpi run --intra), in
+virtual time; every message goes by the transport under test (eager threshold 0):
   shm    double copy through the shared ring (sender copies in, receiver copies out, pipelined)
-  cma    process_vm_readv: one call, single copy, no registration
-  xpmem  copy out of an attachment of the peer's address space (attachment cache)
+  cma    rendezvous, then process_vm_readv: one call, single copy, no registration
+  xpmem  rendezvous, then a copy out of an attachment of the peer's address space (attachment cache)
   rdma   HCA loopback, pinning adapter, registration cache fed by the mmu notifier
 
   --sizes MIN:MAX         message sizes, powers of two (default 1:16M)
-  --pattern reuse|churn   one buffer, or the sender frees and allocates it before each message (default reuse)
-  --iterations N          at most N messages per size (default 50; the first, cold, is reported apart)
+  --pattern reuse|churn   one buffer per rank, or each rank frees and allocates its buffers before
+                          every message (default reuse)
+  --iterations N          at most N round trips per size (default 50; the first, cold, is reported apart)
   --cost hdr|edr|ndr|FILE cost model (default hdr)
   --out DIR               where intranode.svg and intranode.json go (default bench-results)
   --json                  print the cells as JSON instead of the table
-`;
+  -h, --help              this text`;
 
 const COLORS: Record<IntranodeTransport, string> = { shm: '#ff7f0e', cma: '#1f77b4', xpmem: '#2ca02c', rdma: '#d62728' };
 
@@ -42,47 +47,48 @@ interface Args {
   json: boolean;
 }
 
-export async function intranodeCommand(argv: string[], io: BenchIo): Promise<number> {
+export async function intranodeCommand(argv: readonly string[], io: CliIo): Promise<number> {
   let a: Args;
   try {
     const parsed = parseArgs(argv);
     if (parsed === 'help') {
-      io.stdout(INTRANODE_USAGE);
+      io.out(INTRANODE_USAGE);
       return 0;
     }
     a = parsed;
   } catch (e) {
-    io.stderr(`tsmpi bench intranode: ${(e as Error).message}\n\n${INTRANODE_USAGE}`);
-    return 64;
+    if (!(e instanceof BenchError)) throw e;
+    io.err(`tsmpi bench intranode: ${e.message}\n\n${INTRANODE_USAGE}`);
+    return USAGE_EXIT_CODE;
   }
-  const cells = runIntranode({ sizes: a.sizes, cost: a.cost, pattern: a.pattern, maxIterations: a.iterations });
+  const cells = await runIntranode({ sizes: a.sizes, cost: a.cost, pattern: a.pattern, maxIterations: a.iterations });
   mkdirSync(a.out, { recursive: true });
   const svgPath = join(a.out, 'intranode.svg');
   const jsonPath = join(a.out, 'intranode.json');
   writeFileSync(svgPath, intranodeChart(cells, a.pattern));
   const doc = { schema: 'tsmpi-bench-intranode/1', cost: a.cost, pattern: a.pattern, cells };
   writeFileSync(jsonPath, JSON.stringify(doc, null, 2) + '\n');
-  if (a.json) io.stdout(JSON.stringify(doc, null, 2) + '\n');
+  if (a.json) io.out(JSON.stringify(doc, null, 2));
   else {
-    io.stdout(intranodeTable(cells, a.pattern));
-    io.stdout('\n' + shapeLines(cells).join('\n') + '\n');
-    io.stdout(`\nchart: ${svgPath}\ncells: ${jsonPath}\n`);
+    io.out(intranodeTable(cells, a.pattern));
+    io.out(shapeLines(cells).join('\n'));
+    io.out(`\nchart: ${svgPath}\ncells: ${jsonPath}`);
   }
   const bad = cells.reduce((s, c) => s + c.bad, 0);
   if (bad > 0) {
-    io.stderr(`tsmpi bench intranode: ${bad} bytes arrived wrong — a transport delivered stale or corrupt data\n`);
+    io.err(`tsmpi bench intranode: ${bad} bytes arrived wrong — a transport delivered stale or corrupt data`);
     return 1;
   }
   return 0;
 }
 
-function parseArgs(argv: string[]): Args | 'help' {
+function parseArgs(argv: readonly string[]): Args | 'help' {
   const a: Args = { sizes: sizeSweep(1, 16 * 1024 * 1024), pattern: 'reuse', iterations: 50, cost: presets.hdr, out: 'bench-results', json: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = (): string => {
       const v = argv[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value`);
+      if (v === undefined) throw new BenchUsageError(`${flag} needs a value`);
       return v;
     };
     switch (flag) {
@@ -95,19 +101,23 @@ function parseArgs(argv: string[]): Args | 'help' {
       }
       case '--pattern': {
         const p = value();
-        if (p !== 'reuse' && p !== 'churn') throw new Error(`--pattern ${p}: use reuse or churn`);
+        if (p !== 'reuse' && p !== 'churn') throw new BenchUsageError(`--pattern ${p}: use reuse or churn`);
         a.pattern = p;
         break;
       }
       case '--iterations': {
         const n = Number(value());
-        if (!Number.isInteger(n) || n < 2) throw new Error('--iterations: give an integer >= 2 (the first message is cold)');
+        if (!Number.isInteger(n) || n < 2) throw new BenchUsageError('--iterations: give an integer >= 2 (the first round trip is cold)');
         a.iterations = n;
         break;
       }
       case '--cost': {
         const c = value();
-        a.cost = c in presets ? costModel(c as keyof typeof presets) : loadCostModel(c);
+        try {
+          a.cost = c in presets ? costModel(c as keyof typeof presets) : loadCostModel(c);
+        } catch (e) {
+          throw new BenchUsageError(`--cost ${c}: ${(e as Error).message}; give a preset (${Object.keys(presets).join(', ')}) or a JSON file`);
+        }
         break;
       }
       case '--out':
@@ -117,7 +127,7 @@ function parseArgs(argv: string[]): Args | 'help' {
         a.json = true;
         break;
       default:
-        throw new Error(`unknown option ${flag}`);
+        throw new BenchUsageError(`unknown option ${flag}`);
     }
   }
   return a;
@@ -142,7 +152,7 @@ export function intranodeTable(cells: readonly IntranodeCell[], pattern: Intrano
       shm && cma ? `×${(shm.us / cma.us).toFixed(2)}` : '-',
     ];
   });
-  return `intra-node transports, one message A → B, virtual µs per message (pattern ${pattern}; first, cold message excluded)\n` +
+  return `intra-node transports, virtual µs one way (half a ping-pong round trip; pattern ${pattern}; the first, cold round trip excluded)\n` +
     textTable(header, rows, { leftColumns: 1 });
 }
 

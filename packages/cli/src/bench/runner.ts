@@ -1,41 +1,24 @@
 /**
- * Runs one benchmark job on @tsmpi/mpi's embedding API: 2 ranks of programs/bench-rank, the job's
- * configuration as runtime options, the spec as the program's argument.
+ * Runs benchmark jobs on @tsmpi/mpi's embedding API: 2 ranks of programs/bench-rank, the job's
+ * runtime options as given, the spec as the program's argument.
  */
-import { runJob } from '@tsmpi/mpi';
+import { runJob, type JobOptions } from '@tsmpi/mpi';
 import type { JobRunner } from './study.js';
 import { BenchJobError } from './errors.js';
-import type { RankSizeResult } from './job.js';
+import type { JobSpec, RankSizeResult } from './job.js';
 
 // From source (tsx, vitest) the program is the .ts file; from dist, the compiled .js beside this one.
 const fromSource = import.meta.url.endsWith('.ts');
 export const RANK_PROGRAM = new URL(`./programs/bench-rank.${fromSource ? 'ts' : 'js'}`, import.meta.url);
 
-export const runBenchJob: JobRunner = async (job, o) => {
-  const { spec, config } = job;
+/**
+ * One job of the bench rank program on 2 ranks: each rank's results, one per step of the spec. A
+ * failed job is a BenchJobError carrying the failing rank's message, first stack frames and output.
+ */
+export async function runBenchRanks(spec: JobSpec, options: Partial<JobOptions>): Promise<RankSizeResult[][]> {
   let result;
   try {
-    result = await runJob({
-      // OSU's point-to-point tests measure the network: one rank on each of two nodes, so every
-      // message crosses the modeled link (and virtual times do not depend on two ranks' threads
-      // racing for one loopback port).
-      np: 2,
-      nodes: 2,
-      program: RANK_PROGRAM,
-      args: [JSON.stringify(spec)],
-      fabric: config.fabric,
-      rcache: config.rcache,
-      pinMode: config.pinMode,
-      // The region limit is rotate:N's subject (N buffers against a smaller cache). Elsewhere the
-      // cache is unlimited, as UCX's is by default: a bw window receives into 64 distinct slices,
-      // and a limit below that would make "reuse" thrash on the receiver.
-      rcacheMaxRegions: spec.pattern.kind === 'rotate' ? o.maxRegions : Infinity,
-      cost: o.cost,
-      memBytes: job.memBytes,
-      memlock: Infinity,
-      ...(o.eager !== undefined ? { eagerThreshold: o.eager } : {}),
-      captureOutput: true,
-    });
+    result = await runJob({ np: 2, program: RANK_PROGRAM, args: [JSON.stringify(spec)], ...options, captureOutput: true });
   } catch (e) {
     throw new BenchJobError(spec.name, e);
   }
@@ -49,5 +32,26 @@ export const runBenchJob: JobRunner = async (job, o) => {
   return result.ranks.map((r) => {
     if (!Array.isArray(r.value)) throw new BenchJobError(spec.name, new Error(`rank ${r.rank} returned no results`));
     return r.value as RankSizeResult[];
+  });
+}
+
+export const runBenchJob: JobRunner = (job, o) => {
+  const { spec, config } = job;
+  return runBenchRanks(spec, {
+    // OSU's point-to-point tests measure the network: one rank on each of two nodes, so every
+    // message crosses the modeled link (and virtual times do not depend on two ranks' threads
+    // racing for one loopback port).
+    nodes: 2,
+    fabric: config.fabric,
+    rcache: config.rcache,
+    pinMode: config.pinMode,
+    // The region limit is rotate:N's subject (N buffers against a smaller cache). Elsewhere the
+    // cache is unlimited, as UCX's is by default: a bw window receives into 64 distinct slices,
+    // and a limit below that would make "reuse" thrash on the receiver.
+    rcacheMaxRegions: spec.pattern.kind === 'rotate' ? o.maxRegions : Infinity,
+    cost: o.cost,
+    memBytes: job.memBytes,
+    memlock: Infinity,
+    ...(o.eager !== undefined ? { eagerThreshold: o.eager } : {}),
   });
 };
