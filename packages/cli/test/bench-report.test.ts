@@ -32,15 +32,22 @@ const records: BenchRecord[] = [
   ...job('pinning:notifier', { kind: 'churn' }, sizes, (s) => ({ elapsedUs: s === 4096 ? 100 : 2000, hits: s === 4096 ? 10 : 0, misses: s === 4096 ? 1 : 11, registrations: s === 4096 ? 1 : 11, invalidations: s === 4096 ? 0 : 10 })),
 ];
 
+/** The record of configuration `config` (its id) at `size`, whatever the order records come in. */
+function recordOf(config: string, size: number): BenchRecord {
+  const r = records.find((x) => x.config === config && x.size === size);
+  if (!r) throw new Error(`no record for ${config} at ${size} B`);
+  return r;
+}
+
 describe('records of a job', () => {
   it('take latency as half of rank 0 round trip and sum counts over both ranks', () => {
-    const ppo = records[1]!; // pin-per-op, 1 MiB: 4000 µs over 10 round trips
+    const ppo = recordOf('pinning-off', 1 << 20); // pin-per-op: 4000 µs over 10 round trips
     expect(ppo.latency_us).toBe(200);
     expect(ppo.bandwidth_MBps).toBeCloseTo((1 << 20) / 200);
     expect(ppo.messages).toBe(22);
     expect(ppo.registrations).toBe(44);
     expect(ppo.registrations_per_message).toBe(2);
-    const none = records[3]!;
+    const none = recordOf('pinning-none', 1 << 20);
     expect(none.stale).toBe(20);
     expect(none.safe).toBe(false);
     expect(none.hit_rate).toBeCloseTo(20 / 22);
@@ -48,12 +55,13 @@ describe('records of a job', () => {
   it('follow the schema, and the schema names what is wrong', () => {
     for (const r of records) validateRecord(r);
     validateReport(makeReport(records, 'test'));
-    const bad = { ...records[0]!, stale: -1 };
+    const good = recordOf('pinning-off', 4096);
+    const bad = { ...good, stale: -1 };
     expect(() => validateRecord(bad)).toThrow(BenchSchemaError);
     expect(() => validateRecord(bad)).toThrow(/record\.stale must be a non-negative integer/);
-    expect(() => validateRecord({ ...records[0]!, fabric: 'tcp' })).toThrow(/fabric is "tcp"/);
-    expect(() => validateRecord({ ...records[0]!, extra: 1 })).toThrow(/extra/);
-    const { wall_ms: _, ...missing } = records[0]!;
+    expect(() => validateRecord({ ...good, fabric: 'tcp' })).toThrow(/fabric is "tcp"/);
+    expect(() => validateRecord({ ...good, extra: 1 })).toThrow(/extra/);
+    const { wall_ms: _, ...missing } = good;
     expect(() => validateRecord(missing)).toThrow(/wall_ms/);
   });
 });
@@ -62,13 +70,15 @@ describe('OSU text', () => {
   it('prints OSU header lines, size and value columns, and Fail for stale cells', () => {
     const blocks = osuBlocks(records);
     expect(blocks.length).toBe(3);
-    const none = osuText(blocks[1]!);
+    const noneBlock = blocks.find((b) => b[0]!.config === 'pinning-none')!;
+    expect(noneBlock.map((r) => r.size)).toEqual(sizes);
+    const none = osuText(noneBlock);
     const lines = none.trimEnd().split('\n');
     expect(lines[0]).toBe('# OSU MPI Latency Test (tsmpi simulation)');
     expect(lines[3]).toMatch(/^# Size\s+Latency \(us\)\s+Validation$/);
     expect(lines[4]).toMatch(/^4096\s+5\.00\s+Pass$/);
     expect(lines[5]).toMatch(/^1048576\s+80\.00\s+Fail \(20 stale\)$/);
-    expect(osuFileName(blocks[1]![0]!)).toBe('osu_latency.pinning-none.churn.txt');
+    expect(osuFileName(noneBlock[0]!)).toBe('osu_latency.pinning-none.churn.txt');
   });
 });
 
