@@ -10,6 +10,8 @@ import type { Status } from './status.js';
 import { kCollective } from './symbols.js';
 import * as coll from './collectives/index.js';
 import type { Counts, ReduceFn, ReduceOp } from './collectives/index.js';
+import type { CartComm } from './topology/cart.js';
+import { topologyHooks } from './topology/hooks.js';
 import { TypedBuffer, describe, isTypedArrayCtor, type TypedArray, type TypedArrayCtor } from './typed-buffer.js';
 
 /** Tag the runtime uses on a communicator's collective twin to agree on context ids (dup/split). */
@@ -360,6 +362,11 @@ export class Comm {
     }
     c.sendObject(mine, 0, CONTEXT_TAG);
     return c.recvObject<V[]>(0, CONTEXT_TAG);
+  }
+
+  /** A Cartesian communicator over the first prod(dims) ranks (null on the others); see topology/cart.ts. Collective. */
+  cartCreate(dims: readonly number[], periods: readonly boolean[] = [], reorder = false): CartComm | null {
+    return topologyHooks.cartCreate!(this, dims, periods, reorder);
   }
 
   // ───────────────────────── time, stats, control ─────────────────────────

@@ -3,6 +3,8 @@
 export { ANY_SOURCE, ANY_TAG, PROC_NULL, UNDEFINED } from './constants.js';
 export { init, inRank, setResult } from './rank/context.js';
 export { Comm, Message } from './comm.js';
+export { CartComm, cartCreate } from './topology/cart.js';
+export { computeDims } from './topology/dims.js';
 export { TypedBuffer } from './typed-buffer.js';
 export { Request } from './request.js';
 export { getCount } from './status.js';

@@ -36,7 +36,7 @@ export class Request implements PromiseLike<Status> {
 
   /** @internal */
   constructor(
-    private readonly progress: Progress,
+    /** @internal */ readonly progress: Progress,
     op: 'send' | 'recv',
     peer: number,
     tag: number,
@@ -104,7 +104,8 @@ export class Request implements PromiseLike<Status> {
   /** @internal hook the engine calls to charge the clock once */
   onObserve: ((r: Request) => void) | undefined;
 
-  private result(): Status {
+  /** @internal */
+  result(): Status {
     if (!this.observed) {
       this.observed = true;
       this.onObserve?.(this);
@@ -115,7 +116,7 @@ export class Request implements PromiseLike<Status> {
 
   /** Waits for every request; returns their statuses. If any failed, throws the first error after all completed. */
   static waitAll(rs: readonly Request[]): Status[] {
-    const progress = rs.find((r) => r.state === PENDING)?.progress;
+    const progress = rs.find((r) => !r.completed)?.progress;
     if (progress) progress.waitRequests(rs, true);
     const out: Status[] = [];
     let first: unknown;
@@ -141,15 +142,71 @@ export class Request implements PromiseLike<Status> {
     if (rs.length === 0) throw new RequestError('waitAny() needs at least one request');
     const live = rs.filter((r) => !r.observed);
     if (live.length === 0) return { index: -1, status: { source: -1, tag: -1, count: 0, byteCount: 0 } };
-    let found = live.find((r) => r.state !== PENDING);
+    let found = live.find((r) => r.completed);
     if (!found) found = live[live[0]!.progress.waitRequests(live, false)]!;
     return { index: rs.indexOf(found), status: found.result() };
+  }
+
+  /**
+   * Waits until at least one request not yet returned completes; returns every such completed one
+   * (MPI_Waitsome). Once every request has been seen, returns empty lists at once (MPI_UNDEFINED).
+   * If any of them failed, throws the first error (all of them count as seen).
+   */
+  static waitSome(rs: readonly Request[]): { indices: number[]; statuses: Status[] } {
+    const live = rs.filter((r) => !r.observed);
+    if (live.length > 0 && !live.some((r) => r.completed)) live[0]!.progress.waitRequests(live, false);
+    return harvest(rs);
+  }
+
+  /** One poll: every status if all requests are complete (throws the first error), else undefined and none is consumed. */
+  static testAll(rs: readonly Request[]): Status[] | undefined {
+    const pending = rs.find((r) => !r.completed);
+    if (pending && !pending.progress.testRequest(pending)) return undefined;
+    return rs.every((r) => r.completed) ? Request.waitAll(rs) : undefined;
+  }
+
+  /**
+   * One poll: the lowest-indexed complete request not yet returned, or undefined if none is
+   * complete; `{ index: -1 }` once every request has been seen (MPI_Testany's MPI_UNDEFINED).
+   */
+  static testAny(rs: readonly Request[]): { index: number; status: Status } | undefined {
+    const live = rs.filter((r) => !r.observed);
+    if (live.length === 0) return { index: -1, status: { source: -1, tag: -1, count: 0, byteCount: 0 } };
+    if (!live.some((r) => r.completed)) live[0]!.progress.testRequest(live[0]!);
+    const found = live.find((r) => r.completed);
+    return found && { index: rs.indexOf(found), status: found.result() };
+  }
+
+  /** One poll: every complete request not yet returned (possibly none); throws the first error among them. */
+  static testSome(rs: readonly Request[]): { indices: number[]; statuses: Status[] } {
+    const live = rs.filter((r) => !r.observed);
+    if (live.length > 0 && !live.some((r) => r.completed)) live[0]!.progress.testRequest(live[0]!);
+    return harvest(rs);
   }
 
   /** Like waitAll but async: `await Request.all(rs)`. */
   static all(rs: readonly Request[]): Promise<Status[]> {
     return Promise.all(rs.map((r) => Promise.resolve(r)));
   }
+}
+
+/** The complete requests of `rs` not yet returned, observed in index order; the first error is thrown after all are seen. */
+function harvest(rs: readonly Request[]): { indices: number[]; statuses: Status[] } {
+  const indices: number[] = [];
+  const statuses: Status[] = [];
+  let first: unknown;
+  rs.forEach((r, i) => {
+    if (r.observed || !r.completed) return;
+    indices.push(i);
+    try {
+      statuses.push(r.result());
+    } catch (e) {
+      first ??= e;
+      statuses.push(r.statusValue ?? { source: -1, tag: -1, count: 0, byteCount: 0 });
+    }
+  });
+  if (first !== undefined) throw first;
+  return { indices, statuses };
 }
 
 /** A request born complete (PROC_NULL operations). */
