@@ -1,4 +1,6 @@
+import { readWatermark } from './queues/completion-queue.js';
 import { PhysicalMemory, type AddressSpace } from '@tsmpi/vm';
+import { backendFor, type MemoryBackend } from './backends/index.js';
 import type { VirtualClock } from './clock.js';
 import { hdr } from './cost/defaults.js';
 import { costModel } from './cost/load.js';
@@ -10,8 +12,8 @@ import type { PortStats } from './shared/port.js';
 import { AdapterState, type AdapterHandle } from './shared/state.js';
 import { readStats } from './stats.js';
 import type { AdapterKind, AdapterLimits, FabricStats, PinMode } from './types.js';
-import type { Wire } from './wire.js';
 import { ADAPTER_KINDS, PIN_MODES } from './kinds.js';
+import type { Wire } from './wire.js';
 
 export interface CreateAdapterOptions {
   memory: PhysicalMemory;
@@ -34,6 +36,8 @@ export class Adapter {
   readonly handle: AdapterHandle;
   /** @internal */
   readonly state: AdapterState;
+  /** @internal how this adapter's regions are backed (pinning, mlock or ODP). */
+  readonly backend: MemoryBackend;
 
   private constructor(state: AdapterState, memory: PhysicalMemory) {
     const h = state.handle;
@@ -44,6 +48,7 @@ export class Adapter {
     this.cost = h.cost;
     this.pinMode = h.pinMode;
     this.memory = memory;
+    this.backend = backendFor(h.backend, h.pinMode);
   }
 
   /** @internal use createAdapter */
@@ -74,7 +79,7 @@ export class Adapter {
   }
 
   /** Counters summed over the domains open on this adapter now. */
-  stats(): FabricStats {
+  get stats(): FabricStats {
     const ids: number[] = [];
     const domains = this.state.header.subarray(this.state.domainAt);
     for (let d = 1; d <= this.state.limits.maxDomains; d++) if (Atomics.load(domains, d) === DOMAIN_OPEN) ids.push(d);
@@ -85,8 +90,16 @@ export class Adapter {
    * The HCA port in virtual time: for each direction, when its last reserved occupancy ends and
    * how many transfers reserved it, waited for it, filled a gap before a later reservation.
    */
-  portStats(): PortStats {
-    return this.state.port.stats();
+  /**
+   * The watermark of completion queue `cqId` of this adapter, from any thread that attached it: the
+   * earliest virtual time among its completions not yet retired by the owner (Infinity: none).
+   */
+  completionWatermark(cqId: number): number {
+    return readWatermark(this.state, cqId);
+  }
+
+  get portStats(): PortStats {
+    return this.state.port.stats;
   }
 }
 

@@ -6,48 +6,20 @@ import { InvalidArgument } from './errors.js';
 import { deliverSend } from './dma/deliver.js';
 import { faultIn, type RegionAccess } from './dma/region-access.js';
 import { NEED_LOCAL_WRITE } from './mr/table.js';
-import { deregisterRegion, registerRegion, zapRange, type OwnedRegion } from './mr/register.js';
+import { deregisterRegion, registerRegion, type OwnedRegion } from './mr/register.js';
 import { CompletionQueue } from './queues/completion-queue.js';
 import {
-  createReceiveQueue, destroyReceiveQueue, drainParked, postOrUnpark, queueDepths, type ParkedSend,
+  ReceiveQueue, createReceiveQueue, destroyReceiveQueue, drainParked, postOrUnpark, type ParkedSend,
 } from './queues/receive-queue.js';
 import { pushCompletion } from './queues/completion-queue.js';
 import { Opcode, RNR_INFINITE, Status } from './constants.js';
 import { QueuePair, type QueuePairOptions } from './queue-pair.js';
-import { DOMAIN_FREE, DOMAIN_OPEN, M_DOMAIN, MR_STRIDE, MrBacking, Q_DOMAIN, Q_SEND_CQ, QP_STRIDE } from './shared/layout.js';
+import { DOMAIN_FREE, DOMAIN_OPEN, M_DOMAIN, MR_STRIDE, Q_DOMAIN, Q_SEND_CQ, QP_STRIDE } from './shared/layout.js';
 import type { AdapterState } from './shared/state.js';
 import { COUNTER_CELLS, Counter, bump, readStats } from './stats.js';
 import type { FabricStats, MemoryRegion, RecvWorkRequest } from './types.js';
 import type { Wire } from './wire.js';
 import { checkWrId, checkSge } from './work-request.js';
-
-/** A shared receive queue: receives posted here serve every QP created with it. */
-export class ReceiveQueue {
-  readonly id: number;
-  readonly depth: number;
-  private readonly pd: ProtectionDomain;
-
-  /** @internal */
-  constructor(pd: ProtectionDomain, id: number, depth: number) {
-    this.pd = pd;
-    this.id = id;
-    this.depth = depth;
-  }
-
-  postRecv(wr: RecvWorkRequest): void {
-    this.pd.postRecvTo(this.id, wr);
-  }
-
-  /** Receives posted and not yet consumed. */
-  get posted(): number {
-    return queueDepths(this.pd.adapter.state, this.id).posted;
-  }
-
-  /** Sends parked here waiting for a receive. */
-  get parked(): number {
-    return queueDepths(this.pd.adapter.state, this.id).parked;
-  }
-}
 
 /**
  * A protection domain: one process's registrations, queues and counters on one adapter. Its
@@ -76,7 +48,7 @@ export class ProtectionDomain {
     this.clock = clock;
     this.wire = wire;
     this.id = id;
-    if (adapter.kind === 'odp') this.unsubscribe = space.mmuNotifier.subscribe(this.odpSubscriber());
+    if (adapter.backend.onDemand) this.unsubscribe = space.mmuNotifier.subscribe(this.notifierSubscriber());
   }
 
   /** @internal */
@@ -98,10 +70,9 @@ export class ProtectionDomain {
 
   registerMemory(addr: number, length: number, access: number): MemoryRegion {
     this.checkOpen();
-    const backing = this.adapter.kind === 'odp' ? MrBacking.ODP : this.adapter.pinMode === 'mlock' ? MrBacking.MLOCK : MrBacking.PIN;
-    const r = registerRegion(this.state, this.space, this.id, backing, addr, length, access);
+    const r = registerRegion(this.state, this.space, this.id, this.adapter.backend, addr, length, access);
     this.regions.set(r.mr.lkey, r);
-    this.clock.advance(registrationCost(this.adapter.cost, this.adapter.kind, r.mr.pages));
+    this.clock.advance(registrationCost(this.adapter.cost, r.backend.priceAs, r.mr.pages));
     return r.mr;
   }
 
@@ -113,12 +84,13 @@ export class ProtectionDomain {
     }
     this.regions.delete(mr.lkey);
     deregisterRegion(this.state, this.space, this.id, r);
-    this.clock.advance(deregistrationCost(this.adapter.cost, this.adapter.kind, r.mr.pages));
+    this.clock.advance(deregistrationCost(this.adapter.cost, r.backend.priceAs, r.mr.pages));
   }
 
   /**
    * ODP prefetch (ibv_advise_mr): fault [addr, addr + length) of `mr` into its page table now,
-   * charged one network fault per chunk that faulted. A no-op on pinning (already resident).
+   * charged one network fault per chunk that faulted. A no-op on a backend whose translations are
+   * frozen at registration (pinning: already resident).
    * Returns the pages faulted in. Throws for a range outside the MR or not mapped.
    */
   advise(mr: MemoryRegion, addr: number, length: number): number {
@@ -128,7 +100,7 @@ export class ProtectionDomain {
     if (!(addr >= mr.addr && length >= 0 && addr + length <= mr.addr + mr.length)) {
       throw new InvalidArgument(`advise: [${addr}, +${length}) is outside the region [${mr.addr}, +${mr.length})`);
     }
-    if (r.backing !== MrBacking.ODP || length === 0) return 0;
+    if (!r.backend.onDemand || length === 0) return 0;
     const space = this.remoteView();
     const a = { state: this.state, memory: this.adapter.memory, space, nodeId: this.adapter.nodeId, slot: r.slot,
       key: mr.lkey, which: 'lkey' as const, addr, length, write: (mr.access & NEED_LOCAL_WRITE) !== 0 };
@@ -165,7 +137,7 @@ export class ProtectionDomain {
     return qp;
   }
 
-  stats(): FabricStats {
+  get stats(): FabricStats {
     return readStats(this.state.counters, [this.id]);
   }
 
@@ -246,12 +218,12 @@ export class ProtectionDomain {
       time: p.arrive + RNR_INFINITE * cost.rnrTimerUs + latencyUs(cost, p.srcNode === this.adapter.nodeId) });
   }
 
-  private odpSubscriber(): MmuNotifierSubscriber {
+  /** For an on-demand backend: the notifier's invalidations empty the translations of every region they overlap. */
+  private notifierSubscriber(): MmuNotifierSubscriber {
     const ps = this.space.pageSize;
     const zapAll = (start: number, end: number): void => {
       for (const r of this.regions.values()) {
-        if (r.backing !== MrBacking.ODP) continue;
-        const n = zapRange(this.state, r, start, end, ps);
+        const n = r.backend.invalidate(this.state, r, start, end, ps);
         if (n > 0) {
           bump(this.state.counters, this.id, Counter.odpInvalidations);
           bump(this.state.counters, this.id, Counter.odpZappedPages, n);

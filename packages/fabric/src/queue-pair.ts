@@ -4,11 +4,11 @@ import { Opcode, RNR_INFINITE, Status } from './constants.js';
 import { latencyUs, odpFaultCost, rnrDeliveryTime, transferTimes, type LinkPorts } from './cost/formulas.js';
 import { dmaCopy } from './dma/copy.js';
 import { deliverSend } from './dma/deliver.js';
-import type { ProtectionDomain, ReceiveQueue } from './domain.js';
+import type { ProtectionDomain } from './domain.js';
 import { InvalidArgument, NotConnected } from './errors.js';
 import { checkKey, NEED_LOCAL_WRITE, NEED_NONE, NEED_REMOTE_READ, NEED_REMOTE_WRITE } from './mr/table.js';
-import { pushCompletion, type CompletionQueue } from './queues/completion-queue.js';
-import { createReceiveQueue, takeOrPark } from './queues/receive-queue.js';
+import { lowerWatermark, pushCompletion, type CompletionQueue } from './queues/completion-queue.js';
+import { createReceiveQueue, takeOrPark, type ReceiveQueue } from './queues/receive-queue.js';
 import {
   H_QP_HINT, Q_DOMAIN, Q_RECV_CQ, Q_REMOTE_DOMAIN, Q_REMOTE_NODE, Q_REMOTE_QPN, Q_RNR, Q_RQ, Q_SEND_CQ, Q_STATE,
   QP_STRIDE, QpState,
@@ -173,6 +173,8 @@ export class QueuePair {
     const got = takeOrPark(pst, pst.qps[prow + Q_RQ]!, park);
     if (got === 'parked') {
       bump(this.state.counters, this.pd.id, Counter.rnrParked);
+      // the receive it waits for will complete on the peer's CQ at its own arrival time: say so now
+      lowerWatermark(pst, pst.qps[prow + Q_RECV_CQ]!, t.arrive);
       return;
     }
     if (got === 'none') {

@@ -30,7 +30,7 @@ describe.each(['pinning', 'odp'] as const)('%s: key checks', (kind) => {
     expect(statusName(c.status)).toBe('SUCCESS');
     expect(c).toMatchObject({ opcode: Opcode.RDMA_WRITE, byteLength: PAGE, wrId: 7, qpNum: s.qa.qpNum });
     expect(s.b.space.read(s.dst, PAGE)).toEqual(pattern(2 * PAGE, 1).subarray(0, PAGE));
-    expect(s.a.pd.stats().writeBytes).toBe(PAGE);
+    expect(s.a.pd.stats.writeBytes).toBe(PAGE);
   });
 
   it('refuses a made-up rkey', () => {
@@ -38,8 +38,8 @@ describe.each(['pinning', 'odp'] as const)('%s: key checks', (kind) => {
     s.write(s.rmr.rkey ^ 1);
     expect(statusName(one(s.a.cq).status)).toBe('REMOTE_ACCESS_ERROR');
     expect(s.untouched()).toBe(true);
-    expect(s.a.pd.stats().errors.REMOTE_ACCESS_ERROR).toBe(1);
-    expect(s.a.pd.stats().writeOps).toBe(0);
+    expect(s.a.pd.stats.errors.REMOTE_ACCESS_ERROR).toBe(1);
+    expect(s.a.pd.stats.writeOps).toBe(0);
   });
 
   it('refuses a deregistered region, and a new registration in the same slot does not revive the old key', () => {
@@ -91,7 +91,7 @@ describe.each(['pinning', 'odp'] as const)('%s: key checks', (kind) => {
     s.write(s.rmr.rkey, s.dst, PAGE, s.rmr.lkey);
     expect(s.a.cq.poll().map((c) => statusName(c.status))).toEqual(['LOCAL_PROTECTION_ERROR', 'LOCAL_PROTECTION_ERROR']);
     expect(s.untouched()).toBe(true);
-    expect(s.a.pd.stats().errors.LOCAL_PROTECTION_ERROR).toBe(2);
+    expect(s.a.pd.stats.errors.LOCAL_PROTECTION_ERROR).toBe(2);
   });
 
   it('refuses an RDMA read into a local region without LOCAL_WRITE', () => {

@@ -168,7 +168,7 @@ describe('intra-node transports between two threads', () => {
       expect(done.moved).toBeGreaterThan(0);
       // each generation's unmap zapped exactly the attachment's pages the previous read faulted in
       expect(done.phase2Zapped).toBe(ROUNDS * PAGES);
-      const s = ep.stats();
+      const s = ep.stats;
       expect(s.attachCacheMisses).toBe(1);
       expect(s.attachCacheHits).toBe(reads + ROUNDS);
       expect(s.cmaCalls).toBe(reads);

@@ -67,11 +67,11 @@ describe('shm: double copy through the per-pair ring', () => {
       expect(b.space.read(dst, n)).toEqual(data);
     }
     const chunks = SIZES.reduce((s, n) => s + Math.ceil(n / 8192), 0);
-    expect(a.ep.stats().shmChunks).toBe(chunks);
-    expect(a.ep.stats().shmSendBytes).toBe(SIZES.reduce((s, n) => s + n, 0));
-    expect(b.ep.stats().shmRecvBytes).toBe(SIZES.reduce((s, n) => s + n, 0));
+    expect(a.ep.stats.shmChunks).toBe(chunks);
+    expect(a.ep.stats.shmSendBytes).toBe(SIZES.reduce((s, n) => s + n, 0));
+    expect(b.ep.stats.shmRecvBytes).toBe(SIZES.reduce((s, n) => s + n, 0));
     // 100_003 bytes is 13 chunks: the 16-slot ring never filled
-    expect(a.ep.stats().shmRingFull).toBe(0);
+    expect(a.ep.stats.shmRingFull).toBe(0);
   });
 
   it('pipelines: the receiver finishes one chunk copy after the sender, not a whole message later', () => {
@@ -98,7 +98,7 @@ describe('shm: double copy through the per-pair ring', () => {
     const dst = b.space.mmap(n);
     a.space.write(src, pattern(n, 9));
     expect(a.ep.shmSend(b.ep.address, src, n)).toBe(16 * 8192);
-    expect(a.ep.stats().shmRingFull).toBe(1);
+    expect(a.ep.stats.shmRingFull).toBe(1);
     expect(b.ep.shmRecv(a.ep.address, dst, n)).toBe(16 * 8192);
     const freed = b.clock.now;
     expect(a.ep.shmSend(b.ep.address, src + 16 * 8192, 4 * 8192, n)).toBe(4 * 8192);
@@ -133,9 +133,9 @@ describe('cma: process_vm_readv / process_vm_writev', () => {
       // a piece never spans a remote page, so pages counted = remote pages spanned
       expect(b.clock.now - before).toBeCloseTo(cmaCallCost(cost, n, pages), 9);
     }
-    expect(b.ep.stats().cmaCalls).toBe(SIZES.length);
-    expect(b.ep.stats().cmaBytes).toBe(SIZES.reduce((s, n) => s + n, 0));
-    expect(b.ep.stats().cmaPartial).toBe(0);
+    expect(b.ep.stats.cmaCalls).toBe(SIZES.length);
+    expect(b.ep.stats.cmaBytes).toBe(SIZES.reduce((s, n) => s + n, 0));
+    expect(b.ep.stats.cmaPartial).toBe(0);
   });
 
   it('writev scatters several local iovecs into several remote ones, in order', () => {
@@ -161,7 +161,7 @@ describe('cma: process_vm_readv / process_vm_writev', () => {
     a.space.munmap(r, 2 * PS);
     const local = b.space.mmap(PS);
     expect(errno(() => b.ep.cma.processVmReadv(a.ep.address, [{ addr: local, length: 100 }], [{ addr: r + 10, length: 100 }]))).toBe('EFAULT');
-    expect(b.ep.stats().cmaErrors).toBe(1);
+    expect(b.ep.stats.cmaErrors).toBe(1);
     // the call was still made and paid for
     expect(b.clock.now).toBeCloseTo(cost.cmaCallUs, 9);
   });
@@ -180,7 +180,7 @@ describe('cma: process_vm_readv / process_vm_writev', () => {
     // two elements, the second unmapped: the first is delivered, nothing after the failure
     const two = [{ addr: r, length: 500 }, { addr: r + 2 * PS, length: 500 }, { addr: r + 600, length: 10 }];
     expect(b.ep.cma.processVmReadv(a.ep.address, [{ addr: local, length: 1010 }], two)).toBe(500);
-    expect(b.ep.stats().cmaPartial).toBe(2);
+    expect(b.ep.stats.cmaPartial).toBe(2);
     // a bad local buffer ends the copy too (EFAULT when nothing moved)
     expect(errno(() => b.ep.cma.processVmReadv(a.ep.address, [{ addr: 0x10000, length: 10 }], [{ addr: r, length: 10 }]))).toBe('EFAULT');
   });
@@ -225,9 +225,9 @@ describe('xpmem: export, attach, coherence through the exporter\'s mmu notifier'
     att.write(att.addr + PS, new Uint8Array([9, 8, 7]));
     expect(a.space.read(buf + 100 + PS, 3)).toEqual(new Uint8Array([9, 8, 7]));
     // the reads touched offsets 177 .. 12470 (pages 0..3, read-faulted); the write needed page 1 writable
-    expect(b.ep.stats().xpmemFaultPages).toBe(4 + 1);
+    expect(b.ep.stats.xpmemFaultPages).toBe(4 + 1);
     b.ep.xpmem.detach(att);
-    expect(b.ep.stats()).toMatchObject({ xpmemAttaches: 1, xpmemDetaches: 1 });
+    expect(b.ep.stats).toMatchObject({ xpmemAttaches: 1, xpmemDetaches: 1 });
   });
 
   it('after the exporter frees and reallocates at the same address, the importer reads the new frames, never the old', () => {
@@ -251,14 +251,14 @@ describe('xpmem: export, attach, coherence through the exporter\'s mmu notifier'
     a.space.write(q, pattern(len, 2));
     expect(a.space.translate(q)).not.toBe(oldFrame);
     const spanned = pagesSpanned(p, len, PS); // malloc's header puts p 16 bytes into its mapping
-    expect(a.ep.stats().xpmemZappedPages).toBe(spanned);
-    expect(a.ep.stats().xpmemInvalidations).toBe(1);
+    expect(a.ep.stats.xpmemZappedPages).toBe(spanned);
+    expect(a.ep.stats.xpmemInvalidations).toBe(1);
 
     const again = cache.acquire(seg, q, len);
     expect(again.attachment).toBe(first.attachment);
     again.attachment.copyTo(out, again.attAddr, len);
     expect(b.space.read(out, len)).toEqual(pattern(len, 2));
-    expect(b.ep.stats()).toMatchObject({ attachCacheHits: 1, attachCacheMisses: 1, xpmemFaultPages: 2 * spanned });
+    expect(b.ep.stats).toMatchObject({ attachCacheHits: 1, attachCacheMisses: 1, xpmemFaultPages: 2 * spanned });
   });
 
   it('an unmapped range fails cleanly (EFAULT); migration keeps the attachment coherent', () => {
@@ -293,7 +293,7 @@ describe('xpmem: export, attach, coherence through the exporter\'s mmu notifier'
     const z = cache.acquire(seg, base + 65536, 10); // next block
     expect(z.attachment).not.toBe(x.attachment);
     cache.acquire(seg, base + 2 * 65536, 10); // third: evicts the least recently used (x)
-    expect(b.ep.stats()).toMatchObject({ attachCacheHits: 1, attachCacheMisses: 3, attachCacheEvictions: 1, xpmemDetaches: 1 });
+    expect(b.ep.stats).toMatchObject({ attachCacheHits: 1, attachCacheMisses: 3, attachCacheEvictions: 1, xpmemDetaches: 1 });
     expect(x.attachment.live).toBe(false);
     expect(b.clock.now).toBeCloseTo(3 * cost.xpmemAttachMissUs + cost.xpmemAttachHitUs, 9);
   });
@@ -310,7 +310,7 @@ describe('xpmem: export, attach, coherence through the exporter\'s mmu notifier'
     a.ep.xpmem.remove(seg.segid);
     expect(errno(() => r.attachment.read(r.attAddr, 100))).toBe('EFAULT');
     expect(errno(() => cache.acquire(seg, buf, 100))).toBe('ENOENT');
-    expect(b.ep.stats().attachCacheDropped).toBe(1);
+    expect(b.ep.stats.attachCacheDropped).toBe(1);
     expect(errno(() => b.ep.xpmem.get(seg))).toBe('ENOENT');
   });
 

@@ -86,13 +86,13 @@ describe('one port serializes the bytes that cross it (LogGP gap)', () => {
     expect(alone.arrive - (t0 + 63 * o)).toBeCloseTo(o + L + MiB * G, 9);
     expect(last - t0).toBeGreaterThan(40 * (alone.arrive - t0));
 
-    expect(c.adapters[0]!.portStats()).toMatchObject({
+    expect(c.adapters[0]!.portStats).toMatchObject({
       transmit: { reservations: 64, waited: 63, backfilled: 0, merged: 0 },
       receive: { reservations: 0, waited: 0, freeAt: 0 },
     });
-    expect(c.adapters[0]!.portStats().transmit.busyUs).toBeCloseTo(64 * MiB * G, 6);
-    expect(c.adapters[0]!.portStats().transmit.freeAt).toBeCloseTo(t0 + o + 64 * MiB * G, 6);
-    expect(c.adapters[1]!.portStats()).toMatchObject({
+    expect(c.adapters[0]!.portStats.transmit.busyUs).toBeCloseTo(64 * MiB * G, 6);
+    expect(c.adapters[0]!.portStats.transmit.freeAt).toBeCloseTo(t0 + o + 64 * MiB * G, 6);
+    expect(c.adapters[1]!.portStats).toMatchObject({
       transmit: { reservations: 0 },
       receive: { reservations: 64, waited: 0, backfilled: 0, merged: 0, freeAt: last },
     });
@@ -122,8 +122,8 @@ describe('one port serializes the bytes that cross it (LogGP gap)', () => {
     for (let i = 1; i < 7; i++) expect(lands[i]! - lands[i - 1]!).toBeGreaterThanOrEqual(n * G - 1e-9);
     // The gather needs 7 · n · G of the root's port (79.8 µs at 23 GB/s), not one message time (~12 µs).
     expect(lands[6]! - t0).toBeCloseTo(o + L + 7 * n * G, 6);
-    expect(c.adapters[0]!.portStats().receive).toMatchObject({ reservations: 7, waited: 6, backfilled: 0, merged: 0 });
-    for (let k = 1; k <= 7; k++) expect(c.adapters[k]!.portStats().transmit).toMatchObject({ reservations: 1, waited: 0 });
+    expect(c.adapters[0]!.portStats.receive).toMatchObject({ reservations: 7, waited: 6, backfilled: 0, merged: 0 });
+    for (let k = 1; k <= 7; k++) expect(c.adapters[k]!.portStats.transmit).toMatchObject({ reservations: 1, waited: 0 });
   });
 
   it('an RDMA read\'s data uses the responder\'s transmit side and the initiator\'s receive side (full duplex)', () => {
@@ -154,12 +154,12 @@ describe('one port serializes the bytes that cross it (LogGP gap)', () => {
     const aStart = 100 + 2 * o + L;
     expect(dr!.time).toBeCloseTo(aStart + n * G + L + n * G, 6);
     expect(same(d.space.read(ld.addr, n), pattern(n, 1))).toBe(true); // a's write landed first
-    expect(c.adapters[1]!.portStats()).toMatchObject({
+    expect(c.adapters[1]!.portStats).toMatchObject({
       transmit: { reservations: 2, waited: 1 },
       receive: { reservations: 1, waited: 0 },
     });
-    expect(c.adapters[0]!.portStats()).toMatchObject({ transmit: { reservations: 1 }, receive: { reservations: 1 } });
-    expect(c.adapters[2]!.portStats()).toMatchObject({ transmit: { reservations: 0 }, receive: { reservations: 1, waited: 0 } });
+    expect(c.adapters[0]!.portStats).toMatchObject({ transmit: { reservations: 1 }, receive: { reservations: 1 } });
+    expect(c.adapters[2]!.portStats).toMatchObject({ transmit: { reservations: 0 }, receive: { reservations: 1, waited: 0 } });
   });
 
   it('same-node traffic goes through the node\'s one port both ways (loopback)', () => {
@@ -178,7 +178,7 @@ describe('one port serializes the bytes that cross it (LogGP gap)', () => {
     const [cb] = drain(b.cq);
     expect(ca!.time).toBeCloseTo(transferTimes(cost, 'write', n, 50, true).complete, 9);
     expect(cb!.time).toBeCloseTo(ca!.time + n * gapPerByteUs(cost, true), 6);
-    expect(c.adapters[0]!.portStats()).toMatchObject({
+    expect(c.adapters[0]!.portStats).toMatchObject({
       transmit: { reservations: 2, waited: 1, backfilled: 0 },
       receive: { reservations: 2, waited: 0 },
     });
@@ -207,7 +207,7 @@ describe('one port serializes the bytes that cross it (LogGP gap)', () => {
       if (order === 'late-first') posts.reverse();
       for (const post of posts) post();
       const byWr = new Map(drain(root.cq).map((r) => [r.wrId, r.time]));
-      return { early: byWr.get(1)!, late: byWr.get(2)!, port: c.adapters[0]!.portStats().receive };
+      return { early: byWr.get(1)!, late: byWr.get(2)!, port: c.adapters[0]!.portStats.receive };
     };
     const a = run('early-first');
     const b = run('late-first');
@@ -232,15 +232,15 @@ describe('one port serializes the bytes that cross it (LogGP gap)', () => {
     };
     for (let i = 0; i < 127; i++) write(i * 50); // 127 disjoint 1-byte occupancies, 50 µs apart
     write(160); // a 128th, 10 µs after the one at 150
-    expect(c.adapters[0]!.portStats().transmit).toMatchObject({ reservations: 128, waited: 0, backfilled: 1, merged: 0 });
+    expect(c.adapters[0]!.portStats.transmit).toMatchObject({ reservations: 128, waited: 0, backfilled: 1, merged: 0 });
     write(127 * 50); // a 129th: the closest pair (150 and 160) becomes one busy interval
-    expect(c.adapters[0]!.portStats().transmit).toMatchObject({ reservations: 129, waited: 0, merged: 1 });
-    expect(c.adapters[1]!.portStats().receive).toMatchObject({ reservations: 129, waited: 0, merged: 1 });
+    expect(c.adapters[0]!.portStats.transmit).toMatchObject({ reservations: 129, waited: 0, merged: 1 });
+    expect(c.adapters[1]!.portStats.receive).toMatchObject({ reservations: 129, waited: 0, merged: 1 });
     // At 155 the port was idle, but that gap is now inside the merged interval: the write waits for its end.
     expect(write(155).time).toBeCloseTo(160 + o + G + L + G + L, 9);
-    expect(c.adapters[0]!.portStats().transmit).toMatchObject({ reservations: 130, waited: 1, backfilled: 2 });
+    expect(c.adapters[0]!.portStats.transmit).toMatchObject({ reservations: 130, waited: 1, backfilled: 2 });
     // The other gaps are still known exactly: the earliest one is taken at once.
     expect(write(10).time).toBeCloseTo(transferTimes(cost, 'write', 1, 10, false).complete, 9);
-    expect(c.adapters[0]!.portStats().transmit).toMatchObject({ reservations: 131, waited: 1, backfilled: 3 });
+    expect(c.adapters[0]!.portStats.transmit).toMatchObject({ reservations: 131, waited: 1, backfilled: 3 });
   });
 });

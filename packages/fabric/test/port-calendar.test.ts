@@ -107,7 +107,7 @@ describe('port calendar', () => {
       fc.property(fc.array(step, { minLength: 300, maxLength: 1500 }), fc.integer({ min: 1, max: 4 }), (steps, posters) => {
         const { port, ref, begins, expected } = run(steps, posters);
         expect(begins).toEqual(expected);
-        const st = port.stats();
+        const st = port.stats;
         expect([st.transmit.merged, st.receive.merged]).toEqual([ref[0]!.merged, ref[1]!.merged]);
         expect([st.transmit.backfilled, st.receive.backfilled]).toEqual([ref[0]!.backfilled, ref[1]!.backfilled]);
         expect([st.transmit.waited, st.receive.waited]).toEqual([ref[0]!.waited, ref[1]!.waited]);
@@ -125,8 +125,8 @@ describe('port calendar', () => {
     const steps: Step[] = Array.from({ length: 1000 }, () => ({ dir: PORT_TX, delta: 0.5, duration: 0.25 }));
     const { port, ref, begins, expected } = run(steps, 1);
     expect(begins).toEqual(expected);
-    expect(port.stats().transmit.merged).toBe(1000 - PORT_INTERVALS);
+    expect(port.stats.transmit.merged).toBe(1000 - PORT_INTERVALS);
     expect(ref[0]!.merged).toBe(1000 - PORT_INTERVALS);
-    expect(port.stats().transmit.reservations).toBe(1000);
+    expect(port.stats.transmit.reservations).toBe(1000);
   });
 });

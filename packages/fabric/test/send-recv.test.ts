@@ -21,8 +21,8 @@ describe.each(['pinning', 'odp'] as const)('%s: two-sided send/recv', (kind) => 
     expect(r).toMatchObject({ status: Status.SUCCESS, opcode: Opcode.RECV, byteLength: 5000, wrId: 11, qpNum: s.qb.qpNum, immData: 0xdeadbeef });
     expect(one(s.a.cq)).toMatchObject({ status: Status.SUCCESS, opcode: Opcode.SEND, byteLength: 5000, wrId: 22 });
     expect(s.b.space.read(s.rbuf, 5000)).toEqual(pattern(5000, 4));
-    expect(s.a.pd.stats()).toMatchObject({ sendOps: 1, sendBytes: 5000 });
-    expect(s.b.pd.stats()).toMatchObject({ recvOps: 1, recvBytes: 5000 });
+    expect(s.a.pd.stats).toMatchObject({ sendOps: 1, sendBytes: 5000 });
+    expect(s.b.pd.stats).toMatchObject({ recvOps: 1, recvBytes: 5000 });
   });
 
   it('reports a receive smaller than the message as LOCAL_LENGTH_ERROR at the receiver', () => {
@@ -32,7 +32,7 @@ describe.each(['pinning', 'odp'] as const)('%s: two-sided send/recv', (kind) => 
     expect(statusName(one(s.b.cq).status)).toBe('LOCAL_LENGTH_ERROR');
     expect(statusName(one(s.a.cq).status)).toBe('REMOTE_INVALID_REQUEST');
     expect(s.b.space.read(s.rbuf, 100).every((x) => x === 0)).toBe(true);
-    expect(s.b.pd.stats().errors.LOCAL_LENGTH_ERROR).toBe(1);
+    expect(s.b.pd.stats.errors.LOCAL_LENGTH_ERROR).toBe(1);
   });
 
   it('with a finite rnrRetry, a send that finds no receive completes RETRY_EXCEEDED', () => {
@@ -44,7 +44,7 @@ describe.each(['pinning', 'odp'] as const)('%s: two-sided send/recv', (kind) => 
     const t = transferTimes(s.cost, 'send', 64, t0, true);
     expect(c.time).toBeCloseTo(t.arrive + 3 * s.cost.rnrTimerUs + s.cost.latencyUs, 9);
     expect(s.b.cq.poll()).toEqual([]);
-    expect(s.a.pd.stats()).toMatchObject({ rnrExceeded: 1, sendOps: 0 });
+    expect(s.a.pd.stats).toMatchObject({ rnrExceeded: 1, sendOps: 0 });
   });
 
   it("with rnrRetry 'infinite', the send waits and the receiver's post delivers it, in order", () => {
@@ -54,7 +54,7 @@ describe.each(['pinning', 'odp'] as const)('%s: two-sided send/recv', (kind) => 
     s.qa.postSend({ wrId: 1, sge: { lkey: s.smr.lkey, addr: s.sbuf, length: PAGE }, immData: 1 });
     s.qa.postSend({ wrId: 2, sge: { lkey: s.smr.lkey, addr: s.sbuf + PAGE, length: PAGE }, immData: 2 });
     expect(s.a.cq.poll()).toEqual([]);
-    expect(s.a.pd.stats().rnrParked).toBe(2);
+    expect(s.a.pd.stats.rnrParked).toBe(2);
     s.b.clock.advanceTo(1000); // the receiver posts late in virtual time
     s.qb.postRecv({ wrId: 10, sge: { lkey: s.rmr.lkey, addr: s.rbuf, length: PAGE } });
     s.qb.postRecv({ wrId: 11, sge: { lkey: s.rmr.lkey, addr: s.rbuf + PAGE, length: PAGE } });
@@ -67,7 +67,7 @@ describe.each(['pinning', 'odp'] as const)('%s: two-sided send/recv', (kind) => 
     expect(rs[0]!.time).toBeCloseTo(1000 + s.cost.rnrTimerUs + faults, 9);
     expect(s.b.space.read(s.rbuf, 2 * PAGE)).toEqual(pattern(2 * PAGE, 9));
     expect(s.a.cq.poll().map((c) => c.wrId)).toEqual([1, 2]);
-    expect(s.a.pd.stats()).toMatchObject({ rnrDelivered: 2, sendOps: 2 });
+    expect(s.a.pd.stats).toMatchObject({ rnrDelivered: 2, sendOps: 2 });
   });
 
   it('completes a parked send RETRY_EXCEEDED when the receiver closes its domain (never dropped)', () => {
@@ -78,7 +78,7 @@ describe.each(['pinning', 'odp'] as const)('%s: two-sided send/recv', (kind) => 
     expect(one(s.a.cq)).toMatchObject({ wrId: 31, status: Status.RETRY_EXCEEDED });
     s.qa.postSend({ wrId: 32, sge: { lkey: s.smr.lkey, addr: s.sbuf, length: 8 } });
     expect(one(s.a.cq)).toMatchObject({ wrId: 32, status: Status.RETRY_EXCEEDED }); // the peer QP is gone
-    expect(s.a.pd.stats().errors.RETRY_EXCEEDED).toBe(2);
+    expect(s.a.pd.stats.errors.RETRY_EXCEEDED).toBe(2);
   });
 
   it('serves several QPs from one shared receive queue', () => {
@@ -120,7 +120,7 @@ describe.each(['pinning', 'odp'] as const)('%s: two-sided send/recv', (kind) => 
     s.qa.rdmaWrite({ wrId: 1, sge: { lkey: s.smr.lkey, addr: s.sbuf, length: 8 }, remoteAddr: s.rbuf, rkey: dst.rkey, signaled: false });
     s.qa.rdmaWrite({ wrId: 2, sge: { lkey: s.smr.lkey, addr: s.sbuf, length: 8 }, remoteAddr: s.rbuf, rkey: 12345, signaled: false });
     expect(s.a.cq.poll().map((c) => [c.wrId, statusName(c.status)])).toEqual([[2, 'REMOTE_ACCESS_ERROR']]);
-    expect(s.a.pd.stats().writeOps).toBe(1);
+    expect(s.a.pd.stats.writeOps).toBe(1);
   });
 });
 

@@ -62,12 +62,12 @@ describe('pinning: a registration the cache was not told about goes stale', () =
     expect((err as RegistrationError).code).toBe('ENOMEM');
     expect((err as RegistrationError).cause).toBeInstanceOf(MemlockLimitExceeded);
     expect(p.memory.stats.pinned).toBe(0);
-    expect(p.b.pd.stats()).toMatchObject({ registrations: 0, pinnedPages: 0 });
+    expect(p.b.pd.stats).toMatchObject({ registrations: 0, pinnedPages: 0 });
     expect(p.b.clock.now).toBe(0); // a failed registration is not charged
     const ok = p.b.pd.registerMemory(buf, 64 * 1024, ALL);
-    expect(p.b.pd.stats()).toMatchObject({ registrations: 1, pinnedPages: 16, registeredBytes: 64 * 1024 });
+    expect(p.b.pd.stats).toMatchObject({ registrations: 1, pinnedPages: 16, registeredBytes: 64 * 1024 });
     p.b.pd.deregister(ok);
-    expect(p.b.pd.stats()).toMatchObject({ deregistrations: 1, pinnedPages: 0, registeredBytes: 0 });
+    expect(p.b.pd.stats).toMatchObject({ deregistrations: 1, pinnedPages: 0, registeredBytes: 0 });
     expect(p.memory.stats.pinned).toBe(0);
   });
 
@@ -82,7 +82,7 @@ describe('pinning: a registration the cache was not told about goes stale', () =
 
   it("pinMode 'mlock': reclaim refuses the pages but migration moves them and the snapshot goes stale", () => {
     const s = freeAndReallocate('pinning', { pinMode: 'mlock' });
-    expect(s.b.pd.stats()).toMatchObject({ mlockedPages: 4, pinnedPages: 0 });
+    expect(s.b.pd.stats).toMatchObject({ mlockedPages: 4, pinnedPages: 0 });
     expect(s.b.space.reclaim(s.buf, LEN).refused.length).toBe(4);
     expect(s.b.space.migrate(s.buf, LEN).moved).toBe(4);
     s.b.space.write(s.buf, pattern(LEN, 6)); // lands in the new frames
@@ -94,19 +94,19 @@ describe('pinning: a registration the cache was not told about goes stale', () =
 describe('odp: the adapter follows the page table', () => {
   it('reads the NEW contents after munmap + mmap at the same address, counting the faults', () => {
     const s = freeAndReallocate('odp');
-    expect(s.b.pd.stats()).toMatchObject({ registrations: 1, pinnedPages: 0, odpFaults: 0 });
+    expect(s.b.pd.stats).toMatchObject({ registrations: 1, pinnedPages: 0, odpFaults: 0 });
     expect(s.read(1).status).toBe(Status.SUCCESS);
     expect(s.a.space.read(s.local, LEN)).toEqual(pattern(LEN, 1));
     s.b.space.munmap(s.buf, LEN);
-    expect(s.b.pd.stats()).toMatchObject({ odpInvalidations: 1, odpZappedPages: 4 });
+    expect(s.b.pd.stats).toMatchObject({ odpInvalidations: 1, odpZappedPages: 4 });
     const again = s.b.space.mmap(LEN);
     expect(again).toBe(s.buf);
     s.b.space.write(again, pattern(LEN, 2));
     expect(s.read(2).status).toBe(Status.SUCCESS);
     expect(s.a.space.read(s.local, LEN)).toEqual(pattern(LEN, 2));
     // b's region faulted on both reads; a's local region faulted once (first write into it)
-    expect(s.b.pd.stats()).toMatchObject({ odpFaults: 2, odpFaultPages: 8 });
-    expect(s.a.pd.stats()).toMatchObject({ odpFaults: 1, odpFaultPages: 4 });
+    expect(s.b.pd.stats).toMatchObject({ odpFaults: 2, odpFaultPages: 8 });
+    expect(s.a.pd.stats).toMatchObject({ odpFaults: 1, odpFaultPages: 4 });
     expect(s.memory.stats.pinned).toBe(0);
   });
 
@@ -133,7 +133,7 @@ describe('odp: the adapter follows the page table', () => {
     const s = freeAndReallocate('odp');
     s.read(1);
     expect(s.b.space.migrate(s.buf, LEN)).toMatchObject({ moved: 4, refused: [] });
-    expect(s.b.pd.stats()).toMatchObject({ odpInvalidations: 1, odpZappedPages: 4 });
+    expect(s.b.pd.stats).toMatchObject({ odpInvalidations: 1, odpZappedPages: 4 });
     s.b.space.write(s.buf, pattern(LEN, 7));
     s.read(2);
     expect(s.a.space.read(s.local, LEN)).toEqual(pattern(LEN, 7));
@@ -141,7 +141,7 @@ describe('odp: the adapter follows the page table', () => {
     s.a.space.fill(s.local, LEN, 0);
     s.read(3); // the network fault swaps the pages back in
     expect(s.a.space.read(s.local, LEN)).toEqual(pattern(LEN, 7));
-    expect(s.b.pd.stats()).toMatchObject({ odpInvalidations: 2, odpFaults: 3 });
+    expect(s.b.pd.stats).toMatchObject({ odpInvalidations: 2, odpFaults: 3 });
   });
 
   it('advise prefetches: the next DMA takes no fault', () => {
@@ -149,9 +149,9 @@ describe('odp: the adapter follows the page table', () => {
     const t0 = s.b.clock.now;
     expect(s.b.pd.advise(s.rmr, s.buf, LEN)).toBe(4);
     expect(s.b.clock.now - t0).toBe(s.cost.odpFaultUs);
-    expect(s.b.pd.stats()).toMatchObject({ prefetchPages: 4, odpFaults: 1 });
+    expect(s.b.pd.stats).toMatchObject({ prefetchPages: 4, odpFaults: 1 });
     s.read(1);
-    expect(s.b.pd.stats().odpFaults).toBe(1);
+    expect(s.b.pd.stats.odpFaults).toBe(1);
     expect(s.a.space.read(s.local, LEN)).toEqual(pattern(LEN, 1));
   });
 });

@@ -88,7 +88,7 @@ describe.each(['pinning', 'odp'] as const)('%s: two threads registering on one a
       }
       expect(await Promise.all([x.done, y.done])).toEqual([0, 0]);
       expect(memory.stats.pinned).toBe(0);
-      expect(adapter.stats().registrations).toBe(0); // both domains closed: nothing open to sum
+      expect(adapter.stats.registrations).toBe(0); // both domains closed: nothing open to sum
     } finally {
       await x.worker.terminate();
       await y.worker.terminate();

@@ -68,7 +68,7 @@ describe('virtual time follows the cost model', () => {
     const s = transferTimes(p.cost, 'send', 1000, t0, true, 0, port);
     expect(one(p.b.cq).time).toBeCloseTo(s.arrive, 12);
     expect(one(p.a.cq).time).toBeCloseTo(s.complete, 12);
-    expect(p.adapter.portStats()).toMatchObject({
+    expect(p.adapter.portStats).toMatchObject({
       transmit: { reservations: 3, waited: 2, backfilled: 0, merged: 0, freeAt: s.start + 1000 / 23000 },
       receive: { reservations: 3, backfilled: 0, merged: 0, freeAt: s.arrive },
     });
@@ -89,7 +89,7 @@ describe('virtual time follows the cost model', () => {
     const first = transferTimes(p.cost, 'write', n, t0, true, 4 * p.cost.odpFaultUs, port);
     expect(first.complete).toBeCloseTo(transferTimes(p.cost, 'write', n, t0, true, 4 * p.cost.odpFaultUs).complete, 12);
     expect(c.time).toBeCloseTo(first.complete, 9);
-    expect(p.b.pd.stats()).toMatchObject({ odpFaults: 1, odpFaultPages: 8 });
+    expect(p.b.pd.stats).toMatchObject({ odpFaults: 1, odpFaultPages: 8 });
     // No fault now. The port is not held during the first write's faults, only for its n·G.
     const t1 = p.a.clock.now;
     p.qa.rdmaWrite({ wrId: 2, sge: { lkey: amr.lkey, addr: a, length: n }, remoteAddr: b, rkey: bmr.rkey });

@@ -1,11 +1,8 @@
-import { SegmentationFault, type PhysicalMemory, type RemoteAddressSpace } from '@tsmpi/vm';
+import type { PhysicalMemory, RemoteAddressSpace } from '@tsmpi/vm';
+import { backendOf, NEEDS_FAULT, type FaultResult } from '../backends/index.js';
 import { lock, unlock } from '../shared/lock.js';
-import {
-  M_BACKING, M_DOMAIN, M_LOCK, M_PAGE_COUNT, M_PAGES_AT, MF_FIRST_PAGE, MR_STRIDE, MRF_STRIDE, MrBacking, PAGE_EMPTY,
-} from '../shared/layout.js';
+import { M_BACKING, M_LOCK, M_PAGES_AT, MF_FIRST_PAGE, MR_STRIDE, MRF_STRIDE } from '../shared/layout.js';
 import type { AdapterState } from '../shared/state.js';
-import { Counter, bump } from '../stats.js';
-import { stillValid } from '../mr/table.js';
 
 /**
  * One side of a DMA: a checked key's MR and the range it touches. `space` is the owner's
@@ -34,9 +31,9 @@ export interface PhysicalRun {
 export type Translation = PhysicalRun[] | { missing: true };
 
 /**
- * Translate under the MR lock. pinning: the frame snapshot taken at registration (stale or
- * not: that is the point). odp: the MR's own page table; an empty entry (or a read-only entry
- * for a write) means a network page fault is needed first.
+ * Translate under the MR lock, through the region's backend: pinning's frame snapshot taken at
+ * registration (stale or not: that is the point), or ODP's own page table, where an empty entry
+ * (or a read-only entry for a write) means a network page fault is needed first.
  */
 export function translateLocked(a: RegionAccess): Translation {
   const row = a.slot * MR_STRIDE;
@@ -45,7 +42,7 @@ export function translateLocked(a: RegionAccess): Translation {
   const first = a.state.mrsF64[a.slot * MRF_STRIDE + MF_FIRST_PAGE]!;
   const pages = a.state.arena.i32;
   const base = mrs[row + M_PAGES_AT]! * 2;
-  const odp = mrs[row + M_BACKING] === MrBacking.ODP;
+  const backend = backendOf(mrs[row + M_BACKING]!);
   const out: PhysicalRun[] = [];
   let last: PhysicalRun | undefined;
   let at = a.addr;
@@ -53,14 +50,8 @@ export function translateLocked(a: RegionAccess): Translation {
   while (left > 0) {
     const off = at % ps;
     const chunk = Math.min(ps - off, left);
-    const e = pages[base + (at - off - first) / ps]!;
-    let frame: number;
-    if (odp) {
-      if (e === PAGE_EMPTY || (a.write && (e & 1) === 0)) return { missing: true };
-      frame = e >> 1;
-    } else {
-      frame = e;
-    }
+    const frame = backend.frameOf(pages[base + (at - off - first) / ps]!, a.write);
+    if (frame === NEEDS_FAULT) return { missing: true };
     const offset = frame * ps + off;
     if (last !== undefined && last.offset + last.length === offset) last.length += chunk;
     else out.push((last = { offset, length: chunk }));
@@ -68,62 +59,6 @@ export function translateLocked(a: RegionAccess): Translation {
     left -= chunk;
   }
   return out;
-}
-
-/** Outcome of filling an ODP MR's page table for a range. */
-export type FaultResult = { pages: number; chunks: Set<number> } | 'segv' | 'revoked';
-
-/**
- * A network page fault (ib_umem_odp_map_dma_and_lock + hmm_range_fault): resolve the missing
- * pages through the owner's page table with the read-begin / retry rule, then install them
- * under the MR lock unless an invalidation ran in between (then start over). Never called with
- * an MR lock held: readBegin may wait for the owner, whose invalidation may wait for our lock.
- */
-export function faultIn(a: RegionAccess, chunkBytes: number, requestAddr: number): FaultResult {
-  const row = a.slot * MR_STRIDE;
-  const mrs = a.state.mrs;
-  const ps = a.memory.pageSize;
-  const first = a.state.mrsF64[a.slot * MRF_STRIDE + MF_FIRST_PAGE]!;
-  const pages = a.state.arena.i32;
-  const base = mrs[row + M_PAGES_AT]! * 2;
-  const startPage = Math.floor(a.addr / ps);
-  const endPage = Math.ceil((a.addr + a.length) / ps);
-  const access = a.write ? 'write' : 'read';
-  for (;;) {
-    const seq = a.space.readBegin();
-    const found: Array<[index: number, entry: number]> = [];
-    const chunks = new Set<number>();
-    try {
-      for (let p = startPage; p < endPage; p++) {
-        const i = p - first / ps;
-        const e = Atomics.load(pages, base + i);
-        if (e !== PAGE_EMPTY && (!a.write || (e & 1) === 1)) continue;
-        const frame = a.space.fault(p * ps, access);
-        // Writable only when faulted for a write: a later write to a read-faulted page faults again.
-        found.push([i, frame * 2 + (a.write ? 1 : 0)]);
-        chunks.add(Math.floor((Math.max(p * ps, a.addr) - requestAddr) / chunkBytes));
-      }
-    } catch (e) {
-      if (e instanceof SegmentationFault) return 'segv';
-      throw e;
-    }
-    lock(mrs, row + M_LOCK);
-    if (!stillValid(a.state, a.slot, a.key, a.which)) {
-      unlock(mrs, row + M_LOCK);
-      return 'revoked';
-    }
-    if (a.space.readRetry(seq)) {
-      unlock(mrs, row + M_LOCK);
-      continue;
-    }
-    for (const [i, entry] of found) Atomics.store(pages, base + i, entry);
-    unlock(mrs, row + M_LOCK);
-    if (found.length > 0) {
-      const d = mrs[row + M_DOMAIN]!;
-      bump(a.state.counters, d, Counter.odpFaultPages, found.length);
-    }
-    return { pages: found.length, chunks };
-  }
 }
 
 export function lockRegions(x: RegionAccess, y: RegionAccess | undefined): void {
@@ -148,10 +83,7 @@ function order(x: RegionAccess, y: RegionAccess): [RegionAccess, RegionAccess] {
   return x.slot < y.slot ? [x, y] : [y, x];
 }
 
-export function backingOf(state: AdapterState, slot: number): number {
-  return state.mrs[slot * MR_STRIDE + M_BACKING]!;
-}
-
-export function pageCountOf(state: AdapterState, slot: number): number {
-  return state.mrs[slot * MR_STRIDE + M_PAGE_COUNT]!;
+/** A network page fault over `a`'s range, taken by its region's backend. Never called with an MR lock held. */
+export function faultIn(a: RegionAccess, chunkBytes: number, requestAddr: number): FaultResult {
+  return backendOf(a.state.mrs[a.slot * MR_STRIDE + M_BACKING]!).fault(a, chunkBytes, requestAddr);
 }

@@ -186,7 +186,7 @@ export class IntranodeEndpoint {
     return this.ring(peer.pid, this.ctx.pid).pending;
   }
 
-  stats(): IntranodeStats {
+  get stats(): IntranodeStats {
     return { ...this.ctx.stats };
   }
 

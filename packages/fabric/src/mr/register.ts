@@ -3,9 +3,10 @@ import { ACCESS_ALL, Access } from '../constants.js';
 import { pagesSpanned } from '../cost/formulas.js';
 import { FabricError, InvalidArgument, RegistrationError } from '../errors.js';
 import { lock, unlock } from '../shared/lock.js';
+import type { BackendRegion, MemoryBackend } from '../backends/index.js';
 import {
   M_ACCESS, M_BACKING, M_DOMAIN, M_LKEY, M_LOCK, M_PAGE_COUNT, M_PAGES_AT, M_RAND, M_RKEY, M_STATE, MF_ADDR,
-  MF_FIRST_PAGE, MF_LENGTH, MR_STRIDE, MRF_STRIDE, MrBacking, MrState, PAGE_EMPTY,
+  MF_FIRST_PAGE, MF_LENGTH, MR_STRIDE, MRF_STRIDE, MrState,
 } from '../shared/layout.js';
 import type { AdapterState } from '../shared/state.js';
 import { Counter, bump } from '../stats.js';
@@ -13,22 +14,20 @@ import type { MemoryRegion } from '../types.js';
 import { makeKeys } from './keys.js';
 import { claimMrSlot } from './table.js';
 
-export type Backing = (typeof MrBacking)[keyof typeof MrBacking];
-
 /** What the owner thread remembers about its registration (the rest is in the shared row). */
 export interface OwnedRegion {
   slot: number;
   mr: MemoryRegion;
-  backing: Backing;
+  backend: MemoryBackend;
   firstPage: number;
 }
 
 /**
- * Register [addr, addr + length) of `space` for `domainId`: claim an MR slot, pin / mlock /
- * nothing per `backing`, fill the page entries, publish the row (state VALID last).
+ * Register [addr, addr + length) of `space` for `domainId`: claim an MR slot, let the backend
+ * take the pages and fill the page entries (mem_reg), publish the row (state VALID last).
  * Throws RegistrationError; on error nothing stays claimed, pinned or locked.
  */
-export function registerRegion(state: AdapterState, space: AddressSpace, domainId: number, backing: Backing,
+export function registerRegion(state: AdapterState, space: AddressSpace, domainId: number, backend: MemoryBackend,
   addr: number, length: number, access: number): OwnedRegion {
   if (!Number.isSafeInteger(addr) || addr < 0) throw new RegistrationError('EINVAL', addr, length, 'addr must be a non-negative integer address');
   if (!Number.isSafeInteger(length) || length <= 0) {
@@ -56,25 +55,8 @@ export function registerRegion(state: AdapterState, space: AddressSpace, domainI
     Atomics.store(state.mrs, slot * MR_STRIDE + M_STATE, MrState.FREE);
     throw new RegistrationError('ENOMEM', addr, length, (e as Error).message, e);
   }
-  const entries = state.arena.i32;
-  const base = pagesAt * 2;
   try {
-    if (backing === MrBacking.PIN) {
-      const frames = space.pin(addr, length);
-      for (let i = 0; i < pages; i++) entries[base + i] = frames[i]!;
-    } else if (backing === MrBacking.MLOCK) {
-      space.mlock(addr, length);
-      for (let i = 0; i < pages; i++) {
-        const f = space.translate(firstPage + i * ps);
-        if (f === undefined) {
-          space.munlock(addr, length);
-          throw new RegistrationError('EFAULT', addr, length, `page 0x${(firstPage + i * ps).toString(16)} is not resident after mlock (PROT_NONE?)`);
-        }
-        entries[base + i] = f;
-      }
-    } else {
-      entries.fill(PAGE_EMPTY, base, base + pages);
-    }
+    backend.register({ space, addr, length, firstPage, pages, entries: state.arena.i32, base: pagesAt * 2 });
   } catch (e) {
     state.arena.free(pagesAt, pages * 4);
     Atomics.store(state.mrs, slot * MR_STRIDE + M_STATE, MrState.FREE);
@@ -90,7 +72,7 @@ export function registerRegion(state: AdapterState, space: AddressSpace, domainI
   mrs[row + M_ACCESS] = access;
   mrs[row + M_PAGES_AT] = pagesAt;
   mrs[row + M_PAGE_COUNT] = pages;
-  mrs[row + M_BACKING] = backing;
+  mrs[row + M_BACKING] = backend.code;
   mrs[row + M_RAND] = keys.rand;
   const f = state.mrsF64;
   f[slot * MRF_STRIDE + MF_ADDR] = addr;
@@ -100,10 +82,9 @@ export function registerRegion(state: AdapterState, space: AddressSpace, domainI
   const c = state.counters;
   bump(c, domainId, Counter.registrations);
   bump(c, domainId, Counter.registeredBytes, length);
-  if (backing === MrBacking.PIN) bump(c, domainId, Counter.pinnedPages, pages);
-  if (backing === MrBacking.MLOCK) bump(c, domainId, Counter.mlockedPages, pages);
+  if (backend.heldPagesCounter !== undefined) bump(c, domainId, backend.heldPagesCounter, pages);
   const mr: MemoryRegion = Object.freeze({ lkey: keys.lkey, rkey: keys.rkey, addr, length, access, pages });
-  return { slot, mr, backing, firstPage };
+  return { slot, mr, backend, firstPage };
 }
 
 function translateVmError(e: unknown, addr: number, length: number): RegistrationError {
@@ -122,7 +103,8 @@ function translateVmError(e: unknown, addr: number, length: number): Registratio
 
 /**
  * Revoke and release a registration: the row leaves VALID under the MR lock (a DMA holding it
- * finishes first; none starts after), then the pins / locks go and the slot is freed.
+ * finishes first; none starts after), then the backend releases its pages (mem_dereg) and the
+ * slot is freed.
  */
 export function deregisterRegion(state: AdapterState, space: AddressSpace, domainId: number, r: OwnedRegion): void {
   const row = r.slot * MR_STRIDE;
@@ -135,45 +117,13 @@ export function deregisterRegion(state: AdapterState, space: AddressSpace, domai
   Atomics.store(mrs, row + M_STATE, MrState.REVOKED);
   unlock(mrs, row + M_LOCK);
   const pages = r.mr.pages;
-  const base = mrs[row + M_PAGES_AT]! * 2;
-  if (r.backing === MrBacking.PIN) {
-    space.unpin(Array.from(state.arena.i32.subarray(base, base + pages)));
-  } else if (r.backing === MrBacking.MLOCK) {
-    try {
-      space.munlock(r.mr.addr, r.mr.length);
-    } catch {
-      // The range was unmapped since: the kernel dropped the lock with the mapping.
-    }
-  }
+  const region: BackendRegion = { space, addr: r.mr.addr, length: r.mr.length, firstPage: r.firstPage, pages,
+    entries: state.arena.i32, base: mrs[row + M_PAGES_AT]! * 2 };
+  r.backend.deregister(region);
   state.arena.free(mrs[row + M_PAGES_AT]!, pages * 4);
   Atomics.store(mrs, row + M_STATE, MrState.FREE);
   const c = state.counters;
   bump(c, domainId, Counter.deregistrations);
   bump(c, domainId, Counter.registeredBytes, -r.mr.length);
-  if (r.backing === MrBacking.PIN) bump(c, domainId, Counter.pinnedPages, -pages);
-  if (r.backing === MrBacking.MLOCK) bump(c, domainId, Counter.mlockedPages, -pages);
-}
-
-/**
- * ODP invalidation (owner thread, inside invalidate_range_start): empty the entries of
- * [start, end) in this MR's page table under its lock. Returns the entries zapped.
- */
-export function zapRange(state: AdapterState, r: OwnedRegion, start: number, end: number, pageSize: number): number {
-  const lo = Math.max(start, r.firstPage);
-  const hi = Math.min(end, r.firstPage + r.mr.pages * pageSize);
-  if (lo >= hi) return 0;
-  const row = r.slot * MR_STRIDE;
-  const mrs = state.mrs;
-  const entries = state.arena.i32;
-  const base = mrs[row + M_PAGES_AT]! * 2;
-  let zapped = 0;
-  lock(mrs, row + M_LOCK);
-  for (let p = Math.floor((lo - r.firstPage) / pageSize); p < Math.ceil((hi - r.firstPage) / pageSize); p++) {
-    if (entries[base + p] !== PAGE_EMPTY) {
-      Atomics.store(entries, base + p, PAGE_EMPTY);
-      zapped++;
-    }
-  }
-  unlock(mrs, row + M_LOCK);
-  return zapped;
+  if (r.backend.heldPagesCounter !== undefined) bump(c, domainId, r.backend.heldPagesCounter, -pages);
 }

@@ -6,6 +6,8 @@ import {
   R_RING, R_SHARED, R_STATE, R_TAIL, RQ_STRIDE, RQE_ADDR, RQE_LENGTH, RQE_LKEY, RQE_POSTED_AT, RQE_WORDS, RQE_WRID,
 } from '../shared/layout.js';
 import type { AdapterState } from '../shared/state.js';
+import type { ProtectionDomain } from '../domain.js';
+import type { RecvWorkRequest } from '../types.js';
 
 /** A posted receive buffer, as taken off the ring. */
 export interface PostedRecv {
@@ -208,4 +210,32 @@ export function drainParked(state: AdapterState, id: number): ParkedSend[] {
   rqs[row + R_PARK_HEAD] = rqs[row + R_PARK_TAIL]!;
   unlock(rqs, row + R_LOCK);
   return out;
+}
+
+/** A shared receive queue: receives posted here serve every QP created with it. */
+export class ReceiveQueue {
+  readonly id: number;
+  readonly depth: number;
+  private readonly pd: ProtectionDomain;
+
+  /** @internal created by ProtectionDomain.createSharedReceiveQueue */
+  constructor(pd: ProtectionDomain, id: number, depth: number) {
+    this.pd = pd;
+    this.id = id;
+    this.depth = depth;
+  }
+
+  postRecv(wr: RecvWorkRequest): void {
+    this.pd.postRecvTo(this.id, wr);
+  }
+
+  /** Receives posted and not yet consumed. */
+  get posted(): number {
+    return queueDepths(this.pd.adapter.state, this.id).posted;
+  }
+
+  /** Sends parked here waiting for a receive. */
+  get parked(): number {
+    return queueDepths(this.pd.adapter.state, this.id).parked;
+  }
 }

@@ -119,7 +119,7 @@ export class Port {
     return begin;
   }
 
-  stats(): PortStats {
+  get stats(): PortStats {
     lock(this.i32, PORT_LOCK);
     const out = { transmit: this.direction(PORT_TX), receive: this.direction(PORT_RX) };
     unlock(this.i32, PORT_LOCK);

@@ -86,7 +86,7 @@ try {
   // phase 2: a new mapping (new frames) at the same address per generation, each one only after
   // the importer has read the previous one (so every unmap finds the attachment's pages faulted in)
   const rounds = Atomics.load(ctl, STOP);
-  const zappedBefore = ep.stats().xpmemZappedPages;
+  const zappedBefore = ep.stats.xpmemZappedPages;
   publish(GEN, 0);
   let sameAddress = true;
   for (let g = 1; g <= rounds; g++) {
@@ -97,7 +97,7 @@ try {
     publish(GEN, g);
   }
   awaitWord(ACK, (v) => v === rounds, String(rounds), `the importer's ack of the last generation ${rounds}`);
-  const stats = ep.stats();
+  const stats = ep.stats;
   parentPort!.postMessage({ migrations, moved, sameAddress, phase2Zapped: stats.xpmemZappedPages - zappedBefore, stats });
 } catch (e) {
   // the importer may be blocked in a synchronous wait on a ctl word: tell it through one

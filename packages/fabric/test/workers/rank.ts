@@ -64,7 +64,7 @@ if (d.role === 'churn') {
     if (live.length > 8) release(live.shift()!);
   }
   for (const mr of live) release(mr);
-  const stats = pd.stats();
+  const stats = pd.stats;
   pd.close();
   port.postMessage({ doubleClaims, stats });
   process.exit(0);
@@ -100,7 +100,7 @@ if (d.role === 'target') {
   const msg = new TextDecoder().decode(space.read(inbox, recv.byteLength));
   port.postMessage({
     migrations, moved, refused, recv: { status: recv.status, wrId: recv.wrId, immData: recv.immData, msg },
-    secondHalfWritten: same(space.read(buf + LEN, LEN), pattern(2)), stats: pd.stats(),
+    secondHalfWritten: same(space.read(buf + LEN, LEN), pattern(2)), stats: pd.stats,
   });
 } else {
   const { buf, rkey } = await next<{ buf: number; rkey: number }>();
@@ -126,5 +126,5 @@ if (d.role === 'target') {
   const s = waitOne(cq);
   Atomics.store(ctl, 0, 1);
   Atomics.notify(ctl, 0);
-  port.postMessage({ good, bad, statuses: [...statuses], write: w.status, send: s.status, stats: pd.stats() });
+  port.postMessage({ good, bad, statuses: [...statuses], write: w.status, send: s.status, stats: pd.stats });
 }

@@ -173,7 +173,7 @@ export class RankRuntime implements RankRuntimeFace {
       messages: { ...this.counters },
       rcache: numericLeaves(this.cache.stats),
       // intra-node transport counters ride along as adapter.intra.* (issue 7)
-      adapter: numericLeaves(this.intra ? { ...this.pd.stats(), intra: this.intra.endpoint.stats() } : this.pd.stats()),
+      adapter: numericLeaves(this.intra ? { ...this.pd.stats, intra: this.intra.endpoint.stats } : this.pd.stats),
       collectives: numericLeaves(collectiveStats()),
     };
   }
