@@ -60,7 +60,7 @@ export const USAGE = `usage: tsmpi bench [study] [latency|bw|bibw|allreduce ...]
                             (pin-per-op, pinning×none|hooks|notifier, odp×notifier) × pattern
                             (reuse, rotate:N, churn) plus the migration case (mlock×hooks|notifier)
   latency bw bibw allreduce OSU-style suites (default: latency; the study: latency and bw)
-  intranode                 shm, CMA, XPMEM and RDMA loopback between two processes of one node
+  intranode                 shm, CMA, XPMEM and RDMA loopback between two ranks of one node
                             (its own options: tsmpi bench intranode --help)
 
 options

@@ -2,8 +2,8 @@ import type { CostModel } from './model.js';
 
 /*
  * Defaults, each with its source. "estimate" means no published figure was found and the
- * value was derived as stated; the study sweeps those. DESIGN.md "Cost model defaults"
- * is the table these come from.
+ * value was derived as stated; the study sweeps those. docs/design.md ("Virtual time")
+ * tabulates the ones that decide the study.
  */
 const MiB = 1024 * 1024;
 
@@ -31,7 +31,7 @@ const common = {
   odpFaultUs: 2000,
   // mlx5 MAX_PREFETCH_LEN (4 MiB): one fault resolves at most this much.
   odpFaultChunkBytes: 4 * MiB,
-  // estimate: ummunotify design (seed 004): one read() syscall per batch.
+  // estimate: ummunotify design (Roland Dreier, OpenFabrics 2009): one read() syscall per batch.
   notifierDrainUs: 1,
   // IB spec min_rnr_timer encoding 12 = 0.64 ms, the value rdma-core examples use
   // (UCX RC_RNR_TIMEOUT defaulted to 30 ms in older releases).
