@@ -2,7 +2,7 @@ import type { AddressSpace, Allocator } from '@tsmpi/vm';
 import { ANY_SOURCE, ANY_TAG, PROC_NULL, UNDEFINED } from './constants.js';
 import { InvalidArgument, InvalidBuffer, InvalidRank, InvalidTag, InvalidType, TAG_UB } from './errors.js';
 import { packObject } from './p2p/object-codec.js';
-import type { Arrival, Route, Target } from './p2p/engine.js';
+import type { Arrival, Route, Target } from './p2p/operations.js';
 import type { RankRuntimeFace } from './rank/runtime-face.js';
 import { Request } from './request.js';
 import type { RankStats } from './stats.js';

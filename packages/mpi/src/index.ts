@@ -13,7 +13,7 @@ export {
   DEFAULT_TUNING, collectiveTuning, setCollectiveTuning,
   BCAST_LONG_BYTES, BCAST_LONG_MIN_RANKS, ALLREDUCE_LONG_BYTES, GATHER_LINEAR_BYTES, ALLGATHER_LONG_BYTES,
 } from './collectives/index.js';
-export { copyUs } from './p2p/engine.js';
+export { copyUs } from './p2p/copy-cost.js';
 export {
   MpiError, InvalidRank, InvalidTag, InvalidBuffer, InvalidType, InvalidArgument, TruncationError, RequestError,
   NotInRank, JobAborted, TransferError, DeadlockError, RankFailed, UsageError, MemlockExhausted, TAG_UB,

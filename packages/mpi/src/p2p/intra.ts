@@ -16,11 +16,11 @@ import { ENVELOPE_BYTES, decodeEnvelope, encodeEnvelope, type Envelope } from '.
 export type IntraKind = 'rdma' | 'shm' | 'cma' | 'xpmem' | 'auto';
 export const INTRA_KINDS: readonly IntraKind[] = ['rdma', 'shm', 'cma', 'xpmem', 'auto'];
 
-/** How one message travels. */
-export type IntraRoute = 'adapter' | 'shm' | 'cma' | 'xpmem';
-
 /** Where the sender's exported address space starts (xpmem): page 16, above mmap_min_addr. */
 export const SEGMENT_BASE = 0x10000;
+
+/** What an shm send copies into the ring: a buffer of the rank, or an object message's bytes. */
+export type RingSource = { addr: number; bytes?: undefined } | { bytes: Uint8Array; addr?: undefined };
 
 /** An shm message on its way in: the envelope came through the ring, the payload is still coming. */
 export interface ShmIncoming {
@@ -42,7 +42,7 @@ interface ShmOutgoing {
   dest: number;
   header: Uint8Array;
   headerSent: boolean;
-  source: { addr: number; bytes?: undefined } | { bytes: Uint8Array; addr?: undefined };
+  source: RingSource;
   length: number;
   sent: number;
   time: number;
@@ -56,7 +56,6 @@ export interface IntraEnv {
   peers: readonly (IntranodePeer | undefined)[];
   /** this rank's exported segment (its whole address space above SEGMENT_BASE; xpmem and auto) */
   segment?: XpmemSegment;
-  eagerThreshold: number;
   /** the device clock the engine positions before each operation (the endpoint charges it) */
   device: { readonly now: number; set(t: number): void };
   heap: { malloc(n: number): number; free(p: number): void };
@@ -67,7 +66,7 @@ export interface IntraEnv {
 /**
  * The rank's side of the intra-node transports: which path a message takes, the shm rings'
  * send queues and incoming messages (driven from the engine's progress), and the single-copy
- * read of a rendezvous.
+ * read of a rendezvous. Which messages take which path is select.ts's decision.
  */
 export class IntraPath {
   readonly kind: IntraKind;
@@ -84,18 +83,9 @@ export class IntraPath {
     this.cache = env.kind === 'xpmem' || env.kind === 'auto' ? env.endpoint.attachCache() : undefined;
   }
 
-  /** The path of an `length`-byte message to world rank `dest` (never called for self-sends). */
-  route(dest: number, length: number): IntraRoute {
-    if (this.env.peers[dest] === undefined || this.kind === 'rdma') return 'adapter';
-    const large = length >= this.env.eagerThreshold && length > 0;
-    switch (this.kind) {
-      case 'shm':
-        return 'shm';
-      case 'auto':
-        return large ? 'xpmem' : 'shm';
-      default:
-        return large ? this.kind : 'adapter';
-    }
+  /** Whether world rank `dest` is a peer on this node (self and other nodes are not). */
+  onNode(dest: number): boolean {
+    return this.env.peers[dest] !== undefined;
   }
 
   /** This rank's segment id: the RTS of an xpmem rendezvous carries it where an rkey would be. */
@@ -110,7 +100,7 @@ export class IntraPath {
    * goes as its own chunk, then the payload. As much as fits is copied in now; the rest from
    * pump(). `done` runs when the last byte is in the ring (the send buffer is free again).
    */
-  send(dest: number, env: Envelope, source: ShmOutgoing['source'], length: number, time: number, done: (time: number) => void): void {
+  send(dest: number, env: Envelope, source: RingSource, length: number, time: number, done: (time: number) => void): void {
     // a bad buffer must fail the send before anything is in the ring (a header without its payload
     // would derail the peer's stream): fault the pages in now, throwing SegmentationFault
     if (source.addr !== undefined && length > 0) this.env.space.runs(source.addr, length, 'read');

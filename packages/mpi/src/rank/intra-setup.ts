@@ -29,7 +29,7 @@ export function openIntra(
   const segment = kind === 'xpmem' || kind === 'auto' ? endpoint.xpmem.make(SEGMENT_BASE, space.vaBytes - SEGMENT_BASE) : undefined;
   const peers: (IntranodePeer | undefined)[] = new Array(wd.size).fill(undefined);
   const path = new IntraPath({
-    kind, endpoint, peers, eagerThreshold: wd.options.eagerThreshold, device, heap, space, ...(segment ? { segment } : {}),
+    kind, endpoint, peers, device, heap, space, ...(segment ? { segment } : {}),
   });
   return {
     path,

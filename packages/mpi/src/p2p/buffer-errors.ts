@@ -1,0 +1,48 @@
+import { InvalidBuffer, MemlockExhausted, MpiError } from '../errors.js';
+import type { Status } from '../status.js';
+import type { RecvOp } from './operations.js';
+
+/**
+ * Errors from below on a user buffer, made typed and actionable: no lockable memory (ENOMEM from the
+ * adapter or the cache) becomes MPI_ERR_NO_MEM naming --memlock; a segfault or bad address becomes
+ * MPI_ERR_BUFFER.
+ */
+export function asBufferError(e: unknown, what: string): Error {
+  if (e instanceof MpiError) return e;
+  const code = e instanceof Error ? (e as { code?: unknown }).code : undefined;
+  if (code === 'ENOMEM') {
+    const err = new MemlockExhausted(
+      `registering the ${what} failed: ${(e as Error).message}. Raise the per-rank limit ` +
+        `(tsmpi run --memlock 64M, or unlimited; runJob({ memlock })) or keep fewer large buffers in flight`,
+    );
+    (err as { cause?: unknown }).cause = e;
+    return err;
+  }
+  if (typeof code === 'string') {
+    const err = new InvalidBuffer(
+      `the ${what} is not valid memory of this rank (${(e as Error).message}): allocate buffers with comm.alloc() or ` +
+        `comm.heap.malloc() and do not use them after free()`,
+    );
+    (err as { cause?: unknown }).cause = e;
+    return err;
+  }
+  return e instanceof Error ? e : new Error(String(e));
+}
+
+/** Runs `f` on a user buffer; what it throws comes out as asBufferError's typed error. */
+export function guardBuffer<T>(f: () => T, what: string): T {
+  try {
+    return f();
+  } catch (e) {
+    throw asBufferError(e, what);
+  }
+}
+
+/** Runs `f` on a receive's buffer; a bad buffer fails the receive at `time` instead of throwing. */
+export function guardRecv(recv: RecvOp, status: Status, time: number, f: () => void): void {
+  try {
+    f();
+  } catch (e) {
+    recv.req.fail(asBufferError(e, 'receive buffer'), time, status);
+  }
+}

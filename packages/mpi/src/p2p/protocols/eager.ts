@@ -1,0 +1,64 @@
+import type { Status } from '../../status.js';
+import { guardBuffer, guardRecv } from '../buffer-errors.js';
+import { copyUs } from '../copy-cost.js';
+import { ENVELOPE_BYTES, Kind, type Envelope } from '../envelope.js';
+import { unpackObject } from '../object-codec.js';
+import type { Arrival, Payload, RecvOp, Route, SendOp } from '../operations.js';
+import type { Protocol, ProtocolEnv, ProtocolHost } from '../protocol.js';
+
+/**
+ * Eager: the envelope and the payload in one bounce-slot send; the sender's buffer is free as soon
+ * as its bytes are copied into the slot. The receiver copies them out of its receive slot into the
+ * matched buffer (or keeps them as an unexpected message until a receive matches).
+ */
+export class EagerProtocol implements Protocol {
+  readonly name = 'eager';
+
+  constructor(private readonly host: ProtocolHost) {}
+
+  accepts(env: Envelope): boolean {
+    return env.kind === Kind.EAGER;
+  }
+
+  send(route: Route, op: SendOp, payload: Payload, status: Status): void {
+    const { counters, clock, device, costs, space } = this.host.env;
+    // the user's bytes first: a bad buffer throws before a slot or a sequence number is taken
+    const frame = new Uint8Array(ENVELOPE_BYTES + op.length);
+    if ('bytes' in payload) frame.set(payload.bytes, ENVELOPE_BYTES);
+    else if (op.length > 0) frame.set(guardBuffer(() => space.read(payload.addr, op.length), 'send buffer'), ENVELOPE_BYTES);
+    const slot = this.host.takeSendSlot(op);
+    const env = this.host.envelope(Kind.EAGER, route.context, route.rank, op.tag, op.length);
+    device.set(clock.now);
+    device.advance(copyUs(costs, op.length));
+    this.host.postSend(op.destWorld, slot, env, frame);
+    clock.advanceTo(device.now);
+    counters.eagerSends++;
+    counters.eagerBytesSent += op.length;
+    op.req.complete(status, clock.now);
+  }
+
+  onEnvelope(env: Envelope, payload: Uint8Array, time: number, from: number): void {
+    this.host.arrive({
+      protocol: this, context: env.context, source: env.source, tag: env.tag, length: env.length, time, fromWorld: from, data: payload,
+    });
+  }
+
+  receive(recv: RecvOp, a: Arrival, status: Status, start: number): void {
+    deliverBuffered(this.host.env, recv, a, status, start);
+  }
+
+  drop(): void {}
+}
+
+/** A payload already on this rank (eager, buffered self-send) into its receive: one copy, charged to the receiver. */
+export function deliverBuffered(env: ProtocolEnv, recv: RecvOp, a: Arrival, status: Status, start: number): void {
+  const { space, costs } = env;
+  if (recv.target === 'object') {
+    recv.req.objectValue = unpackObject(a.data!);
+  } else if (a.length > 0) {
+    const t = recv.target;
+    guardRecv(recv, status, start, () => space.write(t.addr, a.data!));
+    if (recv.req.completed) return;
+  }
+  recv.req.complete(status, start, costs.overheadUs + copyUs(costs, a.length));
+}

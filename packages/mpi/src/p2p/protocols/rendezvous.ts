@@ -1,0 +1,79 @@
+import { MpiError, TransferError } from '../../errors.js';
+import { Flags, Kind, type Envelope } from '../envelope.js';
+import type { Arrival, Payload, Route, SendOp } from '../operations.js';
+import type { EnvelopeHandler, Protocol, ProtocolHost } from '../protocol.js';
+
+/**
+ * What every rendezvous shares: the sender announces its buffer in an RTS (address, and the key the
+ * receiver reads it with) and keeps it until the receiver's FIN says the data was read (or could
+ * not be: Flags.ERROR). The protocols differ in the key and in how the receiver reads.
+ */
+export function sendRts(
+  host: ProtocolHost, route: Route, op: SendOp, payload: Payload,
+  key: (addr: number) => { rkey: number; flags: number },
+): void {
+  const { counters, clock, device, space, heap } = host.env;
+  let addr: number;
+  if ('bytes' in payload) {
+    op.temp = heap.malloc(op.length);
+    space.write(op.temp, payload.bytes);
+    addr = op.temp;
+  } else {
+    addr = payload.addr;
+  }
+  // The slot first: waiting for one runs progress, which positions the device clock elsewhere.
+  const slot = host.takeSendSlot(op);
+  device.set(clock.now);
+  const { rkey, flags } = key(addr);
+  const env = host.envelope(Kind.RTS, route.context, route.rank, op.tag, op.length);
+  env.sendId = op.id;
+  env.rkey = rkey;
+  env.flags = flags;
+  env.addr = addr;
+  host.postSend(op.destWorld, slot, env);
+  clock.advanceTo(device.now);
+  host.awaitReceiver(op);
+  counters.rendezvousSends++;
+  counters.rendezvousBytesSent += op.length;
+}
+
+/** The arrival an RTS becomes, delivered by `protocol` once matched. */
+export function rtsArrival(protocol: Protocol, env: Envelope, time: number, from: number): Arrival {
+  return {
+    protocol, context: env.context, source: env.source, tag: env.tag, length: env.length, time, fromWorld: from,
+    flags: env.flags, rkey: env.rkey, addr: env.addr, sendId: env.sendId,
+  };
+}
+
+/** Receiver side: tell the sender its buffer is free again (flags 0) or could not be read (Flags.ERROR), at `time`. */
+export function sendFin(host: ProtocolHost, a: Arrival, flags: number, time: number): void {
+  host.env.device.set(time);
+  const env = host.envelope(Kind.FIN, a.context, a.source, a.tag, 0);
+  env.flags = flags;
+  env.sendId = a.sendId!;
+  host.postControl(a.fromWorld, env);
+}
+
+/** Sender side of every rendezvous: the FIN that ends a send. */
+export class FinHandler implements EnvelopeHandler {
+  constructor(private readonly host: ProtocolHost) {}
+
+  accepts(env: Envelope): boolean {
+    return env.kind === Kind.FIN;
+  }
+
+  onEnvelope(env: Envelope, _payload: Uint8Array, time: number): void {
+    const op = this.host.pendingSend(env.sendId);
+    if (!op) throw new MpiError('MPI_ERR_INTERN', `FIN for unknown send ${env.sendId}`);
+    this.host.env.device.set(time);
+    if (env.flags & Flags.ERROR) {
+      this.host.failSend(
+        op,
+        new TransferError('REMOTE', `rank ${op.dest} could not read the ${op.length}-byte message (tag ${op.tag}) from this rank's buffer`),
+        time,
+      );
+      return;
+    }
+    this.host.completeSend(op, time);
+  }
+}

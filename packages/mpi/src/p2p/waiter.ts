@@ -1,0 +1,113 @@
+import { JobAborted } from '../errors.js';
+import type { ControlBlock, WaitDescription } from '../launcher/control-block.js';
+import type { CqPort } from '../rank/ports.js';
+import type { MessageCounters } from '../stats.js';
+import type { IntraPath } from './intra.js';
+
+// How long a blocking call polls before sleeping on the doorbell. Spinning wins when every rank has
+// a core (a ping-pong partner answers within microseconds, a futex wake-up costs tens); with more
+// ranks than cores it steals the core from the rank that would answer, so the launcher says which
+// case this is (EngineEnv.spins). Measured on a shared 2-core box (8 B ping-pong): with both ranks on
+// a core, 0 µs of spin gave 41 µs one-way and 20-200 µs gave 4.8-5.4 µs; with other processes
+// holding the cores, a fixed 50 µs spin gave 68 µs (the spinner steals the core its peer needs)
+// and no spin 12-18 µs. So the budget (at most SPIN_US_DEDICATED) adapts per rank: see waitUntil.
+// Either way a rank that waits long sleeps: waiting does not burn a core.
+export const SPINS_DEDICATED = 100_000;
+export const SPINS_OVERSUBSCRIBED = 20;
+export const SPIN_US_DEDICATED = 50;
+const WAIT_SLICE_MS = 25;
+// With intra-node rings, a blocked rank sleeps on its ring doorbell (a peer's push wakes it at once)
+// and looks at the completion queue between slices this short.
+const INTRA_SLICE_MS = 1;
+// An async wait yields to the event loop this many times (setImmediate) before it sleeps 1 ms per turn.
+const ASYNC_BUSY_TURNS = 64;
+
+export interface WaiterEnv {
+  rank: number;
+  cq: CqPort;
+  ctrl: ControlBlock;
+  counters: MessageCounters;
+  intra?: IntraPath;
+  /** Progress polls before sleeping on the completion queue's doorbell. */
+  spins: number;
+}
+
+/**
+ * The blocking waits of one rank: poll progress until a condition holds, spinning for an adaptive
+ * budget, then sleeping on a doorbell in slices that check the job's abort flag and tell the
+ * launcher's deadlock detector what the rank waits for.
+ */
+export class Waiter {
+  /** Current spin budget of blocking waits (µs), adapted by waitUntil. */
+  private spinUs = SPIN_US_DEDICATED;
+  private waitsStarted = 0;
+
+  constructor(
+    private readonly env: WaiterEnv,
+    private readonly progress: () => boolean,
+  ) {}
+
+  /** Spins, then sleeps on the CQ doorbell, until `done()`; throws JobAborted if the job is torn down. */
+  waitUntil(done: () => boolean, wait: WaitDescription | (() => WaitDescription)): void {
+    if (done()) return;
+    const { cq, ctrl, rank, counters } = this.env;
+    let spins = 0;
+    let spinStart = -1;
+    let slept = false;
+    // Adaptive spinning (as adaptive mutexes do): the budget doubles after waits that ended while
+    // spinning and halves after waits that had to sleep, so a rank stops stealing the core from a
+    // descheduled peer; every 64th wait probes with the full budget so it recovers when cores free up.
+    const budgetUs = (++this.waitsStarted & 63) === 0 ? SPIN_US_DEDICATED : this.spinUs;
+    const intra = this.env.intra;
+    while (!done()) {
+      const seen = cq.doorbell;
+      const bell = intra?.doorbell;
+      if (this.progress()) {
+        spins = 0;
+        spinStart = -1;
+        continue;
+      }
+      if (done()) break;
+      if (++spins < this.env.spins) {
+        if ((spins & 63) !== 0) continue;
+        if (ctrl.aborted) throw aborted();
+        const now = performance.now();
+        if (spinStart < 0) spinStart = now;
+        if ((now - spinStart) * 1000 < budgetUs) continue;
+      }
+      spins = 0;
+      spinStart = -1;
+      if (ctrl.aborted) throw aborted();
+      counters.blockingWaits++;
+      slept = true;
+      ctrl.block(rank, typeof wait === 'function' ? wait() : wait);
+      if (bell !== undefined) intra!.sleep(bell, INTRA_SLICE_MS);
+      else cq.wait(seen, WAIT_SLICE_MS);
+      ctrl.unblock(rank);
+    }
+    this.spinUs = slept ? (this.spinUs < 2 ? 0 : this.spinUs / 2) : Math.min(SPIN_US_DEDICATED, this.spinUs + 8);
+  }
+
+  /** Polls progress between turns of the event loop until `done()`, so other async code of the rank keeps running. */
+  async waitAsync(done: () => boolean, wait: () => WaitDescription): Promise<void> {
+    const { ctrl, rank } = this.env;
+    let turns = 0;
+    while (!done()) {
+      if (this.progress()) continue;
+      if (done()) break;
+      if (ctrl.aborted) throw aborted();
+      turns++;
+      if (turns > ASYNC_BUSY_TURNS) {
+        ctrl.block(rank, wait());
+        await new Promise((res) => setTimeout(res, 1));
+        ctrl.unblock(rank);
+      } else {
+        await new Promise((res) => setImmediate(res));
+      }
+    }
+  }
+}
+
+function aborted(): JobAborted {
+  return new JobAborted('another rank failed or the job was stopped');
+}
