@@ -1,16 +1,17 @@
 import { InvalidArgument } from './errors.js';
-import { H_FAULTS, H_LOST_RACES, H_REMOTE_FAULTS, H_SWAP_INS } from './fault.js';
+import { H_COW_COPIES, H_COW_FAULTS, H_FAULTS, H_LOST_RACES, H_REMOTE_FAULTS, H_SWAP_INS } from './space-header.js';
 import * as kernel from './kernel-initiated.js';
 import * as locking from './locking.js';
 import { MappedView } from './mapped-view.js';
 import * as calls from './mapping-calls.js';
 import type { MemoryHooks } from './memory-hooks.js';
-import type { MmuNotifier } from './mmu-notifier.js';
+import type { MmuNotifier, MmuNotifierStats } from './mmu-notifier.js';
 import type { PageTable, PhysicalRun } from './page-table.js';
 import type { PhysicalMemory } from './physical-memory.js';
 import type { Access } from './prot.js';
 import { RemoteAddressSpace } from './remote-address-space.js';
-import { SpaceState, type AddressSpaceOptions } from './space-state.js';
+import { forkInto } from './fork.js';
+import { SpaceState, checkForkPolicy, type AddressSpaceOptions, type ForkPolicy } from './space-state.js';
 import type { Vma } from './vma.js';
 
 /** Structured-cloneable view of an address space's shared parts (page table, header). */
@@ -22,8 +23,8 @@ export interface AddressSpaceHandle {
   vaBytes: number;
 }
 
-export type { PhysicalRun, AddressSpaceOptions };
-export type { MmapOptions, MremapOptions } from './mapping-calls.js';
+export type { PhysicalRun, AddressSpaceOptions, ForkPolicy };
+export type { Advice, MmapOptions, MremapOptions } from './mapping-calls.js';
 
 export interface AddressSpaceStats {
   vmas: number;
@@ -35,9 +36,15 @@ export interface AddressSpaceStats {
   migrateRefused: number;
   reclaimed: number;
   reclaimRefused: number;
+  /** write faults on copy-on-write pages, by any thread; cowCopies of them copied the page (the rest reused the frame) */
+  cowFaults: number;
+  cowCopies: number;
+  forks: number;
+  /** pinned pages copied for a child at fork ('copy-pinned') */
+  forkCopiedPages: number;
   pinnedBytes: number;
   mlockedBytes: number;
-  invalidations: { unmap: number; clear: number; protection: number; migrate: number; release: number; skipped: number };
+  invalidations: MmuNotifierStats;
   hookEvents: number;
 }
 
@@ -47,8 +54,8 @@ export interface AddressSpaceStats {
  *
  * This class is the public face. The work lives by role: mapping-calls.ts (mmap, munmap, mremap,
  * mprotect, madvise, brk, exit), locking.ts (pin, mlock), kernel-initiated.ts (migrate,
- * reclaim), page-table.ts and fault.ts (translation and faults), space-state.ts (the owner's
- * state and the invalidation every change runs in).
+ * reclaim), fork.ts and cow.ts (fork and copy-on-write), page-table.ts and fault.ts (translation
+ * and faults), space-state.ts (the owner's state and the invalidation every change runs in).
  */
 export class AddressSpace {
   readonly memory: PhysicalMemory;
@@ -81,7 +88,7 @@ export class AddressSpace {
     return this.s.table;
   }
 
-  /** @internal the shared header (fault.ts): [0] is the invalidation sequence */
+  /** @internal the shared header (space-header.ts): [0] is the invalidation sequence */
   get header(): Int32Array {
     return this.s.table.header;
   }
@@ -94,6 +101,15 @@ export class AddressSpace {
   set memlockLimit(bytes: number) {
     if (!(bytes >= 0)) throw new InvalidArgument(`memlockLimit must be >= 0 or Infinity, got ${bytes}`);
     this.s.memlockLimit = bytes;
+  }
+
+  /** What fork() does with pinned pages (AddressSpaceOptions.forkPolicy); may be changed at any time. */
+  get forkPolicy(): ForkPolicy {
+    return this.s.forkPolicy;
+  }
+
+  set forkPolicy(policy: ForkPolicy) {
+    this.s.forkPolicy = checkForkPolicy(policy, 'forkPolicy');
   }
 
   get lockedBytes(): number {
@@ -127,8 +143,24 @@ export class AddressSpace {
     calls.mprotect(this.s, addr, length, prot);
   }
 
-  madvise(addr: number, length: number, advice: 'dontneed'): void {
+  madvise(addr: number, length: number, advice: calls.Advice): void {
     calls.madvise(this.s, addr, length, advice);
+  }
+
+  /**
+   * fork(): a child address space on the same node with every area but the DONTFORK ones; private
+   * pages are shared copy-on-write (a write on either side copies the page, and the space that
+   * moved hears a 'cow' invalidation). Pinned pages follow `forkPolicy`. See fork.ts.
+   */
+  fork(): AddressSpace {
+    const child = new AddressSpace(this.memory, this.s.options());
+    try {
+      forkInto(this.s, child.s);
+    } catch (err) {
+      child.exit(); // a fork that ran out of frames leaves no half child behind
+      throw err;
+    }
+    return child;
   }
 
   /**
@@ -282,6 +314,8 @@ export class AddressSpace {
       remoteFaults: Atomics.load(h, H_REMOTE_FAULTS),
       swapIns: Atomics.load(h, H_SWAP_INS),
       lostFaultRaces: Atomics.load(h, H_LOST_RACES),
+      cowFaults: Atomics.load(h, H_COW_FAULTS),
+      cowCopies: Atomics.load(h, H_COW_COPIES),
       ...this.s.counters,
       pinnedBytes: this.s.pinnedBytes,
       mlockedBytes: this.s.mlockedBytes,

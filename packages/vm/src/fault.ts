@@ -1,29 +1,15 @@
 import { SegmentationFault } from './errors.js';
-import { PteState, pteIndex, pteProt, pteState, withState } from './pte.js';
+import { breakCow } from './cow.js';
+import { H_FAULTS, H_LOST_RACES, H_REMOTE_FAULTS, H_SEQ, H_SWAP_INS } from './space-header.js';
+import { PteState, pteCow, pteIndex, pteProt, pteState, withState } from './pte.js';
 import type { PhysicalMemory } from './physical-memory.js';
 import { protAllows, type Access } from './prot.js';
-
-/*
- * The shared header of an address space (Int32Array over its own SharedArrayBuffer):
- *   SEQ            invalidation sequence: odd while the owner changes mappings (owner writes)
- *   EXITED         1 after exit() (owner writes)
- *   FAULTS         demand faults that filled a page, by any thread (atomic add)
- *   REMOTE_FAULTS  of those, faults taken by another thread
- *   SWAP_INS       faults that brought a page back from swap
- *   LOST_RACES     faults that lost the compare-and-swap to another thread and retried
- */
-export const H_SEQ = 0;
-export const H_EXITED = 1;
-export const H_FAULTS = 2;
-export const H_REMOTE_FAULTS = 3;
-export const H_SWAP_INS = 4;
-export const H_LOST_RACES = 5;
-export const HEADER_CELLS = 16;
 
 /**
  * Resolve page `page` for `access`, filling it on first touch (zeroed frame) or from swap.
  * Safe from any thread: the only transitions made here are NOT_PRESENT → PRESENT and
  * SWAPPED → PRESENT, each by compare-and-swap; a loser gives its frame back and looks again.
+ * A write to a copy-on-write page goes on to breakCow.
  */
 export function faultPage(
   memory: PhysicalMemory,
@@ -41,7 +27,12 @@ export function faultPage(
     if (!protAllows(pteProt(e), access)) {
       throw new SegmentationFault(page * ps, access, `page protection ${protName(pteProt(e))} forbids ${access} (mprotect the range first)`);
     }
-    if (state === PteState.PRESENT) return pteIndex(e);
+    if (state === PteState.PRESENT) {
+      if (access !== 'write' || !pteCow(e)) return pteIndex(e);
+      const f = breakCow(memory, pt, header, page, remote);
+      if (f >= 0) return f;
+      continue; // the entry changed under us: look again
+    }
     const f = memory.allocFrame();
     const slot = state === PteState.SWAPPED ? pteIndex(e) : -1;
     if (slot >= 0) memory.swapIn(slot, f);

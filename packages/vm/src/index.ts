@@ -8,11 +8,12 @@ export { MemoryHooks } from './memory-hooks.js';
 export { MappedView } from './mapped-view.js';
 export { Ummunotify } from './ummunotify.js';
 export { Allocator } from './allocator.js';
+export { FORK_POLICIES } from './space-state.js';
 
 export type { VmErrorCode } from './errors.js';
 export type { Access } from './prot.js';
 export type { PhysicalMemoryHandle, PhysicalMemoryStats } from './physical-memory.js';
-export type { AddressSpaceHandle, AddressSpaceOptions, AddressSpaceStats, PhysicalRun } from './address-space.js';
+export type { Advice, AddressSpaceHandle, AddressSpaceOptions, AddressSpaceStats, ForkPolicy, PhysicalRun } from './address-space.js';
 export type { Vma } from './vma.js';
 export type { InvalidationEvent, InvalidationRange, MmuNotifierStats, MmuNotifierSubscriber, Syscall } from './mmu-notifier.js';
 export type { MemoryHookEvent, MemoryHookListener } from './memory-hooks.js';

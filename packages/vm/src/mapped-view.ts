@@ -1,6 +1,6 @@
 import { InvalidArgument, StaleView } from './errors.js';
 import type { AddressSpace } from './address-space.js';
-import { PteState, pteIndex, pteProt, pteState } from './pte.js';
+import { PteState, pteCow, pteIndex, pteProt, pteState } from './pte.js';
 import { protAllows, type Access } from './prot.js';
 
 /**
@@ -109,6 +109,9 @@ export class MappedView {
       }
       if (!protAllows(pteProt(e), this.access)) {
         throw new StaleView(this.start, this.length, `page 0x${((first + i) * ps).toString(16)} no longer allows ${this.access}`);
+      }
+      if (this.access === 'write' && pteCow(e)) {
+        throw new StaleView(this.start, this.length, `page 0x${((first + i) * ps).toString(16)} is copy-on-write since a fork (its frame is shared)`);
       }
     }
     this.seq = seq;

@@ -1,11 +1,11 @@
 import { BadAddress, InvalidArgument, OutOfMemory, formatAddress as hex } from './errors.js';
-import { H_EXITED } from './fault.js';
+import { H_EXITED } from './space-header.js';
 import { PteState, makePte, withProt, withState } from './pte.js';
 import { Prot } from './prot.js';
 import { MIN_MMAP_ADDR, type SpaceState } from './space-state.js';
 
 /*
- * The syscalls that change mappings, on the owner thread (Linux semantics; the table in the
+ * The syscalls that change mappings (fork aside: fork.ts), on the owner thread (Linux semantics; the table in the
  * README says which notifier event and memory hook each raises). AddressSpace delegates here.
  */
 
@@ -53,7 +53,7 @@ export function mmap(s: SpaceState, length: number, opts: MmapOptions): number {
       if (start < 0) throw new OutOfMemory(`mmap: no free virtual range of ${len} bytes below ${hex(s.mmapBase)}; munmap something or use a larger vaBytes`);
     }
   }
-  s.vmas.insert({ start, end: start + len, prot, locked: false, heap: false });
+  s.vmas.insert({ start, end: start + len, prot, locked: false, heap: false, dontfork: false });
   s.table.setRange(start, start + len, makePte(PteState.NOT_PRESENT, prot, false));
   if (opts.populate === true) s.table.populate(start, start + len);
   return start;
@@ -87,7 +87,7 @@ export function mremap(s: SpaceState, oldAddr: number, oldLength: number, newLen
   if (vma === undefined || vma.end < oldEnd) {
     throw new BadAddress(oldStart, `mremap: [${hex(oldStart)}, ${hex(oldEnd)}) is not inside one mapping`);
   }
-  const attrs = { prot: vma.prot, locked: vma.locked, heap: false };
+  const attrs = { prot: vma.prot, locked: vma.locked, heap: false, dontfork: vma.dontfork };
   s.memoryHooks.fire('mremap', oldStart, oldEnd);
 
   // Shrinking releases the tail first (Linux does the same, also before a fixed move).
@@ -145,11 +145,22 @@ export function mprotect(s: SpaceState, addr: number, length: number, prot: numb
   else apply();
 }
 
-export function madvise(s: SpaceState, addr: number, length: number, advice: 'dontneed'): void {
+/** MADV_DONTNEED (release the pages), MADV_DONTFORK / MADV_DOFORK (leave the range out of a fork's child, or not). */
+export type Advice = 'dontneed' | 'dontfork' | 'dofork';
+const ADVICE: readonly Advice[] = ['dontneed', 'dontfork', 'dofork'];
+
+export function madvise(s: SpaceState, addr: number, length: number, advice: Advice): void {
   s.checkAlive('madvise');
-  if (advice !== 'dontneed') throw new InvalidArgument(`madvise: only 'dontneed' is supported, got ${String(advice)}`);
+  if (!ADVICE.includes(advice)) throw new InvalidArgument(`madvise: advice must be one of ${ADVICE.join(', ')}, got ${String(advice)}`);
   const [start, end] = s.checkRange(addr, length, 'madvise');
   if (!s.vmas.covers(start, end)) throw new OutOfMemory(`madvise: [${hex(start)}, ${hex(end)}) is not fully mapped (ENOMEM)`);
+  if (advice !== 'dontneed') {
+    // a flag on the areas (VM_DONTCOPY): no page changes, so no invalidation and no hook
+    s.vmas.update(start, end, (v) => {
+      v.dontfork = advice === 'dontfork';
+    });
+    return;
+  }
   if (s.vmas.overlapping(start, end).some((v) => v.locked)) {
     throw new InvalidArgument(`madvise(DONTNEED) on mlock()ed memory in [${hex(start)}, ${hex(end)}): munlock it first (EINVAL)`);
   }
@@ -166,7 +177,7 @@ export function brk(s: SpaceState, newBreak: number | undefined): number {
   const newEnd = s.alignUp(newBreak);
   if (newEnd > oldEnd) {
     if (newEnd > s.mmapBase || !s.vmas.isFree(oldEnd, newEnd)) return s.brkCur;
-    s.vmas.insert({ start: oldEnd, end: newEnd, prot: Prot.RW, locked: false, heap: true });
+    s.vmas.insert({ start: oldEnd, end: newEnd, prot: Prot.RW, locked: false, heap: true, dontfork: false });
     s.table.setRange(oldEnd, newEnd, makePte(PteState.NOT_PRESENT, Prot.RW, false));
   } else if (newBreak < s.brkCur) {
     s.memoryHooks.fire('brk', newBreak, s.brkCur);

@@ -31,8 +31,10 @@
  */
 
 /** Linux MMU_NOTIFY_*: UNMAP (munmap, mremap, brk shrink, mmap FIXED), CLEAR (madvise DONTNEED, reclaim),
- *  PROTECTION_VMA (mprotect removing access), MIGRATE (page migration), RELEASE (exit). */
-export type InvalidationEvent = 'unmap' | 'clear' | 'protection' | 'migrate' | 'release';
+ *  PROTECTION_VMA (mprotect removing access; fork write-protecting the pages it shares, Linux's
+ *  PROTECTION_PAGE), MIGRATE (page migration), RELEASE (exit). 'cow' is ours: a copy-on-write fault
+ *  moved one page of this space to a new frame (Linux reports it as CLEAR from wp_page_copy). */
+export type InvalidationEvent = 'unmap' | 'clear' | 'protection' | 'migrate' | 'release' | 'cow';
 
 /** The call that caused the change. */
 export type Syscall =
@@ -44,7 +46,10 @@ export type Syscall =
   | 'mprotect'
   | 'migrate'
   | 'reclaim'
-  | 'exit';
+  | 'exit'
+  | 'fork'
+  /** a write (or pin / mlock population for write) to a copy-on-write page */
+  | 'write-fault';
 
 export interface InvalidationRange {
   /** page-aligned */
@@ -74,13 +79,14 @@ export interface MmuNotifierStats {
   protection: number;
   migrate: number;
   release: number;
+  cow: number;
   /** changes that ran with no subscriber or over unpopulated pages: no callback made */
   skipped: number;
 }
 
 export class MmuNotifier {
   private subs: MmuNotifierSubscriber[] = [];
-  readonly counts: MmuNotifierStats = { unmap: 0, clear: 0, protection: 0, migrate: 0, release: 0, skipped: 0 };
+  readonly counts: MmuNotifierStats = { unmap: 0, clear: 0, protection: 0, migrate: 0, release: 0, cow: 0, skipped: 0 };
 
   /** Returns the unsubscribe function. */
   subscribe(s: MmuNotifierSubscriber): () => void {

@@ -1,5 +1,6 @@
-import { H_SEQ, faultPage, waitReadBegin } from './fault.js';
-import { PteState, pteIndex, pteLocked, pteProt, pteState, withState } from './pte.js';
+import { faultPage, waitReadBegin } from './fault.js';
+import { H_SEQ } from './space-header.js';
+import { PteState, pteCow, pteIndex, pteLocked, pteProt, pteState, withState } from './pte.js';
 import type { PhysicalMemory } from './physical-memory.js';
 import { protAllows, type Access } from './prot.js';
 
@@ -22,7 +23,7 @@ export class PageTable {
   readonly pageSize: number;
   /** one Int32 entry per virtual page */
   readonly entries: Int32Array;
-  /** the shared header (fault.ts) */
+  /** the shared header (space-header.ts) */
   readonly header: Int32Array;
   private readonly remote: boolean;
 
@@ -40,10 +41,23 @@ export class PageTable {
 
   // ------------------------------------------------------------ translation and faults
 
+  /**
+   * The owner's copy-on-write fault (set by the owner's SpaceState: it runs the copy inside an
+   * invalidation so the mmu notifier hears it); returns -1 when the entry changed meanwhile.
+   * Unset in other threads: their faults break COW in faultPage.
+   */
+  ownerCowFault: ((p: number) => number) | undefined;
+
   /** Frame of page `p` for `access`: present and allowed at once, otherwise a demand fault. */
   frame(p: number, access: Access): number {
     const e = Atomics.load(this.entries, p);
-    if (pteState(e) === PteState.PRESENT && protAllows(pteProt(e), access)) return pteIndex(e);
+    if (pteState(e) === PteState.PRESENT && protAllows(pteProt(e), access)) {
+      if (access === 'read' || !pteCow(e)) return pteIndex(e);
+      if (this.ownerCowFault !== undefined) {
+        const f = this.ownerCowFault(p);
+        if (f >= 0) return f;
+      }
+    }
     return faultPage(this.memory, this.entries, this.header, p, access, this.remote);
   }
 
@@ -119,7 +133,7 @@ export class PageTable {
   }
 
   /** Replaces entry `p` by next(entry) with a CAS loop (a remote fault may race); returns the old entry. */
-  private exchange(p: number, next: (e: number) => number): number {
+  exchange(p: number, next: (e: number) => number): number {
     const pt = this.entries;
     let e: number;
     do e = Atomics.load(pt, p);
@@ -170,19 +184,27 @@ export class PageTable {
     return this.memory.pinCount(pteIndex(e)) > 0 ? 'pinned' : 'moved';
   }
 
-  /** Copy page p to a new frame and switch the entry; a pinned frame stays where it is. */
+  /**
+   * Copy page p to a new frame and switch the entry; a pinned frame stays where it is. By
+   * compare-and-swap: another thread may break copy-on-write on the page meanwhile (cow.ts).
+   * The new frame is private: a page shared copy-on-write is no longer shared once moved.
+   */
   migrate(p: number): MigrateOutcome {
     const ps = this.pageSize;
-    const e = Atomics.load(this.entries, p);
-    if (pteState(e) !== PteState.PRESENT) return 'absent';
-    const old = pteIndex(e);
-    // a reader in another thread may have pinned it since the scan
-    if (this.memory.pinCount(old) > 0) return 'pinned';
-    const f = this.memory.allocFrame();
-    this.memory.bytes.copyWithin(f * ps, old * ps, (old + 1) * ps);
-    Atomics.store(this.entries, p, withState(e, PteState.PRESENT, f));
-    this.memory.putFrame(old);
-    return 'moved';
+    for (;;) {
+      const e = Atomics.load(this.entries, p);
+      if (pteState(e) !== PteState.PRESENT) return 'absent';
+      const old = pteIndex(e);
+      // a reader in another thread may have pinned it since the scan
+      if (this.memory.pinCount(old) > 0) return 'pinned';
+      const f = this.memory.allocFrame();
+      this.memory.bytes.copyWithin(f * ps, old * ps, (old + 1) * ps);
+      if (Atomics.compareExchange(this.entries, p, e, withState(e, PteState.PRESENT, f)) === e) {
+        this.memory.putFrame(old);
+        return 'moved';
+      }
+      this.memory.putFrame(f);
+    }
   }
 
   reclaimable(p: number): SwapOutOutcome {
@@ -192,18 +214,22 @@ export class PageTable {
     return this.memory.pinCount(pteIndex(e)) > 0 ? 'pinned' : 'reclaimed';
   }
 
-  /** Write page p to a swap slot and free its frame; pinned or mlocked pages stay. */
+  /** Write page p to a swap slot and free its frame; pinned or mlocked pages stay. CAS as in migrate. */
   swapOut(p: number): SwapOutOutcome {
-    const verdict = this.reclaimable(p);
-    if (verdict !== 'reclaimed') return verdict;
-    const e = Atomics.load(this.entries, p);
-    const f = pteIndex(e);
-    const slot = this.memory.allocSwapSlot();
-    if (slot < 0) return 'swap-full';
-    this.memory.swapOut(f, slot);
-    Atomics.store(this.entries, p, withState(e, PteState.SWAPPED, slot));
-    this.memory.putFrame(f);
-    return 'reclaimed';
+    for (;;) {
+      const e = Atomics.load(this.entries, p);
+      const verdict = this.reclaimable(p);
+      if (verdict !== 'reclaimed') return verdict;
+      const f = pteIndex(e);
+      const slot = this.memory.allocSwapSlot();
+      if (slot < 0) return 'swap-full';
+      this.memory.swapOut(f, slot);
+      if (Atomics.compareExchange(this.entries, p, e, withState(e, PteState.SWAPPED, slot)) === e) {
+        this.memory.putFrame(f);
+        return 'reclaimed';
+      }
+      this.memory.freeSwapSlot(slot);
+    }
   }
 
   // ------------------------------------------------------------ sequence counter

@@ -1,5 +1,5 @@
 import { InvalidArgument, SegmentationFault } from './errors.js';
-import { H_EXITED } from './fault.js';
+import { H_EXITED } from './space-header.js';
 import type { AddressSpaceHandle } from './address-space.js';
 import { PageTable, type PhysicalRun } from './page-table.js';
 import type { PhysicalMemory } from './physical-memory.js';

@@ -1,11 +1,24 @@
 import { InvalidArgument, MemlockLimitExceeded, SegmentationFault, formatAddress as hex } from './errors.js';
-import { HEADER_CELLS } from './fault.js';
+import { breakCow } from './cow.js';
+import { pteIndex } from './pte.js';
+import { HEADER_CELLS } from './space-header.js';
 import { MemoryHooks } from './memory-hooks.js';
 import { MmuNotifier, type InvalidationEvent, type InvalidationRange, type Syscall } from './mmu-notifier.js';
 import { PageTable } from './page-table.js';
 import type { PhysicalMemory } from './physical-memory.js';
 import type { Access } from './prot.js';
 import { VmaList } from './vma.js';
+
+/** What fork() does with a page pinned for DMA (fork.ts). */
+export type ForkPolicy = 'legacy' | 'copy-pinned';
+export const FORK_POLICIES: readonly ForkPolicy[] = Object.freeze(['legacy', 'copy-pinned']);
+
+export function checkForkPolicy(policy: unknown, what: string): ForkPolicy {
+  if (!FORK_POLICIES.includes(policy as ForkPolicy)) {
+    throw new InvalidArgument(`${what}: forkPolicy must be one of ${FORK_POLICIES.join(', ')}, got ${String(policy)}`);
+  }
+  return policy as ForkPolicy;
+}
 
 export interface AddressSpaceOptions {
   /** size of the virtual address window (default 2 GiB) */
@@ -16,13 +29,19 @@ export interface AddressSpaceOptions {
   heapStart?: number;
   /** mmap areas are placed top-down below this address (default vaBytes - 8 MiB, a stack gap) */
   mmapBase?: number;
+  /**
+   * fork() and pages pinned for DMA: 'copy-pinned' (default; Linux 5.12+ copies them for the child
+   * at fork, so the parent keeps its frames) or 'legacy' (shared copy-on-write like any page: the
+   * parent's next write moves it off the pinned frame)
+   */
+  forkPolicy?: ForkPolicy;
 }
 
 export const MIN_MMAP_ADDR = 64 * 1024; // mmap_min_addr
 
 /**
  * The owner thread's state of one address space and the helpers every group of calls shares
- * (mapping-calls.ts, locking.ts, kernel-initiated.ts). AddressSpace is its public face;
+ * (mapping-calls.ts, locking.ts, kernel-initiated.ts, fork.ts). AddressSpace is its public face;
  * nothing here is exported from the package.
  */
 export class SpaceState {
@@ -36,13 +55,14 @@ export class SpaceState {
   readonly mmuNotifier = new MmuNotifier();
   readonly memoryHooks = new MemoryHooks();
   memlockLimit: number;
+  forkPolicy: ForkPolicy;
   brkCur: number;
   pinnedBytes = 0;
   mlockedBytes = 0;
   exited = false;
   /** true while a change runs (subscriber callbacks included): readBegin would wait for itself */
   invalidating = false;
-  readonly counters = { migrated: 0, migrateRefused: 0, reclaimed: 0, reclaimRefused: 0 };
+  readonly counters = { migrated: 0, migrateRefused: 0, reclaimed: 0, reclaimRefused: 0, forks: 0, forkCopiedPages: 0 };
 
   constructor(memory: PhysicalMemory, opts: AddressSpaceOptions) {
     const ps = memory.pageSize;
@@ -56,6 +76,7 @@ export class SpaceState {
     this.pageSize = ps;
     this.vaBytes = vaBytes;
     this.memlockLimit = memlockLimit;
+    this.forkPolicy = checkForkPolicy(opts.forkPolicy ?? 'copy-pinned', 'AddressSpace');
     this.heapStart = opts.heapStart ?? Math.min(4 * 1024 * 1024, Math.floor(vaBytes / 8 / ps) * ps);
     this.mmapBase = opts.mmapBase ?? Math.max(vaBytes - 8 * 1024 * 1024, Math.floor((vaBytes * 3) / 4 / ps) * ps);
     if (this.heapStart % ps !== 0 || this.mmapBase % ps !== 0 || this.heapStart >= this.mmapBase || this.mmapBase > vaBytes) {
@@ -65,6 +86,32 @@ export class SpaceState {
     const pageTable = new SharedArrayBuffer((vaBytes / ps) * 4);
     const header = new SharedArrayBuffer(HEADER_CELLS * 4);
     this.table = new PageTable(memory, new Int32Array(pageTable), new Int32Array(header), false);
+    this.table.ownerCowFault = (p) => this.cowFault(p);
+  }
+
+  /** What a child of fork() is made with (mlock and pins are not inherited: fork.ts). */
+  options(): AddressSpaceOptions {
+    const { vaBytes, memlockLimit, heapStart, mmapBase, forkPolicy } = this;
+    return { vaBytes, memlockLimit, heapStart, mmapBase, forkPolicy };
+  }
+
+  /**
+   * The owner's write to a copy-on-write page (cow.ts). A reuse changes no frame, so nobody is
+   * told (Linux's wp_page_reuse); a copy moves the page, so it runs as a 'cow' invalidation of that
+   * page: readers in other threads retry and subscribers drop what they hold of the old frame.
+   */
+  private cowFault(p: number): number {
+    const { memory, table } = this;
+    const f = pteIndex(Atomics.load(table.entries, p));
+    const sole = memory.mapCount(f) === 1 && memory.pinCount(f) === 0;
+    // inside a change already (a subscriber writing): the sequence is odd, no nested invalidation
+    if (sole || this.invalidating) return breakCow(memory, table.entries, table.header, p, false);
+    let frame = -1;
+    const ps = this.pageSize;
+    this.invalidate(p * ps, (p + 1) * ps, 'cow', 'write-fault', () => {
+      frame = breakCow(memory, table.entries, table.header, p, false);
+    });
+    return frame;
   }
 
   get lockedBytes(): number {

@@ -46,7 +46,7 @@ export interface UmmunotifyStats {
 }
 
 /**
- * The userspace notifier channel of Roland Dreier's ummunotify prototype (seed 004), fed by the
+ * The userspace notifier channel of Roland Dreier's ummunotify prototype (OpenFabrics, 2009), fed by the
  * address space's mmu notifier. A registration cache registers each range with a cookie,
  * compares `generation` on every lookup, and drains the invalidated cookies in batches only
  * when it moved. The queue is bounded: each cookie is queued at most once until drained, and a

@@ -11,6 +11,8 @@ export interface Vma {
   locked: boolean;
   /** the brk heap (never merged with an mmap area) */
   heap: boolean;
+  /** madvise(MADV_DONTFORK): fork() leaves this area out of the child */
+  dontfork: boolean;
 }
 
 export class VmaList {
@@ -105,7 +107,7 @@ export class VmaList {
 
   private mergeAround(i: number): void {
     const same = (a: Vma, b: Vma): boolean =>
-      a.end === b.start && a.prot === b.prot && a.locked === b.locked && a.heap === b.heap;
+      a.end === b.start && a.prot === b.prot && a.locked === b.locked && a.heap === b.heap && a.dontfork === b.dontfork;
     const a = this.areas[i];
     if (a === undefined) return;
     const next = this.areas[i + 1];

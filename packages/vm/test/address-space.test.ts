@@ -41,7 +41,7 @@ describe('placement', () => {
   it('partial munmap splits the VMA and frees only the middle frames', () => {
     const { space, memory } = setup();
     const a = space.mmap(8 * PS, { populate: true });
-    expect(space.mappings()).toEqual([{ start: a, end: a + 8 * PS, prot: Prot.RW, locked: false, heap: false }]);
+    expect(space.mappings()).toEqual([{ start: a, end: a + 8 * PS, prot: Prot.RW, locked: false, heap: false, dontfork: false }]);
     const free0 = memory.stats.free;
     space.munmap(a + 2 * PS, 3 * PS);
     expect(space.mappings().map((v) => [v.start - a, v.end - a])).toEqual([

@@ -1,35 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { AddressSpace, PhysicalMemory } from '@tsmpi/vm';
-import type { Worker } from 'node:worker_threads';
-import { runWorker } from './workers/spawn.js';
+import { awaitWord, runWorker, supervised } from './workers/spawn.js';
 
 const PS = 4096;
-/** Longest any wait may take before the test fails naming what it waited for (a hang guard, not a timing assertion). */
-const WAIT_MS = 20_000;
-
-/**
- * Block this thread until control[index] is set, at most WAIT_MS; throws saying what it waited
- * for. A worker that died while we wait cannot tell us (its 'exit' event needs this thread), so
- * the deadline is what ends the wait.
- */
-function awaitWord(control: Int32Array, index: number, what: string): void {
-  const deadline = Date.now() + WAIT_MS;
-  while (Atomics.load(control, index) === 0) {
-    const left = deadline - Date.now();
-    if (left <= 0) throw new Error(`waited ${WAIT_MS} ms for ${what} (control[${index}] still 0): did the worker die?`);
-    Atomics.wait(control, index, 0, Math.min(left, 100));
-  }
-}
-
-/** Run `body`, then end the worker whatever happened (a wait that threw must not leave it spinning). */
-async function supervised<R>(run: { done: Promise<unknown>; worker: Worker }, body: () => Promise<R>): Promise<R> {
-  try {
-    return await body();
-  } finally {
-    run.done.catch(() => undefined); // terminate() makes a pending run reject: it was reported by body already
-    await run.worker.terminate();
-  }
-}
 
 describe('two threads on one node', () => {
   it('allocate and free frames concurrently with no frame lost or handed out twice', async () => {
