@@ -11,7 +11,7 @@
  *    cache, FIN; a window of 8 in flight, as osu_bw), vs TypedArray.set between two SharedArrayBuffers
  *    (the copy a single-copy transport cannot beat) and postMessage of 1 MiB;
  * 3. 64 ranks on this machine's cores completing an allreduce (no livelock), wall time.
- * Targets (issue 5): latency at least 10x better than postMessage; 1 MiB bandwidth at least 70% of the
+ * Targets: latency at least 10x better than postMessage; 1 MiB bandwidth at least 70% of the
  * TypedArray.set copy bandwidth.
  *
  * This file is also the rank program of parts 1 and 2 (it checks inRank()).

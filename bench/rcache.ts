@@ -9,7 +9,7 @@
  *    calls of an empty function) and a Map keyed by page number (what a hash-only cache would pay).
  * 2. draining 10^4 invalidations: 10^4 one-page regions are unmapped with no cache call, then one acquire
  *    drains them (deregistering 10^4 regions through a trivial ops table).
- * Target (issue 4): a hit under 100 ns at 10^4 regions.
+ * Target: a hit under 100 ns at 10^4 regions.
  */
 import { AddressSpace, PhysicalMemory } from '@tsmpi/vm';
 import {

@@ -23,7 +23,7 @@ export const RUN_USAGE = `usage: tsmpi run -n N [options] prog.ts [args...]
                            double copy, CMA or XPMEM single copy, or auto = shm below the eager
                            threshold and xpmem above (TSMPI_INTRA, default rdma)
   --pin-mode pin|mlock     how the pinning adapter holds registered pages: pinned, or only mlocked
-                           (migration still moves mlocked pages: seed 003) (TSMPI_PIN_MODE, default pin)
+                           (migration still moves mlocked pages) (TSMPI_PIN_MODE, default pin)
   --rcache-max-regions N   most regions each rank's cache keeps; unused ones are evicted beyond it
                            (TSMPI_RCACHE_MAX_REGIONS, default unlimited)
   --eager BYTES            messages below this go eager, the rest by rendezvous (TSMPI_EAGER, default 12K)

@@ -19,7 +19,7 @@ const COLUMNS: { head: string; get: (s: RankStats) => number; digits?: number }[
   { head: 'dma_errors', get: (s) => sumPrefix(s.adapter, 'errors.') },
 ];
 
-/** With --intra other than rdma (issue 7): what the intra-node transports carried. */
+/** With --intra other than rdma: what the intra-node transports carried. */
 const INTRA_COLUMNS: typeof COLUMNS = [
   { head: 'shm_bytes', get: (s) => s.adapter['intra.shmSendBytes'] ?? 0 },
   { head: 'cma_calls', get: (s) => s.adapter['intra.cmaCalls'] ?? 0 },

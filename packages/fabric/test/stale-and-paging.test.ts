@@ -6,7 +6,7 @@ import { ALL, PAGE, one, pair, pattern } from './fixture.js';
 const LEN = 4 * PAGE;
 
 /**
- * The scenario of seed 003: b registers a buffer, frees it (munmap), allocates again (same
+ * The scenario of the 2008 LKML thread "MMU Notifiers V6": b registers a buffer, frees it (munmap), allocates again (same
  * address, new frames) and fills it; a then reads through the old registration.
  */
 function freeAndReallocate(kind: 'pinning' | 'odp', opts: { pinMode?: 'pin' | 'mlock' } = {}) {

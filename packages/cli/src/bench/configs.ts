@@ -8,7 +8,7 @@
  *   odp×notifier      on-demand-paging adapter (nothing pinned, translations zapped by the kernel),
  *                     its memory regions cached with the notifier source
  * and, for the kernel-initiated case, the pinning adapter with pinMode 'mlock' (pages locked, not
- * pinned, so migration still moves them — seed 003: "mlock does *not* pin pages"):
+ * pinned, so migration still moves them — "Mlock does *not* pin pages", in the 2008 LKML thread "MMU Notifiers V6"):
  *   mlock×hooks, mlock×notifier
  */
 import { FABRICS, RCACHE_POLICIES, type FabricKind, type PinMode, type RcachePolicy } from '@tsmpi/mpi';

@@ -43,25 +43,25 @@ export interface CostModel {
   memcpyGBps: number;
   /** A cheap system call, µs. */
   syscallUs: number;
-  /** Intra-node shared-memory transport latency, µs (issue 7). */
+  /** Intra-node shared-memory transport latency, µs. */
   shmLatencyUs: number;
-  /** Intra-node shared-memory copy bandwidth, GB/s (issue 7). */
+  /** Intra-node shared-memory copy bandwidth, GB/s. */
   shmGBps: number;
-  /** Messages longer than this stream past the last-level cache: shm copies run at shmLargeGBps, bytes (issue 7). */
+  /** Messages longer than this stream past the last-level cache: shm copies run at shmLargeGBps, bytes. */
   shmCacheBytes: number;
-  /** Intra-node shared-memory copy bandwidth once a message exceeds shmCacheBytes, GB/s (issue 7). */
+  /** Intra-node shared-memory copy bandwidth once a message exceeds shmCacheBytes, GB/s. */
   shmLargeGBps: number;
-  /** CMA (process_vm_readv) fixed cost per call, µs (issue 7). */
+  /** CMA (process_vm_readv) fixed cost per call, µs. */
   cmaCallUs: number;
-  /** CMA per page (get_user_pages), µs (issue 7). */
+  /** CMA per page (get_user_pages), µs. */
   cmaPerPageUs: number;
-  /** CMA copy bandwidth, GB/s (issue 7). */
+  /** CMA copy bandwidth, GB/s. */
   cmaGBps: number;
-  /** XPMEM attach served from the attach cache, µs (issue 7). */
+  /** XPMEM attach served from the attach cache, µs. */
   xpmemAttachHitUs: number;
-  /** XPMEM attach miss (syscall + mapping), µs, before first-touch faults (issue 7). */
+  /** XPMEM attach miss (syscall + mapping), µs, before first-touch faults. */
   xpmemAttachMissUs: number;
-  /** XPMEM: one page fault on an attachment (resolved through the exporter's page table), µs (issue 7). */
+  /** XPMEM: one page fault on an attachment (resolved through the exporter's page table), µs. */
   xpmemFaultUs: number;
   /** RLIMIT_MEMLOCK the launcher gives each rank, bytes (Infinity is not JSON: use null for unlimited). */
   memlockLimitBytes: number | null;

@@ -8,7 +8,7 @@ import type { Iovec, IntranodePeer } from './types.js';
 export const IOV_MAX = 1024;
 
 /**
- * Cross Memory Attach (seed 002): process_vm_readv / process_vm_writev. One call copies directly
+ * Cross Memory Attach (LKML, 2010): process_vm_readv / process_vm_writev. One call copies directly
  * between two address spaces, translating the peer's pages through its page table (faulting them
  * in, as get_user_pages_remote does) and ours through our own: a single copy, no registration.
  *

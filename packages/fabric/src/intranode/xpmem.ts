@@ -23,7 +23,7 @@ interface Grant {
 }
 
 /**
- * XPMEM for one process (seed 000): export a range of this address space as a segment
+ * XPMEM for one process (SGI's XPMEM, as Robin Holt described it on LKML in 2008): export a range of this address space as a segment
  * (`make`), and import other processes' segments (`get`, `attach`, `detach`). The exporter's mmu
  * notifier keeps every attachment coherent: when it unmaps, remaps, migrates or reclaims part of
  * an exported range, the attachments' page entries over it are zapped before the old frames can

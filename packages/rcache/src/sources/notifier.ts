@@ -9,7 +9,7 @@ export interface NotifierSourceOptions {
 }
 
 /**
- * Invalidations from a ummunotify-style channel (seed 004) fed by the address space's mmu notifier, so it
+ * Invalidations from a ummunotify-style channel (Roland Dreier, OpenFabrics 2009) fed by the address space's mmu notifier, so it
  * hears kernel-initiated changes (migration, reclaim) as well as munmap and friends. pending() is one
  * Atomics.load of the channel's generation compared with the value seen at the last drain; drain() reads
  * the queued cookies in batches. Repeated invalidations of one cookie collapse in the channel; a full
@@ -35,7 +35,7 @@ class NotifierSource implements InvalidationSource {
 
   probe(): SelfTestProbe {
     const size = this.space.pageSize;
-    // Populated, because an unmap of never-touched pages invalidates nothing (seed 004, Jason Gunthorpe).
+    // Populated, because an unmap of never-touched pages invalidates nothing (Jason Gunthorpe, in the 2009 OpenFabrics thread "Memory registration redux").
     const start = this.space.mmap(size, { populate: true });
     return { start, end: start + size, fire: () => this.space.munmap(start, size) };
   }
