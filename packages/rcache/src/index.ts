@@ -20,7 +20,7 @@ export type { RegistrationProvider, RegistrationPolicyOptions } from './policy.j
 export type { Interval } from './interval-index.js';
 export type { RegistrationOps, RcacheCost } from './ops.js';
 export type { Registration } from './region.js';
-export type { RcacheEvents, LeaveReason } from './events.js';
+export type { RcacheEvents, LeaveReason, InvalidatedBy } from './events.js';
 export type { RcacheStats } from './stats.js';
 export type { Policy, ChangeOrigin } from './hears.js';
 export type { InvalidationSource, SourceKind, DrainedReports, SelfTestProbe } from './sources/source.js';

@@ -4,12 +4,10 @@
  * invalidating, and the pin-per-op path used by policy 'off' and by a refusing cache.
  */
 import { InvalidArgument, OutOfLockableMemory, RcacheError, RegistrationFailed } from './errors.js';
-import type { LeaveReason } from './events.js';
+import type { InvalidatedBy, LeaveReason } from './events.js';
 import { isOutOfLockableMemory } from './ops.js';
 import { Region } from './region.js';
 import type { CacheState } from './state.js';
-
-type InvalidatedBy = 'hooks' | 'notifier' | 'user' | 'overflow';
 
 /** Smallest release buffer (state.ts `recent`). */
 export const MIN_RECENT_CAPACITY = 4096;
