@@ -103,6 +103,19 @@ export class AddressSpace {
     this.s.memlockLimit = bytes;
   }
 
+  /**
+   * pthread_atfork's prepare handler: `prepare` runs in the parent at the start of every fork(),
+   * before any page is shared (a registration cache purges itself here: UCX_RCACHE_PURGE_ON_FORK).
+   * It may make syscalls. Handlers run last-registered first. Returns the function that removes it.
+   */
+  atFork(prepare: () => void): () => void {
+    if (typeof prepare !== 'function') throw new InvalidArgument('atFork: prepare must be a function');
+    this.s.atForkPrepare.push(prepare);
+    return () => {
+      this.s.atForkPrepare = this.s.atForkPrepare.filter((h) => h !== prepare);
+    };
+  }
+
   /** What fork() does with pinned pages (AddressSpaceOptions.forkPolicy); may be changed at any time. */
   get forkPolicy(): ForkPolicy {
     return this.s.forkPolicy;
@@ -153,6 +166,9 @@ export class AddressSpace {
    * moved hears a 'cow' invalidation). Pinned pages follow `forkPolicy`. See fork.ts.
    */
   fork(): AddressSpace {
+    this.s.checkAlive('fork');
+    // pthread_atfork: prepare handlers run last-registered first, before anything is shared
+    for (const prepare of [...this.s.atForkPrepare].reverse()) prepare();
     const child = new AddressSpace(this.memory, this.s.options());
     try {
       forkInto(this.s, child.s);

@@ -60,6 +60,8 @@ export class SpaceState {
   pinnedBytes = 0;
   mlockedBytes = 0;
   exited = false;
+  /** fork() prepare handlers (pthread_atfork), in registration order */
+  atForkPrepare: Array<() => void> = [];
   /** true while a change runs (subscriber callbacks included): readBegin would wait for itself */
   invalidating = false;
   readonly counters = { migrated: 0, migrateRefused: 0, reclaimed: 0, reclaimRefused: 0, forks: 0, forkCopiedPages: 0 };

@@ -290,6 +290,35 @@ describe('fork: pinned pages under each policy', () => {
   });
 });
 
+describe('fork: atFork prepare handlers', () => {
+  it('run in the parent before anything is shared, last registered first, and may make syscalls', () => {
+    const { space: parent, memory } = setup('legacy');
+    const a = parent.mmap(PS);
+    parent.write(a, new Uint8Array([1]));
+    let frames = parent.pin(a, PS);
+    const order: string[] = [];
+    const off = parent.atFork(() => order.push('first'));
+    parent.atFork(() => {
+      // what a registration cache that purges on fork does: deregister, so the page is not pinned at fork
+      order.push(`second forks=${parent.stats.forks} mapCount=${memory.mapCount(frames[0]!)}`);
+      parent.unpin(frames);
+      frames = [];
+    });
+    const child = parent.fork();
+    expect(order).toEqual(['second forks=0 mapCount=1', 'first']);
+    frames = parent.pin(a, PS); // registering again after fork: a write pin breaks COW first
+    parent.write(a, new Uint8Array([2]));
+    expect(memory.bytes[frames[0]! * PS]).toBe(2); // the adapter reads what the parent wrote
+    expect(child.read(a, 1)[0]).toBe(1);
+    off();
+    order.length = 0;
+    parent.fork();
+    expect(order).toEqual(['second forks=1 mapCount=1']); // the first handler is gone
+    expect(memory.stats.pinned).toBe(0);
+    expect(() => parent.atFork(undefined as never)).toThrow(InvalidArgument);
+  });
+});
+
 describe('fork: a reader in another thread', () => {
   it('never validates a translation of a page the owner moved by COW (the old frame is then scribbled by the child)', async () => {
     const memory = new PhysicalMemory({ bytes: 64 * PS, swapBytes: 0 });
