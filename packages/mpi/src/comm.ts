@@ -287,6 +287,29 @@ export class Comm {
     return coll.exscanObject(this, value, op);
   }
 
+  // nonblocking collectives: the blocking forms' schedules, advanced as the program waits or tests (collectives/nonblocking.ts)
+  ibarrier(): Request {
+    return coll.ibarrier(this);
+  }
+  ibcast(buf: TypedBuffer, root = 0): Request {
+    return coll.ibcast(this, buf, root);
+  }
+  ireduce(sbuf: TypedBuffer, rbuf: TypedBuffer | null | undefined, op: ReduceOp, root = 0): Request {
+    return coll.ireduce(this, sbuf, rbuf, op, root);
+  }
+  iallreduce(sbuf: TypedBuffer, rbuf: TypedBuffer, op: ReduceOp): Request {
+    return coll.iallreduce(this, sbuf, rbuf, op);
+  }
+  igather(sbuf: TypedBuffer, rbuf: TypedBuffer | null | undefined, root = 0): Request {
+    return coll.igather(this, sbuf, rbuf, root);
+  }
+  iallgather(sbuf: TypedBuffer, rbuf: TypedBuffer): Request {
+    return coll.iallgather(this, sbuf, rbuf);
+  }
+  ialltoall(sbuf: TypedBuffer, rbuf: TypedBuffer): Request {
+    return coll.ialltoall(this, sbuf, rbuf);
+  }
+
   bcastObject<V>(value: V, root = 0): V {
     return coll.bcastObject(this, value, root);
   }

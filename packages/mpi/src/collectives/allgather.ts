@@ -1,6 +1,7 @@
 import { countAlgorithm } from './stats.js';
 import { DEFAULT_TUNING, tuning } from './tuning.js';
-import { Tag, checkCount, checkSameType, copy, exchange, twinOf } from './transport.js';
+import { Tag, checkCount, checkSameType, copy, twinOf } from './transport.js';
+import { exchangeStep, runBlocking, type Schedule } from './schedule.js';
 import type { Buffer, CollectiveComm } from './types.js';
 
 /**
@@ -14,6 +15,10 @@ export const ALLGATHER_LONG_BYTES = DEFAULT_TUNING.allgatherLongBytes;
 
 /** Every rank contributes sbuf (n elements) and receives all p blocks in rank order into rbuf (p × n). */
 export function allgather(comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer): void {
+  runBlocking(allgatherSchedule(comm, sbuf, rbuf, Tag.allgather));
+}
+
+export function* allgatherSchedule(comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer, tag: number): Schedule {
   const p = comm.size;
   const r = comm.rank;
   const n = sbuf.count;
@@ -31,7 +36,7 @@ export function allgather(comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer): voi
     // At distance `mask` a rank holds the aligned window of `mask` blocks containing its own.
     for (let mask = 1; mask < p; mask <<= 1) {
       const partner = r ^ mask;
-      exchange(tw, block(r & ~(mask - 1), mask), partner, block(partner & ~(mask - 1), mask), partner, Tag.allgather);
+      yield* exchangeStep(tw, block(r & ~(mask - 1), mask), partner, block(partner & ~(mask - 1), mask), partner, tag);
     }
     return;
   }
@@ -39,6 +44,6 @@ export function allgather(comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer): voi
   const right = (r + 1) % p;
   const left = (r - 1 + p) % p;
   for (let i = 0; i < p - 1; i++) {
-    exchange(tw, block((r - i + p) % p), right, block((r - i - 1 + p) % p), left, Tag.allgather);
+    yield* exchangeStep(tw, block((r - i + p) % p), right, block((r - i - 1 + p) % p), left, tag);
   }
 }

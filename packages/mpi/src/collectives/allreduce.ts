@@ -2,7 +2,8 @@ import { checkOp, combineInto } from './combine.js';
 import type { ReduceOp } from './ops.js';
 import { countAlgorithm } from './stats.js';
 import { DEFAULT_TUNING, tuning } from './tuning.js';
-import { Tag, blockStart, checkCount, checkSameType, copy, exchange, recv, send, twinOf, withTemp } from './transport.js';
+import { Tag, blockStart, checkCount, checkSameType, copy, twinOf } from './transport.js';
+import { exchangeStep, recvStep, runBlocking, sendStep, temporary, type Schedule } from './schedule.js';
 import type { Buffer, CollectiveComm, PointToPoint } from './types.js';
 
 /**
@@ -26,6 +27,10 @@ export const ALLREDUCE_LONG_BYTES = DEFAULT_TUNING.allreduceLongBytes;
  * recomputed in another order.
  */
 export function allreduce(comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer, op: ReduceOp): void {
+  runBlocking(allreduceSchedule(comm, sbuf, rbuf, op, Tag.allreduce));
+}
+
+export function* allreduceSchedule(comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer, op: ReduceOp, tag: number): Schedule {
   checkOp('allreduce', op, sbuf);
   checkCount('allreduce', 'the receive buffer', rbuf, sbuf.count);
   checkSameType('allreduce', sbuf, rbuf);
@@ -44,15 +49,16 @@ export function allreduce(comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer, op: 
   const long = rbuf.byteLength >= tuning.allreduceLongBytes && items >= pof2;
   countAlgorithm(long ? 'allreduce.rabenseifner' : 'allreduce.recursiveDoubling');
 
-  withTemp(comm, rbuf.type, rbuf.count, (tmp) => {
+  const tmp = temporary(comm, rbuf.type, rbuf.count);
+  try {
     // Fold the first 2*rem ranks into pof2 survivors.
     let newrank: number;
     if (r < 2 * rem) {
       if (r % 2 === 0) {
-        send(tw, rbuf, r + 1, Tag.allreduce);
+        yield* sendStep(tw, rbuf, r + 1, tag);
         newrank = -1;
       } else {
-        recv(tw, tmp, r - 1, Tag.allreduce);
+        yield* recvStep(tw, tmp, r - 1, tag);
         combineInto(comm, op, rbuf, tmp, rbuf);
         newrank = r >> 1;
       }
@@ -62,24 +68,26 @@ export function allreduce(comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer, op: 
     const real = (nr: number) => (nr < rem ? nr * 2 + 1 : nr + rem);
 
     if (newrank >= 0) {
-      if (long) rabenseifner(tw, op, rbuf, tmp, newrank, pof2, real);
-      else recursiveDoubling(tw, op, rbuf, tmp, newrank, pof2, real);
+      if (long) yield* rabenseifner(tw, op, rbuf, tmp, newrank, pof2, real, tag);
+      else yield* recursiveDoubling(tw, op, rbuf, tmp, newrank, pof2, real, tag);
     }
 
     // Unfold: the survivors of the pairs hand the result back.
     if (r < 2 * rem) {
-      if (r % 2 === 1) send(tw, rbuf, r - 1, Tag.allreduce);
-      else recv(tw, rbuf, r + 1, Tag.allreduce);
+      if (r % 2 === 1) yield* sendStep(tw, rbuf, r - 1, tag);
+      else yield* recvStep(tw, rbuf, r + 1, tag);
     }
-  });
+  } finally {
+    tmp.free();
+  }
 }
 
-function recursiveDoubling(
-  tw: PointToPoint, op: ReduceOp, acc: Buffer, tmp: Buffer, newrank: number, pof2: number, real: (nr: number) => number,
-): void {
+function* recursiveDoubling(
+  tw: PointToPoint, op: ReduceOp, acc: Buffer, tmp: Buffer, newrank: number, pof2: number, real: (nr: number) => number, tag: number,
+): Schedule {
   for (let mask = 1; mask < pof2; mask <<= 1) {
     const partner = newrank ^ mask;
-    exchange(tw, acc, real(partner), tmp, real(partner), Tag.allreduce);
+    yield* exchangeStep(tw, acc, real(partner), tmp, real(partner), tag);
     if (partner < newrank) combineInto(tw, op, acc, tmp, acc);
     else combineInto(tw, op, acc, acc, tmp);
   }
@@ -92,9 +100,9 @@ function recursiveDoubling(
  * ends owning block `newrank`, fully reduced. Allgather, doubling: at distance 1 up to
  * pof2/2 partners swap their windows, which double until everyone holds every block.
  */
-function rabenseifner(
-  tw: PointToPoint, op: ReduceOp, acc: Buffer, tmp: Buffer, newrank: number, pof2: number, real: (nr: number) => number,
-): void {
+function* rabenseifner(
+  tw: PointToPoint, op: ReduceOp, acc: Buffer, tmp: Buffer, newrank: number, pof2: number, real: (nr: number) => number, tag: number,
+): Schedule {
   const items = acc.count / op.unit;
   const at = (block: number) => blockStart(items, pof2, block) * op.unit;
   const range = (b: Buffer, lo: number, hi: number) => b.subarray(at(lo), at(hi));
@@ -108,7 +116,7 @@ function rabenseifner(
     const [keepLo, keepHi, sendLo, sendHi] = lowerHalf ? [lo, mid, mid, hi] : [mid, hi, lo, mid];
     const mine = range(acc, keepLo, keepHi);
     const theirs = range(tmp, keepLo, keepHi);
-    exchange(tw, range(acc, sendLo, sendHi), real(partner), theirs, real(partner), Tag.allreduce);
+    yield* exchangeStep(tw, range(acc, sendLo, sendHi), real(partner), theirs, real(partner), tag);
     if (partner < newrank) combineInto(tw, op, mine, theirs, mine);
     else combineInto(tw, op, mine, mine, theirs);
     lo = keepLo;
@@ -118,7 +126,7 @@ function rabenseifner(
   for (let mask = 1; mask < pof2; mask <<= 1) {
     const partner = newrank ^ mask;
     const theirLo = newrank & mask ? lo - mask : lo + mask;
-    exchange(tw, range(acc, lo, lo + mask), real(partner), range(acc, theirLo, theirLo + mask), real(partner), Tag.allreduce);
+    yield* exchangeStep(tw, range(acc, lo, lo + mask), real(partner), range(acc, theirLo, theirLo + mask), real(partner), tag);
     lo = Math.min(lo, theirLo);
   }
 }

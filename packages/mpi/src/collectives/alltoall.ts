@@ -1,6 +1,7 @@
 import { InvalidBuffer } from '../errors.js';
 import { countAlgorithm } from './stats.js';
-import { Tag, checkCount, checkSameType, copy, exchange, twinOf } from './transport.js';
+import { Tag, checkCount, checkSameType, copy, twinOf } from './transport.js';
+import { exchangeStep, runBlocking, type Schedule } from './schedule.js';
 import type { Buffer, CollectiveComm } from './types.js';
 
 /**
@@ -13,6 +14,10 @@ import type { Buffer, CollectiveComm } from './types.js';
  * sbuf holds p blocks of n elements (block j goes to rank j); rbuf receives block i from rank i.
  */
 export function alltoall(comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer): void {
+  runBlocking(alltoallSchedule(comm, sbuf, rbuf, Tag.alltoall));
+}
+
+export function* alltoallSchedule(comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer, tag: number): Schedule {
   const p = comm.size;
   const r = comm.rank;
   checkCount('alltoall', 'the receive buffer', rbuf, sbuf.count);
@@ -35,6 +40,6 @@ export function alltoall(comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer): void
   for (let step = 1; step < p; step++) {
     const dest = xor ? r ^ step : (r + step) % p;
     const source = xor ? r ^ step : (r - step + p) % p;
-    exchange(tw, sbuf.subarray(dest * n, (dest + 1) * n), dest, rbuf.subarray(source * n, (source + 1) * n), source, Tag.alltoall);
+    yield* exchangeStep(tw, sbuf.subarray(dest * n, (dest + 1) * n), dest, rbuf.subarray(source * n, (source + 1) * n), source, tag);
   }
 }

@@ -1,5 +1,6 @@
 import { countAlgorithm } from './stats.js';
-import { Tag, exchange, twinOf, withTemp } from './transport.js';
+import { Tag, twinOf } from './transport.js';
+import { exchangeStep, runBlocking, temporary, type Schedule } from './schedule.js';
 import type { CollectiveComm } from './types.js';
 
 /**
@@ -8,6 +9,10 @@ import type { CollectiveComm } from './types.js';
  * heard, transitively, from every other one. Works for any p with no extra round.
  */
 export function barrier(comm: CollectiveComm): void {
+  runBlocking(barrierSchedule(comm, Tag.barrier));
+}
+
+export function* barrierSchedule(comm: CollectiveComm, tag: number): Schedule {
   const p = comm.size;
   const r = comm.rank;
   if (p === 1) {
@@ -17,11 +22,14 @@ export function barrier(comm: CollectiveComm): void {
   countAlgorithm('barrier.dissemination');
   const tw = twinOf(comm);
   // One-byte tokens: the content is irrelevant, the arrival is the signal.
-  withTemp(comm, Uint8Array, 2, (tokens) => {
+  const tokens = temporary(comm, Uint8Array, 2);
+  try {
     const out = tokens.subarray(0, 1);
     const inn = tokens.subarray(1, 2);
     for (let k = 1; k < p; k <<= 1) {
-      exchange(tw, out, (r + k) % p, inn, (r - k + p) % p, Tag.barrier);
+      yield* exchangeStep(tw, out, (r + k) % p, inn, (r - k + p) % p, tag);
     }
-  });
+  } finally {
+    tokens.free();
+  }
 }

@@ -1,6 +1,7 @@
 import { countAlgorithm } from './stats.js';
 import { DEFAULT_TUNING, tuning } from './tuning.js';
-import { Tag, blockStart, checkRoot, exchange, recv, send, twinOf } from './transport.js';
+import { Tag, blockStart, checkRoot, twinOf } from './transport.js';
+import { exchangeStep, recvStep, runBlocking, sendStep, type Schedule } from './schedule.js';
 import type { Buffer, CollectiveComm, PointToPoint } from './types.js';
 
 /**
@@ -14,6 +15,10 @@ export const BCAST_LONG_BYTES = DEFAULT_TUNING.bcastLongBytes;
 export const BCAST_LONG_MIN_RANKS = DEFAULT_TUNING.bcastLongMinRanks;
 
 export function bcast(comm: CollectiveComm, buf: Buffer, root: number): void {
+  runBlocking(bcastSchedule(comm, buf, root, Tag.bcast));
+}
+
+export function* bcastSchedule(comm: CollectiveComm, buf: Buffer, root: number, tag: number): Schedule {
   checkRoot('bcast', comm, root);
   const p = comm.size;
   if (p === 1 || buf.count === 0) {
@@ -23,10 +28,10 @@ export function bcast(comm: CollectiveComm, buf: Buffer, root: number): void {
   const tw = twinOf(comm);
   if (buf.byteLength < tuning.bcastLongBytes || p < tuning.bcastLongMinRanks || buf.count < p) {
     countAlgorithm('bcast.binomial');
-    binomialBcast(tw, buf, root);
+    yield* binomialBcast(tw, buf, root, tag);
   } else {
     countAlgorithm('bcast.scatterAllgather');
-    scatterRingAllgather(tw, buf, root);
+    yield* scatterRingAllgather(tw, buf, root, tag);
   }
 }
 
@@ -34,19 +39,19 @@ export function bcast(comm: CollectiveComm, buf: Buffer, root: number): void {
  * Binomial tree over ranks relative to the root (vr = (rank - root) mod p): vr receives from
  * vr minus its lowest set bit, then sends to vr + 2^k for every 2^k below that bit.
  */
-function binomialBcast(tw: PointToPoint, buf: Buffer, root: number): void {
+function* binomialBcast(tw: PointToPoint, buf: Buffer, root: number, tag: number): Schedule {
   const p = tw.size;
   const vr = (tw.rank - root + p) % p;
   let mask = 1;
   while (mask < p) {
     if (vr & mask) {
-      recv(tw, buf, (vr - mask + root) % p, Tag.bcast);
+      yield* recvStep(tw, buf, (vr - mask + root) % p, tag);
       break;
     }
     mask <<= 1;
   }
   for (mask >>= 1; mask > 0; mask >>= 1) {
-    if (vr + mask < p) send(tw, buf, (vr + mask + root) % p, Tag.bcast);
+    if (vr + mask < p) yield* sendStep(tw, buf, (vr + mask + root) % p, tag);
   }
 }
 
@@ -56,7 +61,7 @@ function binomialBcast(tw: PointToPoint, buf: Buffer, root: number): void {
  * buffer, then a ring allgather circulates the blocks: p-1 steps, each rank forwarding the
  * block it received in the step before.
  */
-function scatterRingAllgather(tw: PointToPoint, buf: Buffer, root: number): void {
+function* scatterRingAllgather(tw: PointToPoint, buf: Buffer, root: number, tag: number): Schedule {
   const p = tw.size;
   const vr = (tw.rank - root + p) % p;
   const abs = (v: number) => (v + root) % p;
@@ -67,13 +72,13 @@ function scatterRingAllgather(tw: PointToPoint, buf: Buffer, root: number): void
   let mask = 1;
   while (mask < p) {
     if (vr & mask) {
-      recv(tw, blocks(vr, vr + mask), abs(vr - mask), Tag.bcast);
+      yield* recvStep(tw, blocks(vr, vr + mask), abs(vr - mask), tag);
       break;
     }
     mask <<= 1;
   }
   for (mask >>= 1; mask > 0; mask >>= 1) {
-    if (vr + mask < p) send(tw, blocks(vr + mask, vr + 2 * mask), abs(vr + mask), Tag.bcast);
+    if (vr + mask < p) yield* sendStep(tw, blocks(vr + mask, vr + 2 * mask), abs(vr + mask), tag);
   }
 
   // Ring allgather of the blocks, relative ranks.
@@ -82,6 +87,6 @@ function scatterRingAllgather(tw: PointToPoint, buf: Buffer, root: number): void
   for (let i = 0; i < p - 1; i++) {
     const out = (vr - i + p) % p;
     const inn = (vr - i - 1 + p) % p;
-    exchange(tw, blocks(out, out + 1), right, blocks(inn, inn + 1), left, Tag.bcast);
+    yield* exchangeStep(tw, blocks(out, out + 1), right, blocks(inn, inn + 1), left, tag);
   }
 }

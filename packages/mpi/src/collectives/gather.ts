@@ -1,7 +1,8 @@
 import { InvalidBuffer } from '../errors.js';
 import { countAlgorithm } from './stats.js';
 import { DEFAULT_TUNING, tuning } from './tuning.js';
-import { Tag, checkCount, checkRoot, checkSameType, copy, irecv, recv, send, twinOf, waitAll, withTemp } from './transport.js';
+import { Tag, checkCount, checkRoot, checkSameType, copy, irecv, twinOf } from './transport.js';
+import { recvStep, runBlocking, sendStep, temporary, type Schedule } from './schedule.js';
 import type { Buffer, CollectiveComm, PointToPoint, Waitable } from './types.js';
 
 /**
@@ -15,6 +16,10 @@ export const GATHER_LINEAR_BYTES = DEFAULT_TUNING.gatherLinearBytes;
 
 /** `rbuf` (count = p × sbuf.count) is only used on the root; other ranks may pass null. */
 export function gather(comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer | null | undefined, root: number): void {
+  runBlocking(gatherSchedule(comm, sbuf, rbuf, root, Tag.gather));
+}
+
+export function* gatherSchedule(comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer | null | undefined, root: number, tag: number): Schedule {
   checkRoot('gather', comm, root);
   const p = comm.size;
   const n = sbuf.count;
@@ -32,14 +37,15 @@ export function gather(comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer | null |
   const tw = twinOf(comm);
   if (sbuf.byteLength >= tuning.gatherLinearBytes) {
     countAlgorithm('gather.linear');
-    if (!isRoot) return send(tw, sbuf, root, Tag.gather);
+    if (!isRoot) return yield* sendStep(tw, sbuf, root, tag);
     const reqs: Waitable[] = [];
-    for (let src = 0; src < p; src++) if (src !== root) irecv(tw, rbuf!.subarray(src * n, (src + 1) * n), src, Tag.gather, reqs);
+    for (let src = 0; src < p; src++) if (src !== root) irecv(tw, rbuf!.subarray(src * n, (src + 1) * n), src, tag, reqs);
     copy(comm, rbuf!.subarray(root * n, (root + 1) * n), sbuf);
-    return waitAll(reqs);
+    if (reqs.length) yield reqs;
+    return;
   }
   countAlgorithm('gather.binomial');
-  binomialGather(comm, tw, sbuf, rbuf ?? null, root);
+  yield* binomialGather(comm, tw, sbuf, rbuf ?? null, root, tag);
 }
 
 /** Relative rank vr's subtree is [vr, vr + lowbit(vr)) clipped to p; the root's is everything. */
@@ -53,28 +59,31 @@ export function subtreeSize(vr: number, p: number): number {
  * in one message. Leaves send their own buffer; a root at rank 0 collects straight into
  * rbuf; another root collects into a temporary and rotates it into rank order.
  */
-function binomialGather(comm: CollectiveComm, tw: PointToPoint, sbuf: Buffer, rbuf: Buffer | null, root: number): void {
+function* binomialGather(comm: CollectiveComm, tw: PointToPoint, sbuf: Buffer, rbuf: Buffer | null, root: number, tag: number): Schedule {
   const p = comm.size;
   const n = sbuf.count;
   const vr = (comm.rank - root + p) % p;
   const abs = (v: number) => (v + root) % p;
   const size = subtreeSize(vr, p);
-  if (size === 1) return send(tw, sbuf, abs(vr - (vr & -vr)), Tag.gather);
+  if (size === 1) return yield* sendStep(tw, sbuf, abs(vr - (vr & -vr)), tag);
 
-  const collect = (acc: Buffer) => {
+  const collect = function* (acc: Buffer): Schedule {
     copy(comm, acc.subarray(0, n), sbuf);
     for (let mask = 1; mask < p; mask <<= 1) {
-      if (vr & mask) return send(tw, acc.subarray(0, n * size), abs(vr - mask), Tag.gather);
-      if (vr + mask < p) recv(tw, acc.subarray(n * mask, n * Math.min(2 * mask, size)), abs(vr + mask), Tag.gather);
+      if (vr & mask) return yield* sendStep(tw, acc.subarray(0, n * size), abs(vr - mask), tag);
+      if (vr + mask < p) yield* recvStep(tw, acc.subarray(n * mask, n * Math.min(2 * mask, size)), abs(vr + mask), tag);
     }
   };
-  if (vr === 0 && root === 0) return collect(rbuf!);
-  withTemp(comm, sbuf.type, n * size, (acc) => {
-    collect(acc);
+  if (vr === 0 && root === 0) return yield* collect(rbuf!);
+  const acc = temporary(comm, sbuf.type, n * size);
+  try {
+    yield* collect(acc);
     if (vr === 0) {
       // Relative blocks [0, p - root) are ranks root..p-1; the rest wrap to 0..root-1.
       copy(comm, rbuf!.subarray(root * n, p * n), acc.subarray(0, (p - root) * n));
       copy(comm, rbuf!.subarray(0, root * n), acc.subarray((p - root) * n, p * n));
     }
-  });
+  } finally {
+    acc.free();
+  }
 }

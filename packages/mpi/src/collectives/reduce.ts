@@ -2,7 +2,8 @@ import { checkOp, combineInto } from './combine.js';
 import { InvalidBuffer } from '../errors.js';
 import type { ReduceOp } from './ops.js';
 import { countAlgorithm } from './stats.js';
-import { Tag, checkCount, checkRoot, checkSameType, copy, recv, send, twinOf, withTemp } from './transport.js';
+import { Tag, checkCount, checkRoot, checkSameType, copy, twinOf } from './transport.js';
+import { recvStep, runBlocking, sendStep, temporary, type Schedule } from './schedule.js';
 import type { Buffer, CollectiveComm } from './types.js';
 
 /**
@@ -16,6 +17,12 @@ import type { Buffer, CollectiveComm } from './types.js';
  * `rbuf` is only read on the root; other ranks may pass null.
  */
 export function reduce(comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer | null | undefined, op: ReduceOp, root: number): void {
+  runBlocking(reduceSchedule(comm, sbuf, rbuf, op, root, Tag.reduce));
+}
+
+export function* reduceSchedule(
+  comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer | null | undefined, op: ReduceOp, root: number, tag: number,
+): Schedule {
   checkRoot('reduce', comm, root);
   checkOp('reduce', op, sbuf);
   const p = comm.size;
@@ -37,28 +44,29 @@ export function reduce(comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer | null |
 
   // A leaf (odd relative rank) sends its contribution as it is and needs no memory.
   if (vr & 1) {
-    send(tw, sbuf, abs(vr - 1), Tag.reduce);
+    yield* sendStep(tw, sbuf, abs(vr - 1), tag);
     return;
   }
-  withTemp(comm, sbuf.type, sbuf.count, (incoming) => {
-    const body = (acc: Buffer) => {
-      // `acc` starts as sbuf, read-only; the first fold writes into the accumulator.
-      let partial: Buffer = sbuf;
-      for (let mask = 1; mask < p; mask <<= 1) {
-        if (vr & mask) {
-          send(tw, partial, abs(vr - mask), Tag.reduce);
-          return;
-        }
-        if (vr + mask < p) {
-          recv(tw, incoming, abs(vr + mask), Tag.reduce);
-          combineInto(comm, op, acc, partial, incoming);
-          partial = acc;
-        }
+  const incoming = temporary(comm, sbuf.type, sbuf.count);
+  const acc = isRoot ? rbuf! : temporary(comm, sbuf.type, sbuf.count);
+  try {
+    // `partial` starts as sbuf, read-only; the first fold writes into the accumulator.
+    let partial: Buffer = sbuf;
+    for (let mask = 1; mask < p; mask <<= 1) {
+      if (vr & mask) {
+        yield* sendStep(tw, partial, abs(vr - mask), tag);
+        return;
       }
-    };
-    if (isRoot) body(rbuf!);
-    else withTemp(comm, sbuf.type, sbuf.count, body);
-  });
+      if (vr + mask < p) {
+        yield* recvStep(tw, incoming, abs(vr + mask), tag);
+        combineInto(comm, op, acc, partial, incoming);
+        partial = acc;
+      }
+    }
+  } finally {
+    if (!isRoot) acc.free();
+    incoming.free();
+  }
 }
 
 function rootNeedsRbuf(): Error {

@@ -41,3 +41,23 @@ export function temporary<T extends TypedArray>(comm: CollectiveComm, type: Type
   countTemporary(tmp.byteLength);
   return tmp;
 }
+
+// One blocking point-to-point call of an algorithm as a step of its schedule: posting nothing for
+// an empty buffer, exactly as transport's send/recv/exchange, so both forms send the same messages.
+
+export function* sendStep(tw: PointToPoint, buf: Buffer, dest: number, tag: number): Schedule {
+  const round: Waitable[] = [];
+  isend(tw, buf, dest, tag, round);
+  if (round.length) yield round;
+}
+
+export function* recvStep(tw: PointToPoint, buf: Buffer, source: number, tag: number): Schedule {
+  const round: Waitable[] = [];
+  irecv(tw, buf, source, tag, round);
+  if (round.length) yield round;
+}
+
+export function* exchangeStep(tw: PointToPoint, sbuf: Buffer, dest: number, rbuf: Buffer, source: number, tag: number): Schedule {
+  const round = exchangeRound(tw, sbuf, dest, rbuf, source, tag);
+  if (round.length) yield round;
+}

@@ -34,6 +34,7 @@ export const Tag = {
   exscan: 22,
   scanObject: 23,
   neighbor: 24, // + 2 × dimension + direction (neighbor.ts)
+  nonblocking: 0x10_0000, // + the communicator's count of nonblocking collectives (nonblocking.ts)
 } as const;
 
 export function twinOf(comm: CollectiveComm): PointToPoint {

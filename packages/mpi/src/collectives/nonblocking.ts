@@ -1,0 +1,172 @@
+import { ANY_SOURCE, ANY_TAG } from '../constants.js';
+import { MpiError } from '../errors.js';
+import { Request, type Progress } from '../request.js';
+import { allgatherSchedule } from './allgather.js';
+import { allreduceSchedule } from './allreduce.js';
+import { alltoallSchedule } from './alltoall.js';
+import { barrierSchedule } from './barrier.js';
+import { bcastSchedule } from './bcast.js';
+import { gatherSchedule } from './gather.js';
+import type { ReduceOp } from './ops.js';
+import { reduceSchedule } from './reduce.js';
+import type { Schedule } from './schedule.js';
+import { Tag } from './transport.js';
+import type { Buffer, CollectiveComm } from './types.js';
+
+/**
+ * Nonblocking collectives (MPI-3 ibarrier, ibcast, ...): the blocking form's schedule (the same
+ * generator, so the same algorithm, messages and local work), started at the call and advanced
+ * from its request's progress hook — whenever the program waits for or tests any nonblocking
+ * collective request, and whenever `wait`/`test`/`waitAll`/`waitAny`/`await` look at one.
+ *
+ * Virtual time, as if a progress engine ran each round the moment the previous one completed
+ * (libNBC with a progress thread, or offload): the first round is posted and paid for by the
+ * program in the call; every later round is posted at the schedule's own time — the completion
+ * time of the round before — with the program clock set there while it posts and put back
+ * after, so the result does not depend on when the program happened to poll. The program
+ * clock reaches the collective's completion time when it observes the request, as for any
+ * request. Waiting at once gives exactly the blocking form's clock.
+ *
+ * Each call takes a tag of its own (Tag.nonblocking + how many nonblocking collectives the
+ * communicator has started), so several may be in flight at once and a blocking collective
+ * called meanwhile never matches their messages. As in MPI, every rank starts the
+ * communicator's nonblocking collectives in the same order.
+ */
+
+/** The program clock, which a schedule positions at its own time while it posts a round. */
+interface ProgramClock {
+  readonly now: number;
+  set(t: number): void;
+  advanceTo(t: number): void;
+}
+
+/** What a communicator gives a nonblocking collective: the twin and the rank's engine and program clock. */
+export interface NonblockingComm extends CollectiveComm {
+  readonly runtime: { readonly engine: Progress; readonly clock: { readonly now: number } };
+}
+
+const started = new WeakMap<object, number>();
+/** Schedules of this rank still running (module state is per rank: one worker thread each). */
+const active = new Set<ScheduleRequest>();
+
+/** Advances every running schedule of this rank as far as its completed rounds allow. */
+export function progressSchedules(): void {
+  for (const s of [...active]) s.step();
+}
+
+class ScheduleRequest extends Request {
+  private round: Request[] = [];
+  private time: number;
+  private running = false;
+
+  constructor(progress: Progress, private readonly clock: ProgramClock, private readonly schedule: Schedule, tag: number, readonly name: string) {
+    super(progress, 'recv', -1, tag);
+    this.time = clock.now;
+    this.onObserve = (r) => clock.advanceTo(r.readyTime);
+  }
+
+  override get completed(): boolean {
+    if (!super.completed) progressSchedules();
+    return super.completed;
+  }
+
+  override get description(): string {
+    return `${this.name}(tag=${this.tag})`;
+  }
+
+  /** The first step, in the call: the program posts the first round and pays for it; argument errors are thrown. */
+  start(): this {
+    const it = this.schedule.next();
+    this.time = this.clock.now;
+    if (it.done) this.complete(emptyStatus(), this.time);
+    else {
+      this.round = it.value;
+      active.add(this);
+      this.step();
+    }
+    return this;
+  }
+
+  /** Runs the schedule on while its current round is complete, each step at the schedule's own time. */
+  step(): void {
+    if (this.running || super.completed) return;
+    this.running = true;
+    try {
+      while (this.round.every((r) => r.completed)) {
+        let t = this.time;
+        for (const r of this.round) {
+          if (r.errorValue) return this.end(r.errorValue, Math.max(t, r.readyTime));
+          t = Math.max(t, r.readyTime) + r.localUs;
+        }
+        const programTime = this.clock.now;
+        this.clock.set(t);
+        let it: IteratorResult<Request[], void>;
+        try {
+          it = this.schedule.next();
+        } catch (e) {
+          return this.end(e instanceof Error ? e : new Error(String(e)), this.clock.now);
+        } finally {
+          this.time = this.clock.now;
+          this.clock.set(programTime);
+        }
+        if (it.done) return this.end(undefined, this.time);
+        this.round = it.value;
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private end(error: Error | undefined, time: number): void {
+    active.delete(this);
+    if (error) {
+      this.schedule.return();
+      this.fail(error, time);
+    } else {
+      this.complete(emptyStatus(), time);
+    }
+  }
+}
+
+function emptyStatus() {
+  return { source: ANY_SOURCE, tag: ANY_TAG, count: 0, byteCount: 0 };
+}
+
+function start(comm: NonblockingComm, name: string, make: (tag: number) => Schedule): Request {
+  const clock = comm.runtime.clock as Partial<ProgramClock>;
+  if (typeof clock.set !== 'function' || typeof clock.advanceTo !== 'function') {
+    throw new MpiError('MPI_ERR_INTERN', `${name}: the rank's program clock cannot be positioned; nonblocking collectives need the runtime's VirtualClock`);
+  }
+  const n = started.get(comm) ?? 0;
+  started.set(comm, n + 1);
+  const tag = Tag.nonblocking + (n % Tag.nonblocking);
+  return new ScheduleRequest(comm.runtime.engine, clock as ProgramClock, make(tag), tag, name).start();
+}
+
+export function ibarrier(comm: NonblockingComm): Request {
+  return start(comm, 'ibarrier', (tag) => barrierSchedule(comm, tag));
+}
+
+export function ibcast(comm: NonblockingComm, buf: Buffer, root: number): Request {
+  return start(comm, 'ibcast', (tag) => bcastSchedule(comm, buf, root, tag));
+}
+
+export function ireduce(comm: NonblockingComm, sbuf: Buffer, rbuf: Buffer | null | undefined, op: ReduceOp, root: number): Request {
+  return start(comm, 'ireduce', (tag) => reduceSchedule(comm, sbuf, rbuf, op, root, tag));
+}
+
+export function iallreduce(comm: NonblockingComm, sbuf: Buffer, rbuf: Buffer, op: ReduceOp): Request {
+  return start(comm, 'iallreduce', (tag) => allreduceSchedule(comm, sbuf, rbuf, op, tag));
+}
+
+export function igather(comm: NonblockingComm, sbuf: Buffer, rbuf: Buffer | null | undefined, root: number): Request {
+  return start(comm, 'igather', (tag) => gatherSchedule(comm, sbuf, rbuf, root, tag));
+}
+
+export function iallgather(comm: NonblockingComm, sbuf: Buffer, rbuf: Buffer): Request {
+  return start(comm, 'iallgather', (tag) => allgatherSchedule(comm, sbuf, rbuf, tag));
+}
+
+export function ialltoall(comm: NonblockingComm, sbuf: Buffer, rbuf: Buffer): Request {
+  return start(comm, 'ialltoall', (tag) => alltoallSchedule(comm, sbuf, rbuf, tag));
+}
