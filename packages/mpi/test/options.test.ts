@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../src/errors.js';
-import { nodeOfRank, ranksOfNode } from '../src/launcher/placement.js';
 import { optionsFromEnv, parseBytes, resolveOptions } from '../src/options.js';
-import { ENVELOPE_BYTES, Kind, decodeEnvelope, encodeEnvelope } from '../src/p2p/envelope.js';
 
 describe('options', () => {
   it('reads sizes the way ulimit and mpirun users write them', () => {
@@ -26,22 +24,5 @@ describe('options', () => {
     expect(o).toMatchObject({ nodes: 1, fabric: 'pinning', rcache: 'notifier', eagerThreshold: 12 * 1024, cost: 'hdr' });
     expect(() => resolveOptions(2, { nodes: 3 })).toThrow(/at most -n nodes/);
     expect(() => resolveOptions(0, {})).toThrow(UsageError);
-  });
-});
-
-describe('placement', () => {
-  it('spreads ranks over nodes in blocks, the first nodes taking the remainder', () => {
-    expect([0, 1, 2, 3, 4].map((r) => nodeOfRank(r, 5, 2))).toEqual([0, 0, 0, 1, 1]);
-    expect(ranksOfNode(2, 8, 3)).toEqual([6, 7]);
-    expect([0, 1, 2, 3].map((r) => nodeOfRank(r, 4, 4))).toEqual([0, 1, 2, 3]);
-  });
-});
-
-describe('envelope', () => {
-  it('round-trips every field, including a 2^31+ address', () => {
-    const b = new Uint8Array(ENVELOPE_BYTES);
-    const e = { kind: Kind.RTS, flags: 1, from: 63, context: 5, source: 7, tag: 0x3fffffff, length: 1 << 24, seq: 0xfffffffe, sendId: 123, rkey: 0xdeadbeef, addr: 2 ** 31 + 4096 } as const;
-    encodeEnvelope(e, b);
-    expect(decodeEnvelope(b)).toEqual(e);
   });
 });

@@ -1,5 +1,3 @@
-import type { SpacePort } from '../rank/ports.js';
-
 /**
  * Pre-registered bounce buffers for eager messages and control envelopes (RTS, FIN): one mmap'ed,
  * registered slab cut into fixed slots, receive slots first, then send slots.
@@ -45,10 +43,6 @@ export class BouncePool {
     return this.free.length;
   }
 
-  get busySendSlots(): number {
-    return this.sendSlots - this.free.length;
-  }
-
   /** Slab bytes for `eagerThreshold`: slots sized for an envelope plus the largest eager payload. */
   static layout(envelopeBytes: number, eagerThreshold: number, pageSize: number) {
     const slotBytes = Math.ceil((envelopeBytes + Math.max(eagerThreshold, 1)) / 64) * 64;
@@ -57,9 +51,5 @@ export class BouncePool {
     const each = Math.max(4, Math.min(64, Math.floor((2 * 1024 * 1024) / slotBytes / 2)));
     const bytes = Math.ceil((slotBytes * each * 2) / pageSize) * pageSize;
     return { slotBytes, recvSlots: each, sendSlots: each, bytes };
-  }
-
-  read(space: SpacePort, recvSlot: number, length: number): Uint8Array {
-    return space.read(this.recvSlotAddr(recvSlot), length);
   }
 }

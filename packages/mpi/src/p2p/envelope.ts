@@ -17,6 +17,12 @@
  */
 export const ENVELOPE_BYTES = 40;
 
+/** Byte offset of each field in the header (the table above); the codec is the only reader and writer. */
+export const EnvelopeOffset = {
+  KIND: 0, FLAGS: 1, FROM: 2, CONTEXT: 4, SOURCE: 8, TAG: 12, LENGTH: 16, SEQ: 20, SEND_ID: 24, RKEY: 28, ADDR: 32,
+} as const;
+const O = EnvelopeOffset;
+
 export const Kind = { EAGER: 1, RTS: 2, FIN: 3, SHM: 4 } as const;
 export type KindValue = (typeof Kind)[keyof typeof Kind];
 export const Flags = { ERROR: 1, CMA: 2, XPMEM: 4 } as const;
@@ -43,33 +49,33 @@ const view = new DataView(scratch);
 const bytes = new Uint8Array(scratch);
 
 export function encodeEnvelope(e: Envelope, into: Uint8Array): void {
-  view.setUint8(0, e.kind);
-  view.setUint8(1, e.flags);
-  view.setUint16(2, e.from, true);
-  view.setInt32(4, e.context, true);
-  view.setInt32(8, e.source, true);
-  view.setInt32(12, e.tag, true);
-  view.setUint32(16, e.length, true);
-  view.setUint32(20, e.seq >>> 0, true);
-  view.setUint32(24, e.sendId >>> 0, true);
-  view.setUint32(28, e.rkey >>> 0, true);
-  view.setFloat64(32, e.addr, true);
+  view.setUint8(O.KIND, e.kind);
+  view.setUint8(O.FLAGS, e.flags);
+  view.setUint16(O.FROM, e.from, true);
+  view.setInt32(O.CONTEXT, e.context, true);
+  view.setInt32(O.SOURCE, e.source, true);
+  view.setInt32(O.TAG, e.tag, true);
+  view.setUint32(O.LENGTH, e.length, true);
+  view.setUint32(O.SEQ, e.seq >>> 0, true);
+  view.setUint32(O.SEND_ID, e.sendId >>> 0, true);
+  view.setUint32(O.RKEY, e.rkey >>> 0, true);
+  view.setFloat64(O.ADDR, e.addr, true);
   into.set(bytes);
 }
 
 export function decodeEnvelope(from: Uint8Array): Envelope {
   bytes.set(from.length === ENVELOPE_BYTES ? from : from.subarray(0, ENVELOPE_BYTES));
   return {
-    kind: view.getUint8(0) as KindValue,
-    flags: view.getUint8(1),
-    from: view.getUint16(2, true),
-    context: view.getInt32(4, true),
-    source: view.getInt32(8, true),
-    tag: view.getInt32(12, true),
-    length: view.getUint32(16, true),
-    seq: view.getUint32(20, true),
-    sendId: view.getUint32(24, true),
-    rkey: view.getUint32(28, true),
-    addr: view.getFloat64(32, true),
+    kind: view.getUint8(O.KIND) as KindValue,
+    flags: view.getUint8(O.FLAGS),
+    from: view.getUint16(O.FROM, true),
+    context: view.getInt32(O.CONTEXT, true),
+    source: view.getInt32(O.SOURCE, true),
+    tag: view.getInt32(O.TAG, true),
+    length: view.getUint32(O.LENGTH, true),
+    seq: view.getUint32(O.SEQ, true),
+    sendId: view.getUint32(O.SEND_ID, true),
+    rkey: view.getUint32(O.RKEY, true),
+    addr: view.getFloat64(O.ADDR, true),
   };
 }

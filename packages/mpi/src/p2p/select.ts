@@ -1,4 +1,4 @@
-import type { IntraPath } from './intra.js';
+import type { IntraKind } from './intra.js';
 import type { Protocol, ProtocolHost } from './protocol.js';
 import { EagerProtocol } from './protocols/eager.js';
 import { RendezvousRdmaProtocol } from './protocols/rendezvous-rdma.js';
@@ -29,45 +29,55 @@ export function protocolTable(host: ProtocolHost): ProtocolTable {
   };
 }
 
+/** How a rank reaches a peer: itself, or a peer on its node by the job's --intra transport ('rdma' otherwise). */
+export type PeerPath = 'self' | IntraKind;
+
 /**
- * The one place a send's protocol is chosen (after UCX's protocol selection): from the peer
- * (itself, a rank of this node, another node) and the length. It alone owns the eager threshold
- * and the intra-node route:
+ * The one place a send's protocol is chosen (after UCX's protocol selection): from the path to
+ * the peer and the length. It alone owns the eager threshold and the intra-node route:
  *
- *                   below the threshold (or 0 B)   at or above it
- *   self            self, buffered                 self, synchronous (a 0-B self-send below a 0-B threshold too)
- *   --intra shm     shm                            shm
- *   --intra auto    shm                            rendezvous by xpmem
- *   --intra cma     eager                          rendezvous by cma
- *   --intra xpmem   eager                          rendezvous by xpmem
- *   otherwise       eager                          rendezvous by RDMA read
+ *   path            below the threshold (or 0 B)   at or above it
+ *   self            selfBuffered                   selfSynchronous (so is a 0-B self-send at a 0-B threshold)
+ *   shm             shm                            shm
+ *   auto            shm                            rendezvousXpmem
+ *   cma             eager                          rendezvousCma
+ *   xpmem           eager                          rendezvousXpmem
+ *   rdma            eager                          rendezvousRdma
  *
- * ("otherwise": another node, --intra rdma, or no intra-node transports.)
+ * ('rdma': another node, --intra rdma, or no intra-node transports.)
  */
+export function protocolFor(path: PeerPath, length: number, eagerThreshold: number): keyof ProtocolTable {
+  if (path === 'self') return length < eagerThreshold ? 'selfBuffered' : 'selfSynchronous';
+  const eager = length < eagerThreshold || length === 0;
+  switch (path) {
+    case 'shm':
+      return 'shm';
+    case 'auto':
+      return eager ? 'shm' : 'rendezvousXpmem';
+    case 'cma':
+      return eager ? 'eager' : 'rendezvousCma';
+    case 'xpmem':
+      return eager ? 'eager' : 'rendezvousXpmem';
+    case 'rdma':
+      return eager ? 'eager' : 'rendezvousRdma';
+  }
+}
+
+/** A rank's protocol selection: its protocols, and what it knows of the path to each peer. */
 export class ProtocolSelection {
   constructor(
     private readonly table: ProtocolTable,
     private readonly rank: number,
     readonly eagerThreshold: number,
-    private readonly intra: IntraPath | undefined,
+    private readonly intra: { readonly kind: IntraKind; onNode(peer: number): boolean } | undefined,
   ) {}
 
   selectProtocol(peer: number, length: number): Protocol {
-    const t = this.table;
-    if (peer === this.rank) return length < this.eagerThreshold ? t.selfBuffered : t.selfSynchronous;
-    const eager = length < this.eagerThreshold || length === 0;
-    const intra = this.intra !== undefined && this.intra.onNode(peer) ? this.intra.kind : 'rdma';
-    switch (intra) {
-      case 'shm':
-        return t.shm;
-      case 'auto':
-        return eager ? t.shm : t.rendezvousXpmem;
-      case 'cma':
-        return eager ? t.eager : t.rendezvousCma;
-      case 'xpmem':
-        return eager ? t.eager : t.rendezvousXpmem;
-      case 'rdma':
-        return eager ? t.eager : t.rendezvousRdma;
-    }
+    return this.table[protocolFor(this.pathTo(peer), length, this.eagerThreshold)];
+  }
+
+  private pathTo(peer: number): PeerPath {
+    if (peer === this.rank) return 'self';
+    return this.intra !== undefined && this.intra.onNode(peer) ? this.intra.kind : 'rdma';
   }
 }
