@@ -34,6 +34,6 @@ export type { ReduceOp, ReduceFn, CollectiveStats, CollectiveTuning } from './co
 export type { MpiErrorCode } from './errors.js';
 export type { RunJobOptions, JobResult, RankResult, RankOutcome, JobFailure } from './launcher/job.js';
 export type { JobOptions, FabricKind, RcachePolicy, PinMode } from './options.js';
-export { INTRA_KINDS } from './p2p/intra.js';
-export type { IntraKind } from './p2p/intra.js';
+export { INTRA_KINDS } from './options.js';
+export type { IntraKind } from './options.js';
 export type { RankStats, MessageCounters, JobTotals } from './stats.js';

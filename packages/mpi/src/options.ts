@@ -1,7 +1,6 @@
 import { ADAPTER_KINDS, PIN_MODES, type AdapterKind, type PinMode } from '@tsmpi/fabric';
 import { POLICIES, type Policy } from '@tsmpi/rcache';
 import { UsageError } from './errors.js';
-import { INTRA_KINDS, type IntraKind } from './p2p/intra.js';
 
 // The names belong to the layers that implement them; the job's options only re-export them.
 export type FabricKind = AdapterKind;
@@ -10,6 +9,9 @@ export type { PinMode };
 export { PIN_MODES };
 export const FABRICS: readonly FabricKind[] = ADAPTER_KINDS;
 export const RCACHE_POLICIES: readonly RcachePolicy[] = POLICIES;
+/** Transport between ranks of one node (--intra; what each does: p2p/intra.ts, which protocol it picks: p2p/select.ts). */
+export type IntraKind = 'rdma' | 'shm' | 'cma' | 'xpmem' | 'auto';
+export const INTRA_KINDS: readonly IntraKind[] = ['rdma', 'shm', 'cma', 'xpmem', 'auto'];
 
 /** The knobs of a job: `tsmpi run` flags, TSMPI_* variables and runJob() options all land here. */
 export interface JobOptions {

@@ -1,3 +1,5 @@
+import { WaitKind, type JobControlPort, type WaitDescription } from '../p2p/ports.js';
+
 /**
  * The job control block: one small SharedArrayBuffer every rank and the launcher see.
  *
@@ -13,8 +15,7 @@ export const RankState = { STARTING: 0, RUNNING: 1, BLOCKED: 2, FINISHED: 3, FAI
 export type RankStateValue = (typeof RankState)[keyof typeof RankState];
 export const STATE_NAMES = ['starting', 'running', 'blocked', 'finished', 'failed'] as const;
 
-/** What a blocked rank is waiting for (reported by the deadlock detector). */
-export const WaitKind = { NONE: 0, RECV: 1, SEND: 2, PROBE: 3, REQUEST: 4, FINALIZE: 5 } as const;
+// indexed by WaitKind (p2p/ports.ts)
 const WAIT_NAMES = ['nothing', 'recv', 'send', 'probe', 'request', 'finalize'] as const;
 
 const HEADER = 8;
@@ -27,14 +28,7 @@ export interface ControlBlockHandle {
   sab: SharedArrayBuffer;
 }
 
-export interface WaitDescription {
-  kind: number;
-  peer: number;
-  tag: number;
-  context: number;
-}
-
-export class ControlBlock {
+export class ControlBlock implements JobControlPort {
   readonly handle: ControlBlockHandle;
   readonly ranks: number;
   private readonly w: Int32Array;

@@ -1,12 +1,12 @@
 import { ANY_TAG, PROC_NULL } from '../constants.js';
 import { MpiError, TruncationError } from '../errors.js';
-import { ControlBlock, WaitKind, type WaitDescription } from '../launcher/control-block.js';
 import { Request, type Progress } from '../request.js';
 import type { MessageCounters } from '../stats.js';
 import type { Status } from '../status.js';
-import type {
-  ClockPort, CompletionPort, CqPort, MessageCosts, QpPort, RecvQueuePort, RegistrationProviderPort, SpacePort,
-} from '../rank/ports.js';
+import {
+  WaitKind, type ClockPort, type CompletionPort, type CqPort, type JobControlPort, type MessageCosts, type QpPort, type RecvQueuePort,
+  type RegistrationProviderPort, type SpacePort, type WaitDescription,
+} from './ports.js';
 import { BouncePool } from './bounce.js';
 import { copyUs } from './copy-cost.js';
 import { ENVELOPE_BYTES, decodeEnvelope, encodeEnvelope, type Envelope, type KindValue } from './envelope.js';
@@ -36,7 +36,7 @@ export interface EngineEnv {
   qps: readonly (QpPort | undefined)[];
   pool: BouncePool;
   cache: RegistrationProviderPort;
-  ctrl: ControlBlock;
+  ctrl: JobControlPort;
   costs: MessageCosts;
   eagerThreshold: number;
   counters: MessageCounters;

@@ -1,6 +1,3 @@
-import type { IntranodeEndpoint, IntranodePeer, XpmemAttachCache, XpmemSegment } from '@tsmpi/fabric';
-import { ENVELOPE_BYTES, decodeEnvelope, encodeEnvelope, type Envelope } from './envelope.js';
-
 /**
  * Intra-node transports (issue 7) between ranks of one node, chosen by `--intra`:
  *   rdma   everything through the adapter's loopback (the default; what the study measures)
@@ -13,8 +10,9 @@ import { ENVELOPE_BYTES, decodeEnvelope, encodeEnvelope, type Envelope } from '.
  * The envelopes keep one sequence number per (sender, receiver) whatever path they take, so the
  * receiver matches them in send order (non-overtaking) although rings and adapter deliver apart.
  */
-export type IntraKind = 'rdma' | 'shm' | 'cma' | 'xpmem' | 'auto';
-export const INTRA_KINDS: readonly IntraKind[] = ['rdma', 'shm', 'cma', 'xpmem', 'auto'];
+import type { IntranodeEndpoint, IntranodePeer, XpmemAttachCache, XpmemSegment } from '@tsmpi/fabric';
+import type { IntraKind } from '../options.js';
+import { ENVELOPE_BYTES, decodeEnvelope, encodeEnvelope, type Envelope } from './envelope.js';
 
 /** Where the sender's exported address space starts (xpmem): page 16, above mmap_min_addr. */
 export const SEGMENT_BASE = 0x10000;

@@ -1,5 +1,5 @@
 import type { Request } from '../request.js';
-import type { RegistrationPort } from '../rank/ports.js';
+import type { RegistrationPort } from './ports.js';
 import type { ShmIncoming } from './intra.js';
 import type { MatchKey } from './matching.js';
 import type { Protocol } from './protocol.js';

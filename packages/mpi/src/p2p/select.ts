@@ -1,4 +1,4 @@
-import type { IntraKind } from './intra.js';
+import type { IntraKind } from '../options.js';
 import type { Protocol, ProtocolHost } from './protocol.js';
 import { EagerProtocol } from './protocols/eager.js';
 import { RendezvousRdmaProtocol } from './protocols/rendezvous-rdma.js';

@@ -1,6 +1,5 @@
 import { JobAborted } from '../errors.js';
-import type { ControlBlock, WaitDescription } from '../launcher/control-block.js';
-import type { CqPort } from '../rank/ports.js';
+import type { CqPort, JobControlPort, WaitDescription } from './ports.js';
 import type { MessageCounters } from '../stats.js';
 import type { IntraPath } from './intra.js';
 
@@ -25,7 +24,7 @@ const ASYNC_BUSY_TURNS = 64;
 export interface WaiterEnv {
   rank: number;
   cq: CqPort;
-  ctrl: ControlBlock;
+  ctrl: JobControlPort;
   counters: MessageCounters;
   intra?: IntraPath;
   /** Progress polls before sleeping on the completion queue's doorbell. */

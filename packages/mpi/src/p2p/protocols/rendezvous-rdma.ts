@@ -1,6 +1,6 @@
 import { Access } from '@tsmpi/fabric';
 import { TransferError } from '../../errors.js';
-import type { RegistrationPort } from '../../rank/ports.js';
+import type { RegistrationPort } from '../ports.js';
 import type { Status } from '../../status.js';
 import { asBufferError, guardBuffer } from '../buffer-errors.js';
 import { Flags, Kind, type Envelope } from '../envelope.js';

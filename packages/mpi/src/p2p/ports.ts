@@ -1,7 +1,8 @@
 /**
- * The few operations the message layer uses from @tsmpi/vm, @tsmpi/fabric and @tsmpi/rcache, named
- * structurally so the protocol code reads on its own and unit tests can run it over real packages
- * without the launcher. src/rank/runtime.ts plugs the real objects in.
+ * The few operations the message layer uses from @tsmpi/vm, @tsmpi/fabric and @tsmpi/rcache, and
+ * from the job's control block, named structurally so the protocol code reads on its own and unit
+ * tests can run it over real packages without the launcher. src/rank/runtime.ts plugs the real
+ * objects in; the launcher's ControlBlock implements JobControlPort.
  */
 import type { Completion, Sge } from '@tsmpi/fabric';
 
@@ -59,4 +60,26 @@ export interface MessageCosts {
   overheadUs: number;
   pollUs: number;
   memcpyGBps: number;
+}
+
+/** What a blocked rank is waiting for (reported by the deadlock detector). */
+export const WaitKind = { NONE: 0, RECV: 1, SEND: 2, PROBE: 3, REQUEST: 4, FINALIZE: 5 } as const;
+
+export interface WaitDescription {
+  kind: number;
+  peer: number;
+  tag: number;
+  context: number;
+}
+
+/** The job's control block as the engine uses it: the abort flag, and what the deadlock detector watches. */
+export interface JobControlPort {
+  readonly aborted: boolean;
+  /** This rank handed data to another rank. */
+  noteActivity(): void;
+  /** This rank's progress moved something. */
+  bumpEpoch(rank: number): void;
+  /** The rank is about to sleep waiting for `wait`; unblock() when it wakes. */
+  block(rank: number, wait: WaitDescription): void;
+  unblock(rank: number): void;
 }
