@@ -42,6 +42,13 @@ export interface RegistrationCacheOptions<H> {
   cost?: Partial<RcacheCost>;
   /** false: do not cache at all (policy 'off', pin-per-op): register per acquire, deregister per release. */
   cache?: boolean;
+  /** UCX_RCACHE_PURGE_ON_FORK: an address space whose fork() first invalidates every cached region (atFork). */
+  purgeOnFork?: ForkNotice;
+}
+
+/** What purgeOnFork listens to: an AddressSpace of @tsmpi/vm (pthread_atfork's prepare handler). */
+export interface ForkNotice {
+  atFork(prepare: () => void): () => void;
 }
 
 export interface CloseReport {
@@ -64,6 +71,8 @@ export class RegistrationCache<H> {
   private fast: boolean;
   /** Someone listens to 'hit' (an emit per hit is measurable on the fast path). */
   private hitHeard = false;
+  /** Removes the purge-on-fork handler (close). */
+  private readonly stopPurgeOnFork: () => void = () => {};
 
   constructor(opts: RegistrationCacheOptions<H>) {
     const { ops, source, pageSize } = opts;
@@ -131,6 +140,18 @@ export class RegistrationCache<H> {
       }
     }
     this.fast = this.st.caching;
+    const forks = opts.purgeOnFork;
+    if (forks !== undefined) {
+      if (forks === null || typeof forks.atFork !== 'function') {
+        throw new InvalidArgument('RegistrationCache: purgeOnFork must be an address space (something with atFork(prepare))');
+      }
+      // before the fork shares a page: in-use regions are deregistered at their last release, as on any invalidation
+      this.stopPurgeOnFork = forks.atFork(() => {
+        if (this.st.closed || !this.st.caching) return;
+        this.st.stats.forkPurges++;
+        invalidateRange(this.st, 0, Number.MAX_SAFE_INTEGER, 'fork');
+      });
+    }
   }
 
   /**
@@ -225,6 +246,7 @@ export class RegistrationCache<H> {
     st.closed = true;
     this.fast = false;
     st.source.close();
+    this.stopPurgeOnFork();
     return { deregistered: st.stats.deregistrations - before, inUse };
   }
 

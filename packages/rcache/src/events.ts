@@ -5,7 +5,7 @@ import type { SourceKind } from './sources/source.js';
 export type LeaveReason = 'evict' | 'invalidate' | 'merge' | 'displace' | 'flush' | 'close' | 'uncached';
 
 /** Who invalidated a region: a listening source, the user (invalidate()), or a source's queue overflow. */
-export type InvalidatedBy = Exclude<SourceKind, 'none'> | 'user' | 'overflow';
+export type InvalidatedBy = Exclude<SourceKind, 'none'> | 'user' | 'overflow' | 'fork';
 
 /** Events (eventemitter3). Listeners run synchronously inside the cache call; they must not call the cache. */
 export interface RcacheEvents {

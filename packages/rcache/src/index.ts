@@ -15,7 +15,7 @@ export {
   CacheClosed,
 } from './errors.js';
 
-export type { RegistrationCacheOptions, CloseReport } from './cache.js';
+export type { RegistrationCacheOptions, CloseReport, ForkNotice } from './cache.js';
 export type { RegistrationProvider, RegistrationPolicyOptions } from './policy.js';
 export type { Interval } from './interval-index.js';
 export type { RegistrationOps, RcacheCost } from './ops.js';

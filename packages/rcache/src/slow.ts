@@ -221,9 +221,9 @@ export function drain<H>(st: CacheState<H>): void {
 }
 
 /** invalidate(start, end) from the user: every cached region that intersects the range. */
-export function invalidateRange<H>(st: CacheState<H>, start: number, end: number): void {
+export function invalidateRange<H>(st: CacheState<H>, start: number, end: number, by: InvalidatedBy = 'user'): void {
   if (st.source.pending()) drain(st);
-  for (const r of st.index.overlapping(start, end)) invalidateRegion(st, r, 'user');
+  for (const r of st.index.overlapping(start, end)) invalidateRegion(st, r, by);
 }
 
 function invalidateRegion<H>(st: CacheState<H>, r: Region<H>, by: InvalidatedBy): void {

@@ -33,7 +33,9 @@ export interface RcacheStats {
   mergeFallbacks: number;
   /** Regions invalidated, whatever told the cache. */
   invalidations: number;
-  invalidationsBy: { hooks: number; notifier: number; user: number; overflow: number };
+  invalidationsBy: { hooks: number; notifier: number; user: number; overflow: number; fork: number };
+  /** Forks of the address space given as purgeOnFork: each invalidated every cached region. */
+  forkPurges: number;
   /** Invalidated regions that were in use: deregistered at their last release instead. */
   deferredDeregistrations: number;
   /** Batches taken from the source. */
@@ -86,7 +88,8 @@ export function emptyStats(policy: Policy): RcacheStats {
     memoryRetries: 0,
     mergeFallbacks: 0,
     invalidations: 0,
-    invalidationsBy: { hooks: 0, notifier: 0, user: 0, overflow: 0 },
+    invalidationsBy: { hooks: 0, notifier: 0, user: 0, overflow: 0, fork: 0 },
+    forkPurges: 0,
     deferredDeregistrations: 0,
     drains: 0,
     drainBatches: 0,
