@@ -2,7 +2,7 @@
  * Typed errors of @tsmpi/fabric. Misuse the hardware would refuse at post time throws; access
  * failures during a transfer are error completions instead (see README, "Queue pairs").
  */
-export type FabricErrorCode = 'EINVAL' | 'ENOMEM' | 'EFAULT' | 'EOVERFLOW' | 'ENOTCONN' | 'EPERM' | 'ESRCH' | 'ENOENT';
+export type FabricErrorCode = 'EINVAL' | 'ENOMEM' | 'EFAULT' | 'EOVERFLOW' | 'ENOTCONN' | 'EPERM' | 'ESRCH' | 'ENOENT' | 'ENETWORK';
 
 export class FabricError extends Error {
   readonly code: FabricErrorCode;
@@ -78,5 +78,20 @@ export class IntranodeError extends FabricError {
   constructor(code: FabricErrorCode, call: string, message: string) {
     super(code, `${call}: ${message}`);
     this.call = call;
+  }
+}
+
+/**
+ * The network wire lost or refused a peer node process: it closed its connection (its waiting
+ * operations completed RETRY_EXCEEDED), never presented the job's token, or sent a frame with an
+ * unknown type or an impossible length (the connection was closed). `peer` names it.
+ */
+export class NetworkError extends FabricError {
+  readonly peer: string;
+  readonly reason: 'closed' | 'token' | 'frame' | 'connect';
+  constructor(reason: 'closed' | 'token' | 'frame' | 'connect', peer: string, message: string) {
+    super('ENETWORK', `network wire: ${peer}: ${message}`);
+    this.peer = peer;
+    this.reason = reason;
   }
 }

@@ -66,3 +66,6 @@ export { shmCopyUs, cmaCallCost, xpmemCopyUs, xpmemAttachCost, xpmemFaultCost } 
 export { DEFAULT_INTRANODE_LIMITS } from './intranode/types.js';
 export type { Iovec, IntranodePeer, IntranodeLimits, IntranodeStats, XpmemPerm, XpmemSegment } from './intranode/types.js';
 export type { IntranodeHandle } from './intranode/node-state.js';
+export { NetworkWire } from './net/network-wire.js';
+export type { ListenOptions, PeerAddress, NetworkWireHandle } from './net/types.js';
+export { NetworkError } from './errors.js';
