@@ -32,7 +32,7 @@ export function createNodes(np: number, options: JobOptions) {
     handles.push(handle);
   }
   return {
-    cost: cost as unknown as Record<string, unknown>,
+    cost,
     handles,
     close(): void {
       // Shared memory is reclaimed by the garbage collector once no thread holds it.

@@ -23,7 +23,7 @@ export function openIntra(
   const kind = wd.options.intra ?? 'rdma';
   const handle = wd.nodes[wd.node]!.intranode;
   if (kind === 'rdma' || handle === undefined) return undefined;
-  const node = Intranode.attach(handle as never, memory);
+  const node = Intranode.attach(handle, memory);
   const pidOf = (rank: number): number => ranksOfNode(wd.node, wd.size, wd.options.nodes).indexOf(rank);
   const endpoint = node.open(space, core, { pid: pidOf(wd.rank) });
   const segment = kind === 'xpmem' || kind === 'auto' ? endpoint.xpmem.make(SEGMENT_BASE, space.vaBytes - SEGMENT_BASE) : undefined;

@@ -3,7 +3,7 @@ import { JobAborted } from '../errors.js';
 import { ControlBlock, RankState } from '../launcher/control-block.js';
 import { reportError, type RankToLauncher } from '../launcher/messages.js';
 import { setCurrentRank } from './context.js';
-import { RankRuntime, kSelfAbort } from './runtime.js';
+import { RankRuntime, isSelfAbort } from './runtime.js';
 import type { RankWorkerData } from './worker-data.js';
 
 /**
@@ -39,9 +39,9 @@ export async function runRank(wd: RankWorkerData, port: MessagePort): Promise<vo
       throw new TypeError(`the rank's result cannot be sent to the launcher (${(e as Error).message}): return plain data`);
     }
   } catch (e) {
-    if (e instanceof JobAborted && ((e as unknown as Record<symbol, boolean>)[kSelfAbort] || ctrl.aborted)) {
+    if (e instanceof JobAborted && (isSelfAbort(e) || ctrl.aborted)) {
       ctrl.setState(wd.rank, RankState.FAILED);
-      if (!(e as unknown as Record<symbol, boolean>)[kSelfAbort]) post({ type: 'aborted', rank: wd.rank });
+      if (!isSelfAbort(e)) post({ type: 'aborted', rank: wd.rank });
       return;
     }
     ctrl.abort(1);

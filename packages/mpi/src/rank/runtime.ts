@@ -1,6 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import { AddressSpace, Allocator, PhysicalMemory } from '@tsmpi/vm';
-import { Access, Adapter, InProcessWire, VirtualClock, type CostModel, type MemoryRegion } from '@tsmpi/fabric';
+import { Access, Adapter, InProcessWire, VirtualClock, type MemoryRegion, type QpAddress } from '@tsmpi/fabric';
 import { createRegistrationPolicy } from '@tsmpi/rcache';
 import { Comm } from '../comm.js';
 import { collectiveStats } from '../collectives/index.js';
@@ -17,8 +17,12 @@ import type { RankRuntimeFace } from './runtime-face.js';
 import type { RankWorkerData } from './worker-data.js';
 import { openIntra, type IntraSetup } from './intra-setup.js';
 
-/** Marks the JobAborted a rank throws after calling abort() itself (it already told the launcher). */
-export const kSelfAbort = Symbol('tsmpi.self-abort');
+/** The JobAborted errors a rank throws after calling abort() itself (it already told the launcher). */
+const selfAborts = new WeakSet<Error>();
+
+export function isSelfAbort(e: Error): boolean {
+  return selfAborts.has(e);
+}
 
 /**
  * Everything one rank owns: its address space and heap on its node's physical memory, its program
@@ -79,9 +83,9 @@ export class RankRuntime implements RankRuntimeFace {
 
   /** Builds the rank and wires its queue pairs to every peer (through the launcher, once, at start-up). */
   static async create(wd: RankWorkerData, port: MessagePort, ctrl: ControlBlock, trace: (what: string) => void = () => {}): Promise<RankRuntime> {
-    const cost = wd.cost as unknown as CostModel;
-    const memories = wd.nodes.map((n) => PhysicalMemory.attach(n.memory as never));
-    const adapters = wd.nodes.map((n, i) => Adapter.attach(n.adapter as never, memories[i]!));
+    const cost = wd.cost;
+    const memories = wd.nodes.map((n) => PhysicalMemory.attach(n.memory));
+    const adapters = wd.nodes.map((n, i) => Adapter.attach(n.adapter, memories[i]!));
     const memory = memories[wd.node]!;
     const adapter = adapters[wd.node]!;
     const space = new AddressSpace(memory, { memlockLimit: wd.options.memlock });
@@ -154,10 +158,11 @@ export class RankRuntime implements RankRuntimeFace {
     // Wire-up: publish our QP addresses, receive everybody's, connect, and wait until all have connected.
     const peers = nextMessage(port, 'peers');
     post(port, { type: 'ready', rank: wd.rank, endpoint: qps.map((q) => q?.address) });
-    const { endpoints } = (await peers) as { endpoints: unknown[] };
+    // what the launcher relays is each peer's qps[p].address from its 'ready' message
+    const { endpoints } = (await peers) as { endpoints: (QpAddress | undefined)[] };
     trace('peer addresses received');
-    qps.forEach((q, p) => q?.connect(endpoints[p] as never));
-    intra?.connect(endpoints as never);
+    qps.forEach((q, p) => q?.connect(endpoints[p]!));
+    intra?.connect(endpoints);
     trace('connected');
     const go = nextMessage(port, 'go');
     post(port, { type: 'connected', rank: wd.rank });
@@ -187,7 +192,7 @@ export class RankRuntime implements RankRuntimeFace {
     post(this.port, { type: 'abort', rank: this.worldRank, code, message });
     this.ctrl.abort(code);
     const e = new JobAborted(`rank ${this.worldRank} called abort(${code})`);
-    (e as unknown as Record<symbol, boolean>)[kSelfAbort] = true;
+    selfAborts.add(e);
     throw e;
   }
 

@@ -1,12 +1,14 @@
+import type { PhysicalMemoryHandle } from '@tsmpi/vm';
+import type { AdapterHandle, CostModel, Intranode } from '@tsmpi/fabric';
 import type { ControlBlockHandle } from '../launcher/control-block.js';
 import type { JobOptions } from '../options.js';
 
 /** One simulated node's shared objects, as handles. */
 export interface NodeHandles {
-  memory: unknown;
-  adapter: unknown;
+  memory: PhysicalMemoryHandle;
+  adapter: AdapterHandle;
   /** the node's intra-node transports (absent with --intra rdma) */
-  intranode?: unknown;
+  intranode?: Intranode['handle'];
 }
 
 /** What the launcher hands each rank's worker thread (structured-cloneable). */
@@ -16,7 +18,7 @@ export interface RankWorkerData {
   node: number;
   options: JobOptions;
   /** The cost model, already resolved from a preset name or a file. */
-  cost: Record<string, unknown>;
+  cost: CostModel;
   programURL: string;
   programPath: string;
   control: ControlBlockHandle;
