@@ -7,6 +7,10 @@ export interface RunCommand {
   options: Partial<JobOptions>;
   program: string;
   args: string[];
+  /** --procs: each node an OS process on this host (tsmpi serves them PMI-1 itself). */
+  procs?: boolean;
+  /** --iface NAME: the interface whose address node processes listen on. */
+  iface?: string;
 }
 
 export const RUN_USAGE = `usage: tsmpi run -n N [options] prog.ts [args...]
@@ -32,6 +36,13 @@ export const RUN_USAGE = `usage: tsmpi run -n N [options] prog.ts [args...]
   --memlock BYTES          locked-memory limit per rank, or 'unlimited' (TSMPI_MEMLOCK, default 8M)
   --deadlock-ms MS         how long every rank must be stuck before a deadlock is reported (default 1500)
   --stats                  print per-rank and job counters at the end (TSMPI_STATS=1)
+  --procs                  run each of the --nodes K nodes as its own OS process on this host, wired
+                           up through tsmpi's own PMI-1 server (as mpiexec would)
+  --iface NAME             interface (or address) node processes listen on (TSMPI_IFACE; default the
+                           host name's address, 127.0.0.1 when every node is on this host)
+
+Under mpiexec (MPICH Hydra) or srun --mpi=pmi2, \`tsmpi run\` becomes one node of the job: start one
+process per node (mpiexec -n K tsmpi run -n N prog.ts); TSMPI_PMI=1|2 picks the PMI protocol.
 
 Options after the program name are the program's own (process.argv.slice(2) in every rank).
 Exit status: 0 success; 1 a rank threw; the rank's code for exit(n)/abort(n); 2 deadlock; 64 usage error.`;
@@ -43,6 +54,8 @@ export function parseRunArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {
   const options: Partial<JobOptions> = { ...fromEnv };
   delete (options as { np?: number }).np;
   let i = 0;
+  let procs = false;
+  let iface: string | undefined;
   const value = (flag: string, inline: string | undefined): string => {
     if (inline !== undefined) return inline;
     const v = argv[++i];
@@ -99,6 +112,12 @@ export function parseRunArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {
       case '--stats':
         options.stats = true;
         break;
+      case '--procs':
+        procs = true;
+        break;
+      case '--iface':
+        iface = value(flag, inline);
+        break;
       default:
         throw new UsageError(`unknown option ${a}\n\n${RUN_USAGE}`);
     }
@@ -106,5 +125,5 @@ export function parseRunArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {
   const program = argv[i];
   if (program === undefined) throw new UsageError(`no program given\n\n${RUN_USAGE}`);
   if (np === undefined) throw new UsageError(`how many ranks? give -n N (or set TSMPI_NP)\n\n${RUN_USAGE}`);
-  return { np, options, program, args: argv.slice(i + 1) };
+  return { np, options, program, args: argv.slice(i + 1), ...(procs ? { procs } : {}), ...(iface !== undefined ? { iface } : {}) };
 }

@@ -40,6 +40,11 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
       io.err(`tsmpi: ${e.message}`);
       return USAGE_EXIT_CODE;
     }
+    if (e instanceof MpiError && (e.code === 'TSMPI_PMI' || e.code === 'TSMPI_WIREUP')) {
+      // A node process that cannot join its job: the message says why; the process manager ends the rest.
+      io.err(`tsmpi: ${e.message}`);
+      return 1;
+    }
     throw e;
   }
 }

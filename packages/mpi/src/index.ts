@@ -16,10 +16,14 @@ export {
 export { copyUs } from './p2p/copy-cost.js';
 export {
   MpiError, InvalidRank, InvalidTag, InvalidBuffer, InvalidType, InvalidArgument, TruncationError, RequestError,
-  NotInRank, JobAborted, TransferError, DeadlockError, RankFailed, UsageError, MemlockExhausted, TAG_UB,
+  NotInRank, JobAborted, TransferError, DeadlockError, RankFailed, UsageError, MemlockExhausted, PmiError, WireUpError, TAG_UB,
   USAGE_EXIT_CODE,
 } from './errors.js';
 export { runJob, DEADLOCK_EXIT_CODE } from './launcher/job.js';
+// Nodes as OS processes: one node of a job started by mpiexec / srun / --procs, and the --procs spawner.
+export { runNode } from './launcher/procs/node.js';
+export { spawnNodes } from './launcher/procs/spawn.js';
+export { connectPmi, underProcessManager } from './launcher/pmi/client.js';
 export {
   DEFAULT_OPTIONS, FABRICS, RCACHE_POLICIES, PIN_MODES, parseBytes, parseFabric, parseRcache, parseIntra, parsePinMode, parsePositiveInt, optionsFromEnv,
   resolveOptions,
@@ -33,6 +37,9 @@ export type { TypedArray, TypedArrayCtor } from './typed-buffer.js';
 export type { ReduceOp, ReduceFn, CollectiveStats, CollectiveTuning } from './collectives/index.js';
 export type { MpiErrorCode } from './errors.js';
 export type { RunJobOptions, JobResult, RankResult, RankOutcome, JobFailure } from './launcher/job.js';
+export type { RunNodeOptions, NodeJobResult } from './launcher/procs/node.js';
+export type { SpawnNodesOptions } from './launcher/procs/spawn.js';
+export type { PmiClient, PmiVersion } from './launcher/pmi/client.js';
 export type { JobOptions, FabricKind, RcachePolicy, PinMode } from './options.js';
 export { INTRA_KINDS } from './options.js';
 export type { IntraKind } from './options.js';

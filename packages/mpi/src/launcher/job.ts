@@ -13,6 +13,7 @@ import { resolveOptions, type JobOptions } from '../options.js';
 import { sumStats, type JobTotals, type RankStats } from '../stats.js';
 import { UsageError } from '../errors.js';
 import type { RankWorkerData } from '../rank/worker-data.js';
+import type { NodeRole } from './procs/role.js';
 
 export interface RunJobOptions extends Partial<JobOptions> {
   /** Number of ranks. */
@@ -23,6 +24,8 @@ export interface RunJobOptions extends Partial<JobOptions> {
   args?: string[];
   /** Collect each rank's stdout and stderr into ranks[i].output instead of printing them. */
   captureOutput?: boolean;
+  /** One node of a multi-process job (runNode sets it): run only this node's ranks, coordinated through node 0. */
+  role?: NodeRole;
 }
 
 export type RankOutcome = 'finished' | 'failed' | 'aborted' | 'killed';
@@ -68,10 +71,12 @@ export const DEADLOCK_EXIT_CODE = 2;
  */
 export async function runJob(opts: RunJobOptions): Promise<JobResult> {
   const started = performance.now();
-  const { np, program, args = [], captureOutput = false, ...rest } = opts;
+  const { np, program, args = [], captureOutput = false, role, ...rest } = opts;
   const options = resolveOptions(np, rest);
   const programURL = toProgramURL(program);
-  const nodes = createNodes(np, options);
+  // A node of a multi-process job created its own node (and network wire) before wiring up.
+  const nodes = role?.ownNode ?? createNodes(np, options);
+  const localCount = role ? role.localRanks.length : np;
   const ctrl = ControlBlock.create(np);
 
   const here = import.meta.url;
@@ -87,8 +92,9 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
     anchorURL: here,
     source: fromSource,
     rankMainURL: new URL(`../rank/main.${fromSource ? 'ts' : 'js'}`, here).href,
-    oversubscribed: np > availableParallelism(),
+    oversubscribed: localCount > availableParallelism(),
     bundled: false,
+    ...(role?.network ? { network: role.network } : {}),
   };
   const bundle = process.env.TSMPI_NO_BUNDLE ? undefined : await bundleJob(base.rankMainURL, programURL, here, fromSource);
   if (bundle) Object.assign(base, { rankMainURL: bundle.rankMainURL, programURL: bundle.programURL, bundled: true });
@@ -113,12 +119,13 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
     if (!error) {
       error = failure;
       exitCode = code;
+      role?.failed(failure, code);
     }
     ctrl.abort(code);
     teardown();
   };
 
-  const detector = new DeadlockDetector(ctrl, options.deadlockMs, (waits) =>
+  const onDeadlock = (waits: string[]) =>
     fail(
       {
         kind: 'deadlock',
@@ -127,12 +134,14 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
         waits,
       },
       DEADLOCK_EXIT_CODE,
-    ),
-  );
+    );
+  const detector = new DeadlockDetector(ctrl, options.deadlockMs, onDeadlock);
+  role?.onAbort(fail);
 
   const exited = new Array<Promise<void>>(np);
   for (let rank = 0; rank < np; rank++) {
     const node = nodeOfRank(rank, np, options.nodes);
+    if (role && node !== role.node) continue;
     const result: RankResult = { rank, node, outcome: 'killed' };
     ranks.push(result);
     const data: RankWorkerData = { ...base, rank, node };
@@ -152,16 +161,24 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
       switch (m.type) {
         case 'ready':
           endpoints[m.rank] = m.endpoint;
-          if (++ready === np) {
+          if (++ready === localCount) {
             // Each rank gets only its column: every peer's QP address toward it (np, not np², clones).
-            workers.forEach((w, r) => {
-              const peers: LauncherToRank = { type: 'peers', endpoints: endpoints.map((e) => (e as unknown[])[r]) };
-              w.postMessage(peers);
-            });
+            const hand = (rows: unknown[]) =>
+              workers.forEach((w, i) => {
+                const r = ranks[i]!.rank;
+                const peers: LauncherToRank = { type: 'peers', endpoints: rows.map((e) => (e as unknown[])[r]) };
+                w.postMessage(peers);
+              });
+            if (role) void role.exchange(endpoints).then(hand);
+            else hand(endpoints);
           }
           break;
         case 'connected':
-          if (++connected === np) for (const w of workers) w.postMessage({ type: 'go' } satisfies LauncherToRank);
+          if (++connected === localCount) {
+            const go = () => { for (const w of workers) w.postMessage({ type: 'go' } satisfies LauncherToRank); };
+            if (role) void role.allConnected().then(go);
+            else go();
+          }
           break;
         case 'done':
           result.outcome = 'finished';
@@ -201,7 +218,8 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
       }),
     );
   }
-  detector.start();
+  if (role) role.watchDeadlock(ctrl, options.deadlockMs, onDeadlock);
+  else detector.start();
   await Promise.all(exited);
   detector.stop();
   nodes.close();
@@ -211,10 +229,13 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
     error = { kind: 'abort', message: `the job was aborted with code ${ctrl.abortCode} and no rank reported why` };
     exitCode = ctrl.abortCode || 1;
   }
-  const stats = ranks.flatMap((r) => (r.stats ? [r.stats] : []));
+  // A node of a multi-process job: node 0 gathers every node's ranks and the job's first failure.
+  const whole = role ? await role.finish({ ranks, ...(error ? { error } : {}), exitCode }) : { ranks, error, exitCode };
+  ({ error, exitCode } = whole);
+  const stats = whole.ranks.flatMap((r) => (r.stats ? [r.stats] : []));
   return {
     exitCode,
-    ranks,
+    ranks: whole.ranks,
     ...(error ? { error } : {}),
     totals: sumStats(stats),
     options,
@@ -222,7 +243,7 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
   };
 }
 
-function toProgramURL(program: string | URL): string {
+export function toProgramURL(program: string | URL): string {
   const url = program instanceof URL ? program : program.startsWith('file:') ? new URL(program) : pathToFileURL(resolvePath(program));
   if (url.protocol !== 'file:') throw new UsageError(`program ${url.href}: only local files can run as ranks`);
   if (!existsSync(fileURLToPath(url))) {

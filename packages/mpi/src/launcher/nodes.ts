@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { PhysicalMemory } from '@tsmpi/vm';
-import { createAdapter, createIntranode, loadCostModel, costModel, presets, type CostModel } from '@tsmpi/fabric';
+import { createAdapter, createIntranode, loadCostModel, costModel, presets, type Adapter, type CostModel } from '@tsmpi/fabric';
 import { ranksOfNode } from './placement.js';
 import { UsageError } from '../errors.js';
 import type { JobOptions } from '../options.js';
@@ -16,12 +16,19 @@ export function resolveCost(cost: JobOptions['cost']): CostModel {
 
 /**
  * One PhysicalMemory and one adapter per simulated node, created here in the launcher's thread;
- * the ranks attach them from their handles.
+ * the ranks attach them from their handles. A node process of a multi-process job creates only its own
+ * node (`only`); the other slots stay empty: those nodes live in other processes.
  */
-export function createNodes(np: number, options: JobOptions) {
+export function createNodes(np: number, options: JobOptions, only?: number) {
   const cost = resolveCost(options.cost);
-  const handles: NodeHandles[] = [];
+  const handles: Array<NodeHandles | undefined> = [];
+  const adapters: Array<Adapter | undefined> = [];
   for (let nodeId = 0; nodeId < options.nodes; nodeId++) {
+    if (only !== undefined && nodeId !== only) {
+      handles.push(undefined);
+      adapters.push(undefined);
+      continue;
+    }
     const memory = new PhysicalMemory({ bytes: options.memBytes, pageSize: cost.pageSize });
     const adapter = createAdapter(options.fabric, { memory, cost, nodeId, ...(options.fabric === 'pinning' ? { pinMode: options.pinMode } : {}) });
     const handle: NodeHandles = { memory: memory.handle, adapter: adapter.handle };
@@ -30,10 +37,12 @@ export function createNodes(np: number, options: JobOptions) {
       handle.intranode = createIntranode({ memory, cost, nodeId, limits: { maxProcesses: Math.max(64, local) } }).handle;
     }
     handles.push(handle);
+    adapters.push(adapter);
   }
   return {
     cost,
     handles,
+    adapters,
     close(): void {
       // Shared memory is reclaimed by the garbage collector once no thread holds it.
     },

@@ -1,6 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import { AddressSpace, Allocator, PhysicalMemory } from '@tsmpi/vm';
-import { Access, Adapter, InProcessWire, VirtualClock, type MemoryRegion, type QpAddress } from '@tsmpi/fabric';
+import { Access, Adapter, InProcessWire, NetworkWire, VirtualClock, type MemoryRegion, type QpAddress } from '@tsmpi/fabric';
 import { createRegistrationPolicy } from '@tsmpi/rcache';
 import { Comm } from '../comm.js';
 import { collectiveStats } from '../collectives/index.js';
@@ -84,15 +84,15 @@ export class RankRuntime implements RankRuntimeFace {
   /** Builds the rank and wires its queue pairs to every peer (through the launcher, once, at start-up). */
   static async create(wd: RankWorkerData, port: MessagePort, ctrl: ControlBlock, trace: (what: string) => void = () => {}): Promise<RankRuntime> {
     const cost = wd.cost;
-    const memories = wd.nodes.map((n) => PhysicalMemory.attach(n.memory));
-    const adapters = wd.nodes.map((n, i) => Adapter.attach(n.adapter, memories[i]!));
+    const memories = wd.nodes.map((n) => n && PhysicalMemory.attach(n.memory));
+    const adapters = wd.nodes.map((n, i) => n && Adapter.attach(n.adapter, memories[i]!));
     const memory = memories[wd.node]!;
     const adapter = adapters[wd.node]!;
     const space = new AddressSpace(memory, { memlockLimit: wd.options.memlock });
     const heap = new Allocator(space);
     const clock = new VirtualClock();
     const deviceClockCore = new VirtualClock();
-    const pd = adapter.openDomain(space, deviceClockCore, { wire: new InProcessWire(adapters) });
+    const pd = adapter.openDomain(space, deviceClockCore, { wire: wd.network ? NetworkWire.attach(wd.network, adapter) : new InProcessWire(adapters.filter((a) => a !== undefined)) });
     const device = deviceClock(deviceClockCore);
     const cache = createRegistrationPolicy<MemoryRegion>(wd.options.rcache, {
       ops: {

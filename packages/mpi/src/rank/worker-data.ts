@@ -1,5 +1,5 @@
 import type { PhysicalMemoryHandle } from '@tsmpi/vm';
-import type { AdapterHandle, CostModel, Intranode } from '@tsmpi/fabric';
+import type { AdapterHandle, CostModel, Intranode, NetworkWireHandle } from '@tsmpi/fabric';
 import type { ControlBlockHandle } from '../launcher/control-block.js';
 import type { JobOptions } from '../options.js';
 
@@ -22,7 +22,10 @@ export interface RankWorkerData {
   programURL: string;
   programPath: string;
   control: ControlBlockHandle;
-  nodes: NodeHandles[];
+  /** By node id; a node process of a multi-process job has only its own (the others are across the network). */
+  nodes: Array<NodeHandles | undefined>;
+  /** The fabric's network wire (a node process of a multi-process job): QPs to other nodes go through it. */
+  network?: NetworkWireHandle;
   /** Module URL '@tsmpi/*' imports resolve from (the launcher's own). */
   anchorURL: string;
   /** Add the "source" export condition (the launcher runs from src/). */

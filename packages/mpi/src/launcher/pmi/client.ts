@@ -25,6 +25,8 @@ export interface PmiClient {
   finalize(): Promise<void>;
   /** Let the process exit while the connection sits idle during the job. */
   unref(): void;
+  /** Drops the connection without finalize (a node that cannot join its job). */
+  close(): void;
 }
 
 export type PmiVersion = 1 | 2;
@@ -109,6 +111,10 @@ class Pmi1Client implements PmiClient {
   unref(): void {
     this.conn.unref();
   }
+
+  close(): void {
+    this.conn.close();
+  }
 }
 
 class Pmi2Client implements PmiClient {
@@ -159,5 +165,9 @@ class Pmi2Client implements PmiClient {
 
   unref(): void {
     this.conn.unref();
+  }
+
+  close(): void {
+    this.conn.close();
   }
 }

@@ -11,6 +11,7 @@ export class PmiConnection {
   private readonly reader = new PmiReader('v1');
   private readonly waiting: Array<{ resolve: (c: PmiCommand) => void; reject: (e: Error) => void }> = [];
   private failure: Error | undefined;
+  private idleUnref = false;
 
   private constructor(private readonly socket: Socket, private readonly where: string) {
     socket.setEncoding('latin1');
@@ -62,7 +63,14 @@ export class PmiConnection {
   async ask(query: PmiCommand, expect: string): Promise<PmiCommand> {
     const reply = this.next();
     this.send(query);
-    const r = await reply;
+    // A pending reply keeps the process alive even when the idle connection does not (unref).
+    this.socket.ref();
+    let r: PmiCommand;
+    try {
+      r = await reply;
+    } finally {
+      if (this.idleUnref) this.socket.unref();
+    }
     if (r.cmd !== expect) throw new PmiError(`PMI ${query.cmd}: expected ${expect} from the process manager, got ${r.cmd}`);
     const rc = r.attrs.rc;
     if (rc !== undefined && rc !== '0') {
@@ -92,6 +100,7 @@ export class PmiConnection {
 
   /** Lets the process exit while the connection is idle (a node keeps it open for the whole job). */
   unref(): void {
+    this.idleUnref = true;
     this.socket.unref();
   }
 

@@ -1,5 +1,7 @@
+import type { NetworkWireHandle } from '@tsmpi/fabric';
 import { RankState, type ControlBlock } from '../control-block.js';
 import type { JobFailure, RankResult } from '../job.js';
+import type { createNodes } from '../nodes.js';
 import { ranksOfNode } from '../placement.js';
 import type { ControlLink, ControlMessage } from './control.js';
 
@@ -43,6 +45,10 @@ export class NodeRole {
     readonly np: number,
     /** Leader: a link per other node; member: the one link to node 0. */
     private readonly links: Map<number, ControlLink>,
+    /** This process's node (created before wire-up: the network wire listens with its adapter). */
+    readonly ownNode: ReturnType<typeof createNodes>,
+    /** The network wire's handle, for the rank threads (none when the job has a single node). */
+    readonly network: NetworkWireHandle | undefined,
   ) {
     this.localRanks = ranksOfNode(node, np, nodes);
     this.leader = node === 0;
@@ -64,7 +70,8 @@ export class NodeRole {
     const mine: Record<number, unknown> = {};
     for (const r of this.localRanks) mine[r] = local[r];
     return new Promise((resolve) => {
-      this.peersWaiter = resolve;
+      // Our own ranks' rows stay as they are: they carry shared memory that does not cross processes.
+      this.peersWaiter = (rows) => resolve(rows.map((row, p) => (p in mine ? local[p] : row)));
       if (this.leader) this.takeEndpoints(mine);
       else this.toLeader({ t: 'endpoints', node: this.node, endpoints: mine });
     });

@@ -16,6 +16,10 @@ export interface SpawnNodesOptions {
   report?: (line: string) => void;
   /** How long the others get after SIGTERM before SIGKILL. */
   graceMs?: number;
+  /** Take the node processes' stdout and stderr here instead of the terminal (embedding, tests). */
+  output?: (text: string, node: number) => void;
+  /** Called once every node process has started, with their pids by node. */
+  onStart?: (pids: number[]) => void;
 }
 
 /** The fd number a node process finds its PMI socket on (Hydra's PMI_FD convention). */
@@ -30,7 +34,7 @@ const CODE_EXIT_GRACE_MS = 1000;
  * run), the others get SIGTERM then SIGKILL: nothing outlives the job. Resolves with the exit status.
  */
 export async function spawnNodes(opts: SpawnNodesOptions): Promise<number> {
-  const { nodes, argv, execArgv = process.execArgv, env = process.env, report = (s) => process.stderr.write(s + '\n'), graceMs = 500 } = opts;
+  const { nodes, argv, execArgv = process.execArgv, env = process.env, report = (s) => process.stderr.write(s + '\n'), graceMs = 500, output, onStart } = opts;
   const children: ChildProcess[] = [];
   let status: number | undefined;
   const server = new PmiServer(nodes, `tsmpi_${process.pid}_${randomBytes(4).toString('hex')}`, {
@@ -65,10 +69,11 @@ export async function spawnNodes(opts: SpawnNodesOptions): Promise<number> {
   const exited: Promise<void>[] = [];
   for (let k = 0; k < nodes; k++) {
     const child = spawn(process.execPath, [...execArgv, ...argv], {
-      stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
+      stdio: output ? ['inherit', 'pipe', 'pipe', 'pipe'] : ['inherit', 'inherit', 'inherit', 'pipe'],
       env: { ...env, PMI_FD: String(PMI_FD), PMI_RANK: String(k), PMI_SIZE: String(nodes), TSMPI_JOB_TOKEN: token, TSMPI_LOCAL_JOB: '1' },
     });
     children.push(child);
+    if (output) for (const stream of [child.stdout!, child.stderr!]) stream.setEncoding('utf8').on('data', (t: string) => output(t, k));
     server.attach(child.stdio[PMI_FD] as Duplex, k);
     exited.push(new Promise((done) => {
       child.on('error', (e) => {
@@ -76,7 +81,7 @@ export async function spawnNodes(opts: SpawnNodesOptions): Promise<number> {
         end(1);
         done();
       });
-      child.on('exit', (code, signal) => {
+      child.on('close', (code, signal) => {
         if (signal) {
           if (!ending) report(`tsmpi: node ${k} (pid ${child.pid}) was killed by ${signal}; ending the job`);
           end(128 + (constants.signals[signal] ?? 9));
@@ -90,6 +95,7 @@ export async function spawnNodes(opts: SpawnNodesOptions): Promise<number> {
       });
     }));
   }
+  onStart?.(children.map((c) => c.pid ?? -1));
   await Promise.all(exited);
   if (killTimer) clearTimeout(killTimer);
   process.off('SIGINT', onSignal);

@@ -17,26 +17,29 @@ export interface WireUp {
   network: string[];
 }
 
+export interface WireUpSteps {
+  /** Node 0 only, before the first fence: open the control server; returns its address. */
+  control(jobHash: string, token: string): Promise<string>;
+  /** Every node, once the token is known: open the network wire's listener; returns its address. */
+  network(token: string): Promise<string>;
+}
+
 const KEY = {
   token: 'tsmpi-token',
-  node: (k: number) => `tsmpi-node-${k}`,
+  control: 'tsmpi-control',
   job: (k: number) => `tsmpi-job-${k}`,
+  net: (k: number) => `tsmpi-net-${k}`,
 };
 
 /**
- * The PMI exchange: every node puts its addresses and its job description, node 0 also the token
- * (unless the launcher gave one: tsmpi run --procs passes TSMPI_JOB_TOKEN); one fence; every node
- * gets everybody's and refuses the job when any node describes a different one.
- *
- * `listen` opens this node's sockets on the chosen address and returns them (node 0's control
- * server included), so the addresses exist before anyone reads them.
+ * The PMI exchange, in two fenced rounds:
+ *   1. every node puts its job description; node 0 also its control address and the token (unless the
+ *      launcher gave one: tsmpi run --procs passes TSMPI_JOB_TOKEN). Fence. Every node reads all
+ *      descriptions and refuses the job when any node describes a different one, then reads the token.
+ *   2. every node opens its network listener (which needs the token to vet connections) and puts its
+ *      address. Fence. Every node reads all addresses.
  */
-export async function wireUp(
-  pmi: PmiClient,
-  identity: JobIdentity,
-  env: NodeJS.ProcessEnv,
-  listen: (jobHash: string, token: string) => Promise<{ control?: string; network: string }>,
-): Promise<WireUp> {
+export async function wireUp(pmi: PmiClient, identity: JobIdentity, env: NodeJS.ProcessEnv, steps: WireUpSteps): Promise<WireUp> {
   const node = pmi.rank;
   const nodes = pmi.size;
   if (identity.nodes !== nodes) {
@@ -46,26 +49,33 @@ export async function wireUp(
     );
   }
   const jobHash = identityHash(identity);
-  // Members learn node 0's token only after the fence; their listeners check it from then on.
   const given = env.TSMPI_JOB_TOKEN;
-  const ownToken = given ?? (node === 0 ? randomBytes(24).toString('hex') : '');
-  const addrs = await listen(jobHash, ownToken);
-  if (node === 0 && given === undefined) await pmi.put(KEY.token, ownToken);
-  await pmi.put(KEY.node(node), `${addrs.control ?? '-'}|${addrs.network}`);
-  await pmi.put(KEY.job(node), encodeIdentity(identity));
-  await pmi.fence();
 
+  await pmi.put(KEY.job(node), encodeIdentity(identity));
+  let token = given ?? '';
+  let control = '';
+  if (node === 0) {
+    token ||= randomBytes(24).toString('hex');
+    control = await steps.control(jobHash, token);
+    if (given === undefined) await pmi.put(KEY.token, token);
+    await pmi.put(KEY.control, control);
+  }
+  await pmi.fence();
   const reference = node === 0 ? identity : decodeIdentity(await pmi.get(KEY.job(0)), 0);
   // Every node checks every node against node 0, in the same order, so all refuse with the same message.
   for (let k = 1; k < nodes; k++) checkSameJob(reference, k === node ? identity : decodeIdentity(await pmi.get(KEY.job(k)), k), k);
-  const token = given ?? (node === 0 ? ownToken : await pmi.get(KEY.token));
-  const network: string[] = [];
-  let control = '';
-  for (let k = 0; k < nodes; k++) {
-    const [c, n] = (k === node ? `${addrs.control ?? '-'}|${addrs.network}` : await pmi.get(KEY.node(k))).split('|');
-    if (k === 0) control = c ?? '';
-    network.push(n ?? '');
+  if (node !== 0) {
+    token ||= await pmi.get(KEY.token);
+    control = await pmi.get(KEY.control);
   }
-  if (!control || control === '-') throw new WireUpError('node 0 put no control address in the key-value space');
+
+  const mine = await steps.network(token);
+  await pmi.put(KEY.net(node), mine || '-');
+  await pmi.fence();
+  const network: string[] = [];
+  for (let k = 0; k < nodes; k++) {
+    const a = k === node ? mine : await pmi.get(KEY.net(k));
+    network.push(a === '-' ? '' : a);
+  }
   return { node, nodes, token, jobHash, control, network };
 }
