@@ -24,7 +24,7 @@ export interface SpawnNodesOptions {
 
 /** The fd number a node process finds its PMI socket on (Hydra's PMI_FD convention). */
 const PMI_FD = 3;
-const CODE_EXIT_GRACE_MS = 1000;
+const END_GRACE_MS = 1000;
 
 /**
  * `tsmpi run --procs`: starts `nodes` node processes on this host and serves them a PMI-1 key-value
@@ -82,14 +82,12 @@ export async function spawnNodes(opts: SpawnNodesOptions): Promise<number> {
         done();
       });
       child.on('close', (code, signal) => {
-        if (signal) {
-          if (!ending) report(`tsmpi: node ${k} (pid ${child.pid}) was killed by ${signal}; ending the job`);
-          end(128 + (constants.signals[signal] ?? 9));
-        } else if (code !== 0) {
-          // The nodes end a failed job together and node 0 reports it; this only catches a node that
-          // failed alone (before wire-up, say): the others get CODE_EXIT_GRACE_MS to finish first.
-          status ??= code ?? 1;
-          setTimeout(() => end(code ?? 1), CODE_EXIT_GRACE_MS).unref();
+        if (signal && !ending) report(`tsmpi: node ${k} (pid ${child.pid}) was killed by ${signal}`);
+        if (signal || code !== 0) {
+          // The surviving nodes end a failed job together and node 0 reports it (a lost node too: its
+          // control connection closes); the others get END_GRACE_MS for that before they are ended.
+          status ??= signal ? 128 + (constants.signals[signal] ?? 9) : code ?? 1;
+          setTimeout(() => end(status ?? 1), END_GRACE_MS).unref();
         }
         done();
       });
