@@ -1,5 +1,5 @@
 import {
-  UsageError, optionsFromEnv, parseBytes, parseFabric, parseIntra, parsePinMode, parsePositiveInt, parseRcache, type JobOptions,
+  UsageError, formatCompute, optionsFromEnv, parseCompute, parseBytes, parseFabric, parseIntra, parsePinMode, parsePositiveInt, parseRcache, type JobOptions,
 } from '@tsmpi/mpi';
 
 export interface RunCommand {
@@ -30,6 +30,10 @@ export const RUN_USAGE = `usage: tsmpi run -n N [options] prog.ts [args...]
                            (migration still moves mlocked pages) (TSMPI_PIN_MODE, default pin)
   --rcache-max-regions N   most regions each rank's cache keeps; unused ones are evicted beyond it
                            (TSMPI_RCACHE_MAX_REGIONS, default unlimited)
+  --compute measured[:F]|none
+                           the program's own work on the virtual clock: measured = the wall time a
+                           rank spends between runtime calls (× F) is added to wtime(); none = only the
+                           modelled communication counts, deterministic (TSMPI_COMPUTE, default measured)
   --eager BYTES            messages below this go eager, the rest by rendezvous (TSMPI_EAGER, default 12K)
   --cost hdr|edr|ndr|FILE  cost model preset or JSON file (TSMPI_COST, default hdr)
   --mem BYTES              physical memory per node (TSMPI_MEM, default 256M)
@@ -53,6 +57,8 @@ export function parseRunArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {
   let np = fromEnv.np;
   const options: Partial<JobOptions> = { ...fromEnv };
   delete (options as { np?: number }).np;
+  // what a user's wtime() means: their program's own work counts (runJob's default is none)
+  options.compute ??= 'measured';
   let i = 0;
   let procs = false;
   let iface: string | undefined;
@@ -87,6 +93,9 @@ export function parseRunArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {
         break;
       case '--intra':
         options.intra = parseIntra(value(flag, inline));
+        break;
+      case '--compute':
+        options.compute = formatCompute(parseCompute(value(flag, inline)));
         break;
       case '--pin-mode':
         options.pinMode = parsePinMode(value(flag, inline));

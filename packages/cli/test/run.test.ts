@@ -22,12 +22,19 @@ describe('tsmpi run: arguments', () => {
   it('takes -n, -np, --np=, size units, and leaves the program its own arguments', () => {
     expect(parseRunArgs(['-n', '4', '--fabric', 'odp', '--rcache=none', '--eager', '1K', '--stats', 'p.ts', '--x', '1'])).toEqual({
       np: 4,
-      options: { fabric: 'odp', rcache: 'none', eagerThreshold: 1024, stats: true },
+      options: { fabric: 'odp', rcache: 'none', eagerThreshold: 1024, stats: true, compute: 'measured' },
       program: 'p.ts',
       args: ['--x', '1'],
     });
     expect(parseRunArgs(['-np', '3', 'p.ts']).np).toBe(3);
-    expect(parseRunArgs(['--np=5', '--nodes', '2', '--memlock', 'unlimited', 'p.ts']).options).toEqual({ nodes: 2, memlock: Infinity });
+    expect(parseRunArgs(['--np=5', '--nodes', '2', '--memlock', 'unlimited', 'p.ts']).options).toEqual({ nodes: 2, memlock: Infinity, compute: 'measured' });
+  });
+
+  it('--compute: measured by default, measured:FACTOR, none, or TSMPI_COMPUTE', () => {
+    expect(parseRunArgs(['-n', '1', '--compute', 'none', 'p.ts']).options.compute).toBe('none');
+    expect(parseRunArgs(['-n', '1', '--compute=measured:2.5', 'p.ts']).options.compute).toBe('measured:2.5');
+    expect(parseRunArgs(['-n', '1', 'p.ts'], { TSMPI_COMPUTE: 'none' }).options.compute).toBe('none');
+    expect(() => parseRunArgs(['-n', '1', '--compute', 'fast', 'p.ts'])).toThrow(/measured:FACTOR/);
   });
 
   it('TSMPI_* variables give defaults that flags override', () => {

@@ -399,6 +399,11 @@ export class Comm {
     return this.runtime.clock.now / 1e6;
   }
 
+  /** Charges `seconds` of modelled work to the virtual clock as compute (SMPI's smpi_execute), in any --compute mode. */
+  compute(seconds: number): void {
+    this.runtime.clock.compute(seconds * 1e6);
+  }
+
   /** The rank's counters: message layer, registration cache and adapter. */
   stats(): RankStats {
     return this.runtime.stats();

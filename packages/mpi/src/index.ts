@@ -29,6 +29,7 @@ export {
   resolveOptions,
 } from './options.js';
 export { sumStats } from './stats.js';
+export { parseCompute, formatCompute } from './compute.js';
 export { nodeOfRank } from './launcher/placement.js';
 export { kCollective } from './symbols.js';
 
@@ -44,3 +45,4 @@ export type { JobOptions, FabricKind, RcachePolicy, PinMode } from './options.js
 export { INTRA_KINDS } from './options.js';
 export type { IntraKind } from './options.js';
 export type { RankStats, MessageCounters, JobTotals } from './stats.js';
+export type { ComputeMode, TimeSplit } from './compute.js';

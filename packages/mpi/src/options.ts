@@ -1,5 +1,6 @@
 import { ADAPTER_KINDS, PIN_MODES, type AdapterKind, type PinMode } from '@tsmpi/fabric';
 import { POLICIES, type Policy } from '@tsmpi/rcache';
+import { formatCompute, parseCompute } from './compute.js';
 import { UsageError } from './errors.js';
 
 // The names belong to the layers that implement them; the job's options only re-export them.
@@ -42,6 +43,12 @@ export interface JobOptions {
   rcacheMaxRegions: number;
   /** Transport between ranks of one node: rdma (adapter loopback), shm, cma, xpmem, or auto. */
   intra: IntraKind;
+  /**
+   * The program's own work on the virtual clock (src/compute.ts): 'none' (runJob's default: virtual
+   * time from the model alone, deterministic) or 'measured[:FACTOR]' (tsmpi run's default: wall time
+   * between runtime calls × FACTOR).
+   */
+  compute: string;
 }
 
 export const DEFAULT_OPTIONS: JobOptions = {
@@ -57,6 +64,7 @@ export const DEFAULT_OPTIONS: JobOptions = {
   intra: 'rdma',
   pinMode: 'pin',
   rcacheMaxRegions: Infinity,
+  compute: 'none',
 };
 
 const UNITS: Record<string, number> = {
@@ -119,6 +127,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): Partial<JobOptions> & { 
   if (env.TSMPI_INTRA) o.intra = parseIntra(env.TSMPI_INTRA);
   if (env.TSMPI_PIN_MODE) o.pinMode = parsePinMode(env.TSMPI_PIN_MODE);
   if (env.TSMPI_RCACHE_MAX_REGIONS) o.rcacheMaxRegions = parsePositiveInt(env.TSMPI_RCACHE_MAX_REGIONS, 'TSMPI_RCACHE_MAX_REGIONS');
+  if (env.TSMPI_COMPUTE) o.compute = formatCompute(parseCompute(env.TSMPI_COMPUTE));
   if (env.TSMPI_DEADLOCK_MS) o.deadlockMs = parsePositiveInt(env.TSMPI_DEADLOCK_MS, 'TSMPI_DEADLOCK_MS');
   return o;
 }
@@ -133,6 +142,7 @@ export function resolveOptions(np: number, partial: Partial<JobOptions> = {}): J
   parseRcache(o.rcache);
   parseIntra(o.intra);
   parsePinMode(o.pinMode);
+  parseCompute(o.compute);
   if (!(o.rcacheMaxRegions >= 1)) throw new UsageError(`rcacheMaxRegions must be >= 1 or Infinity (got ${o.rcacheMaxRegions})`);
   if (!(o.eagerThreshold >= 0)) throw new UsageError(`eager threshold must be >= 0 bytes (got ${o.eagerThreshold})`);
   if (!(o.memBytes > 0)) throw new UsageError(`mem must be > 0 bytes (got ${o.memBytes})`);

@@ -1,3 +1,5 @@
+import type { TimeSplit } from './compute.js';
+
 /** Counters of the message layer; one field per protocol branch. */
 export interface MessageCounters {
   eagerSends: number;
@@ -44,6 +46,11 @@ export interface RankStats {
    * `algorithms.<collective>.<algorithm>` → calls.
    */
   collectives: Record<string, number>;
+  /**
+   * Where the virtual time went (src/compute.ts): the program's own work (measured, or
+   * comm.compute()), the runtime's work for it, and waiting for completions; they add up to virtualUs.
+   */
+  time: TimeSplit;
 }
 
 /** Keeps the numeric leaves of a counter object (stats from other packages may carry strings or flags). */
@@ -65,6 +72,8 @@ export interface JobTotals {
   rcache: Record<string, number>;
   adapter: Record<string, number>;
   collectives: Record<string, number>;
+  /** Sums over ranks of the time split. */
+  time: TimeSplit;
   maxVirtualUs: number;
 }
 
@@ -72,12 +81,17 @@ export function sumStats(all: RankStats[]): JobTotals {
   const add = (into: Record<string, number>, from: object) => {
     for (const [k, v] of Object.entries(from)) if (typeof v === 'number') into[k] = (into[k] ?? 0) + v;
   };
-  const t: JobTotals = { messages: {}, rcache: {}, adapter: {}, collectives: {}, maxVirtualUs: 0 };
+  const t: JobTotals = { messages: {}, rcache: {}, adapter: {}, collectives: {}, time: { computeUs: 0, communicationUs: 0, waitingUs: 0 }, maxVirtualUs: 0 };
   for (const s of all) {
     add(t.messages, s.messages);
     add(t.rcache, s.rcache);
     add(t.adapter, s.adapter);
     add(t.collectives, s.collectives);
+    if (s.time) {
+      t.time.computeUs += s.time.computeUs;
+      t.time.communicationUs += s.time.communicationUs;
+      t.time.waitingUs += s.time.waitingUs;
+    }
     t.maxVirtualUs = Math.max(t.maxVirtualUs, s.virtualUs);
   }
   return t;

@@ -1,5 +1,5 @@
+import type { ProgramClock } from '../compute.js';
 import { ANY_SOURCE, ANY_TAG } from '../constants.js';
-import { MpiError } from '../errors.js';
 import { Request, type Progress } from '../request.js';
 import { allgatherSchedule } from './allgather.js';
 import { allreduceSchedule } from './allreduce.js';
@@ -33,16 +33,9 @@ import type { Buffer, CollectiveComm } from './types.js';
  * communicator's nonblocking collectives in the same order.
  */
 
-/** The program clock, which a schedule positions at its own time while it posts a round. */
-interface ProgramClock {
-  readonly now: number;
-  set(t: number): void;
-  advanceTo(t: number): void;
-}
-
 /** What a communicator gives a nonblocking collective: the twin and the rank's engine and program clock. */
 export interface NonblockingComm extends CollectiveComm {
-  readonly runtime: { readonly engine: Progress; readonly clock: { readonly now: number } };
+  readonly runtime: { readonly engine: Progress; readonly clock: ProgramClock };
 }
 
 const started = new WeakMap<object, number>();
@@ -98,17 +91,16 @@ class ScheduleRequest extends Request {
           if (r.errorValue) return this.end(r.errorValue, Math.max(t, r.readyTime));
           t = Math.max(t, r.readyTime) + r.localUs;
         }
-        const programTime = this.clock.now;
-        this.clock.set(t);
-        let it: IteratorResult<Request[], void>;
-        try {
-          it = this.schedule.next();
-        } catch (e) {
-          return this.end(e instanceof Error ? e : new Error(String(e)), this.clock.now);
-        } finally {
-          this.time = this.clock.now;
-          this.clock.set(programTime);
-        }
+        let it: IteratorResult<Request[], void> | undefined;
+        let error: unknown;
+        this.time = this.clock.runAt(t, () => {
+          try {
+            it = this.schedule.next();
+          } catch (e) {
+            error = e;
+          }
+        });
+        if (!it) return this.end(error instanceof Error ? error : new Error(String(error)), this.time);
         if (it.done) return this.end(undefined, this.time);
         this.round = it.value;
       }
@@ -133,14 +125,10 @@ function emptyStatus() {
 }
 
 function start(comm: NonblockingComm, name: string, make: (tag: number) => Schedule): Request {
-  const clock = comm.runtime.clock as Partial<ProgramClock>;
-  if (typeof clock.set !== 'function' || typeof clock.advanceTo !== 'function') {
-    throw new MpiError('MPI_ERR_INTERN', `${name}: the rank's program clock cannot be positioned; nonblocking collectives need the runtime's VirtualClock`);
-  }
   const n = started.get(comm) ?? 0;
   started.set(comm, n + 1);
   const tag = Tag.nonblocking + (n % Tag.nonblocking);
-  return new ScheduleRequest(comm.runtime.engine, clock as ProgramClock, make(tag), tag, name).start();
+  return new ScheduleRequest(comm.runtime.engine, comm.runtime.clock, make(tag), tag, name).start();
 }
 
 export function ibarrier(comm: NonblockingComm): Request {

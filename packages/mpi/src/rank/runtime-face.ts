@@ -1,5 +1,6 @@
 import type { AddressSpace, Allocator } from '@tsmpi/vm';
 import type { Engine } from '../p2p/engine.js';
+import type { ProgramClock } from '../compute.js';
 import type { RankStats } from '../stats.js';
 import type { BufferMemory } from '../typed-buffer.js';
 
@@ -13,7 +14,8 @@ export interface RankRuntimeFace {
   readonly space: AddressSpace;
   /** The rank's Allocator (@tsmpi/vm), exposed to programs as comm.heap. */
   readonly heap: Allocator;
-  readonly clock: { readonly now: number };
+  /** The program clock: wtime(), and the compute / communication / waiting tallies (src/compute.ts). */
+  readonly clock: ProgramClock;
   /** Next context id this rank may hand out (even); agreed among a group by dup/split. */
   nextContext: number;
   stats(): RankStats;

@@ -16,6 +16,8 @@ import type { BufferMemory } from '../typed-buffer.js';
 import type { RankRuntimeFace } from './runtime-face.js';
 import type { RankWorkerData } from './worker-data.js';
 import { openIntra, type IntraSetup } from './intra-setup.js';
+import { ComputeBoundary, ProgramClock, parseCompute } from '../compute.js';
+import { installComputeBoundary } from './compute-setup.js';
 
 /** The JobAborted errors a rank throws after calling abort() itself (it already told the launcher). */
 const selfAborts = new WeakSet<Error>();
@@ -37,7 +39,7 @@ export class RankRuntime implements RankRuntimeFace {
   readonly memory: BufferMemory;
   readonly space: AddressSpace;
   readonly heap: Allocator;
-  readonly clock: VirtualClock;
+  readonly clock: ProgramClock;
   readonly world: Comm;
   nextContext = 2;
   result: unknown = undefined;
@@ -49,7 +51,7 @@ export class RankRuntime implements RankRuntimeFace {
   private readonly intra: IntraSetup | undefined;
 
   private constructor(parts: {
-    wd: RankWorkerData; port: MessagePort; ctrl: ControlBlock; space: AddressSpace; heap: Allocator; clock: VirtualClock;
+    wd: RankWorkerData; port: MessagePort; ctrl: ControlBlock; space: AddressSpace; heap: Allocator; clock: ProgramClock;
     pd: ReturnType<Adapter['openDomain']>; cache: ReturnType<typeof createRegistrationPolicy<MemoryRegion>>; engine: Engine;
     counters: MessageCounters; intra?: IntraSetup;
   }) {
@@ -90,7 +92,7 @@ export class RankRuntime implements RankRuntimeFace {
     const adapter = adapters[wd.node]!;
     const space = new AddressSpace(memory, { memlockLimit: wd.options.memlock });
     const heap = new Allocator(space);
-    const clock = new VirtualClock();
+    const clock = new ProgramClock(new VirtualClock());
     const deviceClockCore = new VirtualClock();
     const pd = adapter.openDomain(space, deviceClockCore, { wire: wd.network ? NetworkWire.attach(wd.network, adapter) : new InProcessWire(adapters.filter((a) => a !== undefined)) });
     const device = deviceClock(deviceClockCore);
@@ -168,6 +170,9 @@ export class RankRuntime implements RankRuntimeFace {
     post(port, { type: 'connected', rank: wd.rank });
     await go;
 
+    // from here on the program runs: with measured compute, its time between runtime calls is charged
+    const compute = parseCompute(wd.options.compute);
+    if (compute.kind === 'measured') installComputeBoundary(new ComputeBoundary(clock, compute.factor), RankRuntime.prototype);
     return new RankRuntime({ wd, port, ctrl, space, heap, clock, pd, cache, engine, counters, ...(intra ? { intra } : {}) });
   }
 
@@ -181,6 +186,7 @@ export class RankRuntime implements RankRuntimeFace {
       // intra-node transport counters ride along as adapter.intra.* (issue 7)
       adapter: numericLeaves(this.intra ? { ...this.pd.stats, intra: this.intra.endpoint.stats } : this.pd.stats),
       collectives: numericLeaves(collectiveStats()),
+      time: this.clock.split(),
     };
   }
 
