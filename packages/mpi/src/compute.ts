@@ -111,17 +111,19 @@ export class ProgramClock {
  * The boundary between a program and the runtime, for `measured` compute: the outermost call
  * into the runtime charges the wall time since the last one returned (× factor) as compute.
  * Calls nest (a collective calls point-to-point), so only depth 0 ↔ 1 transitions count.
+ * Counting starts at the program's first call (what comes before it is mostly module loading,
+ * which is no work of the modelled machine).
  */
 export class ComputeBoundary {
   private depth = 0;
-  private lastExit: number;
+  private lastExit: number | undefined;
 
-  constructor(private readonly clock: ProgramClock, private readonly factor: number, private readonly wallMs: () => number = () => performance.now()) {
-    this.lastExit = wallMs();
-  }
+  constructor(private readonly clock: ProgramClock, private readonly factor: number, private readonly wallMs: () => number = () => performance.now()) {}
 
   enter(): void {
-    if (this.depth++ === 0) this.clock.compute(Math.max(0, this.wallMs() - this.lastExit) * 1000 * this.factor);
+    if (this.depth++ === 0 && this.lastExit !== undefined) {
+      this.clock.compute(Math.max(0, this.wallMs() - this.lastExit) * 1000 * this.factor);
+    }
   }
 
   exit(): void {
