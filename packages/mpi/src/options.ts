@@ -1,6 +1,7 @@
 import { ADAPTER_KINDS, PIN_MODES, type AdapterKind, type PinMode } from '@tsmpi/fabric';
 import { POLICIES, type Policy } from '@tsmpi/rcache';
 import { formatCompute, parseCompute } from './compute.js';
+import { DEFAULT_TUNING, applyTuning, tuningFromEnv, type CollectiveTuning } from './collective-tuning.js';
 import { UsageError } from './errors.js';
 
 // The names belong to the layers that implement them; the job's options only re-export them.
@@ -43,6 +44,8 @@ export interface JobOptions {
   rcacheMaxRegions: number;
   /** Transport between ranks of one node: rdma (adapter loopback), shm, cma, xpmem, or auto. */
   intra: IntraKind;
+  /** Switch points of the collective algorithms (TSMPI_COLL_*; a partial set is filled from MPICH's defaults). */
+  collectiveTuning: CollectiveTuning;
   /**
    * The program's own work on the virtual clock (src/compute.ts): 'none' (runJob's default: virtual
    * time from the model alone, deterministic) or 'measured[:FACTOR]' (tsmpi run's default: wall time
@@ -64,6 +67,7 @@ export const DEFAULT_OPTIONS: JobOptions = {
   intra: 'rdma',
   pinMode: 'pin',
   rcacheMaxRegions: Infinity,
+  collectiveTuning: DEFAULT_TUNING,
   compute: 'none',
 };
 
@@ -128,6 +132,8 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): Partial<JobOptions> & { 
   if (env.TSMPI_PIN_MODE) o.pinMode = parsePinMode(env.TSMPI_PIN_MODE);
   if (env.TSMPI_RCACHE_MAX_REGIONS) o.rcacheMaxRegions = parsePositiveInt(env.TSMPI_RCACHE_MAX_REGIONS, 'TSMPI_RCACHE_MAX_REGIONS');
   if (env.TSMPI_COMPUTE) o.compute = formatCompute(parseCompute(env.TSMPI_COMPUTE));
+  const tuning = tuningFromEnv(env);
+  if (tuning) o.collectiveTuning = applyTuning(DEFAULT_TUNING, tuning);
   if (env.TSMPI_DEADLOCK_MS) o.deadlockMs = parsePositiveInt(env.TSMPI_DEADLOCK_MS, 'TSMPI_DEADLOCK_MS');
   return o;
 }
@@ -142,6 +148,7 @@ export function resolveOptions(np: number, partial: Partial<JobOptions> = {}): J
   parseRcache(o.rcache);
   parseIntra(o.intra);
   parsePinMode(o.pinMode);
+  o.collectiveTuning = applyTuning(DEFAULT_TUNING, o.collectiveTuning);
   parseCompute(o.compute);
   if (!(o.rcacheMaxRegions >= 1)) throw new UsageError(`rcacheMaxRegions must be >= 1 or Infinity (got ${o.rcacheMaxRegions})`);
   if (!(o.eagerThreshold >= 0)) throw new UsageError(`eager threshold must be >= 0 bytes (got ${o.eagerThreshold})`);

@@ -1,7 +1,7 @@
 /**
  * Per-rank counters of the collectives: one counter per algorithm branch, plus the traffic
- * they put on the collective twin. Module state is per rank because every rank runs in its
- * own worker thread (its own module instance).
+ * they put on the collective twin. The rank runtime owns them (useCollectiveStats at start-up;
+ * each rank runs in its own worker thread, with its own instance of this module).
  */
 export interface CollectiveStats {
   /** `<collective>.<algorithm>` → times that branch ran, e.g. `allreduce.rabenseifner`. */
@@ -24,10 +24,20 @@ export interface CollectiveStats {
   localUs: number;
 }
 
-const counters: CollectiveStats = {
-  algorithms: {}, messages: 0, bytes: 0, objects: 0, temporaries: 0, temporaryBytes: 0,
-  localCopies: 0, localCopyBytes: 0, reductions: 0, reductionBytes: 0, localUs: 0,
-};
+export function emptyCollectiveStats(): CollectiveStats {
+  return {
+    algorithms: {}, messages: 0, bytes: 0, objects: 0, temporaries: 0, temporaryBytes: 0,
+    localCopies: 0, localCopyBytes: 0, reductions: 0, reductionBytes: 0, localUs: 0,
+  };
+}
+
+/** The counters the algorithms count into: this thread's rank's, or a spare set outside a rank. */
+let counters: CollectiveStats = emptyCollectiveStats();
+
+/** @internal the rank runtime hands in its own counters at start-up */
+export function useCollectiveStats(c: CollectiveStats): void {
+  counters = c;
+}
 
 export function countAlgorithm(name: string): void {
   counters.algorithms[name] = (counters.algorithms[name] ?? 0) + 1;

@@ -9,6 +9,7 @@ import { bundleJob } from './bundle.js';
 import { createNodes } from './nodes.js';
 import { nodeOfRank } from './placement.js';
 import type { ErrorReport, LauncherToRank, RankToLauncher } from './messages.js';
+import { DEFAULT_TUNING, applyTuning, tuningFromEnv } from '../collective-tuning.js';
 import { resolveOptions, type JobOptions } from '../options.js';
 import { sumStats, type JobTotals, type RankStats } from '../stats.js';
 import { UsageError } from '../errors.js';
@@ -72,7 +73,10 @@ export const DEADLOCK_EXIT_CODE = 2;
 export async function runJob(opts: RunJobOptions): Promise<JobResult> {
   const started = performance.now();
   const { np, program, args = [], captureOutput = false, role, ...rest } = opts;
-  const options = resolveOptions(np, rest);
+  // Workers inherit the environment, so the TSMPI_COLL_* variables always reached every rank: they
+  // still apply when the caller gives no collectiveTuning.
+  const envTuning = tuningFromEnv(process.env);
+  const options = resolveOptions(np, { ...(envTuning ? { collectiveTuning: applyTuning(DEFAULT_TUNING, envTuning) } : {}), ...rest });
   const programURL = toProgramURL(program);
   // A node of a multi-process job created its own node (and network wire) before wiring up.
   const nodes = role?.ownNode ?? createNodes(np, options);

@@ -3,7 +3,8 @@ import { AddressSpace, Allocator, PhysicalMemory } from '@tsmpi/vm';
 import { Access, Adapter, InProcessWire, NetworkWire, VirtualClock, type MemoryRegion, type QpAddress } from '@tsmpi/fabric';
 import { createRegistrationPolicy } from '@tsmpi/rcache';
 import { Comm } from '../comm.js';
-import { collectiveStats } from '../collectives/index.js';
+import { emptyCollectiveStats, useCollectiveStats, type CollectiveStats } from '../collectives/stats.js';
+import { useCollectiveTuning } from '../collectives/tuning.js';
 import { JobAborted, MemlockExhausted } from '../errors.js';
 import { ControlBlock } from '../launcher/control-block.js';
 import type { LauncherToRank, RankToLauncher } from '../launcher/messages.js';
@@ -49,6 +50,8 @@ export class RankRuntime implements RankRuntimeFace {
   private readonly port: MessagePort;
   private readonly ctrl: ControlBlock;
   private readonly intra: IntraSetup | undefined;
+  /** This rank's collective counters (its switch points come from JobOptions.collectiveTuning). */
+  private readonly collectiveCounters: CollectiveStats = emptyCollectiveStats();
 
   private constructor(parts: {
     wd: RankWorkerData; port: MessagePort; ctrl: ControlBlock; space: AddressSpace; heap: Allocator; clock: ProgramClock;
@@ -68,6 +71,9 @@ export class RankRuntime implements RankRuntimeFace {
     this.cache = parts.cache;
     this.engine = parts.engine;
     this.counters = parts.counters;
+    // the collective algorithms read this rank's switch points and count into its counters
+    useCollectiveTuning({ ...parts.wd.options.collectiveTuning });
+    useCollectiveStats(this.collectiveCounters);
     const space = parts.space;
     const heap = parts.heap;
     this.memory = {
@@ -185,7 +191,7 @@ export class RankRuntime implements RankRuntimeFace {
       rcache: numericLeaves(this.cache.stats),
       // intra-node transport counters ride along as adapter.intra.* (issue 7)
       adapter: numericLeaves(this.intra ? { ...this.pd.stats, intra: this.intra.endpoint.stats } : this.pd.stats),
-      collectives: numericLeaves(collectiveStats()),
+      collectives: numericLeaves(this.collectiveCounters),
       time: this.clock.split(),
     };
   }

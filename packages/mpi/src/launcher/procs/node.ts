@@ -2,7 +2,8 @@ import { NetworkWire } from '@tsmpi/fabric';
 import { runJob, toProgramURL, type JobResult, type RunJobOptions } from '../job.js';
 import { createNodes } from '../nodes.js';
 import { resolveOptions } from '../../options.js';
-import { connectPmi } from '../pmi/client.js';
+import { WireUpError } from '../../errors.js';
+import { connectPmi, type PmiClient } from '../pmi/client.js';
 import { listenAddress } from './address.js';
 import { ControlHub, joinControl, type ControlLink } from './control.js';
 import { jobIdentity } from './identity.js';
@@ -46,9 +47,26 @@ function closedOrTimeout(link: ControlLink, ms: number): Promise<void> {
  * node 0's control connection, and runs only its own node's ranks, placed as `--nodes K` places them.
  */
 export async function runNode(opts: RunNodeOptions): Promise<NodeJobResult> {
-  const { iface, env = process.env, warn = (s) => process.stderr.write(s + '\n'), ...job } = opts;
+  const { env = process.env } = opts;
   const pmi = await connectPmi(env);
-  const nodes = job.nodes ?? pmi.size;
+  try {
+    return await asNode(pmi, opts);
+  } catch (e) {
+    // This node cannot join: drop the PMI socket so the process exits and its manager ends the others.
+    pmi.close();
+    throw e;
+  }
+}
+
+async function asNode(pmi: PmiClient, opts: RunNodeOptions): Promise<NodeJobResult> {
+  const { iface, env = process.env, warn = (s) => process.stderr.write(s + '\n'), ...job } = opts;
+  if (job.nodes !== undefined && job.nodes !== pmi.size) {
+    throw new WireUpError(
+      `the process manager started ${pmi.size} node process(es) but this job asks for --nodes ${job.nodes}: ` +
+        `start one process per node (mpiexec -n ${job.nodes} / srun -N ${job.nodes}) or drop --nodes`,
+    );
+  }
+  const nodes = pmi.size;
   const { np, program, args = [], captureOutput: _c, ...rest } = job;
   const options = resolveOptions(np, { ...rest, nodes });
   const identity = jobIdentity(np, options, toProgramURL(program), args);
@@ -57,12 +75,11 @@ export async function runNode(opts: RunNodeOptions): Promise<NodeJobResult> {
   // This process owns one node: its memory and adapter exist before wire-up, the network wire listens with it.
   const own = createNodes(np, options, node);
   let net: NetworkWire | undefined;
-  let w: WireUp;
-
   let hub: ControlHub | undefined;
+  let w: WireUp;
   let links: Map<number, ControlLink>;
   try {
-    const w0 = await wireUp(pmi, identity, env, {
+    w = await wireUp(pmi, identity, env, {
       control: async (jobHash, token) => {
         hub = new ControlHub(pmi.size, token, jobHash, warn);
         return hub.listen(host);
@@ -73,18 +90,15 @@ export async function runNode(opts: RunNodeOptions): Promise<NodeJobResult> {
         return net.address;
       },
     });
-    net?.connectPeers(w0.network.flatMap((address, nodeId) => (nodeId === node ? [] : [{ nodeId, address }])));
-    w = w0;
+    net?.connectPeers(w.network.flatMap((address, nodeId) => (nodeId === node ? [] : [{ nodeId, address }])));
     if (hub) {
       await hub.joined(JOIN_MS);
       hub.stopListening();
       links = hub.links;
     } else {
-      links = new Map([[0, await joinControl(w0.control, w0.token, w0.node, w0.jobHash)]]);
+      links = new Map([[0, await joinControl(w.control, w.token, w.node, w.jobHash)]]);
     }
   } catch (e) {
-    // This node cannot join: drop every socket so the process exits and its manager ends the others.
-    pmi.close();
     void net?.close();
     hub?.stopListening();
     for (const l of hub?.links.values() ?? []) l.close(undefined);

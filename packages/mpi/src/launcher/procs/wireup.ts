@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { WireUpError } from '../../errors.js';
 import type { PmiClient } from '../pmi/client.js';
 import { checkSameJob, decodeIdentity, encodeIdentity, identityHash, type JobIdentity } from './identity.js';
 
@@ -42,12 +41,6 @@ const KEY = {
 export async function wireUp(pmi: PmiClient, identity: JobIdentity, env: NodeJS.ProcessEnv, steps: WireUpSteps): Promise<WireUp> {
   const node = pmi.rank;
   const nodes = pmi.size;
-  if (identity.nodes !== nodes) {
-    throw new WireUpError(
-      `the process manager started ${nodes} node process(es) but this job asks for --nodes ${identity.nodes}: ` +
-        `start one process per node (mpiexec -n ${identity.nodes} / srun -N ${identity.nodes}) or drop --nodes`,
-    );
-  }
   const jobHash = identityHash(identity);
   const given = env.TSMPI_JOB_TOKEN;
 
