@@ -1,5 +1,5 @@
 /**
- * Property (issue 4): over random sequences of acquire / release / malloc / free / madvise / write /
+ * Property: over random sequences of acquire / release / malloc / free / madvise / write /
  * migrate, a cache fed by `notifier` — and by `hooks` when nothing migrates — never hands out a
  * registration whose snapshot of frames differs from the current page table.
  *
