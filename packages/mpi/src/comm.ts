@@ -2,8 +2,10 @@ import type { AddressSpace, Allocator } from '@tsmpi/vm';
 import { ANY_SOURCE, ANY_TAG, PROC_NULL, UNDEFINED } from './constants.js';
 import { InvalidArgument, InvalidBuffer, InvalidRank, InvalidTag, InvalidType, TAG_UB } from './errors.js';
 import { packObject } from './p2p/object-codec.js';
-import type { Arrival, Route, Target } from './p2p/operations.js';
+import type { Arrival, HeldRegistration, Route, SendMode, Target } from './p2p/operations.js';
+import { PersistentRequest } from './persistent.js';
 import type { RankRuntimeFace } from './rank/runtime-face.js';
+import { Message } from './message.js';
 import { Request } from './request.js';
 import type { RankStats } from './stats.js';
 import type { Status } from './status.js';
@@ -14,50 +16,10 @@ import type { CartComm } from './topology/cart.js';
 import { topologyHooks } from './topology/hooks.js';
 import { TypedBuffer, describe, isTypedArrayCtor, type TypedArray, type TypedArrayCtor } from './typed-buffer.js';
 
+export { Message };
+
 /** Tag the runtime uses on a communicator's collective twin to agree on context ids (dup/split). */
 const CONTEXT_TAG = TAG_UB;
-
-/** A message taken out of the matching queues by mprobe()/improbe(): only this handle can receive it. */
-export class Message {
-  readonly source: number;
-  readonly tag: number;
-  /** Bytes of the message. */
-  readonly byteCount: number;
-  private taken = false;
-
-  /** @internal */
-  constructor(
-    private readonly comm: Comm,
-    /** @internal */ readonly arrival: Arrival,
-  ) {
-    this.source = arrival.source;
-    this.tag = arrival.tag;
-    this.byteCount = arrival.length;
-  }
-
-  /** mrecv: receive this message into `buf`. */
-  recv(buf: TypedBuffer): Status {
-    return this.irecv(buf).wait();
-  }
-
-  irecv(buf: TypedBuffer): Request {
-    this.take();
-    return this.comm.runtime.engine.mrecv(this.arrival, this.comm.targetOf(buf, 'Message.recv'));
-  }
-
-  /** Receive this message as an object (it must have been sent with sendObject). */
-  recvObject<V = unknown>(): V {
-    this.take();
-    const r = this.comm.runtime.engine.mrecv(this.arrival, 'object');
-    r.wait();
-    return r.value as V;
-  }
-
-  private take(): void {
-    if (this.taken) throw new InvalidArgument('message', 'this matched message was already received');
-    this.taken = true;
-  }
-}
 
 /**
  * A communicator: a group of ranks and a context. Point-to-point methods are here; collectives
@@ -125,10 +87,42 @@ export class Comm {
   }
 
   isend(buf: TypedBuffer, dest: number, tag = 0): Request {
+    return this.sendMode(buf, dest, tag, {});
+  }
+
+  /** Synchronous send (MPI_Ssend): returns only once the receiver has matched it, whatever the size. */
+  ssend(buf: TypedBuffer, dest: number, tag = 0): void {
+    this.issend(buf, dest, tag).wait();
+  }
+
+  issend(buf: TypedBuffer, dest: number, tag = 0): Request {
+    return this.sendMode(buf, dest, tag, { synchronous: true });
+  }
+
+  /** A persistent send (MPI_Send_init): start() it, wait for it, start it again; free() it at the end. */
+  sendInit(buf: TypedBuffer, dest: number, tag = 0): Request {
+    this.checkSend(buf, dest, tag);
+    const release = (h: HeldRegistration) => h.reg && this.runtime.engine.env.cache.release(h.reg);
+    return new PersistentRequest(this.runtime.engine, 'send', dest, tag, (held) => this.sendMode(buf, dest, tag, { held }), release);
+  }
+
+  /** A persistent receive (MPI_Recv_init). */
+  recvInit(buf: TypedBuffer, source: number = ANY_SOURCE, tag: number = ANY_TAG): Request {
+    this.checkSource(source, 'recvInit');
+    this.checkTag(tag, true);
+    this.targetOf(buf, 'recvInit');
+    return new PersistentRequest(this.runtime.engine, 'recv', source, tag, () => this.irecv(buf, source, tag), () => {});
+  }
+
+  private sendMode(buf: TypedBuffer, dest: number, tag: number, mode: SendMode): Request {
+    const b = this.checkSend(buf, dest, tag);
+    return this.runtime.engine.isend(this.route, dest, tag, { addr: b.addr, length: b.byteLength }, mode);
+  }
+
+  private checkSend(buf: TypedBuffer, dest: number, tag: number): TypedBuffer {
     this.checkDest(dest, 'send');
     this.checkTag(tag, false);
-    const b = this.checkBuffer(buf, 'send');
-    return this.runtime.engine.isend(this.route, dest, tag, { addr: b.addr, length: b.byteLength });
+    return this.checkBuffer(buf, 'send');
   }
 
   recv(buf: TypedBuffer, source: number = ANY_SOURCE, tag: number = ANY_TAG): Status {

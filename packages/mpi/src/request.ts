@@ -28,6 +28,7 @@ export class Request implements PromiseLike<Status> {
   /** @internal */ observed = false;
   /** @internal object receives: the decoded value */ objectValue: unknown = undefined;
   /** @internal */ hasObject = false;
+  /** @internal receives: withdraws the receive if nothing matched it yet (set by the engine) */ cancelHook: (() => boolean) | undefined;
   /** @internal what the operation is, for reports: 'send' | 'recv', the peer and the tag */
   readonly op: 'send' | 'recv';
   /** @internal */ readonly peer: number;
@@ -84,6 +85,30 @@ export class Request implements PromiseLike<Status> {
   test(): Status | undefined {
     if (this.state === PENDING && !this.progress.testRequest(this)) return undefined;
     return this.result();
+  }
+
+  /**
+   * MPI_Cancel for a receive no message has matched yet: it is withdrawn and completes at once,
+   * with `status.cancelled` true. A receive already matched is left to complete as usual (then
+   * `cancelled` stays false). Sends cannot be cancelled (deprecated in MPI 4).
+   */
+  cancel(): void {
+    if (this.op === 'send') throw new RequestError('cancel(): only receives can be cancelled; a send completes once delivered (or use issend and wait)');
+    if (this.state === PENDING) this.cancelHook?.();
+  }
+
+  /** True if cancel() withdrew this receive (MPI_Test_cancelled). */
+  get cancelled(): boolean {
+    return this.statusValue?.cancelled === true;
+  }
+
+  /** @internal a persistent request starts over: pending again, its result and observation forgotten */
+  rearm(): void {
+    this.state = PENDING;
+    this.statusValue = this.errorValue = undefined;
+    this.readyTime = this.localUs = 0;
+    this.observed = false;
+    this.promise = undefined;
   }
 
   /** For irecvObject(): the received value (after completion). */
@@ -182,6 +207,21 @@ export class Request implements PromiseLike<Status> {
     const live = rs.filter((r) => !r.observed);
     if (live.length > 0 && !live.some((r) => r.completed)) live[0]!.progress.testRequest(live[0]!);
     return harvest(rs);
+  }
+
+  /** Persistent requests (comm.sendInit / recvInit) only: runs the bound operation again (MPI_Start). */
+  start(): void {
+    throw new RequestError('start(): only persistent requests can be started; make one with comm.sendInit() or comm.recvInit()');
+  }
+
+  /** Persistent requests: ends the request and lets go of what it holds (MPI_Request_free). */
+  free(): void {
+    throw new RequestError('free(): only persistent requests are freed; other requests end when they complete');
+  }
+
+  /** Starts every persistent request of `rs` (MPI_Startall). */
+  static startAll(rs: readonly Request[]): void {
+    for (const r of rs) r.start();
   }
 
   /** Like waitAll but async: `await Request.all(rs)`. */

@@ -9,6 +9,8 @@ export interface Status {
   count: number;
   /** Bytes of the message. */
   byteCount: number;
+  /** A receive withdrawn by request.cancel() before any message matched it (MPI_Test_cancelled). */
+  cancelled?: boolean;
 }
 
 /** MPI_Get_count: elements of `type` in the message a status describes. */

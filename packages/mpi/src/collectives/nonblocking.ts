@@ -16,8 +16,9 @@ import type { Buffer, CollectiveComm } from './types.js';
 /**
  * Nonblocking collectives (MPI-3 ibarrier, ibcast, ...): the blocking form's schedule (the same
  * generator, so the same algorithm, messages and local work), started at the call and advanced
- * from its request's progress hook — whenever the program waits for or tests any nonblocking
- * collective request, and whenever `wait`/`test`/`waitAll`/`waitAny`/`await` look at one.
+ * from its request's progress hook — whenever the program tests or waits for any request (the
+ * engine calls progressSchedules after each poll of a blocking wait) or looks at a collective
+ * request's completion.
  *
  * Virtual time, as if a progress engine ran each round the moment the previous one completed
  * (libNBC with a progress thread, or offload): the first round is posted and paid for by the
@@ -35,7 +36,7 @@ import type { Buffer, CollectiveComm } from './types.js';
 
 /** What a communicator gives a nonblocking collective: the twin and the rank's engine and program clock. */
 export interface NonblockingComm extends CollectiveComm {
-  readonly runtime: { readonly engine: Progress; readonly clock: ProgramClock };
+  readonly runtime: { readonly engine: Progress & { afterProgress: (() => void) | undefined }; readonly clock: ProgramClock };
 }
 
 const started = new WeakMap<object, number>();
@@ -68,7 +69,7 @@ class ScheduleRequest extends Request {
   }
 
   /** The first step, in the call: the program posts the first round and pays for it; argument errors are thrown. */
-  start(): this {
+  override start(): this {
     const it = this.schedule.next();
     this.time = this.clock.now;
     if (it.done) this.complete(emptyStatus(), this.time);
@@ -125,6 +126,8 @@ function emptyStatus() {
 }
 
 function start(comm: NonblockingComm, name: string, make: (tag: number) => Schedule): Request {
+  // any blocking wait of the rank (a recv, a probe) moves running schedules on too
+  comm.runtime.engine.afterProgress ??= progressSchedules;
   const n = started.get(comm) ?? 0;
   started.set(comm, n + 1);
   const tag = Tag.nonblocking + (n % Tag.nonblocking);

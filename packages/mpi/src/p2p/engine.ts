@@ -12,7 +12,7 @@ import { copyUs } from './copy-cost.js';
 import { ENVELOPE_BYTES, decodeEnvelope, encodeEnvelope, type Envelope, type KindValue } from './envelope.js';
 import type { IntraPath, RingSource, ShmIncoming } from './intra.js';
 import { MatchQueues, type MatchKey } from './matching.js';
-import type { Arrival, Payload, RecvOp, Route, SendOp, Target } from './operations.js';
+import type { Arrival, Payload, RecvOp, Route, SendMode, SendOp, Target } from './operations.js';
 import type { EnvelopeHandler, ProtocolHost, RdmaRead, SingleCopyRoute } from './protocol.js';
 import { FinHandler } from './protocols/rendezvous.js';
 import { ProtocolSelection, protocolTable } from './select.js';
@@ -87,6 +87,8 @@ export class Engine implements Progress, ProtocolHost {
   /** The CQ doorbell value read before the last poll that found nothing. */
   private quietBell = -1;
   private readonly waiter: Waiter;
+  /** Called after every poll of a blocking wait (set by collectives/nonblocking.ts). */
+  afterProgress: (() => void) | undefined;
 
   constructor(env: EngineEnv) {
     this.env = env;
@@ -96,7 +98,12 @@ export class Engine implements Progress, ProtocolHost {
     const table = protocolTable(this);
     this.selection = new ProtocolSelection(table, env.rank, env.eagerThreshold, env.intra);
     this.handlers = [...Object.values(table), new FinHandler(this)];
-    this.waiter = new Waiter(env, () => this.progress());
+    // after each poll, what else waits on this rank's messages moves on (nonblocking collectives' schedules)
+    this.waiter = new Waiter(env, () => {
+      const any = this.progress();
+      this.afterProgress?.();
+      return any;
+    });
     for (let i = 0; i < env.pool.recvSlots; i++) this.postRecvSlot(i);
   }
 
@@ -106,7 +113,7 @@ export class Engine implements Progress, ProtocolHost {
 
   // ───────────────────────────── sending ─────────────────────────────
 
-  isend(route: Route, dest: number, tag: number, payload: Payload): Request {
+  isend(route: Route, dest: number, tag: number, payload: Payload, mode: SendMode = {}): Request {
     const { counters, clock } = this.env;
     const length = 'bytes' in payload ? payload.bytes.length : payload.length;
     const req = this.newRequest('send', dest, tag);
@@ -116,9 +123,9 @@ export class Engine implements Progress, ProtocolHost {
       return req;
     }
     const destWorld = route.world(dest);
-    const op: SendOp = { req, id: this.nextId++, destWorld, dest, tag, length };
+    const op: SendOp = { req, id: this.nextId++, destWorld, dest, tag, length, ...mode };
     const sendStatus: Status = { source: route.rank, tag, count: 0, byteCount: length };
-    this.selection.selectProtocol(destWorld, length).send(route, op, payload, sendStatus);
+    this.selection.selectProtocol(destWorld, length, op.synchronous === true).send(route, op, payload, sendStatus);
     this.env.ctrl.noteActivity();
     return req;
   }
@@ -163,7 +170,7 @@ export class Engine implements Progress, ProtocolHost {
 
   private releaseSend(op: SendOp): void {
     this.pendingSends.delete(op.id);
-    if (op.reg) this.env.cache.release(op.reg);
+    if (op.reg && op.reg !== op.held?.reg) this.env.cache.release(op.reg);
     if (op.temp !== undefined) this.env.heap.free(op.temp);
   }
 
@@ -242,12 +249,20 @@ export class Engine implements Progress, ProtocolHost {
     }
     counters.receivesPosted++;
     const recv: RecvOp = { context: route.context, source, tag, req, target, postTime: clock.now };
+    req.cancelHook = () => this.cancelRecv(recv);
     const found = this.queues.post(recv);
     if (found) {
       counters.matchedUnexpected++;
       this.consume(recv, found);
     }
     return req;
+  }
+
+  /** cancel(): withdraws a receive no message has matched yet; it completes, cancelled, now. */
+  private cancelRecv(recv: RecvOp): boolean {
+    if (!this.queues.cancel(recv)) return false;
+    recv.req.complete({ source: PROC_NULL, tag: ANY_TAG, count: 0, byteCount: 0, cancelled: true }, this.env.clock.now);
+    return true;
   }
 
   /** Receive a message a matched probe took out of the queue (mrecv). */

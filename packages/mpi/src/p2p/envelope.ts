@@ -25,7 +25,8 @@ const O = EnvelopeOffset;
 
 export const Kind = { EAGER: 1, RTS: 2, FIN: 3, SHM: 4 } as const;
 export type KindValue = (typeof Kind)[keyof typeof Kind];
-export const Flags = { ERROR: 1, CMA: 2, XPMEM: 4 } as const;
+/** SYNC: a synchronous eager send; the receiver answers FIN (sendId) once a receive has matched it. */
+export const Flags = { ERROR: 1, CMA: 2, XPMEM: 4, SYNC: 8 } as const;
 
 export interface Envelope {
   kind: KindValue;

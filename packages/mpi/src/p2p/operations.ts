@@ -29,6 +29,18 @@ export interface SendOp {
   reg?: RegistrationPort;
   /** a temporary holding an object message's bytes (rendezvous), freed when the send completes */
   temp?: number;
+  /** ssend/issend: complete only once the receiver has matched the message */
+  synchronous?: boolean;
+  /** a persistent send's registration, acquired at its first start and kept until free() */
+  held?: HeldRegistration;
+}
+
+/** How a send is made beyond its buffer: synchronous, and/or holding a persistent registration. */
+export type SendMode = Pick<SendOp, 'synchronous' | 'held'>;
+
+/** Where a persistent send keeps its registration between starts (the rendezvous fills it in). */
+export interface HeldRegistration {
+  reg?: RegistrationPort;
 }
 
 /** A posted receive. */

@@ -46,7 +46,14 @@ export type PeerPath = 'self' | IntraKind;
  *
  * ('rdma': another node, --intra rdma, or no intra-node transports.)
  */
-export function protocolFor(path: PeerPath, length: number, eagerThreshold: number): keyof ProtocolTable {
+export function protocolFor(path: PeerPath, length: number, eagerThreshold: number, synchronous = false): keyof ProtocolTable {
+  // ssend: the self-send that waits for its receive, eager with an acknowledgement (Flags.SYNC) below
+  // the threshold (never the buffered shm ring), and the path's rendezvous above it, which already waits
+  if (synchronous) {
+    if (path === 'self') return 'selfSynchronous';
+    if (length < eagerThreshold || length === 0) return 'eager';
+    return path === 'cma' ? 'rendezvousCma' : path === 'xpmem' || path === 'auto' ? 'rendezvousXpmem' : 'rendezvousRdma';
+  }
   if (path === 'self') return length < eagerThreshold ? 'selfBuffered' : 'selfSynchronous';
   const eager = length < eagerThreshold || length === 0;
   switch (path) {
@@ -72,8 +79,8 @@ export class ProtocolSelection {
     private readonly intra: { readonly kind: IntraKind; onNode(peer: number): boolean } | undefined,
   ) {}
 
-  selectProtocol(peer: number, length: number): Protocol {
-    return this.table[protocolFor(this.pathTo(peer), length, this.eagerThreshold)];
+  selectProtocol(peer: number, length: number, synchronous = false): Protocol {
+    return this.table[protocolFor(this.pathTo(peer), length, this.eagerThreshold, synchronous)];
   }
 
   private pathTo(peer: number): PeerPath {

@@ -1,10 +1,11 @@
 import type { Status } from '../../status.js';
 import { guardBuffer, guardRecv } from '../buffer-errors.js';
 import { copyUs } from '../copy-cost.js';
-import { ENVELOPE_BYTES, Kind, type Envelope } from '../envelope.js';
+import { ENVELOPE_BYTES, Flags, Kind, type Envelope } from '../envelope.js';
 import { unpackObject } from '../object-codec.js';
 import type { Arrival, Payload, RecvOp, Route, SendOp } from '../operations.js';
 import type { Protocol, ProtocolEnv, ProtocolHost } from '../protocol.js';
+import { sendFin } from './rendezvous.js';
 
 /**
  * Eager: the envelope and the payload in one bounce-slot send; the sender's buffer is free as soon
@@ -28,26 +29,35 @@ export class EagerProtocol implements Protocol {
     else if (op.length > 0) frame.set(guardBuffer(() => space.read(payload.addr, op.length), 'send buffer'), ENVELOPE_BYTES);
     const slot = this.host.takeSendSlot(op);
     const env = this.host.envelope(Kind.EAGER, route.context, route.rank, op.tag, op.length);
+    if (op.synchronous) {
+      env.flags |= Flags.SYNC;
+      env.sendId = op.id;
+    }
     device.set(clock.now);
     device.advance(copyUs(costs, op.length));
     this.host.postSend(op.destWorld, slot, env, frame);
     clock.advanceTo(device.now);
     counters.eagerSends++;
     counters.eagerBytesSent += op.length;
-    op.req.complete(status, clock.now);
+    if (op.synchronous) this.host.awaitReceiver(op); // complete on the receiver's FIN
+    else op.req.complete(status, clock.now);
   }
 
   onEnvelope(env: Envelope, payload: Uint8Array, time: number, from: number): void {
     this.host.arrive({
       protocol: this, context: env.context, source: env.source, tag: env.tag, length: env.length, time, fromWorld: from, data: payload,
+      flags: env.flags, sendId: env.sendId,
     });
   }
 
   receive(recv: RecvOp, a: Arrival, status: Status, start: number): void {
     deliverBuffered(this.host.env, recv, a, status, start);
+    if (a.flags! & Flags.SYNC) sendFin(this.host, a, 0, start);
   }
 
-  drop(): void {}
+  drop(a: Arrival, start: number): void {
+    if (a.flags! & Flags.SYNC) sendFin(this.host, a, 0, start);
+  }
 }
 
 /** A payload already on this rank (eager, buffered self-send) into its receive: one copy, charged to the receiver. */

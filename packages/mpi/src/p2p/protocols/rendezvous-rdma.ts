@@ -29,7 +29,9 @@ export class RendezvousRdmaProtocol implements Protocol {
   send(route: Route, op: SendOp, payload: Payload): void {
     const { cache } = this.host.env;
     sendRts(this.host, route, op, payload, (addr) => {
-      const reg = guardBuffer(() => cache.acquire(addr, op.length, USER_BUFFER_ACCESS), 'send buffer');
+      // a persistent send registers its buffer once, at its first start, and keeps it until free()
+      const reg = op.held?.reg ?? guardBuffer(() => cache.acquire(addr, op.length, USER_BUFFER_ACCESS), 'send buffer');
+      if (op.held) op.held.reg = reg;
       op.reg = reg;
       return { rkey: reg.handle.rkey, flags: 0 };
     });
