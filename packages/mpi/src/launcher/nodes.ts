@@ -14,6 +14,9 @@ export function resolveCost(cost: JobOptions['cost']): CostModel {
   throw new UsageError(`--cost ${cost}: neither a preset (${Object.keys(presets).join(', ')}) nor a readable JSON file`);
 }
 
+/** The adapter's own default queue-pair table (8192 entries); a bigger job gets a bigger one. */
+const MIN_QUEUE_PAIRS = 8192;
+
 /**
  * One PhysicalMemory and one adapter per simulated node, created here in the launcher's thread;
  * the ranks attach them from their handles. A node process of a multi-process job creates only its own
@@ -30,10 +33,12 @@ export function createNodes(np: number, options: JobOptions, only?: number) {
       continue;
     }
     const memory = new PhysicalMemory({ bytes: options.memBytes, pageSize: cost.pageSize });
-    const adapter = createAdapter(options.fabric, { memory, cost, nodeId, ...(options.fabric === 'pinning' ? { pinMode: options.pinMode } : {}) });
+    const local = ranksOfNode(nodeId, np, options.nodes).length;
+    // Every rank opens a queue pair to every other rank at start-up: size the table for that full mesh.
+    const limits = { maxQueuePairs: Math.max(MIN_QUEUE_PAIRS, local * (np - 1)) };
+    const adapter = createAdapter(options.fabric, { memory, cost, nodeId, limits, ...(options.fabric === 'pinning' ? { pinMode: options.pinMode } : {}) });
     const handle: NodeHandles = { memory: memory.handle, adapter: adapter.handle };
     if (options.intra !== 'rdma') {
-      const local = ranksOfNode(nodeId, np, options.nodes).length;
       handle.intranode = createIntranode({ memory, cost, nodeId, limits: { maxProcesses: Math.max(64, local) } }).handle;
     }
     handles.push(handle);

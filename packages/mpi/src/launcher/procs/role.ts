@@ -87,8 +87,13 @@ export class NodeRole {
   }
 
   /** A local rank failed (or this node's deadlock view, or a lost peer): the whole job ends. */
-  failed(failure: JobFailure, code: number): void {
+  failed(local: JobFailure, code: number): void {
     if (this.firstFailure) return;
+    // Across processes the report names the node too: "rank 5 on node 2 failed: ...".
+    const r = local.rank;
+    const failure = r !== undefined && local.message.startsWith(`rank ${r} `) && this.localRanks.includes(r)
+      ? { ...local, message: `rank ${r} on node ${this.node} ${local.message.slice(`rank ${r} `.length)}` }
+      : local;
     this.firstFailure = { failure, code };
     if (this.leader) this.broadcast({ t: 'failure', failure, code, node: this.node });
     else this.toLeader({ t: 'failure', failure, code, node: this.node });
