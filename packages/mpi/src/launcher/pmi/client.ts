@@ -31,9 +31,12 @@ export interface PmiClient {
 
 export type PmiVersion = 1 | 2;
 
-/** TSMPI_PMI=1|2 (default 1), then the connection the manager handed us (PMI_FD or PMI_PORT). */
+/**
+ * TSMPI_PMI=1|2, then the connection the manager handed us (PMI_FD or PMI_PORT). The default is PMI-1,
+ * except inside a Slurm step, whose PMI_FD (srun --mpi=pmi2) speaks only PMI-2 (Hydra speaks both).
+ */
 export async function connectPmi(env: NodeJS.ProcessEnv = process.env): Promise<PmiClient> {
-  const v = env.TSMPI_PMI ?? '1';
+  const v = env.TSMPI_PMI ?? (env.SLURM_STEP_ID !== undefined ? '2' : '1');
   if (v !== '1' && v !== '2') throw new PmiError(`TSMPI_PMI=${v}: use 1 (PMI-1, the default) or 2 (PMI-2, e.g. srun --mpi=pmi2)`);
   const conn = await PmiConnection.open(env);
   return v === '1' ? Pmi1Client.start(conn, env) : Pmi2Client.start(conn, env);
