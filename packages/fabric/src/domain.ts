@@ -3,7 +3,7 @@ import type { Adapter } from './adapter.js';
 import type { VirtualClock } from './clock.js';
 import { deregistrationCost, latencyUs, registrationCost, rnrDeliveryTime } from './cost/formulas.js';
 import { InvalidArgument } from './errors.js';
-import { deliverSend } from './dma/deliver.js';
+import { LocalSend, deliverSend } from './dma/deliver.js';
 import { faultIn, type RegionAccess } from './dma/region-access.js';
 import { NEED_LOCAL_WRITE } from './mr/table.js';
 import { deregisterRegion, registerRegion, type OwnedRegion } from './mr/register.js';
@@ -13,12 +13,12 @@ import {
 } from './queues/receive-queue.js';
 import { pushCompletion } from './queues/completion-queue.js';
 import { Opcode, RNR_INFINITE, Status } from './constants.js';
-import { QueuePair, type QueuePairOptions } from './queue-pair.js';
+import { QueuePair, type LocalPeer, type QueuePairOptions } from './queue-pair.js';
 import { DOMAIN_FREE, DOMAIN_OPEN, M_DOMAIN, MR_STRIDE, Q_DOMAIN, Q_SEND_CQ, QP_STRIDE } from './shared/layout.js';
 import type { AdapterState } from './shared/state.js';
 import { COUNTER_CELLS, Counter, bump, readStats } from './stats.js';
 import type { FabricStats, MemoryRegion, RecvWorkRequest } from './types.js';
-import type { Wire } from './wire.js';
+import type { RemoteNode, Wire } from './wire.js';
 import { checkWrId, checkSge } from './work-request.js';
 
 /**
@@ -63,7 +63,9 @@ export class ProtectionDomain {
     const id = st.claimRow(domains, 1, st.limits.maxDomains, DOMAIN_OPEN, undefined, 'protection-domain', 'maxDomains');
     // A reused slot starts from zero: counters describe this domain only.
     for (let i = 0; i < COUNTER_CELLS; i++) Atomics.store(st.counters, id * COUNTER_CELLS + i, 0n);
-    return new ProtectionDomain(adapter, space, clock, wire, id);
+    const pd = new ProtectionDomain(adapter, space, clock, wire, id);
+    wire?.opened?.(pd);
+    return pd;
   }
 
   // ------------------------------------------------------------------ memory regions
@@ -164,8 +166,8 @@ export class ProtectionDomain {
   }
   private ownRemote: RemoteAddressSpace | undefined;
 
-  /** @internal the adapter of node `nodeId`, this one or through the wire. */
-  reach(nodeId: number): Adapter {
+  /** @internal the adapter of node `nodeId`, this one or through the wire (a RemoteNode: owned by another process). */
+  reach(nodeId: number): Adapter | RemoteNode {
     if (nodeId === this.adapter.nodeId) return this.adapter;
     if (this.wire === undefined) {
       throw new InvalidArgument(`node ${nodeId} is another node and this domain has no wire; pass { wire: new InProcessWire(adapters) } to openDomain`);
@@ -191,17 +193,24 @@ export class ProtectionDomain {
         continue;
       }
       const sender = this.reach(parked.srcNode);
-      const sst = sender.state;
-      const srow = parked.srcQpn * QP_STRIDE;
       const cost = this.adapter.cost;
       const dataAt = rnrDeliveryTime(cost, parked.arrive, recv.postedAt);
-      const outcome = deliverSend(cost,
-        { state: sst, memory: sender.memory, space: qp.peer.space, nodeId: parked.srcNode, domainId: sst.qps[srow + Q_DOMAIN]!,
+      const receiver = { state: this.state, memory: this.adapter.memory, space: this.remoteView(), nodeId: this.adapter.nodeId,
+        domainId: this.id, qpNum: qp.qpNum, recvCq: qp.recvCqId };
+      if (sender.kind === 'remote') {
+        // Its bytes came with it; its completion (and rnrDelivered) go back over the wire.
+        if (deliverSend(cost, sender.parkedSource(parked, this), receiver, recv, dataAt) !== 'sender-error') return;
+        continue;
+      }
+      const sst = sender.state;
+      const srow = parked.srcQpn * QP_STRIDE;
+      // The parked send came from the QP's connected peer, so a sender in this process is a local peer.
+      const space = (qp.peer as LocalPeer).space;
+      const outcome = deliverSend(cost, new LocalSend(
+        { state: sst, memory: sender.memory, space, nodeId: parked.srcNode, domainId: sst.qps[srow + Q_DOMAIN]!,
           qpNum: parked.srcQpn, sendCq: sst.qps[srow + Q_SEND_CQ]!, lkey: parked.lkey, addr: parked.addr,
-          length: parked.length, wrId: parked.wrId, immData: parked.immData, signaled: parked.signaled },
-        { state: this.state, memory: this.adapter.memory, space: this.remoteView(), nodeId: this.adapter.nodeId,
-          domainId: this.id, qpNum: qp.qpNum, recvCq: qp.recvCqId },
-        recv, dataAt);
+          length: parked.length, wrId: parked.wrId, immData: parked.immData, signaled: parked.signaled }),
+        receiver, recv, dataAt);
       if (outcome === 'delivered') bump(sst.counters, sst.qps[srow + Q_DOMAIN]!, Counter.rnrDelivered);
       if (outcome !== 'sender-error') return;
       // The sender's buffer was gone; this receive is still free for the next parked send.
@@ -210,12 +219,14 @@ export class ProtectionDomain {
 
   /** A parked send that can never be delivered completes RETRY_EXCEEDED at its sender (never dropped silently). */
   private failParked(p: ParkedSend): void {
-    const sst = this.reach(p.srcNode).state;
-    const srow = p.srcQpn * QP_STRIDE;
+    const sender = this.reach(p.srcNode);
     const cost = this.adapter.cost;
+    const time = p.arrive + RNR_INFINITE * cost.rnrTimerUs + latencyUs(cost, p.srcNode === this.adapter.nodeId);
+    if (sender.kind === 'remote') return sender.failParked(p, this, time);
+    const sst = sender.state;
+    const srow = p.srcQpn * QP_STRIDE;
     pushCompletion(sst, sst.qps[srow + Q_SEND_CQ]!, { status: Status.RETRY_EXCEEDED, opcode: Opcode.SEND, byteLength: 0,
-      wrId: p.wrId, qpNum: p.srcQpn, immData: -1,
-      time: p.arrive + RNR_INFINITE * cost.rnrTimerUs + latencyUs(cost, p.srcNode === this.adapter.nodeId) });
+      wrId: p.wrId, qpNum: p.srcQpn, immData: -1, time });
   }
 
   /** For an on-demand backend: the notifier's invalidations empty the translations of every region they overlap. */

@@ -3,7 +3,7 @@ import type { Adapter } from './adapter.js';
 import { Opcode, RNR_INFINITE, Status } from './constants.js';
 import { latencyUs, odpFaultCost, rnrDeliveryTime, transferTimes, type LinkPorts } from './cost/formulas.js';
 import { dmaCopy } from './dma/copy.js';
-import { deliverSend } from './dma/deliver.js';
+import { LocalSend, deliverSend } from './dma/deliver.js';
 import type { ProtectionDomain } from './domain.js';
 import { InvalidArgument, NotConnected } from './errors.js';
 import { checkKey, NEED_LOCAL_WRITE, NEED_NONE, NEED_REMOTE_READ, NEED_REMOTE_WRITE } from './mr/table.js';
@@ -17,6 +17,7 @@ import { PORT_RX, PORT_TX, type Port } from './shared/port.js';
 import type { AdapterState } from './shared/state.js';
 import { Counter, bump } from './stats.js';
 import type { QpAddress, RdmaWorkRequest, RecvWorkRequest, SendWorkRequest } from './types.js';
+import type { RemoteNode } from './wire.js';
 import { checkImm, checkRemote, checkSge, checkWrId } from './work-request.js';
 
 export interface QueuePairOptions {
@@ -30,8 +31,12 @@ export interface QueuePairOptions {
   rnrRetry?: number | 'infinite';
 }
 
-/** The connected peer, resolved once at connect(). */
-export interface Peer {
+/** The connected peer, resolved once at connect(): in this process, or behind the network wire. */
+export type Peer = LocalPeer | RemotePeer;
+
+/** A peer whose adapter is attached in this thread: the responder half runs here. */
+export interface LocalPeer {
+  kind: 'local';
   nodeId: number;
   qpNum: number;
   domainId: number;
@@ -42,6 +47,15 @@ export interface Peer {
   outbound: LinkPorts;
   /** Data this QP reads: the peer's transmit side, then our receive side. */
   inbound: LinkPorts;
+}
+
+/** A peer owned by another process (network wire): posts go through `node`. */
+export interface RemotePeer {
+  kind: 'remote';
+  nodeId: number;
+  qpNum: number;
+  domainId: number;
+  node: RemoteNode;
 }
 
 /** The two port sides one direction of a connection crosses (loopback: both on one adapter). */
@@ -67,10 +81,14 @@ export class QueuePair {
   readonly recvCqId: number;
   /** @internal */
   peer: Peer | undefined;
-  private readonly pd: ProtectionDomain;
-  private readonly state: AdapterState;
-  private readonly sendCqId: number;
-  private readonly rnrRetry: number;
+  /** @internal */
+  readonly pd: ProtectionDomain;
+  /** @internal */
+  readonly state: AdapterState;
+  /** @internal */
+  readonly sendCqId: number;
+  /** @internal 0..6, or RNR_INFINITE */
+  readonly rnrRetry: number;
   private readonly hasSrq: boolean;
 
   private constructor(pd: ProtectionDomain, qpNum: number, rqId: number, sendCq: number, recvCq: number, rnrRetry: number,
@@ -120,7 +138,22 @@ export class QueuePair {
     if (remote === null || typeof remote !== 'object' || !Number.isInteger(remote.qpNum) || !Number.isInteger(remote.nodeId)) {
       throw new InvalidArgument('connect: expected the peer\'s qp.address { nodeId, qpNum, domainId, space }');
     }
-    const adapter = this.pd.reach(remote.nodeId);
+    const far = this.pd.reach(remote.nodeId);
+    if (far.kind === 'remote') {
+      // As verbs' modify_qp to RTR: nothing is asked of the far side; a QP that is not there shows
+      // up as RETRY_EXCEEDED completions.
+      this.peer = { kind: 'remote', nodeId: remote.nodeId, qpNum: remote.qpNum, domainId: remote.domainId, node: far };
+    } else {
+      this.peer = this.localPeer(far, remote);
+    }
+    const row = this.qpNum * QP_STRIDE;
+    this.state.qps[row + Q_REMOTE_NODE] = remote.nodeId;
+    this.state.qps[row + Q_REMOTE_QPN] = remote.qpNum;
+    this.state.qps[row + Q_REMOTE_DOMAIN] = remote.domainId;
+    Atomics.store(this.state.qps, row + Q_STATE, QpState.CONNECTED);
+  }
+
+  private localPeer(adapter: Adapter, remote: QpAddress): LocalPeer {
     const pst = adapter.state;
     const prow = remote.qpNum * QP_STRIDE;
     if (remote.qpNum < 1 || remote.qpNum > pst.limits.maxQueuePairs || Atomics.load(pst.qps, prow + Q_STATE) === QpState.FREE ||
@@ -129,13 +162,8 @@ export class QueuePair {
     }
     const space = AddressSpace.remote(adapter.memory, remote.space as Parameters<typeof AddressSpace.remote>[1]);
     const mine = this.state.port;
-    this.peer = { nodeId: remote.nodeId, qpNum: remote.qpNum, domainId: remote.domainId, adapter, space,
+    return { kind: 'local', nodeId: remote.nodeId, qpNum: remote.qpNum, domainId: remote.domainId, adapter, space,
       outbound: new PortPath(mine, pst.port), inbound: new PortPath(pst.port, mine) };
-    const row = this.qpNum * QP_STRIDE;
-    this.state.qps[row + Q_REMOTE_NODE] = remote.nodeId;
-    this.state.qps[row + Q_REMOTE_QPN] = remote.qpNum;
-    this.state.qps[row + Q_REMOTE_DOMAIN] = remote.domainId;
-    Atomics.store(this.state.qps, row + Q_STATE, QpState.CONNECTED);
   }
 
   postRecv(wr: RecvWorkRequest): void {
@@ -148,6 +176,7 @@ export class QueuePair {
     const peer = this.ready(wr, 'postSend');
     const imm = checkImm(wr.immData, 'postSend');
     const signaled = wr.signaled !== false;
+    if (peer.kind === 'remote') return peer.node.postSend(this, wr, imm, signaled);
     const cost = this.pd.adapter.cost;
     const sameNode = peer.nodeId === this.pd.adapter.nodeId;
     const { sge } = wr;
@@ -182,10 +211,10 @@ export class QueuePair {
       const at = t.arrive + this.rnrRetry * cost.rnrTimerUs + latencyUs(cost, sameNode);
       return this.complete(Opcode.SEND, wr.wrId, Status.RETRY_EXCEEDED, 0, at, true);
     }
-    deliverSend(cost,
+    deliverSend(cost, new LocalSend(
       { state: this.state, memory: this.pd.adapter.memory, space: this.pd.remoteView(), nodeId: this.pd.adapter.nodeId,
         domainId: this.pd.id, qpNum: this.qpNum, sendCq: this.sendCqId, lkey: sge.lkey, addr: sge.addr, length: sge.length,
-        wrId: wr.wrId, immData: imm, signaled },
+        wrId: wr.wrId, immData: imm, signaled }),
       { state: pst, memory: peer.adapter.memory, space: peer.space, nodeId: peer.nodeId, domainId: peer.domainId,
         qpNum: peer.qpNum, recvCq: pst.qps[prow + Q_RECV_CQ]! },
       got, rnrDeliveryTime(cost, t.arrive, got.postedAt));
@@ -206,6 +235,7 @@ export class QueuePair {
     const opcode = op === 'write' ? Opcode.RDMA_WRITE : Opcode.RDMA_READ;
     const peer = this.ready(wr, what);
     checkRemote(wr.remoteAddr, wr.rkey, what);
+    if (peer.kind === 'remote') return peer.node.rdma(this, wr, op);
     const signaled = wr.signaled !== false;
     const cost = this.pd.adapter.cost;
     const sameNode = peer.nodeId === this.pd.adapter.nodeId;
@@ -257,7 +287,8 @@ export class QueuePair {
       pst.qps[prow + Q_REMOTE_QPN] === this.qpNum && pst.qps[prow + Q_REMOTE_NODE] === this.pd.adapter.nodeId;
   }
 
-  private complete(opcode: number, wrId: number, status: number, bytes: number, time: number, signaled: boolean): void {
+  /** @internal push this QP's own completion (successes only when signaled). */
+  complete(opcode: number, wrId: number, status: number, bytes: number, time: number, signaled: boolean): void {
     if (status === Status.SUCCESS && !signaled) return;
     pushCompletion(this.state, this.sendCqId, { status, opcode, byteLength: bytes, wrId, qpNum: this.qpNum, immData: -1, time });
   }

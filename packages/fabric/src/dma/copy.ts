@@ -12,39 +12,53 @@ export type CopyOutcome =
   | { ok: false; side: 'src' | 'dst'; why: 'segv' | 'revoked' };
 
 /**
+ * One side of a copy that is not a memory region: bytes already off the wire, or a buffer to ship
+ * (the network wire's half of a transfer whose other half is in another process).
+ */
+export interface WireBytes {
+  bytes: Uint8Array;
+}
+
+type Side = RegionAccess | WireBytes;
+
+/**
  * Move `src.length` bytes from src's region to dst's, as the HCA's DMA engine would: both MRs
  * locked for the copy (an ODP invalidation of either waits for it to finish, as
  * invalidate_range_start waits for the device), translations taken under the locks, network
  * page faults taken with the locks dropped. Counts one odpFault per side that faulted.
+ * Either side may be WireBytes instead (the network wire's local half); it is never locked.
  */
-export function dmaCopy(src: RegionAccess, dst: RegionAccess, chunkBytes: number): CopyOutcome {
+export function dmaCopy(src: Side, dst: Side, chunkBytes: number): CopyOutcome {
+  const rs = isRegion(src) ? src : undefined;
+  const rd = isRegion(dst) ? dst : undefined;
   // Allocated on the first fault only: the common case (resident pages) allocates nothing here.
   let faulted: { src: Set<number>; dst: Set<number> } | undefined;
   for (;;) {
-    lockRegions(src, dst);
-    if (!stillValid(src.state, src.slot, src.key, src.which)) {
-      unlockRegions(src, dst);
+    lockSides(rs, rd);
+    if (rs !== undefined && !stillValid(rs.state, rs.slot, rs.key, rs.which)) {
+      unlockSides(rs, rd);
       return { ok: false, side: 'src', why: 'revoked' };
     }
-    if (!stillValid(dst.state, dst.slot, dst.key, dst.which)) {
-      unlockRegions(src, dst);
+    if (rd !== undefined && !stillValid(rd.state, rd.slot, rd.key, rd.which)) {
+      unlockSides(rs, rd);
       return { ok: false, side: 'dst', why: 'revoked' };
     }
-    const ts = translateLocked(src);
-    const td = translateLocked(dst);
+    const ts = rs === undefined ? wholeBuffer(src as WireBytes) : translateLocked(rs);
+    const td = rd === undefined ? wholeBuffer(dst as WireBytes) : translateLocked(rd);
     if (Array.isArray(ts) && Array.isArray(td)) {
-      copyRuns(src.memory.bytes, ts, dst.memory.bytes, td);
-      unlockRegions(src, dst);
-      return { ok: true, faultChunks: faulted === undefined ? 0 : countFaults(src, faulted.src) + countFaults(dst, faulted.dst) };
+      copyRuns(rs === undefined ? (src as WireBytes).bytes : rs.memory.bytes, ts,
+        rd === undefined ? (dst as WireBytes).bytes : rd.memory.bytes, td);
+      unlockSides(rs, rd);
+      return { ok: true, faultChunks: faulted === undefined ? 0 : countFaults(rs, faulted.src) + countFaults(rd, faulted.dst) };
     }
-    unlockRegions(src, dst);
+    unlockSides(rs, rd);
     faulted ??= { src: new Set<number>(), dst: new Set<number>() };
-    for (const [side, t, a] of [['src', ts, src], ['dst', td, dst]] as const) {
-      if (Array.isArray(t)) continue;
+    for (const [side, t, a] of [['src', ts, rs], ['dst', td, rd]] as const) {
+      if (Array.isArray(t) || a === undefined) continue;
       const r = faultIn(a, chunkBytes, a.addr);
       if (r === 'segv' || r === 'revoked') {
-        countFaults(src, faulted.src);
-        countFaults(dst, faulted.dst);
+        countFaults(rs, faulted.src);
+        countFaults(rd, faulted.dst);
         return { ok: false, side, why: r };
       }
       for (const c of r.chunks) faulted[side].add(c);
@@ -52,9 +66,27 @@ export function dmaCopy(src: RegionAccess, dst: RegionAccess, chunkBytes: number
   }
 }
 
+function isRegion(s: Side): s is RegionAccess {
+  return (s as RegionAccess).state !== undefined;
+}
+
+function wholeBuffer(b: WireBytes): PhysicalRun[] {
+  return [{ offset: 0, length: b.bytes.length }];
+}
+
+function lockSides(x: RegionAccess | undefined, y: RegionAccess | undefined): void {
+  if (x !== undefined) lockRegions(x, y);
+  else if (y !== undefined) lockRegions(y, undefined);
+}
+
+function unlockSides(x: RegionAccess | undefined, y: RegionAccess | undefined): void {
+  if (x !== undefined) unlockRegions(x, y);
+  else if (y !== undefined) unlockRegions(y, undefined);
+}
+
 /** Charge the faults of one side of one request to its MR's domain; returns the chunks that faulted. */
-function countFaults(a: RegionAccess, chunks: Set<number>): number {
-  if (chunks.size === 0) return 0;
+function countFaults(a: RegionAccess | undefined, chunks: Set<number>): number {
+  if (a === undefined || chunks.size === 0) return 0;
   bump(a.state.counters, a.state.mrs[a.slot * MR_STRIDE + M_DOMAIN]!, Counter.odpFaults);
   return chunks.size;
 }

@@ -7,7 +7,8 @@ import { pushCompletion } from '../queues/completion-queue.js';
 import type { PostedRecv } from '../queues/receive-queue.js';
 import type { AdapterState } from '../shared/state.js';
 import { Counter, bump } from '../stats.js';
-import { dmaCopy } from './copy.js';
+import { dmaCopy, type CopyOutcome } from './copy.js';
+import type { RegionAccess } from './region-access.js';
 
 /** The sending side of a two-sided transfer, as seen by the thread that delivers it. */
 export interface SendSide {
@@ -25,6 +26,62 @@ export interface SendSide {
   wrId: number;
   immData: number;
   signaled: boolean;
+}
+
+/**
+ * Where a send's bytes come from and where its sender hears of it: the sender's region in this
+ * process (LocalSend), or bytes that came over the network wire with a completion frame to send back.
+ */
+export interface SendSource {
+  readonly nodeId: number;
+  readonly length: number;
+  readonly immData: number;
+  /** The sender's key still names a live region of its domain (it is checked again at delivery). */
+  valid(): boolean;
+  /** Move the bytes into the receive target. */
+  copyInto(dst: RegionAccess, chunkBytes: number): CopyOutcome;
+  /** The sender's completion at virtual time `at`; a success also counts the send in the sender's domain. */
+  done(status: number, at: number): void;
+}
+
+/** A send whose sender's region is in this process (its adapter's tables are attached here). */
+export class LocalSend implements SendSource {
+  readonly nodeId: number;
+  readonly length: number;
+  readonly immData: number;
+  private slot = 0;
+  constructor(private readonly s: SendSide) {
+    this.nodeId = s.nodeId;
+    this.length = s.length;
+    this.immData = s.immData;
+  }
+
+  valid(): boolean {
+    const s = this.s;
+    if (s.length === 0) return true;
+    const slot = checkKey(s.state, s.lkey, 'lkey', s.domainId, s.addr, s.length, NEED_NONE);
+    if (typeof slot !== 'number') return false;
+    this.slot = slot;
+    return true;
+  }
+
+  copyInto(dst: RegionAccess, chunkBytes: number): CopyOutcome {
+    const s = this.s;
+    return dmaCopy({ state: s.state, memory: s.memory, space: s.space, nodeId: s.nodeId, slot: this.slot, key: s.lkey,
+      which: 'lkey', addr: s.addr, length: s.length, write: false }, dst, chunkBytes);
+  }
+
+  done(status: number, at: number): void {
+    const s = this.s;
+    if (status === Status.SUCCESS) {
+      bump(s.state.counters, s.domainId, Counter.sendOps);
+      bump(s.state.counters, s.domainId, Counter.sendBytes, s.length);
+    }
+    if (status !== Status.SUCCESS || s.signaled) {
+      pushCompletion(s.state, s.sendCq, { status, opcode: Opcode.SEND, byteLength: status === 0 ? s.length : 0,
+        wrId: s.wrId, qpNum: s.qpNum, immData: -1, time: at });
+    }
+  }
 }
 
 /** The receiving side. */
@@ -46,16 +103,15 @@ export type DeliveryOutcome = 'delivered' | 'receiver-error' | 'sender-error';
  * A 'sender-error' leaves the receive unconsumed (the caller may give it to the next send);
  * every other outcome consumes it.
  */
-export function deliverSend(cost: CostModel, s: SendSide, r: RecvSide, recv: PostedRecv, dataAt: number): DeliveryOutcome {
+export function deliverSend(cost: CostModel, s: SendSource, r: RecvSide, recv: PostedRecv, dataAt: number): DeliveryOutcome {
   const L = latencyUs(cost, s.nodeId === r.nodeId);
-  const srcSlot = s.length === 0 ? 0 : checkKey(s.state, s.lkey, 'lkey', s.domainId, s.addr, s.length, NEED_NONE);
-  if (typeof srcSlot !== 'number') {
-    sendDone(s, Status.LOCAL_PROTECTION_ERROR, dataAt + L);
+  if (!s.valid()) {
+    s.done(Status.LOCAL_PROTECTION_ERROR, dataAt + L);
     return 'sender-error';
   }
   if (s.length > recv.length) {
     recvDone(s, r, recv, Status.LOCAL_LENGTH_ERROR, dataAt, 0);
-    sendDone(s, Status.REMOTE_INVALID_REQUEST, dataAt + L);
+    s.done(Status.REMOTE_INVALID_REQUEST, dataAt + L);
     return 'receiver-error';
   }
   let faultUs = 0;
@@ -63,48 +119,34 @@ export function deliverSend(cost: CostModel, s: SendSide, r: RecvSide, recv: Pos
     const dstSlot = checkKey(r.state, recv.lkey, 'lkey', r.domainId, recv.addr, recv.length, NEED_LOCAL_WRITE);
     if (typeof dstSlot !== 'number') {
       recvDone(s, r, recv, Status.LOCAL_PROTECTION_ERROR, dataAt, 0);
-      sendDone(s, Status.REMOTE_OPERATION_ERROR, dataAt + L);
+      s.done(Status.REMOTE_OPERATION_ERROR, dataAt + L);
       return 'receiver-error';
     }
-    const out = dmaCopy(
-      { state: s.state, memory: s.memory, space: s.space, nodeId: s.nodeId, slot: srcSlot, key: s.lkey, which: 'lkey',
-        addr: s.addr, length: s.length, write: false },
-      { state: r.state, memory: r.memory, space: r.space, nodeId: r.nodeId, slot: dstSlot, key: recv.lkey, which: 'lkey',
-        addr: recv.addr, length: s.length, write: true },
-      cost.odpFaultChunkBytes,
-    );
+    const out = s.copyInto({ state: r.state, memory: r.memory, space: r.space, nodeId: r.nodeId, slot: dstSlot, key: recv.lkey,
+      which: 'lkey', addr: recv.addr, length: s.length, write: true }, cost.odpFaultChunkBytes);
     if (!out.ok) {
       if (out.side === 'src') {
         // The sender's buffer vanished under the copy: nothing was delivered.
-        sendDone(s, Status.LOCAL_PROTECTION_ERROR, dataAt + L);
+        s.done(Status.LOCAL_PROTECTION_ERROR, dataAt + L);
         recvDone(s, r, recv, Status.WR_FLUSH_ERROR, dataAt, 0);
       } else {
         recvDone(s, r, recv, Status.LOCAL_PROTECTION_ERROR, dataAt, 0);
-        sendDone(s, Status.REMOTE_OPERATION_ERROR, dataAt + L);
+        s.done(Status.REMOTE_OPERATION_ERROR, dataAt + L);
       }
       return 'receiver-error';
     }
     faultUs = odpFaultCost(cost, out.faultChunks);
   }
-  bump(s.state.counters, s.domainId, Counter.sendOps);
-  bump(s.state.counters, s.domainId, Counter.sendBytes, s.length);
   bump(r.state.counters, r.domainId, Counter.recvOps);
   bump(r.state.counters, r.domainId, Counter.recvBytes, s.length);
   recvDone(s, r, recv, Status.SUCCESS, dataAt + faultUs, s.length);
-  sendDone(s, Status.SUCCESS, dataAt + faultUs + L);
+  s.done(Status.SUCCESS, dataAt + faultUs + L);
   return 'delivered';
 }
 
 // Module-level rather than closures: esbuild's keepNames wraps every closure creation, which
 // showed up at ~9% of a small send's cost.
-function sendDone(s: SendSide, status: number, at: number): void {
-  if (status !== Status.SUCCESS || s.signaled) {
-    pushCompletion(s.state, s.sendCq, { status, opcode: Opcode.SEND, byteLength: status === 0 ? s.length : 0,
-      wrId: s.wrId, qpNum: s.qpNum, immData: -1, time: at });
-  }
-}
-
-function recvDone(s: SendSide, r: RecvSide, recv: PostedRecv, status: number, at: number, bytes: number): void {
+function recvDone(s: SendSource, r: RecvSide, recv: PostedRecv, status: number, at: number, bytes: number): void {
   pushCompletion(r.state, r.recvCq, { status, opcode: Opcode.RECV, byteLength: bytes, wrId: recv.wrId, qpNum: r.qpNum,
     immData: status === Status.SUCCESS ? s.immData : -1, time: at });
 }

@@ -1,12 +1,36 @@
-import type { Adapter } from '../adapter.js';
-import { InvalidArgument } from '../errors.js';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { pack, unpack } from 'msgpackr';
+import { Adapter } from '../adapter.js';
+import { Opcode, Status } from '../constants.js';
+import { latencyUs } from '../cost/formulas.js';
+import { InvalidArgument, NetworkError } from '../errors.js';
+import { pushCompletion } from '../queues/completion-queue.js';
+import { Q_SEND_CQ, Q_STATE, QP_STRIDE, QpState } from '../shared/layout.js';
 import type { Wire } from '../wire.js';
+import { Connection } from './connection.js';
+import { AwaitAnnouncement, DomainSpaces } from './domain-spaces.js';
+import { Data, DoneBits, Done, FrameType, FrameWriter, Op, type FrameReader } from './frames.js';
+import { Outbox, createOutbox } from './outbox.js';
+import { RankWire } from './rank-wire.js';
+import { NetworkResponder } from './responder.js';
 import type { ListenOptions, NetworkWireHandle, PeerAddress } from './types.js';
 
+/** After the last frame in or out, the network thread keeps polling this long before it sleeps (latency, at one core's cost). */
+const SPIN_MS = 0.2;
+
+/** An operation shipped and not finished: what its initiator hears if the peer goes away. */
+interface Pending {
+  qpn: number;
+  wrId: number;
+  opcode: number;
+  t0: number;
+}
+
 /**
- * The network wire of one node process (see types.ts for the whole picture). Created on the
- * process's main thread, which becomes its network thread; rank threads attach to it from its
- * handle. Interface first: the implementation lands behind these signatures.
+ * The network wire of one node process (see types.ts for the picture). Created on the process's
+ * main thread, which becomes its network thread: it owns the sockets, moves records from the
+ * ranks' outbox to the peers, and runs the responder's half of what the peers send.
  */
 export class NetworkWire {
   /** "host:port" this node listens on: publish it (PMI put) for the other nodes' connectPeers. */
@@ -15,25 +39,78 @@ export class NetworkWire {
   /** Structured-cloneable: workerData of every rank thread of this node. */
   readonly handle: NetworkWireHandle;
 
-  private constructor(address: string, nodeId: number, handle: NetworkWireHandle) {
+  private readonly outbox: Outbox;
+  private readonly spaces: DomainSpaces;
+  private readonly responder: NetworkResponder;
+  private readonly peers = new Map<number, string>();
+  /** The one connection per peer node (dialed or accepted), or the dialed one whose frames wait for it. */
+  private readonly conns = new Map<number, Connection>();
+  private readonly pending = new Map<number, Map<number, Pending>>();
+  private readonly sockets = new Set<Socket>();
+  private seq = 0;
+  private record: { dst: number; frame: Buffer; filled: number } | undefined;
+  private lastActive = 0;
+  private spinning = false;
+  private parked = false;
+  private closed = false;
+
+  private constructor(private readonly adapter: Adapter, private readonly server: Server, address: string,
+    private readonly token: Buffer, outboxBytes: number | undefined, private readonly onError: (e: NetworkError) => void) {
     this.address = address;
-    this.nodeId = nodeId;
-    this.handle = handle;
+    this.nodeId = adapter.nodeId;
+    const outbox = createOutbox(outboxBytes);
+    const channel = `tsmpi-net-${adapter.nodeId}-${randomBytes(8).toString('hex')}`;
+    this.handle = { kind: 'network-wire', nodeId: adapter.nodeId, outbox, channel };
+    this.outbox = new Outbox(outbox);
+    this.spaces = new DomainSpaces(channel, adapter.memory);
+    this.responder = new NetworkResponder(adapter, this.spaces, (node, frame, payload) => this.reply(node, frame, payload));
+    server.on('connection', (s) => this.accepted(s));
+    this.tick();
   }
 
   /** Listen for the other nodes (main thread of a node process). Resolves once the port is bound. */
   static async listen(opts: ListenOptions): Promise<NetworkWire> {
-    void opts;
-    throw new InvalidArgument('NetworkWire.listen: not implemented yet');
+    if (!(opts?.adapter instanceof Adapter)) throw new InvalidArgument('NetworkWire.listen: opts.adapter must be this node\'s Adapter');
+    if (typeof opts.host !== 'string' || opts.host === '') throw new InvalidArgument('NetworkWire.listen: opts.host must be the address to listen on');
+    if (typeof opts.token !== 'string' || opts.token.length < 8) {
+      throw new InvalidArgument('NetworkWire.listen: opts.token must be the job\'s random token (at least 8 characters)');
+    }
+    const server = createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port ?? 0, opts.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const a = server.address();
+    const port = typeof a === 'object' && a !== null ? a.port : 0;
+    const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+    const onError = opts.onError ?? ((e: NetworkError) => process.stderr.write(`tsmpi: ${e.message}\n`));
+    return new NetworkWire(opts.adapter, server, `${host}:${port}`, Buffer.from(opts.token), opts.outboxBytes, onError);
   }
 
-  /** Every other node's address. Connections open on first use; an unknown node id is an InvalidArgument at connect(). */
+  /** Every other node's address. Connections open on first use. */
   connectPeers(peers: PeerAddress[]): void {
-    void peers;
+    for (const p of peers) {
+      if (!Number.isInteger(p?.nodeId) || p.nodeId < 0 || typeof p.address !== 'string' || parseAddress(p.address) === undefined) {
+        throw new InvalidArgument(`connectPeers: expected { nodeId, address: "host:port" }, got ${JSON.stringify(p)}`);
+      }
+      if (p.nodeId !== this.nodeId) this.peers.set(p.nodeId, p.address);
+    }
   }
 
   /** Close every connection and stop listening; operations still waiting complete RETRY_EXCEEDED. */
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.outbox.close();
+    for (const c of this.conns.values()) c.close();
+    for (const node of [...this.pending.keys()]) this.failPending(node);
+    for (const s of this.sockets) s.destroy();
+    this.spaces.close();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
 
   /**
    * In a rank thread: the Wire to pass to adapter.openDomain(space, clock, { wire }). `adapter` is
@@ -41,8 +118,274 @@ export class NetworkWire {
    * it as in one process, QPs of other nodes through the network thread.
    */
   static attach(handle: NetworkWireHandle, adapter: Adapter): Wire {
-    void handle;
-    void adapter;
-    throw new InvalidArgument('NetworkWire.attach: not implemented yet');
+    return new RankWire(handle, adapter);
   }
+
+  // ---------------------------------------------------------------- the network thread's loop
+
+  /**
+   * Move what the ranks wrote to the sockets. While frames flow it polls on every turn of the
+   * event loop (setImmediate: sockets are still served in between); after SPIN_MS of silence it
+   * parks on the outbox's doorbell (Atomics.waitAsync), which a rank's next record rings.
+   */
+  private readonly tick = (): void => {
+    this.spinning = false;
+    if (this.closed) return;
+    const seen = this.outbox.bell;
+    const now = performance.now();
+    if (this.pump()) this.lastActive = now;
+    if (now - this.lastActive < SPIN_MS) {
+      this.spinning = true;
+      setImmediate(this.tick);
+      return;
+    }
+    if (this.parked) return;
+    const woke = this.outbox.waitAsync(seen);
+    if (woke === undefined) return this.kick();
+    this.parked = true;
+    void woke.then(() => {
+      this.parked = false;
+      this.kick();
+    });
+  };
+
+  private kick(): void {
+    this.lastActive = performance.now();
+    if (this.spinning || this.closed) return;
+    this.spinning = true;
+    setImmediate(this.tick);
+  }
+
+  /** Copy whole records out of the outbox and forward them; true when anything moved. */
+  private pump(): boolean {
+    let moved = false;
+    for (;;) {
+      const avail = this.outbox.available;
+      if (this.record === undefined) {
+        if (avail < 8) return moved;
+        const dst = this.outbox.peekU32(0);
+        const body = this.outbox.peekU32(4);
+        this.outbox.read(4);
+        this.record = { dst, frame: Buffer.allocUnsafe(4 + body), filled: 0 };
+        continue;
+      }
+      if (avail === 0) return moved;
+      const r = this.record;
+      const n = Math.min(avail, r.frame.length - r.filled);
+      this.outbox.read(n, r.frame, r.filled);
+      r.filled += n;
+      moved = true;
+      if (r.filled < r.frame.length) continue;
+      this.record = undefined;
+      this.forward(r.dst, r.frame);
+    }
+  }
+
+  /** A record from a rank: stamp an operation with its sequence number and remember it, then send. */
+  private forward(dst: number, frame: Buffer): void {
+    const type = frame[4]!;
+    if (type === FrameType.SEND || type === FrameType.WRITE || type === FrameType.READ) {
+      const f = new FrameWriter(type, frame.readUInt32LE(0), frame);
+      const seq = ++this.seq;
+      f.f64(Op.SEQ, seq);
+      const view = new DataView(frame.buffer, frame.byteOffset + 4, frame.length - 4);
+      const p: Pending = { qpn: view.getUint32(Op.SRC_QPN, true), wrId: view.getFloat64(Op.WR_ID, true),
+        opcode: type === FrameType.SEND ? Opcode.SEND : type === FrameType.WRITE ? Opcode.RDMA_WRITE : Opcode.RDMA_READ,
+        t0: view.getFloat64(Op.T0, true) };
+      const c = this.to(dst);
+      if (c === undefined) {
+        if (!this.closed) this.onError(new NetworkError('connect', `node ${dst}`, 'is not among the peers given to connectPeers; its operations fail'));
+        return this.failOne(p);
+      }
+      let m = this.pending.get(dst);
+      if (m === undefined) this.pending.set(dst, (m = new Map()));
+      m.set(seq, p);
+      return c.send(frame);
+    }
+    this.reply(dst, frame);
+  }
+
+  // ---------------------------------------------------------------- connections
+
+  /** The connection to `node`, dialed now if there is none; undefined when the node has no address. */
+  private to(node: number): Connection | undefined {
+    const c = this.conns.get(node);
+    if (c !== undefined) return c;
+    const address = this.peers.get(node);
+    const at = address === undefined ? undefined : parseAddress(address);
+    if (at === undefined || this.closed) return undefined;
+    const socket = connect({ host: at.host, port: at.port });
+    const conn = this.watch(socket, true, `node ${node} (${address})`);
+    conn.peer = node;
+    this.conns.set(node, conn);
+    socket.once('connect', () => conn.sendNow(this.hello(true)));
+    return conn;
+  }
+
+  /** An answer to `node` (it asked us, so it is connected; a peer gone since loses the answer, as its operations failed). */
+  private reply(node: number, frame: Uint8Array, payload?: Uint8Array): void {
+    const c = this.to(node);
+    if (c === undefined) {
+      if (!this.closed) this.onError(new NetworkError('connect', `node ${node}`, 'has no connection and no address; an answer to it was dropped'));
+      return;
+    }
+    c.send(frame, payload);
+  }
+
+  private accepted(socket: Socket): void {
+    if (this.closed) return void socket.destroy();
+    this.watch(socket, false, `${socket.remoteAddress}:${socket.remotePort}`);
+  }
+
+  private watch(socket: Socket, dialed: boolean, label: string): Connection {
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+    return new Connection(socket, dialed, label, {
+      hello: (c, body) => this.greeted(c, body),
+      frame: (c, f, payload) => this.received(c, f, payload),
+      closed: (c, problem) => this.lost(c, problem),
+    });
+  }
+
+  private hello(accept: boolean): Uint8Array {
+    const body = pack({ token: this.token.toString(), node: this.nodeId, accept }) as Uint8Array;
+    const w = new FrameWriter(FrameType.HELLO, 1 + body.length);
+    w.bytes.set(body, 5);
+    return w.bytes;
+  }
+
+  /**
+   * A HELLO. Both sides check the token. One connection per pair: when both nodes dialed at once,
+   * the one dialed by the lower node id stays; the other is refused (accept: false) and the frames
+   * queued on it move to the one that stays.
+   */
+  private greeted(c: Connection, body: Uint8Array): boolean {
+    let h: { token?: unknown; node?: unknown; accept?: unknown };
+    try {
+      h = unpack(body) as typeof h;
+    } catch {
+      return false;
+    }
+    const token = Buffer.from(String(h?.token ?? ''));
+    if (token.length !== this.token.length || !timingSafeEqual(token, this.token) || !Number.isInteger(h.node)) return false;
+    const node = h.node as number;
+    if (c.dialed) {
+      if (node !== c.peer) return false;
+      if (h.accept === false) {
+        c.close(); // the peer's own connection to us carries our frames (they wait on this one until it comes)
+        return true;
+      }
+      c.open();
+      return true;
+    }
+    c.peer = node;
+    const existing = this.conns.get(node);
+    if (existing !== undefined && existing.dialed && this.nodeId < node) {
+      c.sendNow(this.hello(false));
+      c.close();
+      return true;
+    }
+    c.sendNow(this.hello(true));
+    if (existing !== undefined && existing !== c) {
+      c.queue = existing.queue; // they were queued first: they go first
+      existing.queue = [];
+      if (existing.ready) existing.close();
+    }
+    this.conns.set(node, c);
+    c.open();
+    return true;
+  }
+
+  private received(c: Connection, f: FrameReader, payload: Uint8Array): void {
+    this.kick();
+    if (c.backlog.length > 0) {
+      c.backlog.push({ f, payload });
+      return;
+    }
+    const waitFor = this.serve(c, f, payload);
+    if (waitFor !== undefined) {
+      c.backlog.push({ f, payload });
+      this.awaitBacklog(c, waitFor);
+    }
+  }
+
+  /**
+   * A frame that needs a domain this node has not heard of yet (its announcement is still in the
+   * event loop's queue) waits, and every later frame of its connection with it, so none is served
+   * out of order.
+   */
+  private awaitBacklog(c: Connection, domainId: number): void {
+    this.spaces.announced(domainId).then(() => {
+      while (c.backlog.length > 0) {
+        const { f, payload } = c.backlog[0]!;
+        const waitFor = this.serve(c, f, payload);
+        if (waitFor !== undefined) return this.awaitBacklog(c, waitFor);
+        c.backlog.shift();
+      }
+    }, (e: Error) => {
+      const dropped = c.backlog.length;
+      c.backlog = [];
+      this.onError(new NetworkError('frame', c.label, `${e.message}; ${dropped} frame(s) dropped`));
+    });
+  }
+
+  /** Serve one frame; a domain id when it must wait for that domain's announcement (nothing was done). */
+  private serve(c: Connection, f: FrameReader, payload: Uint8Array): number | undefined {
+    try {
+      this.dispatch(f, payload, c.peer!);
+    } catch (e) {
+      if (e instanceof AwaitAnnouncement) return e.domainId;
+      this.onError(new NetworkError('frame', c.label, `a frame of type ${f.type} could not be served: ${(e as Error).message}`));
+    }
+    return undefined;
+  }
+
+  private dispatch(f: FrameReader, payload: Uint8Array, peer: number): void {
+    {
+      switch (f.type) {
+        case FrameType.SEND: return this.responder.send(f, payload);
+        case FrameType.WRITE: return this.responder.write(f, payload);
+        case FrameType.READ: return this.responder.read(f);
+        case FrameType.COMPLETE:
+          if (this.responder.complete(f) & DoneBits.FINAL) this.pending.get(peer)?.delete(f.f64(Done.SEQ));
+          return;
+        case FrameType.READ_DATA:
+          this.responder.readData(f, payload);
+          this.pending.get(peer)?.delete(f.f64(Data.SEQ));
+          return;
+      }
+    }
+  }
+
+  private lost(c: Connection, problem: { reason: 'closed' | 'token' | 'frame'; message: string } | undefined): void {
+    const node = c.peer;
+    const current = node !== undefined && this.conns.get(node) === c;
+    if (current && (c.ready || problem !== undefined)) this.conns.delete(node);
+    if (problem !== undefined && !this.closed) this.onError(new NetworkError(problem.reason, c.label, problem.message));
+    if (current && node !== undefined && (c.ready || problem !== undefined)) this.failPending(node);
+  }
+
+  /** The peer is gone: everything waiting on it completes RETRY_EXCEEDED (verbs: the transport's retries ran out). */
+  private failPending(node: number): void {
+    const m = this.pending.get(node);
+    if (m === undefined) return;
+    this.pending.delete(node);
+    for (const p of m.values()) this.failOne(p);
+  }
+
+  private failOne(p: Pending): void {
+    const st = this.adapter.state;
+    const row = p.qpn * QP_STRIDE;
+    if (Atomics.load(st.qps, row + Q_STATE) === QpState.FREE) return;
+    const cost = this.adapter.cost;
+    pushCompletion(st, st.qps[row + Q_SEND_CQ]!, { status: Status.RETRY_EXCEEDED, opcode: p.opcode, byteLength: 0, wrId: p.wrId,
+      qpNum: p.qpn, immData: -1, time: p.t0 + cost.overheadUs + 2 * latencyUs(cost, false) });
+  }
+}
+
+function parseAddress(a: string): { host: string; port: number } | undefined {
+  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(a);
+  if (m === null) return undefined;
+  const port = Number(m[2]);
+  return port > 0 && port < 65536 ? { host: m[1]!, port } : undefined;
 }

@@ -1,8 +1,8 @@
 import { InvalidArgument, QueueFull } from '../errors.js';
 import { lock, unlock } from '../shared/lock.js';
 import {
-  PKE_ADDR, PKE_ARRIVE, PKE_DST_QPN, PKE_IMM, PKE_LENGTH, PKE_LKEY, PKE_SIGNALED, PKE_SRC_NODE, PKE_SRC_QPN,
-  PKE_WORDS, PKE_WRID, R_DEPTH, R_DOMAIN, R_HEAD, R_LOCK, R_PARK_DEPTH, R_PARK_HEAD, R_PARK_RING, R_PARK_TAIL,
+  PKE_ADDR, PKE_ARRIVE, PKE_DST_QPN, PKE_IMM, PKE_LENGTH, PKE_LKEY, PKE_PAYLOAD, PKE_SEQ, PKE_SIGNALED, PKE_SRC_CHUNKS,
+  PKE_SRC_NODE, PKE_SRC_QPN, PKE_WORDS, PKE_WRID, R_DEPTH, R_DOMAIN, R_HEAD, R_LOCK, R_PARK_DEPTH, R_PARK_HEAD, R_PARK_RING, R_PARK_TAIL,
   R_RING, R_SHARED, R_STATE, R_TAIL, RQ_STRIDE, RQE_ADDR, RQE_LENGTH, RQE_LKEY, RQE_POSTED_AT, RQE_WORDS, RQE_WRID,
 } from '../shared/layout.js';
 import type { AdapterState } from '../shared/state.js';
@@ -30,6 +30,8 @@ export interface ParkedSend {
   immData: number;
   arrive: number;
   signaled: boolean;
+  /** A send from another process: its bytes in the arena (word offset), the chunks its sender faulted, its sequence number. */
+  remote?: { payloadAt: number; srcChunks: number; seq: number };
 }
 
 const PARK_INITIAL = 16;
@@ -90,11 +92,7 @@ export function postOrUnpark(state: AdapterState, id: number, r: PostedRecv): Pa
     if (ph < rqs[row + R_PARK_TAIL]!) {
       const at = rqs[row + R_PARK_RING]! + (ph % rqs[row + R_PARK_DEPTH]!) * PKE_WORDS;
       rqs[row + R_PARK_HEAD] = ph + 1;
-      return {
-        srcNode: f[at + PKE_SRC_NODE]!, srcQpn: f[at + PKE_SRC_QPN]!, dstQpn: f[at + PKE_DST_QPN]!,
-        lkey: f[at + PKE_LKEY]!, addr: f[at + PKE_ADDR]!, length: f[at + PKE_LENGTH]!, wrId: f[at + PKE_WRID]!,
-        immData: f[at + PKE_IMM]!, arrive: f[at + PKE_ARRIVE]!, signaled: f[at + PKE_SIGNALED]! === 1,
-      };
+      return readParked(f, at);
     }
     const head = rqs[row + R_HEAD]!;
     const tail = rqs[row + R_TAIL]!;
@@ -178,7 +176,21 @@ function parkLocked(state: AdapterState, row: number, p: ParkedSend): void {
   f[at + PKE_IMM] = p.immData;
   f[at + PKE_ARRIVE] = p.arrive;
   f[at + PKE_SIGNALED] = p.signaled ? 1 : 0;
+  f[at + PKE_PAYLOAD] = p.remote === undefined ? -1 : p.remote.payloadAt;
+  f[at + PKE_SRC_CHUNKS] = p.remote === undefined ? 0 : p.remote.srcChunks;
+  f[at + PKE_SEQ] = p.remote === undefined ? 0 : p.remote.seq;
   rqs[row + R_PARK_TAIL] = t + 1;
+}
+
+function readParked(f: Float64Array, at: number): ParkedSend {
+  const p: ParkedSend = {
+    srcNode: f[at + PKE_SRC_NODE]!, srcQpn: f[at + PKE_SRC_QPN]!, dstQpn: f[at + PKE_DST_QPN]!,
+    lkey: f[at + PKE_LKEY]!, addr: f[at + PKE_ADDR]!, length: f[at + PKE_LENGTH]!, wrId: f[at + PKE_WRID]!,
+    immData: f[at + PKE_IMM]!, arrive: f[at + PKE_ARRIVE]!, signaled: f[at + PKE_SIGNALED]! === 1,
+  };
+  const payloadAt = f[at + PKE_PAYLOAD]!;
+  if (payloadAt >= 0) p.remote = { payloadAt, srcChunks: f[at + PKE_SRC_CHUNKS]!, seq: f[at + PKE_SEQ]! };
+  return p;
 }
 
 /** Posted receives and parked sends currently queued. */
@@ -201,11 +213,7 @@ export function drainParked(state: AdapterState, id: number): ParkedSend[] {
   lock(rqs, row + R_LOCK);
   for (let ph = rqs[row + R_PARK_HEAD]!; ph < rqs[row + R_PARK_TAIL]!; ph++) {
     const at = rqs[row + R_PARK_RING]! + (ph % rqs[row + R_PARK_DEPTH]!) * PKE_WORDS;
-    out.push({
-      srcNode: f[at + PKE_SRC_NODE]!, srcQpn: f[at + PKE_SRC_QPN]!, dstQpn: f[at + PKE_DST_QPN]!,
-      lkey: f[at + PKE_LKEY]!, addr: f[at + PKE_ADDR]!, length: f[at + PKE_LENGTH]!, wrId: f[at + PKE_WRID]!,
-      immData: f[at + PKE_IMM]!, arrive: f[at + PKE_ARRIVE]!, signaled: f[at + PKE_SIGNALED]! === 1,
-    });
+    out.push(readParked(f, at));
   }
   rqs[row + R_PARK_HEAD] = rqs[row + R_PARK_TAIL]!;
   unlock(rqs, row + R_LOCK);

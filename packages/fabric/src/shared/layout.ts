@@ -90,7 +90,7 @@ export const RQE_ADDR = 2;
 export const RQE_LENGTH = 3;
 export const RQE_POSTED_AT = 4; // virtual µs of the postRecv
 /** A parked send: everything the receiver's thread needs to pull it later. */
-export const PKE_WORDS = 10;
+export const PKE_WORDS = 13;
 export const PKE_SRC_NODE = 0;
 export const PKE_SRC_QPN = 1;
 export const PKE_DST_QPN = 2;
@@ -101,3 +101,7 @@ export const PKE_WRID = 6;
 export const PKE_IMM = 7;
 export const PKE_ARRIVE = 8;
 export const PKE_SIGNALED = 9;
+/** A send from another process (network wire): its bytes, copied into the arena (word offset), or -1. */
+export const PKE_PAYLOAD = 10;
+export const PKE_SRC_CHUNKS = 11; // ODP chunks its sender faulted gathering them
+export const PKE_SEQ = 12; // the sender's sequence number, echoed in its completion

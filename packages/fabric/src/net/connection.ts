@@ -1,0 +1,195 @@
+import type { Socket } from 'node:net';
+import { Data, FrameReader, FrameType, LENGTH_BYTES, MAX_BODY_BYTES, MIN_BODY, Op } from './frames.js';
+
+/** What a connection tells its wire. */
+export interface ConnectionEvents {
+  /** The first frame, which must be a HELLO; return false to refuse the peer (the connection closes). */
+  hello(c: Connection, body: Uint8Array): boolean;
+  /** Every later frame, whole: `payload` is the bytes after its fixed header. */
+  frame(c: Connection, f: FrameReader, payload: Uint8Array): void;
+  /** The connection is gone; `problem` says why when it was not closed on purpose. */
+  closed(c: Connection, problem: { reason: 'closed' | 'token' | 'frame'; message: string } | undefined): void;
+}
+
+/** How long a new connection has to present the job's token. */
+const HELLO_TIMEOUT_MS = 10_000;
+
+/**
+ * One TCP connection to a peer node process: length-prefixed frames in, frames out. Frames are
+ * validated as they are cut (known type, a length its type allows, at most MAX_BODY_BYTES); a
+ * frame that cannot be one closes the connection and is reported, it never throws. Until the
+ * HELLO exchange is over, frames to send wait in `queue`.
+ */
+export class Connection {
+  /** The peer's node id, once its HELLO is in. */
+  peer: number | undefined;
+  /** Frames waiting for the handshake (or for the connection that replaces this one). */
+  queue: Uint8Array[] = [];
+  /** HELLO exchanged both ways: frames go straight to the socket. */
+  ready = false;
+  /** Frames received and waiting to be served, in order (see NetworkWire.awaitBacklog). */
+  backlog: Array<{ f: FrameReader; payload: Uint8Array }> = [];
+  /** Closed on purpose (refused duplicate, wire closing): its end is not a failure. */
+  quiet = false;
+  private greeted = false;
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private ended = false;
+  private readonly helloTimer: NodeJS.Timeout;
+
+  constructor(readonly socket: Socket, readonly dialed: boolean, readonly label: string, private readonly events: ConnectionEvents) {
+    socket.setNoDelay(true);
+    socket.on('data', (d: Buffer) => this.received(d));
+    socket.on('error', (e) => this.end({ reason: 'closed', message: e.message }));
+    socket.on('close', () => this.end(this.greeted || this.quiet ? { reason: 'closed', message: 'closed the connection' } : undefined));
+    this.helloTimer = setTimeout(() => {
+      if (!this.greeted) this.fail('token', `presented no token within ${HELLO_TIMEOUT_MS} ms`);
+    }, HELLO_TIMEOUT_MS);
+    this.helloTimer.unref();
+  }
+
+  /** Send a frame (and its payload), or queue it until the connection is ready. */
+  send(frame: Uint8Array, payload?: Uint8Array): void {
+    if (!this.ready) {
+      this.queue.push(frame);
+      if (payload !== undefined && payload.length > 0) this.queue.push(payload);
+      return;
+    }
+    if (payload === undefined || payload.length === 0) {
+      this.socket.write(frame);
+      return;
+    }
+    this.socket.cork();
+    this.socket.write(frame);
+    this.socket.write(payload);
+    this.socket.uncork();
+  }
+
+  /** Send bytes now, ready or not (the HELLO itself). */
+  sendNow(frame: Uint8Array): void {
+    this.socket.write(frame);
+  }
+
+  /** Handshake over: flush what waited. */
+  open(): void {
+    this.ready = true;
+    const q = this.queue;
+    this.queue = [];
+    if (q.length === 0) return;
+    this.socket.cork();
+    for (const b of q) this.socket.write(b);
+    this.socket.uncork();
+  }
+
+  /** Close on purpose (its end is not reported as a failure). */
+  close(): void {
+    this.quiet = true;
+    clearTimeout(this.helloTimer);
+    this.socket.end();
+    this.socket.destroySoon?.();
+  }
+
+  /** Close because the peer broke the protocol, and report it. */
+  fail(reason: 'token' | 'frame', message: string): void {
+    this.end({ reason, message });
+    this.socket.destroy();
+  }
+
+  private end(problem: { reason: 'closed' | 'token' | 'frame'; message: string } | undefined): void {
+    if (this.ended) return;
+    this.ended = true;
+    clearTimeout(this.helloTimer);
+    this.events.closed(this, this.quiet ? undefined : problem);
+  }
+
+  private received(d: Buffer): void {
+    if (this.ended) return;
+    this.chunks.push(d);
+    this.buffered += d.length;
+    while (!this.ended && this.buffered >= LENGTH_BYTES) {
+      const body = this.peekLength();
+      const problem = this.check(body);
+      if (problem !== undefined) return this.fail(problem.reason, problem.message);
+      if (this.buffered < LENGTH_BYTES + body) return;
+      const bytes = this.take(LENGTH_BYTES + body);
+      this.deliver(bytes, body);
+    }
+  }
+
+  private check(body: number): { reason: 'token' | 'frame'; message: string } | undefined {
+    if (!this.greeted && body > 4096) return { reason: 'token', message: `sent ${body} bytes before presenting the job's token` };
+    if (body < 1 || body > MAX_BODY_BYTES) return { reason: 'frame', message: `sent a frame of impossible length ${body}` };
+    if (this.buffered > LENGTH_BYTES) {
+      const type = this.peekByte(LENGTH_BYTES);
+      const min = MIN_BODY[type];
+      if (min === undefined) return { reason: this.greeted ? 'frame' : 'token', message: `sent a frame of unknown type ${type}` };
+      if (body < min) return { reason: 'frame', message: `sent a frame of type ${type} with ${body} bytes (its header alone is ${min})` };
+      if (!this.greeted && type !== FrameType.HELLO) return { reason: 'token', message: 'did not present the job\'s token first' };
+    }
+    return undefined;
+  }
+
+  private deliver(bytes: Uint8Array, body: number): void {
+    const f = new FrameReader(bytes, LENGTH_BYTES);
+    if (!this.greeted) {
+      this.greeted = true;
+      clearTimeout(this.helloTimer);
+      if (!this.events.hello(this, bytes.subarray(LENGTH_BYTES + 1, LENGTH_BYTES + body))) this.fail('token', 'presented a wrong token');
+      return;
+    }
+    const type = f.type;
+    let header: number;
+    let length: number;
+    if (type === FrameType.SEND || type === FrameType.WRITE || type === FrameType.READ) {
+      header = Op.HEADER;
+      length = type === FrameType.READ ? 0 : f.u32(Op.LENGTH);
+    } else if (type === FrameType.READ_DATA) {
+      header = Data.HEADER;
+      length = f.u32(Data.LENGTH);
+    } else if (type === FrameType.COMPLETE) {
+      header = body;
+      length = 0;
+    } else {
+      return this.fail('frame', `sent a frame of type ${type} after the handshake`);
+    }
+    if (header + length !== body) return this.fail('frame', `sent a frame of type ${type} whose length ${body} disagrees with its header`);
+    this.events.frame(this, f, f.payload(header, length));
+  }
+
+  private peekLength(): number {
+    let v = 0;
+    for (let i = LENGTH_BYTES - 1; i >= 0; i--) v = v * 256 + this.peekByte(i);
+    return v;
+  }
+
+  private peekByte(i: number): number {
+    for (const c of this.chunks) {
+      if (i < c.length) return c[i]!;
+      i -= c.length;
+    }
+    return 0;
+  }
+
+  /** The next `n` buffered bytes, without a copy when they sit in one chunk. */
+  private take(n: number): Uint8Array {
+    this.buffered -= n;
+    const first = this.chunks[0]!;
+    if (first.length >= n) {
+      const out = first.subarray(0, n);
+      if (first.length === n) this.chunks.shift();
+      else this.chunks[0] = first.subarray(n);
+      return out;
+    }
+    const out = Buffer.allocUnsafe(n);
+    let at = 0;
+    while (at < n) {
+      const c = this.chunks[0]!;
+      const k = Math.min(c.length, n - at);
+      c.copy(out, at, 0, k);
+      at += k;
+      if (k === c.length) this.chunks.shift();
+      else this.chunks[0] = c.subarray(k);
+    }
+    return out;
+  }
+}

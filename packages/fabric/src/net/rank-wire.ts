@@ -1,0 +1,158 @@
+import { BroadcastChannel } from 'node:worker_threads';
+import type { Adapter } from '../adapter.js';
+import { Opcode, Status } from '../constants.js';
+import { transferTimes, type LinkPorts } from '../cost/formulas.js';
+import { dmaCopy } from '../dma/copy.js';
+import type { SendSource } from '../dma/deliver.js';
+import type { ProtectionDomain } from '../domain.js';
+import { InvalidArgument } from '../errors.js';
+import { checkKey, NEED_LOCAL_WRITE, NEED_NONE } from '../mr/table.js';
+import type { QueuePair } from '../queue-pair.js';
+import type { ParkedSend } from '../queues/receive-queue.js';
+import { PORT_TX } from '../shared/port.js';
+import type { RdmaWorkRequest, SendWorkRequest } from '../types.js';
+import type { RemoteNode, Wire } from '../wire.js';
+import { DoneBits, FrameType, FrameWriter, MAX_BODY_BYTES, Op } from './frames.js';
+import { Outbox } from './outbox.js';
+import { PayloadSend, completeFrame } from './payload-send.js';
+import type { NetworkWireHandle } from './types.js';
+
+/** A rank's announcement to its network thread: the page table behind a domain id. */
+export interface DomainAnnouncement {
+  domainId: number;
+  space: unknown;
+}
+
+/**
+ * The network wire as a rank thread sees it: its own node's adapter in-process, every other node
+ * a RemotePort that writes the initiator's half of each post into the outbox.
+ */
+export class RankWire implements Wire {
+  readonly kind = 'network';
+  /** @internal */
+  readonly outbox: Outbox;
+  private readonly channel: BroadcastChannel;
+  private readonly ports = new Map<number, RemotePort>();
+
+  constructor(handle: NetworkWireHandle, private readonly adapter: Adapter) {
+    if (handle?.kind !== 'network-wire') throw new InvalidArgument('NetworkWire.attach: not a network wire handle (pass wire.handle from the node process)');
+    if (handle.nodeId !== adapter.nodeId) {
+      throw new InvalidArgument(`NetworkWire.attach: the wire is node ${handle.nodeId}'s but the adapter is node ${adapter.nodeId}'s; attach this node's adapter`);
+    }
+    this.outbox = new Outbox(handle.outbox);
+    this.channel = new BroadcastChannel(handle.channel);
+    this.channel.unref();
+  }
+
+  reach(nodeId: number): Adapter | RemoteNode {
+    if (nodeId === this.adapter.nodeId) return this.adapter;
+    if (!Number.isInteger(nodeId) || nodeId < 0) throw new InvalidArgument(`network wire: node id must be an integer >= 0, got ${nodeId}`);
+    let p = this.ports.get(nodeId);
+    if (p === undefined) this.ports.set(nodeId, (p = new RemotePort(nodeId, this.outbox, this.adapter)));
+    return p;
+  }
+
+  opened(pd: ProtectionDomain): void {
+    // The network thread faults this domain's ODP regions through its page table (responder side,
+    // and the local half of an RDMA read): announce it before any peer can know the domain exists.
+    const a: DomainAnnouncement = { domainId: pd.id, space: pd.space.handle };
+    this.channel.postMessage(a);
+  }
+}
+
+/**
+ * The initiator's half of a post to a QP on another node, on the rank's thread: the same local
+ * checks and clock as in one process, the local transmit port reserved here, the local bytes
+ * gathered through this domain's region (its backend's translation: stale or faulting). The
+ * responder's half runs in the far process (responder.ts).
+ */
+class RemotePort implements RemoteNode {
+  readonly kind = 'remote';
+  /** Reserves our transmit side; the receive side is the far node's, reserved there. */
+  private readonly transmitHere: LinkPorts;
+
+  constructor(readonly nodeId: number, private readonly outbox: Outbox, adapter: Adapter) {
+    const port = adapter.state.port;
+    this.transmitHere = { transmit: (ready, d) => port.reserve(PORT_TX, ready, d), receive: (ready) => ready };
+  }
+
+  postSend(qp: QueuePair, wr: SendWorkRequest, immData: number, signaled: boolean): void {
+    const { sge } = wr;
+    const at = this.posted(qp, sge.length, 'postSend');
+    const bytes = this.gather(qp, sge, NEED_NONE);
+    if (bytes === undefined) return qp.complete(Opcode.SEND, wr.wrId, Status.LOCAL_PROTECTION_ERROR, 0, at.posted, true);
+    const t = transferTimes(qp.pd.adapter.cost, 'send', sge.length, at.t0, false, 0, this.transmitHere);
+    const f = this.op(FrameType.SEND, qp, wr.wrId, at.t0, signaled, sge.length)
+      .f64(Op.START, t.start).f64(Op.IMM, immData).u32(Op.SRC_CHUNKS, bytes.chunks);
+    this.outbox.put(this.nodeId, f.bytes, bytes.data);
+  }
+
+  rdma(qp: QueuePair, wr: RdmaWorkRequest, op: 'write' | 'read'): void {
+    const { sge } = wr;
+    const signaled = wr.signaled !== false;
+    const at = this.posted(qp, sge.length, op === 'write' ? 'rdmaWrite' : 'rdmaRead');
+    if (op === 'read') {
+      if (sge.length > 0 && typeof checkKey(qp.state, sge.lkey, 'lkey', qp.pd.id, sge.addr, sge.length, NEED_LOCAL_WRITE) !== 'number') {
+        return qp.complete(Opcode.RDMA_READ, wr.wrId, Status.LOCAL_PROTECTION_ERROR, 0, at.posted, true);
+      }
+      const f = this.op(FrameType.READ, qp, wr.wrId, at.t0, signaled, sge.length)
+        .f64(Op.IMM, wr.remoteAddr).u32(Op.RKEY, wr.rkey).u32(Op.LKEY, sge.lkey).f64(Op.LOCAL_ADDR, sge.addr);
+      return this.outbox.put(this.nodeId, f.bytes);
+    }
+    const bytes = this.gather(qp, sge, NEED_NONE);
+    if (bytes === undefined) return qp.complete(Opcode.RDMA_WRITE, wr.wrId, Status.LOCAL_PROTECTION_ERROR, 0, at.posted, true);
+    // The transmit side is taken now, as the bytes leave; the far side prices the rest (and its ODP faults).
+    const t = transferTimes(qp.pd.adapter.cost, 'write', sge.length, at.t0, false, 0, this.transmitHere);
+    const f = this.op(FrameType.WRITE, qp, wr.wrId, at.t0, signaled, sge.length)
+      .f64(Op.START, t.start).f64(Op.IMM, wr.remoteAddr).u32(Op.RKEY, wr.rkey).u32(Op.SRC_CHUNKS, bytes.chunks);
+    this.outbox.put(this.nodeId, f.bytes, bytes.data);
+  }
+
+  parkedSource(p: ParkedSend, pd: ProtectionDomain): SendSource {
+    const r = p.remote!;
+    const arena = pd.adapter.state.arena;
+    const bytes = new Uint8Array(arena.f64.buffer, r.payloadAt * 8, p.length);
+    return new PayloadSend({ nodeId: p.srcNode, qpNum: p.srcQpn, seq: r.seq, wrId: p.wrId, signaled: p.signaled }, bytes,
+      p.immData, r.srcChunks, (node, frame) => this.outbox.put(node, frame), DoneBits.RNR_DELIVERED,
+      () => arena.free(r.payloadAt, Math.max(1, p.length)));
+  }
+
+  failParked(p: ParkedSend, pd: ProtectionDomain, time: number): void {
+    const r = p.remote!;
+    pd.adapter.state.arena.free(r.payloadAt, Math.max(1, p.length));
+    this.outbox.put(p.srcNode, completeFrame({ qpNum: p.srcQpn, seq: r.seq, wrId: p.wrId }, Opcode.SEND,
+      Status.RETRY_EXCEEDED, DoneBits.PUSH | DoneBits.FINAL, time, 0));
+  }
+
+  /** The post's overhead on the rank's clock, as in one process: t0, and the clock after it. */
+  private posted(qp: QueuePair, length: number, what: string): { t0: number; posted: number } {
+    if (length > MAX_BODY_BYTES - Op.HEADER) {
+      throw new InvalidArgument(`${what}: ${length} bytes is more than one network frame carries (${MAX_BODY_BYTES - Op.HEADER}); split the transfer`);
+    }
+    const clock = qp.pd.clock;
+    const t0 = clock.now;
+    const posted = t0 + qp.pd.adapter.cost.overheadUs;
+    clock.advanceTo(posted);
+    return { t0, posted };
+  }
+
+  /** The local bytes of `sge` through its region, or undefined when the key or the range is bad. */
+  private gather(qp: QueuePair, sge: { lkey: number; addr: number; length: number }, need: number):
+    { data: Uint8Array; chunks: number } | undefined {
+    const n = sge.length;
+    if (n === 0) return { data: new Uint8Array(0), chunks: 0 };
+    const slot = checkKey(qp.state, sge.lkey, 'lkey', qp.pd.id, sge.addr, n, need);
+    if (typeof slot !== 'number') return undefined;
+    const data = new Uint8Array(n);
+    const out = dmaCopy({ state: qp.state, memory: qp.pd.adapter.memory, space: qp.pd.remoteView(), nodeId: qp.pd.adapter.nodeId,
+      slot, key: sge.lkey, which: 'lkey', addr: sge.addr, length: n, write: false }, { bytes: data }, qp.pd.adapter.cost.odpFaultChunkBytes);
+    return out.ok ? { data, chunks: out.faultChunks } : undefined;
+  }
+
+  private op(type: number, qp: QueuePair, wrId: number, t0: number, signaled: boolean, length: number): FrameWriter {
+    const body = Op.HEADER + (type === FrameType.READ ? 0 : length);
+    return new FrameWriter(type, body, new Uint8Array(4 + Op.HEADER))
+      .u8(Op.FLAGS, (signaled ? 1 : 0) | (qp.rnrRetry << 1)).u32(Op.SRC_NODE, qp.pd.adapter.nodeId).u32(Op.SRC_QPN, qp.qpNum)
+      .u32(Op.DST_QPN, qp.peer!.qpNum).f64(Op.WR_ID, wrId).f64(Op.T0, t0).f64(Op.IMM, -1).u32(Op.LENGTH, length);
+  }
+}

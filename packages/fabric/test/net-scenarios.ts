@@ -1,0 +1,171 @@
+/*
+ * Two-rank scenarios run twice by net-wire.test.ts: once in one thread over InProcessWire, once as
+ * two node processes over NetworkWire (workers/net-node.ts, workers/net-rank.ts). Each role returns
+ * what it saw (completions with their virtual times, its clock, its counters, byte checks); the test
+ * asserts the two runs are identical. Roles meet at `exchange` (a barrier that swaps data), so the
+ * order of operations is the same in both runs.
+ */
+import type { AddressSpace } from '@tsmpi/vm';
+import { Access, type Completion, type CompletionQueue, type ProtectionDomain, type QueuePair, type VirtualClock } from '@tsmpi/fabric';
+
+export interface NetRank {
+  space: AddressSpace;
+  pd: ProtectionDomain;
+  cq: CompletionQueue;
+  qp: QueuePair;
+  clock: VirtualClock;
+  /** Swap `mine` for the other rank's; both continue once both arrived. */
+  exchange<T>(mine: T): Promise<T>;
+  /** The next completion (in one thread: after letting the other rank run). */
+  waitOne(): Promise<Completion>;
+}
+
+export type Role = (r: NetRank) => Promise<Record<string, unknown>>;
+
+const ALL = Access.LOCAL_WRITE | Access.REMOTE_WRITE | Access.REMOTE_READ;
+
+export function pattern(length: number, seed: number): Uint8Array {
+  const out = new Uint8Array(length);
+  for (let i = 0; i < length; i++) out[i] = (i * 31 + seed * 7 + (i >> 8)) & 0xff;
+  return out;
+}
+
+const differing = (x: Uint8Array, y: Uint8Array): number => x.reduce((n, v, i) => n + (v === y[i] ? 0 : 1), 0);
+
+/** A completion as compared between runs, after the rank acted on it (its clock advanced to it). */
+function took(r: NetRank, c: Completion): Completion {
+  r.clock.advanceTo(c.time);
+  return c;
+}
+
+function report(r: NetRank, extra: Record<string, unknown>): Record<string, unknown> {
+  return { ...extra, clock: r.clock.now, stats: r.pd.stats };
+}
+
+/** Sizes that cross pages; a length error; a send parked for lack of a receive and delivered by the receiver's post. */
+const sendRecv: [Role, Role] = [
+  async (r) => {
+    const LEN = 64 * 1024;
+    const buf = r.space.mmap(LEN);
+    r.space.write(buf, pattern(LEN, 3));
+    const mr = r.pd.registerMemory(buf, LEN, Access.LOCAL_WRITE);
+    const sizes = [8, 5000, 40_000];
+    await r.exchange('receives posted');
+    const sends: Completion[] = [];
+    sizes.forEach((n, i) => r.qp.postSend({ wrId: 10 + i, sge: { lkey: mr.lkey, addr: buf + 1, length: n }, immData: 100 + i }));
+    for (let i = 0; i < sizes.length; i++) sends.push(took(r, await r.waitOne()));
+    await r.exchange('a short receive posted');
+    r.qp.postSend({ wrId: 20, sge: { lkey: mr.lkey, addr: buf, length: 100 } });
+    const tooLong = took(r, await r.waitOne());
+    r.qp.postSend({ wrId: 30, sge: { lkey: mr.lkey, addr: buf + 7, length: 3000 }, immData: 7 });
+    // Wait until the responder has parked it (the counter moves when it says so), so the receiver posts after.
+    for (const until = Date.now() + 10_000; r.pd.stats.rnrParked < 1 && Date.now() < until;) await new Promise((res) => setTimeout(res, 1));
+    await r.exchange('parked');
+    const parked = took(r, await r.waitOne());
+    return report(r, { sends, tooLong, parked });
+  },
+  async (r) => {
+    const LEN = 64 * 1024;
+    const buf = r.space.mmap(LEN);
+    const mr = r.pd.registerMemory(buf, LEN, Access.LOCAL_WRITE);
+    const sizes = [8, 5000, 40_000];
+    let at = buf;
+    const offsets: number[] = [];
+    for (const [i, n] of sizes.entries()) {
+      offsets.push(at);
+      r.qp.postRecv({ wrId: 1 + i, sge: { lkey: mr.lkey, addr: at, length: n } });
+      at += n + 13;
+    }
+    await r.exchange('receives posted');
+    const recvs: Completion[] = [];
+    for (let i = 0; i < sizes.length; i++) recvs.push(took(r, await r.waitOne()));
+    const wrong = sizes.reduce((w, n, i) => w + differing(r.space.read(offsets[i]!, n), pattern(LEN, 3).subarray(1, 1 + n)), 0);
+    r.qp.postRecv({ wrId: 4, sge: { lkey: mr.lkey, addr: buf, length: 16 } });
+    await r.exchange('a short receive posted');
+    const short = took(r, await r.waitOne());
+    await r.exchange('parked');
+    r.clock.advance(50); // the receive comes late in virtual time too: priced as a retry after the RNR timer
+    r.qp.postRecv({ wrId: 5, sge: { lkey: mr.lkey, addr: buf + 100, length: 4096 } });
+    const late = took(r, await r.waitOne());
+    const lateWrong = differing(r.space.read(buf + 100, 3000), pattern(LEN, 3).subarray(7, 3007));
+    return report(r, { recvs, wrong, short, late, lateWrong });
+  },
+];
+
+/** RDMA read and write, unaligned and page-crossing; a bad rkey and an out-of-bounds write. */
+const rdma: [Role, Role] = [
+  async (r) => {
+    const LEN = 256 * 1024;
+    const local = r.space.mmap(LEN);
+    const lmr = r.pd.registerMemory(local, LEN, ALL);
+    const far = await r.exchange<{ addr: number; rkey: number }>({ addr: 0, rkey: 0 });
+    r.qp.rdmaRead({ wrId: 1, sge: { lkey: lmr.lkey, addr: local, length: LEN }, remoteAddr: far.addr, rkey: far.rkey });
+    const read = took(r, await r.waitOne());
+    const readWrong = differing(r.space.read(local, LEN), pattern(LEN, 1));
+    r.space.write(local, pattern(LEN, 2));
+    r.qp.rdmaWrite({ wrId: 2, sge: { lkey: lmr.lkey, addr: local + 5, length: 100_000 }, remoteAddr: far.addr + 4099, rkey: far.rkey });
+    const write = took(r, await r.waitOne());
+    r.qp.rdmaRead({ wrId: 3, sge: { lkey: lmr.lkey, addr: local, length: 64 }, remoteAddr: far.addr, rkey: far.rkey ^ 1 });
+    const badKey = took(r, await r.waitOne());
+    r.qp.rdmaWrite({ wrId: 4, sge: { lkey: lmr.lkey, addr: local, length: 64 }, remoteAddr: far.addr + LEN - 32, rkey: far.rkey });
+    const outOfBounds = took(r, await r.waitOne());
+    r.qp.rdmaWrite({ wrId: 5, sge: { lkey: lmr.lkey, addr: local, length: 0 }, remoteAddr: far.addr, rkey: 0 });
+    const empty = took(r, await r.waitOne());
+    await r.exchange('done');
+    return report(r, { read, readWrong, write, badKey, outOfBounds, empty });
+  },
+  async (r) => {
+    const LEN = 256 * 1024;
+    const buf = r.space.mmap(LEN);
+    r.space.write(buf, pattern(LEN, 1));
+    const mr = r.pd.registerMemory(buf, LEN, ALL);
+    await r.exchange({ addr: buf, rkey: mr.rkey });
+    await r.exchange('done');
+    const written = differing(r.space.read(buf + 4099, 100_000), pattern(LEN, 2).subarray(5, 100_005));
+    const untouched = differing(r.space.read(buf, 4099), pattern(LEN, 1).subarray(0, 4099));
+    return report(r, { written, untouched });
+  },
+];
+
+/**
+ * The stale-registration scenario across nodes: the target frees its registered buffer and maps a
+ * new one at the same address. pinning: the initiator's read still returns the old frames' bytes;
+ * odp: the target's munmap zapped the region's table, the read faults in the new frames.
+ */
+const stale: [Role, Role] = [
+  async (r) => {
+    const LEN = 64 * 1024;
+    const local = r.space.mmap(LEN);
+    const lmr = r.pd.registerMemory(local, LEN, ALL);
+    const far = await r.exchange<{ addr: number; rkey: number }>({ addr: 0, rkey: 0 });
+    const read = async (wrId: number): Promise<Completion> => {
+      r.qp.rdmaRead({ wrId, sge: { lkey: lmr.lkey, addr: local, length: LEN }, remoteAddr: far.addr, rkey: far.rkey });
+      return took(r, await r.waitOne());
+    };
+    const first = await read(1);
+    const firstOld = LEN - differing(r.space.read(local, LEN), pattern(LEN, 1));
+    await r.exchange('read once');
+    await r.exchange('remapped');
+    const second = await read(2);
+    const staleBytes = LEN - differing(r.space.read(local, LEN), pattern(LEN, 1));
+    const freshBytes = LEN - differing(r.space.read(local, LEN), pattern(LEN, 2));
+    await r.exchange('done');
+    return report(r, { first, firstOld, second, staleBytes, freshBytes });
+  },
+  async (r) => {
+    const LEN = 64 * 1024;
+    const buf = r.space.mmap(LEN);
+    r.space.write(buf, pattern(LEN, 1));
+    const mr = r.pd.registerMemory(buf, LEN, ALL);
+    await r.exchange({ addr: buf, rkey: mr.rkey });
+    await r.exchange('read once');
+    r.space.munmap(buf, LEN);
+    const again = r.space.mmap(LEN);
+    r.space.write(again, pattern(LEN, 2));
+    await r.exchange('remapped');
+    await r.exchange('done');
+    return report(r, { sameAddress: again === buf });
+  },
+];
+
+export const scenarios: Record<string, [Role, Role]> = { 'send-recv': sendRecv, rdma, stale };
