@@ -1,3 +1,4 @@
+import { fstatSync } from 'node:fs';
 import { Socket, connect } from 'node:net';
 import { PmiError } from '../../errors.js';
 import { PmiReader, encodeV1, encodeV2, type Framing, type PmiCommand } from './wire.js';
@@ -9,6 +10,7 @@ import { PmiReader, encodeV1, encodeV2, type Framing, type PmiCommand } from './
  */
 export class PmiConnection {
   private readonly reader = new PmiReader('v1');
+  private readonly inbox: PmiCommand[] = [];
   private readonly waiting: Array<{ resolve: (c: PmiCommand) => void; reject: (e: Error) => void }> = [];
   private failure: Error | undefined;
   private idleUnref = false;
@@ -20,8 +22,9 @@ export class PmiConnection {
       try {
         for (let c = this.reader.next(); c; c = this.reader.next()) {
           const w = this.waiting.shift();
-          if (!w) throw new PmiError(`the process manager sent ${c.cmd} that no query asked for`);
-          w.resolve(c);
+          // A reply may come in several commands at once (initack, then set size/rank/debug): keep the rest.
+          if (w) w.resolve(c);
+          else this.inbox.push(c);
         }
       } catch (e) {
         this.fail(e as Error);
@@ -36,6 +39,14 @@ export class PmiConnection {
     if (env.PMI_FD !== undefined) {
       const fd = Number(env.PMI_FD);
       if (!Number.isInteger(fd) || fd < 0) throw new PmiError(`PMI_FD=${env.PMI_FD} is not a file descriptor number`);
+      if (!isSocket(fd)) {
+        // Node's child_process passes only stdio on, so a wrapper such as npx loses the manager's socket.
+        throw new PmiError(
+          `PMI_FD=${fd} is not an open socket in this process: something between the process manager and tsmpi ` +
+            '(npx, a Node wrapper) did not pass it on. Start tsmpi directly (mpiexec -n K ./node_modules/.bin/tsmpi run ...), ' +
+            'or let Hydra hand out a TCP port instead: mpiexec -pmi-port -n K npx tsmpi run ...',
+        );
+      }
       return new PmiConnection(new Socket({ fd, readable: true, writable: true }), `PMI_FD=${fd}`);
     }
     if (env.PMI_PORT !== undefined) {
@@ -82,6 +93,8 @@ export class PmiConnection {
 
   /** The next command the server sends (for replies that arrive in several commands, as initack's). */
   next(): Promise<PmiCommand> {
+    const queued = this.inbox.shift();
+    if (queued) return Promise.resolve(queued);
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
   }
@@ -107,5 +120,13 @@ export class PmiConnection {
   private fail(e: Error): void {
     this.failure ??= e;
     for (const w of this.waiting.splice(0)) w.reject(this.failure);
+  }
+}
+
+function isSocket(fd: number): boolean {
+  try {
+    return fstatSync(fd).isSocket();
+  } catch {
+    return false;
   }
 }
