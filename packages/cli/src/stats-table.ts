@@ -17,6 +17,10 @@ const COLUMNS: { head: string; get: (s: RankStats) => number; digits?: number }[
   { head: 'rdma_read_bytes', get: (s) => s.adapter['readBytes'] ?? 0 },
   { head: 'odp_faults', get: (s) => s.adapter['odpFaults'] ?? 0 },
   { head: 'dma_errors', get: (s) => sumPrefix(s.adapter, 'errors.') },
+  // where the virtual time went (--compute): the program's own work, the runtime's, waiting
+  { head: 'compute_us', get: (s) => s.time?.computeUs ?? 0, digits: 2 },
+  { head: 'comm_us', get: (s) => s.time?.communicationUs ?? 0, digits: 2 },
+  { head: 'wait_us', get: (s) => s.time?.waitingUs ?? 0, digits: 2 },
 ];
 
 /** With --intra other than rdma: what the intra-node transports carried. */
@@ -48,7 +52,7 @@ export function formatStats(result: JobResult): string {
   const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i]!)).join('  ');
   const cost = typeof o.cost === 'string' ? o.cost : 'custom';
   return [
-    `tsmpi stats: ${result.ranks.length} ranks on ${o.nodes} node(s), fabric ${o.fabric}, rcache ${o.rcache}, ${intra === 'rdma' ? '' : `intra ${intra}, `}eager < ${o.eagerThreshold} B, cost ${cost}; wall ${result.wallMs.toFixed(0)} ms`,
+    `tsmpi stats: ${result.ranks.length} ranks on ${o.nodes} node(s), fabric ${o.fabric}, rcache ${o.rcache}, ${intra === 'rdma' ? '' : `intra ${intra}, `}eager < ${o.eagerThreshold} B, cost ${cost}, compute ${o.compute ?? 'none'}; wall ${result.wallMs.toFixed(0)} ms`,
     line(header),
     ...rows.map(line),
     '(total virtual_us is the slowest rank)',

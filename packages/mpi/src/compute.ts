@@ -50,8 +50,9 @@ export interface TimeSplit {
 }
 
 /**
- * The program clock of a rank: the clock the engine advances (advance: runtime work; advanceTo:
- * waiting for a completion time), plus compute charges, with a tally of each. A nonblocking
+ * The program clock of a rank: the clock the engine advances (advance, advanceTo: the runtime's
+ * work; idleUntil: waiting for a completion or an arrival), plus compute charges, with a tally of
+ * each. A nonblocking
  * collective posts its later rounds at their own virtual time through `runAt`, which puts the
  * clock back after and leaves the tallies alone: that work is the schedule's, not the program's.
  */
@@ -75,6 +76,10 @@ export class ProgramClock {
   }
 
   advanceTo(t: number): void {
+    this.raw.advanceTo(t);
+  }
+
+  idleUntil(t: number): void {
     const before = this.raw.now;
     this.raw.advanceTo(t);
     if (this.detached === 0) this.waited += this.raw.now - before;

@@ -56,7 +56,7 @@ class ScheduleRequest extends Request {
   constructor(progress: Progress, private readonly clock: ProgramClock, private readonly schedule: Schedule, tag: number, readonly name: string) {
     super(progress, 'recv', -1, tag);
     this.time = clock.now;
-    this.onObserve = (r) => clock.advanceTo(r.readyTime);
+    this.onObserve = (r) => clock.idleUntil(r.readyTime);
   }
 
   override get completed(): boolean {

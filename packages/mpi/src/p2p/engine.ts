@@ -4,7 +4,7 @@ import { Request, type Progress } from '../request.js';
 import type { MessageCounters } from '../stats.js';
 import type { Status } from '../status.js';
 import {
-  WaitKind, type ClockPort, type CompletionPort, type CqPort, type JobControlPort, type MessageCosts, type QpPort, type RecvQueuePort,
+  WaitKind, idleUntil, type ClockPort, type CompletionPort, type CqPort, type JobControlPort, type MessageCosts, type QpPort, type RecvQueuePort,
   type RegistrationProviderPort, type SpacePort, type WaitDescription,
 } from './ports.js';
 import { BouncePool } from './bounce.js';
@@ -291,7 +291,7 @@ export class Engine implements Progress, ProtocolHost {
       () => (found = remove ? this.queues.takeUnexpected(key) : this.queues.peek(key)) !== undefined,
       { kind: WaitKind.PROBE, peer: key.source, tag: key.tag, context: key.context },
     );
-    this.env.clock.advanceTo(found!.time);
+    idleUntil(this.env.clock, found!.time);
     return found!;
   }
 
@@ -436,7 +436,7 @@ export class Engine implements Progress, ProtocolHost {
   /** A request's cost reaches the program clock once, when the program first sees it complete. */
   private readonly observe = (q: Request): void => {
     const { clock } = this.env;
-    clock.advanceTo(q.readyTime);
+    idleUntil(clock, q.readyTime);
     if (q.localUs > 0) clock.advance(q.localUs);
   };
 

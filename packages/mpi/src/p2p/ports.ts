@@ -16,6 +16,14 @@ export interface ClockPort {
   readonly now: number;
   advance(us: number): void;
   advanceTo(t: number): void;
+  /** Like advanceTo, because the rank waited for something to happen (the program clock counts it as waiting). */
+  idleUntil?(t: number): void;
+}
+
+/** The clock reaches `t` because the rank waited for it: a completion, an arrival (compute.ts's time split). */
+export function idleUntil(clock: ClockPort, t: number): void {
+  if (clock.idleUntil) clock.idleUntil(t);
+  else clock.advanceTo(t);
 }
 
 /** The fabric's completion, as the engine reads it. */
