@@ -168,4 +168,26 @@ const stale: [Role, Role] = [
   },
 ];
 
-export const scenarios: Record<string, [Role, Role]> = { 'send-recv': sendRecv, rdma, stale };
+/**
+ * For the fault tests (network only): rank 0's send waits, parked at node 1 for lack of a receive,
+ * when the test kills node 1. It must complete RETRY_EXCEEDED, not hang.
+ */
+const closedPeer: [Role, Role] = [
+  async (r) => {
+    const buf = r.space.mmap(4096);
+    const mr = r.pd.registerMemory(buf, 4096, Access.LOCAL_WRITE);
+    await r.exchange('connected'); // a send before the peer's connect() would fail RETRY_EXCEEDED at once
+    r.qp.postSend({ wrId: 99, sge: { lkey: mr.lkey, addr: buf, length: 64 } });
+    for (const until = Date.now() + 10_000; r.pd.stats.rnrParked < 1 && Date.now() < until;) await new Promise((res) => setTimeout(res, 1));
+    await r.exchange('parked');
+    const c = await r.waitOne();
+    return report(r, { c });
+  },
+  async (r) => {
+    await r.exchange('connected');
+    await r.exchange('parked');
+    return new Promise(() => {}); // never posts a receive; the test kills this node
+  },
+];
+
+export const scenarios: Record<string, [Role, Role]> = { 'send-recv': sendRecv, rdma, stale, 'closed-peer': closedPeer };
