@@ -22,6 +22,9 @@ describe('computeDims (MPI_Dims_create)', () => {
     expect(computeDims(12, [2, 0, 3])).toEqual([2, 2, 3]);
     expect(computeDims(12, [2, 6])).toEqual([2, 6]);
     expect(computeDims(1, 0)).toEqual([]);
+    expect(computeDims(1000 ** 3, 3)).toEqual([1000, 1000, 1000]); // MPICH topo/dims4
+    for (let n = 1; n <= 32; n *= 2) expect(computeDims(n, [0, n])).toEqual([1, n]); // dims2's edge cases
+    expect(computeDims(2 ** 20, 4)).toEqual([32, 32, 32, 32]);
     for (let n = 1; n <= 64; n++) {
       for (let k = 1; k <= 4; k++) {
         const d = computeDims(n, k);

@@ -32,6 +32,7 @@ function checkNdims(n: number): number {
 /** The non-increasing factorization of m into k factors with the smallest spread (max - min). */
 function balanced(m: number, k: number): number[] {
   if (k === 0) return [];
+  const divisors = divisorsOf(m); // ascending
   let best: number[] | undefined;
   const walk = (rest: number, slots: number, cap: number, acc: number[]) => {
     if (slots === 1) {
@@ -41,10 +42,23 @@ function balanced(m: number, k: number): number[] {
       return;
     }
     // the largest remaining factor is at least the slots-th root of what is left
-    for (let d = Math.min(cap, rest); d >= 1 && d ** slots >= rest; d--) {
-      if (rest % d === 0) walk(rest / d, slots - 1, d, [...acc, d]);
+    for (let i = divisors.length - 1; i >= 0; i--) {
+      const d = divisors[i]!;
+      if (d ** slots < rest) break;
+      if (d <= cap && rest % d === 0) walk(rest / d, slots - 1, d, [...acc, d]);
     }
   };
   walk(m, k, m, []);
   return best!;
+}
+
+function divisorsOf(m: number): number[] {
+  const small: number[] = [];
+  const large: number[] = [];
+  for (let d = 1; d * d <= m; d++) {
+    if (m % d !== 0) continue;
+    small.push(d);
+    if (d * d !== m) large.push(m / d);
+  }
+  return [...small, ...large.reverse()];
 }
