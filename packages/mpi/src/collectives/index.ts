@@ -10,7 +10,7 @@ export { alltoall } from './alltoall.js';
 export { gatherv, scatterv, allgatherv, alltoallv } from './vector.js';
 export { reduceScatter, reduceScatterBlock } from './reduce-scatter.js';
 export { scan, exscan, scanObject, exscanObject } from './scan.js';
-export { ibarrier, ibcast, ireduce, iallreduce, igather, iallgather, ialltoall, progressSchedules } from './nonblocking.js';
+export { ibarrier, ibcast, ireduce, iallreduce, igather, iallgather, ialltoall } from './nonblocking.js';
 export {
   bcastObject, gatherObject, scatterObject, allgatherObject, alltoallObject, reduceObject, allreduceObject,
 } from './objects.js';
