@@ -55,15 +55,21 @@ export class Connection {
       if (payload !== undefined && payload.length > 0) this.queue.push(payload);
       return;
     }
-    if (payload === undefined || payload.length === 0) {
-      this.socket.write(frame);
-      return;
+    if (!this.corked) {
+      // Everything sent in this turn of the event loop leaves in one writev.
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(this.uncork);
     }
-    this.socket.cork();
     this.socket.write(frame);
-    this.socket.write(payload);
-    this.socket.uncork();
+    if (payload !== undefined && payload.length > 0) this.socket.write(payload);
   }
+
+  private corked = false;
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.socket.uncork();
+  };
 
   /** Send bytes now, ready or not (the HELLO itself). */
   sendNow(frame: Uint8Array): void {

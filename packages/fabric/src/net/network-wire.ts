@@ -48,7 +48,6 @@ export class NetworkWire {
   private readonly pending = new Map<number, Map<number, Pending>>();
   private readonly sockets = new Set<Socket>();
   private seq = 0;
-  private record: { dst: number; frame: Buffer; filled: number } | undefined;
   private lastActive = 0;
   private spinning = false;
   private parked = false;
@@ -158,31 +157,11 @@ export class NetworkWire {
 
   /** Copy whole records out of the outbox and forward them; true when anything moved. */
   private pump(): boolean {
-    let moved = false;
-    for (;;) {
-      const avail = this.outbox.available;
-      if (this.record === undefined) {
-        if (avail < 8) return moved;
-        const dst = this.outbox.peekU32(0);
-        const body = this.outbox.peekU32(4);
-        this.outbox.read(4);
-        this.record = { dst, frame: Buffer.allocUnsafe(4 + body), filled: 0 };
-        continue;
-      }
-      if (avail === 0) return moved;
-      const r = this.record;
-      const n = Math.min(avail, r.frame.length - r.filled);
-      this.outbox.read(n, r.frame, r.filled);
-      r.filled += n;
-      moved = true;
-      if (r.filled < r.frame.length) continue;
-      this.record = undefined;
-      this.forward(r.dst, r.frame);
-    }
+    return this.outbox.drain(this.forward);
   }
 
   /** A record from a rank: stamp an operation with its sequence number and remember it, then send. */
-  private forward(dst: number, frame: Buffer): void {
+  private readonly forward = (dst: number, frame: Buffer): void => {
     const type = frame[4]!;
     if (type === FrameType.SEND || type === FrameType.WRITE || type === FrameType.READ) {
       const f = new FrameWriter(type, frame.readUInt32LE(0), frame);
@@ -203,7 +182,7 @@ export class NetworkWire {
       return c.send(frame);
     }
     this.reply(dst, frame);
-  }
+  };
 
   // ---------------------------------------------------------------- connections
 

@@ -3,9 +3,11 @@ import { lock, unlock } from '../shared/lock.js';
 
 /*
  * The outbox: rank threads → the network thread of one node process, a byte ring in shared memory.
- * A record is [u32 destination node][frame] (the frame starts with its own u32 body length), so
- * the network thread forwards records without knowing their types (it only stamps a sequence
- * number into operations).
+ * A record is [u32 destination node][frame] (the frame starts with its own u32 body length),
+ * padded to 8 bytes, so the network thread forwards records without knowing their types (it only
+ * stamps a sequence number into operations). A record reserved whole (reserve/commit: the rank
+ * gathers its bytes straight into the ring) never wraps: when it does not fit before the end,
+ * a SKIP record fills the rest and it starts at the beginning.
  *
  *   header (Int32 cells)                 data (capacity bytes, a power of two)
  *   LOCK    producers, for a whole record    ─┬─ head ──── records ──── tail ─┬─
@@ -30,6 +32,10 @@ const CLOSED = 6;
 const HEADER_BYTES = 64;
 
 export const DEFAULT_OUTBOX_BYTES = 8 << 20;
+/** The destination of a record that only fills the ring's end (its body is dropped). */
+export const SKIP = 0xffffffff;
+const align8 = (n: number): number => (n + 7) & ~7;
+const ZEROS = new Uint8Array(8);
 
 // Node 20 has Atomics.waitAsync; the project's lib (ES2023) does not declare it yet.
 type WaitAsyncResult = { async: false; value: string } | { async: true; value: Promise<string> };
@@ -65,10 +71,65 @@ export class Outbox {
       this.prefixView.setUint32(0, dst, true);
       this.write(this.prefix);
       this.write(frame);
+      const n = 4 + frame.length + (payload?.length ?? 0);
       if (payload !== undefined && payload.length > 0) this.write(payload);
+      if (align8(n) > n) this.write(ZEROS.subarray(0, align8(n) - n));
     } finally {
       unlock(this.h, LOCK);
     }
+  }
+
+  /**
+   * Reserve a whole record of `bytes` (destination prefix included) in one piece, for the caller
+   * to fill in place: returns its offset in `data`, with the producers' lock held until commit()
+   * or abort(). Undefined (nothing held) when it is too large for that: use put().
+   */
+  reserve(bytes: number): number | undefined {
+    const size = align8(bytes);
+    if (size > this.capacity / 2) return undefined;
+    const h = this.h;
+    lock(h, LOCK);
+    try {
+      let at = h[TAIL]! & this.mask;
+      if (this.capacity - at < size) {
+        // Fill the end with a SKIP record and start over at the beginning.
+        const rest = this.capacity - at;
+        while (this.capacity - ((h[TAIL]! - Atomics.load(h, HEAD)) | 0) < rest) this.waitForRoom();
+        const v = new DataView(this.data.buffer, this.data.byteOffset + at, 8);
+        v.setUint32(0, SKIP, true);
+        v.setUint32(4, rest - 8, true);
+        this.publish(rest);
+        at = 0;
+      }
+      while (this.capacity - ((h[TAIL]! - Atomics.load(h, HEAD)) | 0) < size) this.waitForRoom();
+      return at;
+    } catch (e) {
+      unlock(h, LOCK);
+      throw e;
+    }
+  }
+
+  /** The ring's bytes (a reserved record is filled here, at the offset reserve() gave). */
+  get bytes(): Uint8Array {
+    return this.data;
+  }
+
+  /** Publish the record reserved for `bytes` and release the producers' lock. */
+  commit(bytes: number): void {
+    this.publish(align8(bytes));
+    unlock(this.h, LOCK);
+  }
+
+  /** Give up a reservation: nothing is published. */
+  abort(): void {
+    unlock(this.h, LOCK);
+  }
+
+  private publish(n: number): void {
+    const h = this.h;
+    Atomics.store(h, TAIL, (h[TAIL]! + n) | 0);
+    Atomics.add(h, BELL, 1);
+    if (Atomics.load(h, NET_WAITING) !== 0) Atomics.notify(h, BELL);
   }
 
   private write(src: Uint8Array): void {
@@ -86,9 +147,7 @@ export class Outbox {
       const first = Math.min(n, this.capacity - at);
       this.data.set(src.subarray(off, off + first), at);
       if (first < n) this.data.set(src.subarray(off + first, off + n), 0);
-      Atomics.store(h, TAIL, (tail + n) | 0);
-      Atomics.add(h, BELL, 1);
-      if (Atomics.load(h, NET_WAITING) !== 0) Atomics.notify(h, BELL);
+      this.publish(n);
       off += n;
     }
   }
@@ -111,13 +170,51 @@ export class Outbox {
     return (Atomics.load(this.h, TAIL) - this.h[HEAD]!) | 0;
   }
 
+  /**
+   * Hand every record published so far to `take` (destination, frame with its length prefix), in
+   * order; a record still being written is kept for the next call. True when any byte moved.
+   */
+  drain(take: (dst: number, frame: Buffer) => void): boolean {
+    let moved = false;
+    for (;;) {
+      const avail = this.available;
+      if (this.record === undefined) {
+        if (avail < 8) return moved;
+        const dst = this.peekU32(0);
+        const body = this.peekU32(4);
+        if (dst === SKIP) {
+          if (avail < 8 + body) return moved;
+          this.read(8 + body); // the ring's end, left empty by a record that starts over at the beginning
+          moved = true;
+          continue;
+        }
+        this.read(4);
+        this.record = { dst, frame: Buffer.allocUnsafe(4 + body), filled: 0, pad: align8(8 + body) - (8 + body) };
+        continue;
+      }
+      const r = this.record;
+      const n = Math.min(avail, r.frame.length - r.filled);
+      if (n > 0) {
+        this.read(n, r.frame, r.filled);
+        r.filled += n;
+        moved = true;
+      }
+      if (r.filled < r.frame.length || this.available < r.pad) return moved;
+      this.read(r.pad);
+      this.record = undefined;
+      take(r.dst, r.frame);
+    }
+  }
+
+  private record: { dst: number; frame: Buffer; filled: number; pad: number } | undefined;
+
   /** The doorbell, read before checking for work and handed to waitAsync. */
   get bell(): number {
     return Atomics.load(this.h, BELL);
   }
 
   /** A u32 at `offset` past the head, without consuming it (the caller checked `available`). */
-  peekU32(offset: number): number {
+  private peekU32(offset: number): number {
     const head = this.h[HEAD]!;
     let v = 0;
     for (let i = 3; i >= 0; i--) v = v * 256 + this.data[(head + offset + i) & this.mask]!;
@@ -125,7 +222,7 @@ export class Outbox {
   }
 
   /** Consume `n` bytes (≤ available) into `into` at `at` (or drop them when `into` is undefined). */
-  read(n: number, into?: Uint8Array, at = 0): void {
+  private read(n: number, into?: Uint8Array, at = 0): void {
     const h = this.h;
     const head = h[HEAD]!;
     if (into !== undefined) {

@@ -10,7 +10,7 @@ import { checkKey, NEED_LOCAL_WRITE, NEED_NONE } from '../mr/table.js';
 import type { QueuePair } from '../queue-pair.js';
 import type { ParkedSend } from '../queues/receive-queue.js';
 import { PORT_TX } from '../shared/port.js';
-import type { RdmaWorkRequest, SendWorkRequest } from '../types.js';
+import type { RdmaWorkRequest, SendWorkRequest, Sge } from '../types.js';
 import type { RemoteNode, Wire } from '../wire.js';
 import { DoneBits, FrameType, FrameWriter, MAX_BODY_BYTES, Op } from './frames.js';
 import { Outbox } from './outbox.js';
@@ -77,35 +77,27 @@ class RemotePort implements RemoteNode {
   }
 
   postSend(qp: QueuePair, wr: SendWorkRequest, immData: number, signaled: boolean): void {
-    const { sge } = wr;
-    const at = this.posted(qp, sge.length, 'postSend');
-    const bytes = this.gather(qp, sge, NEED_NONE);
-    if (bytes === undefined) return qp.complete(Opcode.SEND, wr.wrId, Status.LOCAL_PROTECTION_ERROR, 0, at.posted, true);
-    const t = transferTimes(qp.pd.adapter.cost, 'send', sge.length, at.t0, false, 0, this.transmitHere);
-    const f = this.op(FrameType.SEND, qp, wr.wrId, at.t0, signaled, sge.length)
-      .f64(Op.START, t.start).f64(Op.IMM, immData).u32(Op.SRC_CHUNKS, bytes.chunks);
-    this.outbox.put(this.nodeId, f.bytes, bytes.data);
+    const at = this.posted(qp, wr.sge.length, 'postSend');
+    const shipped = this.ship(FrameType.SEND, qp, wr.wrId, at.t0, signaled, wr.sge, (f) => f.f64(Op.IMM, immData));
+    if (!shipped) qp.complete(Opcode.SEND, wr.wrId, Status.LOCAL_PROTECTION_ERROR, 0, at.posted, true);
   }
 
   rdma(qp: QueuePair, wr: RdmaWorkRequest, op: 'write' | 'read'): void {
     const { sge } = wr;
     const signaled = wr.signaled !== false;
     const at = this.posted(qp, sge.length, op === 'write' ? 'rdmaWrite' : 'rdmaRead');
-    if (op === 'read') {
-      if (sge.length > 0 && typeof checkKey(qp.state, sge.lkey, 'lkey', qp.pd.id, sge.addr, sge.length, NEED_LOCAL_WRITE) !== 'number') {
-        return qp.complete(Opcode.RDMA_READ, wr.wrId, Status.LOCAL_PROTECTION_ERROR, 0, at.posted, true);
-      }
-      const f = this.op(FrameType.READ, qp, wr.wrId, at.t0, signaled, sge.length)
-        .f64(Op.IMM, wr.remoteAddr).u32(Op.RKEY, wr.rkey).u32(Op.LKEY, sge.lkey).f64(Op.LOCAL_ADDR, sge.addr);
-      return this.outbox.put(this.nodeId, f.bytes);
+    if (op === 'write') {
+      const shipped = this.ship(FrameType.WRITE, qp, wr.wrId, at.t0, signaled, sge,
+        (f) => f.f64(Op.IMM, wr.remoteAddr).u32(Op.RKEY, wr.rkey));
+      if (!shipped) qp.complete(Opcode.RDMA_WRITE, wr.wrId, Status.LOCAL_PROTECTION_ERROR, 0, at.posted, true);
+      return;
     }
-    const bytes = this.gather(qp, sge, NEED_NONE);
-    if (bytes === undefined) return qp.complete(Opcode.RDMA_WRITE, wr.wrId, Status.LOCAL_PROTECTION_ERROR, 0, at.posted, true);
-    // The transmit side is taken now, as the bytes leave; the far side prices the rest (and its ODP faults).
-    const t = transferTimes(qp.pd.adapter.cost, 'write', sge.length, at.t0, false, 0, this.transmitHere);
-    const f = this.op(FrameType.WRITE, qp, wr.wrId, at.t0, signaled, sge.length)
-      .f64(Op.START, t.start).f64(Op.IMM, wr.remoteAddr).u32(Op.RKEY, wr.rkey).u32(Op.SRC_CHUNKS, bytes.chunks);
-    this.outbox.put(this.nodeId, f.bytes, bytes.data);
+    if (sge.length > 0 && typeof checkKey(qp.state, sge.lkey, 'lkey', qp.pd.id, sge.addr, sge.length, NEED_LOCAL_WRITE) !== 'number') {
+      return qp.complete(Opcode.RDMA_READ, wr.wrId, Status.LOCAL_PROTECTION_ERROR, 0, at.posted, true);
+    }
+    const f = this.header(new FrameWriter(FrameType.READ, Op.HEADER, new Uint8Array(4 + Op.HEADER)), qp, wr.wrId, at.t0, signaled, sge.length)
+      .f64(Op.IMM, wr.remoteAddr).u32(Op.RKEY, wr.rkey).u32(Op.LKEY, sge.lkey).f64(Op.LOCAL_ADDR, sge.addr);
+    this.outbox.put(this.nodeId, f.bytes);
   }
 
   parkedSource(p: ParkedSend, pd: ProtectionDomain): SendSource {
@@ -136,23 +128,49 @@ class RemotePort implements RemoteNode {
     return { t0, posted };
   }
 
-  /** The local bytes of `sge` through its region, or undefined when the key or the range is bad. */
-  private gather(qp: QueuePair, sge: { lkey: number; addr: number; length: number }, need: number):
-    { data: Uint8Array; chunks: number } | undefined {
+  /**
+   * A SEND or WRITE: the local bytes of `sge`, gathered through its region (its backend's
+   * translation: stale or faulting) straight into an outbox record when it fits, then this side's
+   * transmit port, then the header. False when the key or the range is bad (nothing was shipped).
+   */
+  private ship(type: number, qp: QueuePair, wrId: number, t0: number, signaled: boolean, sge: Sge,
+    fill: (f: FrameWriter) => void): boolean {
     const n = sge.length;
-    if (n === 0) return { data: new Uint8Array(0), chunks: 0 };
-    const slot = checkKey(qp.state, sge.lkey, 'lkey', qp.pd.id, sge.addr, n, need);
-    if (typeof slot !== 'number') return undefined;
-    const data = new Uint8Array(n);
-    const out = dmaCopy({ state: qp.state, memory: qp.pd.adapter.memory, space: qp.pd.remoteView(), nodeId: qp.pd.adapter.nodeId,
-      slot, key: sge.lkey, which: 'lkey', addr: sge.addr, length: n, write: false }, { bytes: data }, qp.pd.adapter.cost.odpFaultChunkBytes);
-    return out.ok ? { data, chunks: out.faultChunks } : undefined;
+    const slot = n === 0 ? 0 : checkKey(qp.state, sge.lkey, 'lkey', qp.pd.id, sge.addr, n, NEED_NONE);
+    if (typeof slot !== 'number') return false;
+    const total = 8 + Op.HEADER + n;
+    const off = this.outbox.reserve(total);
+    const ring = this.outbox.bytes;
+    const data = off === undefined ? new Uint8Array(n) : ring.subarray(off + 8 + Op.HEADER, off + total);
+    let chunks = 0;
+    if (n > 0) {
+      const pd = qp.pd;
+      const out = dmaCopy({ state: qp.state, memory: pd.adapter.memory, space: pd.remoteView(), nodeId: pd.adapter.nodeId, slot,
+        key: sge.lkey, which: 'lkey', addr: sge.addr, length: n, write: false }, { bytes: data }, pd.adapter.cost.odpFaultChunkBytes);
+      if (!out.ok) {
+        if (off !== undefined) this.outbox.abort();
+        return false;
+      }
+      chunks = out.faultChunks;
+    }
+    // The transmit side is taken as the bytes leave; the far side prices the rest (and its ODP faults).
+    const t = transferTimes(qp.pd.adapter.cost, type === FrameType.SEND ? 'send' : 'write', n, t0, false, 0, this.transmitHere);
+    const f = off === undefined
+      ? new FrameWriter(type, Op.HEADER + n, new Uint8Array(4 + Op.HEADER))
+      : new FrameWriter(type, Op.HEADER + n, ring, off + 4);
+    fill(this.header(f, qp, wrId, t0, signaled, n).f64(Op.START, t.start).u32(Op.SRC_CHUNKS, chunks));
+    if (off === undefined) {
+      this.outbox.put(this.nodeId, f.bytes, data);
+    } else {
+      new DataView(ring.buffer, ring.byteOffset + off, 4).setUint32(0, this.nodeId, true);
+      this.outbox.commit(total);
+    }
+    return true;
   }
 
-  private op(type: number, qp: QueuePair, wrId: number, t0: number, signaled: boolean, length: number): FrameWriter {
-    const body = Op.HEADER + (type === FrameType.READ ? 0 : length);
-    return new FrameWriter(type, body, new Uint8Array(4 + Op.HEADER))
-      .u8(Op.FLAGS, (signaled ? 1 : 0) | (qp.rnrRetry << 1)).u32(Op.SRC_NODE, qp.pd.adapter.nodeId).u32(Op.SRC_QPN, qp.qpNum)
+  private header(f: FrameWriter, qp: QueuePair, wrId: number, t0: number, signaled: boolean, length: number): FrameWriter {
+    return f.u8(Op.FLAGS, (signaled ? 1 : 0) | (qp.rnrRetry << 1)).u32(Op.SRC_NODE, qp.pd.adapter.nodeId).u32(Op.SRC_QPN, qp.qpNum)
       .u32(Op.DST_QPN, qp.peer!.qpNum).f64(Op.WR_ID, wrId).f64(Op.T0, t0).f64(Op.IMM, -1).u32(Op.LENGTH, length);
   }
+
 }
