@@ -2,7 +2,7 @@
  * Wall-clock speed of @tsmpi/fabric's network wire between two node processes on loopback, against
  * raw node:net TCP between two processes measured in the same run.
  *
- *   npx tsx --conditions=source bench/net.ts [--runs 5]
+ *   npx tsx --conditions=source bench/net.ts [--runs 5] [--poll-us 200] [--spin-us 50]
  *
  * - Latency: 8 B one-way = half the round trip of a ping-pong. Wire: rank threads of two node
  *   processes postSend 8 B and spin on their CQs; each send crosses the rank's outbox, the node's
@@ -11,8 +11,10 @@
  * - Bandwidth: 64 × 1 MiB, a window of 8 in flight. Wire: rdmaWrite from one rank into the other
  *   node's registered buffer. Raw: 64 writes of a 1 MiB Buffer to a server process that counts
  *   the bytes and answers one byte at the end.
- * Each figure: min / median / max over the runs; the ratios compare medians. Targets (issue 10):
- * latency ≤ 1.5 × raw, bandwidth ≥ 60 % of raw.
+ * Each figure: min / median / max over the runs; the ratios compare medians. Targets: latency
+ * ≤ 1.5 × raw, bandwidth ≥ 60 % of raw. --poll-us is the network thread's polling window
+ * (ListenOptions.pollUs); --spin-us how long a rank spins on its CQ before it sleeps in cq.wait
+ * (as the MPI engine's adaptive spin does).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -45,7 +47,7 @@ function rawServer(): void {
     let counted = 0;
     s.on('data', (d: Buffer) => {
       if (mode === 'echo') {
-        if (d.length === 1 && d[0] === 0xff) { mode = 'count'; counted = 0; return; } // switch to the stream test
+        if (d.length === 1 && d[0] === 0xff) { mode = 'count'; counted = 0; s.write(d); return; } // switch to the stream test
         s.write(d);
         return;
       }
@@ -77,7 +79,7 @@ async function rawRuns(port: number, runs: number): Promise<{ lat: number[]; bw:
       s.on('data', on);
       s.write(ping);
     }));
-    s.write(Buffer.from([0xff]));
+    await new Promise((r) => { s.once('data', r); s.write(Buffer.from([0xff])); });
     bw.push(await new Promise<number>((resolve) => {
       const t0 = now();
       s.once('data', () => resolve((BLOCKS * MiB) / (now() - t0))); // bytes per µs = MB/s
@@ -91,10 +93,11 @@ async function rawRuns(port: number, runs: number): Promise<{ lat: number[]; bw:
 // ------------------------------------------------------------------ the wire: node processes
 
 async function nodeProcess(): Promise<void> {
-  const { nodeId, token, runs } = JSON.parse(process.argv[3]!) as { nodeId: number; token: string; runs: number };
+  const { nodeId, token, runs, pollUs, spinUs } = JSON.parse(process.argv[3]!) as
+    { nodeId: number; token: string; runs: number; pollUs: number; spinUs: number };
   const memory = new PhysicalMemory({ bytes: 64 * MiB });
   const adapter = createAdapter('pinning', { memory, nodeId });
-  const wire = await NetworkWire.listen({ adapter, host: '127.0.0.1', token });
+  const wire = await NetworkWire.listen({ adapter, host: '127.0.0.1', token, pollUs });
   process.send!({ type: 'address', address: wire.address });
   let rank: Worker | undefined;
   process.on('message', (m: { type: string; peers?: { nodeId: number; address: string }[] }) => {
@@ -104,7 +107,7 @@ async function nodeProcess(): Promise<void> {
       const boot = `const { register } = require('node:module'); import('tsx/esm/api').then(async ({ register: tsx }) => {
         tsx(); register('data:text/javascript,' + encodeURIComponent('export async function resolve(s, c, n) { return n(s, { ...c, conditions: [...c.conditions, "source"] }); }'));
         await import(${JSON.stringify(new URL(import.meta.url).href)}); });`;
-      rank = new Worker(boot, { eval: true, workerData: { memory: memory.handle, adapter: adapter.handle, wire: wire.handle, nodeId, runs } });
+      rank = new Worker(boot, { eval: true, workerData: { memory: memory.handle, adapter: adapter.handle, wire: wire.handle, nodeId, runs, spinUs } });
       rank.on('message', (x) => process.send!(x));
       rank.on('error', (e) => process.send!({ type: 'error', message: String(e?.stack ?? e) }));
     } else if (m.type === 'exchange') {
@@ -114,7 +117,7 @@ async function nodeProcess(): Promise<void> {
 }
 
 async function rankThread(): Promise<void> {
-  const d = workerData as { memory: never; adapter: never; wire: NetworkWireHandle; nodeId: number; runs: number };
+  const d = workerData as { memory: never; adapter: never; wire: NetworkWireHandle; nodeId: number; runs: number; spinUs: number };
   const port = parentPort!;
   const memory = PhysicalMemory.attach(d.memory);
   const adapter = Adapter.attach(d.adapter, memory);
@@ -134,7 +137,17 @@ async function rankThread(): Promise<void> {
   qp.connect(await exchange({ ...qp.address, space: null }));
   const far = await exchange<{ addr: number; rkey: number }>({ addr: buf, rkey: mr.rkey });
   const pinger = d.nodeId === 0;
-  const nextRecv = (): void => { for (;;) { const cs = cq.poll(16); for (const c of cs) if (c.opcode === 128) return; } };
+  // Spin on the CQ for spinUs, then sleep on its doorbell.
+  const nextCompletion = (opcode: number): number => {
+    let found = 0;
+    for (let t0 = now(); found === 0;) {
+      const seen = cq.doorbell;
+      for (const c of cq.poll(16)) if (c.opcode === opcode) found++;
+      if (found === 0 && now() - t0 > d.spinUs) cq.wait(seen, 10);
+    }
+    return found;
+  };
+  const nextRecv = (): void => void nextCompletion(128);
   const recvSlot = { lkey: mr.lkey, addr: buf, length: 8 };
   for (let i = 0; i < 1024; i++) qp.postRecv({ wrId: i, sge: recvSlot });
   const lat: number[] = [];
@@ -164,7 +177,7 @@ async function rankThread(): Promise<void> {
         qp.rdmaWrite({ wrId: posted, sge: { lkey: mr.lkey, addr: buf + posted * MiB, length: MiB }, remoteAddr: far.addr + posted * MiB, rkey: far.rkey });
         posted++;
       }
-      for (const c of cq.poll(16)) if (c.opcode === 1) done++;
+      done += nextCompletion(1);
     }
     bw.push((BLOCKS * MiB) / (now() - start));
   }
@@ -194,13 +207,19 @@ function child(args: string[]): { p: ChildProcess; next: (type?: string) => Prom
 async function main(): Promise<void> {
   const runsArg = process.argv.indexOf('--runs');
   const runs = runsArg > 0 ? Math.max(3, Number(process.argv[runsArg + 1])) : 5;
+  const flag = (name: string, dflt: number): number => {
+    const i = process.argv.indexOf(name);
+    return i > 0 ? Number(process.argv[i + 1]) : dflt;
+  };
+  const pollUs = flag('--poll-us', 200);
+  const spinUs = flag('--spin-us', 50);
   const server = child(['raw-server']);
   const { port } = await server.next();
   const raw = await rawRuns(port, runs);
   server.p.kill();
 
   const token = randomBytes(16).toString('hex');
-  const nodes = [0, 1].map((nodeId) => child(['node', JSON.stringify({ nodeId, token, runs })]));
+  const nodes = [0, 1].map((nodeId) => child(['node', JSON.stringify({ nodeId, token, runs, pollUs, spinUs })]));
   const addresses = await Promise.all(nodes.map(async (n) => (await n.next('address')).address as string));
   for (const [i, n] of nodes.entries()) {
     n.p.on('message', (m: any) => { if (m.type === 'exchange') nodes[1 - i]!.p.send(m); });
@@ -211,7 +230,8 @@ async function main(): Promise<void> {
 
   const latRatio = median(wire.lat) / median(raw.lat);
   const bwRatio = median(wire.bw) / median(raw.bw);
-  console.log(`network wire vs raw node:net TCP, loopback, two processes each (min / median / max of ${runs} runs)`);
+  console.log(`network wire vs raw node:net TCP, loopback, two processes each (min / median / max of ${runs} runs; ` +
+    `network thread polls ${pollUs} µs, ranks spin ${spinUs} µs)`);
   console.log(`  8 B one-way latency   raw ${spread(raw.lat, 1)} µs   wire ${spread(wire.lat, 1)} µs   ` +
     `wire/raw ${latRatio.toFixed(2)} (target ≤ 1.5)`);
   console.log(`  1 MiB bandwidth       raw ${spread(raw.bw, 0)} MB/s   wire ${spread(wire.bw, 0)} MB/s   ` +

@@ -16,8 +16,8 @@ import { RankWire } from './rank-wire.js';
 import { NetworkResponder } from './responder.js';
 import type { ListenOptions, NetworkWireHandle, PeerAddress } from './types.js';
 
-/** After the last frame in or out, the network thread keeps polling this long before it sleeps (latency, at one core's cost). */
-const SPIN_MS = 0.2;
+/** ListenOptions.pollUs's default. */
+const POLL_US = 200;
 
 /** An operation shipped and not finished: what its initiator hears if the peer goes away. */
 interface Pending {
@@ -53,11 +53,14 @@ export class NetworkWire {
   private parked = false;
   private closed = false;
 
+  private readonly pollMs: number;
+
   private constructor(private readonly adapter: Adapter, private readonly server: Server, address: string,
-    private readonly token: Buffer, outboxBytes: number | undefined, private readonly onError: (e: NetworkError) => void) {
+    private readonly token: Buffer, opts: ListenOptions, private readonly onError: (e: NetworkError) => void) {
+    this.pollMs = (opts.pollUs ?? POLL_US) / 1000;
     this.address = address;
     this.nodeId = adapter.nodeId;
-    const outbox = createOutbox(outboxBytes);
+    const outbox = createOutbox(opts.outboxBytes);
     const channel = `tsmpi-net-${adapter.nodeId}-${randomBytes(8).toString('hex')}`;
     this.handle = { kind: 'network-wire', nodeId: adapter.nodeId, outbox, channel };
     this.outbox = new Outbox(outbox);
@@ -86,7 +89,8 @@ export class NetworkWire {
     const port = typeof a === 'object' && a !== null ? a.port : 0;
     const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
     const onError = opts.onError ?? ((e: NetworkError) => process.stderr.write(`tsmpi: ${e.message}\n`));
-    return new NetworkWire(opts.adapter, server, `${host}:${port}`, Buffer.from(opts.token), opts.outboxBytes, onError);
+    if (opts.pollUs !== undefined && !(opts.pollUs >= 0)) throw new InvalidArgument(`NetworkWire.listen: pollUs must be >= 0, got ${opts.pollUs}`);
+    return new NetworkWire(opts.adapter, server, `${host}:${port}`, Buffer.from(opts.token), opts, onError);
   }
 
   /** Every other node's address. Connections open on first use. */
@@ -124,7 +128,7 @@ export class NetworkWire {
 
   /**
    * Move what the ranks wrote to the sockets. While frames flow it polls on every turn of the
-   * event loop (setImmediate: sockets are still served in between); after SPIN_MS of silence it
+   * event loop (setImmediate: sockets are still served in between); after pollUs of silence it
    * parks on the outbox's doorbell (Atomics.waitAsync), which a rank's next record rings.
    */
   private readonly tick = (): void => {
@@ -133,7 +137,7 @@ export class NetworkWire {
     const seen = this.outbox.bell;
     const now = performance.now();
     if (this.pump()) this.lastActive = now;
-    if (now - this.lastActive < SPIN_MS) {
+    if (now - this.lastActive < this.pollMs) {
       this.spinning = true;
       setImmediate(this.tick);
       return;
