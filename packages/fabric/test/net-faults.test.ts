@@ -89,7 +89,12 @@ describe('network wire failures', () => {
         expect.stringMatching(/impossible length 4294967280/),
         expect.stringMatching(/type 5 with 4 bytes/),
       ]);
-      for (const e of errors) expect(e.peer).toMatch(/^127\.0\.0\.1:\d+$/);
+      // Before its token a peer is its address; after it, its node id too.
+      expect(errors.map((e) => e.peer)).toEqual([
+        expect.stringMatching(/^127\.0\.0\.1:\d+$/), expect.stringMatching(/^127\.0\.0\.1:\d+$/),
+        expect.stringMatching(/^node 7 \(127\.0\.0\.1:\d+\)$/), expect.stringMatching(/^node 8 \(127\.0\.0\.1:\d+\)$/),
+        expect.stringMatching(/^node 9 \(127\.0\.0\.1:\d+\)$/),
+      ]);
       // Meanwhile the two nodes ran their scenario as if nothing happened.
       const results = await Promise.all(nodes.map(async (n, i) => (await n.next('result', `node ${i}'s result`)).result));
       expect(results).toEqual(await inProcess('odp', 'rdma'));

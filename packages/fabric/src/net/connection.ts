@@ -37,7 +37,11 @@ export class Connection {
   private ended = false;
   private readonly helloTimer: NodeJS.Timeout;
 
-  constructor(readonly socket: Socket, readonly dialed: boolean, readonly label: string, private readonly events: ConnectionEvents) {
+  /** How errors name the peer: its node id once known, and its address. */
+  label: string;
+
+  constructor(readonly socket: Socket, readonly dialed: boolean, label: string, private readonly events: ConnectionEvents) {
+    this.label = label;
     socket.setNoDelay(true);
     socket.on('data', (d: Buffer) => this.received(d));
     socket.on('error', (e) => this.end({ reason: 'closed', message: e.message }));

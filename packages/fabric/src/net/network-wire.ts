@@ -262,6 +262,7 @@ export class NetworkWire {
       return true;
     }
     c.peer = node;
+    c.label = `node ${node} (${c.label})`;
     const existing = this.conns.get(node);
     if (existing !== undefined && existing.dialed && this.nodeId < node) {
       c.sendNow(this.hello(false));
