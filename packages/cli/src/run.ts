@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { UsageError, runJob, runNode, spawnNodes, underProcessManager, type JobResult } from '@tsmpi/mpi';
+import { UsageError, resolveOptions, runJob, runNode, spawnNodes, underProcessManager, type JobResult } from '@tsmpi/mpi';
 import { parseRunArgs } from './args.js';
 import { formatStats } from './stats-table.js';
 
@@ -12,7 +12,10 @@ export interface CliIo {
 /** `tsmpi run`: returns the exit status. */
 export async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const cmd = parseRunArgs(argv, io.env);
-  if (cmd.procs) return runProcs(argv, cmd.args.length, cmd.options.nodes ?? 1, io);
+  if (cmd.procs) {
+    resolveOptions(cmd.np, cmd.options); // a usage error is reported once, here, not by every node process
+    return runProcs(argv, cmd.args.length, cmd.options.nodes ?? 1, io);
+  }
   if (underProcessManager(io.env)) {
     // One node of a multi-process job; node 0 reports for the whole job.
     const node = await runNode({ np: cmd.np, program: cmd.program, args: cmd.args, ...cmd.options, env: io.env, ...(cmd.iface ? { iface: cmd.iface } : {}) });
