@@ -19,6 +19,11 @@ export interface WireBytes {
   bytes: Uint8Array;
 }
 
+/** Bytes that came off a socket in pieces, read as one run (the source of a copy only). */
+export interface WireParts {
+  parts: readonly Uint8Array[];
+}
+
 type Side = RegionAccess | WireBytes;
 
 /**
@@ -28,7 +33,7 @@ type Side = RegionAccess | WireBytes;
  * page faults taken with the locks dropped. Counts one odpFault per side that faulted.
  * Either side may be WireBytes instead (the network wire's local half); it is never locked.
  */
-export function dmaCopy(src: Side, dst: Side, chunkBytes: number): CopyOutcome {
+export function dmaCopy(src: Side | WireParts, dst: Side, chunkBytes: number): CopyOutcome {
   const rs = isRegion(src) ? src : undefined;
   const rd = isRegion(dst) ? dst : undefined;
   // Allocated on the first fault only: the common case (resident pages) allocates nothing here.
@@ -43,11 +48,13 @@ export function dmaCopy(src: Side, dst: Side, chunkBytes: number): CopyOutcome {
       unlockSides(rs, rd);
       return { ok: false, side: 'dst', why: 'revoked' };
     }
-    const ts = rs === undefined ? wholeBuffer(src as WireBytes) : translateLocked(rs);
+    const ts = rs === undefined ? [] : translateLocked(rs);
     const td = rd === undefined ? wholeBuffer(dst as WireBytes) : translateLocked(rd);
     if (Array.isArray(ts) && Array.isArray(td)) {
-      copyRuns(rs === undefined ? (src as WireBytes).bytes : rs.memory.bytes, ts,
-        rd === undefined ? (dst as WireBytes).bytes : rd.memory.bytes, td);
+      const to = rd === undefined ? (dst as WireBytes).bytes : rd.memory.bytes;
+      if (rs !== undefined) copyRuns(rs.memory.bytes, ts, to, td);
+      else if ('parts' in src) copyParts(src.parts, to, td);
+      else copyParts([(src as WireBytes).bytes], to, td);
       unlockSides(rs, rd);
       return { ok: true, faultChunks: faulted === undefined ? 0 : countFaults(rs, faulted.src) + countFaults(rd, faulted.dst) };
     }
@@ -66,7 +73,7 @@ export function dmaCopy(src: Side, dst: Side, chunkBytes: number): CopyOutcome {
   }
 }
 
-function isRegion(s: Side): s is RegionAccess {
+function isRegion(s: Side | WireParts): s is RegionAccess {
   return (s as RegionAccess).state !== undefined;
 }
 
@@ -89,6 +96,26 @@ function countFaults(a: RegionAccess | undefined, chunks: Set<number>): number {
   if (a === undefined || chunks.size === 0) return 0;
   bump(a.state.counters, a.state.mrs[a.slot * MR_STRIDE + M_DOMAIN]!, Counter.odpFaults);
   return chunks.size;
+}
+
+/** Copy pieces, read as one run, into a scatter list of the same total length. */
+function copyParts(parts: readonly Uint8Array[], to: Uint8Array, dst: PhysicalRun[]): void {
+  let pi = 0;
+  let po = 0;
+  for (const d of dst) {
+    let done = 0;
+    while (done < d.length) {
+      const p = parts[pi]!;
+      const n = Math.min(p.length - po, d.length - done);
+      to.set(p.subarray(po, po + n), d.offset + done);
+      done += n;
+      po += n;
+      if (po === p.length) {
+        pi++;
+        po = 0;
+      }
+    }
+  }
 }
 
 /** Copy a gather list into a scatter list of the same total length (memories may differ or be one). */

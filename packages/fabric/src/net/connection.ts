@@ -5,8 +5,8 @@ import { Data, FrameReader, FrameType, LENGTH_BYTES, MAX_BODY_BYTES, MIN_BODY, O
 export interface ConnectionEvents {
   /** The first frame, which must be a HELLO; return false to refuse the peer (the connection closes). */
   hello(c: Connection, body: Uint8Array): boolean;
-  /** Every later frame, whole: `payload` is the bytes after its fixed header. */
-  frame(c: Connection, f: FrameReader, payload: Uint8Array): void;
+  /** Every later frame, whole: `payload` is the bytes after its fixed header, in the pieces they came in. */
+  frame(c: Connection, f: FrameReader, payload: Uint8Array[]): void;
   /** The connection is gone; `problem` says why when it was not closed on purpose. */
   closed(c: Connection, problem: { reason: 'closed' | 'token' | 'frame'; message: string } | undefined): void;
 }
@@ -28,7 +28,7 @@ export class Connection {
   /** HELLO exchanged both ways: frames go straight to the socket. */
   ready = false;
   /** Frames received and waiting to be served, in order (see NetworkWire.awaitBacklog). */
-  backlog: Array<{ f: FrameReader; payload: Uint8Array }> = [];
+  backlog: Array<{ f: FrameReader; payload: Uint8Array[] }> = [];
   /** Closed on purpose (refused duplicate, wire closing): its end is not a failure. */
   quiet = false;
   private greeted = false;
@@ -121,8 +121,7 @@ export class Connection {
       const problem = this.check(body);
       if (problem !== undefined) return this.fail(problem.reason, problem.message);
       if (this.buffered < LENGTH_BYTES + body) return;
-      const bytes = this.take(LENGTH_BYTES + body);
-      this.deliver(bytes, body);
+      this.deliver(this.take(LENGTH_BYTES + body), body);
     }
   }
 
@@ -139,31 +138,34 @@ export class Connection {
     return undefined;
   }
 
-  private deliver(bytes: Uint8Array, body: number): void {
-    const f = new FrameReader(bytes, LENGTH_BYTES);
+  /** A whole frame, as the pieces it arrived in (a large payload is never copied into one buffer here). */
+  private deliver(parts: Uint8Array[], body: number): void {
+    const type = this.peekIn(parts, LENGTH_BYTES);
     if (!this.greeted) {
       this.greeted = true;
       clearTimeout(this.helloTimer);
-      if (!this.events.hello(this, bytes.subarray(LENGTH_BYTES + 1, LENGTH_BYTES + body))) this.fail('token', 'presented a wrong token');
+      const hello = joinParts(parts).subarray(LENGTH_BYTES + 1, LENGTH_BYTES + body);
+      if (!this.events.hello(this, hello)) this.fail('token', 'presented a wrong token');
       return;
     }
-    const type = f.type;
-    let header: number;
-    let length: number;
-    if (type === FrameType.SEND || type === FrameType.WRITE || type === FrameType.READ) {
-      header = Op.HEADER;
-      length = type === FrameType.READ ? 0 : f.u32(Op.LENGTH);
-    } else if (type === FrameType.READ_DATA) {
-      header = Data.HEADER;
-      length = f.u32(Data.LENGTH);
-    } else if (type === FrameType.COMPLETE) {
-      header = body;
-      length = 0;
-    } else {
-      return this.fail('frame', `sent a frame of type ${type} after the handshake`);
-    }
+    const header = type === FrameType.SEND || type === FrameType.WRITE || type === FrameType.READ ? Op.HEADER
+      : type === FrameType.READ_DATA ? Data.HEADER : type === FrameType.COMPLETE ? body : -1;
+    if (header < 0) return this.fail('frame', `sent a frame of type ${type} after the handshake`);
+    // The fixed header in one piece (a small copy when it straddles two reads).
+    const head = parts[0]!.length >= LENGTH_BYTES + header ? parts[0]! : joinParts(parts).subarray(0, LENGTH_BYTES + header);
+    const f = new FrameReader(head, LENGTH_BYTES);
+    const length = type === FrameType.READ || type === FrameType.COMPLETE ? 0
+      : f.u32(type === FrameType.READ_DATA ? Data.LENGTH : Op.LENGTH);
     if (header + length !== body) return this.fail('frame', `sent a frame of type ${type} whose length ${body} disagrees with its header`);
-    this.events.frame(this, f, f.payload(header, length));
+    this.events.frame(this, f, sliceParts(parts, LENGTH_BYTES + header));
+  }
+
+  private peekIn(parts: Uint8Array[], i: number): number {
+    for (const p of parts) {
+      if (i < p.length) return p[i]!;
+      i -= p.length;
+    }
+    return 0;
   }
 
   private peekLength(): number {
@@ -180,26 +182,37 @@ export class Connection {
     return 0;
   }
 
-  /** The next `n` buffered bytes, without a copy when they sit in one chunk. */
-  private take(n: number): Uint8Array {
+  /** The next `n` buffered bytes, as views of the chunks they sit in (no copy). */
+  private take(n: number): Uint8Array[] {
     this.buffered -= n;
-    const first = this.chunks[0]!;
-    if (first.length >= n) {
-      const out = first.subarray(0, n);
-      if (first.length === n) this.chunks.shift();
-      else this.chunks[0] = first.subarray(n);
-      return out;
-    }
-    const out = Buffer.allocUnsafe(n);
-    let at = 0;
-    while (at < n) {
+    const out: Uint8Array[] = [];
+    while (n > 0) {
       const c = this.chunks[0]!;
-      const k = Math.min(c.length, n - at);
-      c.copy(out, at, 0, k);
-      at += k;
+      const k = Math.min(c.length, n);
+      out.push(c.subarray(0, k));
+      n -= k;
       if (k === c.length) this.chunks.shift();
       else this.chunks[0] = c.subarray(k);
     }
     return out;
   }
+}
+
+/** The pieces from byte `from` on. */
+function sliceParts(parts: Uint8Array[], from: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (const p of parts) {
+    if (from >= p.length) {
+      from -= p.length;
+      continue;
+    }
+    out.push(from > 0 ? p.subarray(from) : p);
+    from = 0;
+  }
+  return out;
+}
+
+/** The pieces in one buffer (only small ones are joined: a HELLO, a header split across two reads). */
+export function joinParts(parts: Uint8Array[]): Uint8Array {
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }

@@ -280,7 +280,7 @@ export class NetworkWire {
     return true;
   }
 
-  private received(c: Connection, f: FrameReader, payload: Uint8Array): void {
+  private received(c: Connection, f: FrameReader, payload: Uint8Array[]): void {
     this.kick();
     if (c.backlog.length > 0) {
       c.backlog.push({ f, payload });
@@ -314,7 +314,7 @@ export class NetworkWire {
   }
 
   /** Serve one frame; a domain id when it must wait for that domain's announcement (nothing was done). */
-  private serve(c: Connection, f: FrameReader, payload: Uint8Array): number | undefined {
+  private serve(c: Connection, f: FrameReader, payload: Uint8Array[]): number | undefined {
     try {
       this.dispatch(f, payload, c.peer!);
     } catch (e) {
@@ -324,7 +324,7 @@ export class NetworkWire {
     return undefined;
   }
 
-  private dispatch(f: FrameReader, payload: Uint8Array, peer: number): void {
+  private dispatch(f: FrameReader, payload: Uint8Array[], peer: number): void {
     {
       switch (f.type) {
         case FrameType.SEND: return this.responder.send(f, payload);

@@ -19,7 +19,6 @@ export interface RemoteSender {
  */
 export class PayloadSend implements SendSource {
   readonly nodeId: number;
-  readonly length: number;
 
   /**
    * `srcChunks`: ODP chunks the sender faulted gathering the bytes (priced with the receiver's).
@@ -28,7 +27,8 @@ export class PayloadSend implements SendSource {
    */
   constructor(
     private readonly sender: RemoteSender,
-    private readonly bytes: Uint8Array,
+    private readonly parts: readonly Uint8Array[],
+    readonly length: number,
     readonly immData: number,
     private readonly srcChunks: number,
     private readonly reply: (node: number, frame: Uint8Array) => void,
@@ -36,7 +36,6 @@ export class PayloadSend implements SendSource {
     private readonly release?: () => void,
   ) {
     this.nodeId = sender.nodeId;
-    this.length = bytes.length;
   }
 
   valid(): boolean {
@@ -44,7 +43,7 @@ export class PayloadSend implements SendSource {
   }
 
   copyInto(dst: RegionAccess, chunkBytes: number): CopyOutcome {
-    const out = dmaCopy({ bytes: this.bytes }, dst, chunkBytes);
+    const out = dmaCopy({ parts: this.parts }, dst, chunkBytes);
     return out.ok ? { ok: true, faultChunks: out.faultChunks + this.srcChunks } : out;
   }
 

@@ -104,8 +104,8 @@ class RemotePort implements RemoteNode {
     const r = p.remote!;
     const arena = pd.adapter.state.arena;
     const bytes = new Uint8Array(arena.f64.buffer, r.payloadAt * 8, p.length);
-    return new PayloadSend({ nodeId: p.srcNode, qpNum: p.srcQpn, seq: r.seq, wrId: p.wrId, signaled: p.signaled }, bytes,
-      p.immData, r.srcChunks, (node, frame) => this.outbox.put(node, frame), DoneBits.RNR_DELIVERED,
+    return new PayloadSend({ nodeId: p.srcNode, qpNum: p.srcQpn, seq: r.seq, wrId: p.wrId, signaled: p.signaled }, [bytes],
+      p.length, p.immData, r.srcChunks, (node, frame) => this.outbox.put(node, frame), DoneBits.RNR_DELIVERED,
       () => arena.free(r.payloadAt, Math.max(1, p.length)));
   }
 

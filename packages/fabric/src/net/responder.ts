@@ -38,7 +38,7 @@ export class NetworkResponder {
 
   // ---------------------------------------------------------------- responder half
 
-  send(f: FrameReader, payload: Uint8Array): void {
+  send(f: FrameReader, payload: Uint8Array[]): void {
     const o = this.op(f);
     const cost = this.adapter.cost;
     const st = this.adapter.state;
@@ -58,7 +58,12 @@ export class NetworkResponder {
     if (got === 'none' && o.rnrRetry === RNR_INFINITE) {
       // Park it with its bytes in the arena: the receiver's thread delivers it at its next post.
       const payloadAt = st.arena.alloc(Math.max(1, o.length), 'a parked send from another node');
-      new Uint8Array(st.arena.f64.buffer, payloadAt * 8, o.length).set(payload);
+      const parked = new Uint8Array(st.arena.f64.buffer, payloadAt * 8, o.length);
+      let at = 0;
+      for (const p of payload) {
+        parked.set(p, at);
+        at += p.length;
+      }
       got = takeOrPark(st, rq, { srcNode: o.srcNode, srcQpn: o.srcQpn, dstQpn: o.dstQpn, lkey: 0, addr: 0, length: o.length,
         wrId: o.wrId, immData, arrive: t.arrive, signaled: o.signaled, remote: { payloadAt, srcChunks, seq: o.seq } });
       if (got !== 'parked') st.arena.free(payloadAt, Math.max(1, o.length)); // a receive came in meanwhile
@@ -69,14 +74,14 @@ export class NetworkResponder {
         t.arrive + o.rnrRetry * cost.rnrTimerUs + this.L, 0);
     }
     deliverSend(cost,
-      new PayloadSend({ nodeId: o.srcNode, qpNum: o.srcQpn, seq: o.seq, wrId: o.wrId, signaled: o.signaled }, payload, immData,
-        srcChunks, this.reply),
+      new PayloadSend({ nodeId: o.srcNode, qpNum: o.srcQpn, seq: o.seq, wrId: o.wrId, signaled: o.signaled }, payload, o.length,
+        immData, srcChunks, this.reply),
       { state: st, memory: this.adapter.memory, space, nodeId: this.adapter.nodeId, domainId,
         qpNum: o.dstQpn, recvCq: st.qps[o.row + Q_RECV_CQ]! },
       got, rnrDeliveryTime(cost, t.arrive, got.postedAt));
   }
 
-  write(f: FrameReader, payload: Uint8Array): void {
+  write(f: FrameReader, payload: Uint8Array[]): void {
     const o = this.op(f);
     const cost = this.adapter.cost;
     const st = this.adapter.state;
@@ -91,7 +96,7 @@ export class NetworkResponder {
       const addr = f.f64(Op.IMM);
       const slot = checkKey(st, rkey, 'rkey', domainId, addr, o.length, NEED_REMOTE_WRITE);
       if (typeof slot !== 'number') return fail(Status.REMOTE_ACCESS_ERROR);
-      const out = dmaCopy({ bytes: payload }, { state: st, memory: this.adapter.memory, space, nodeId: this.adapter.nodeId, slot,
+      const out = dmaCopy({ parts: payload }, { state: st, memory: this.adapter.memory, space, nodeId: this.adapter.nodeId, slot,
         key: rkey, which: 'rkey', addr, length: o.length, write: true }, cost.odpFaultChunkBytes);
       if (!out.ok) return fail(Status.REMOTE_ACCESS_ERROR);
       faultUs = odpFaultCost(cost, out.faultChunks + f.u32(Op.SRC_CHUNKS));
@@ -165,7 +170,7 @@ export class NetworkResponder {
   }
 
   /** READ_DATA for one of our QPs: land the bytes in its region, then price and complete as one process does. */
-  readData(f: FrameReader, payload: Uint8Array): void {
+  readData(f: FrameReader, payload: Uint8Array[]): void {
     const st = this.adapter.state;
     const cost = this.adapter.cost;
     const qpn = f.u32(Data.QPN);
@@ -173,7 +178,7 @@ export class NetworkResponder {
     const row = qpn * QP_STRIDE;
     const d = st.qps[row + Q_DOMAIN]!;
     const space = this.space(d);
-    const n = payload.length;
+    const n = f.u32(Data.LENGTH);
     const t0 = f.f64(Data.T0);
     const wrId = f.f64(Data.WR_ID);
     const cq = st.qps[row + Q_SEND_CQ]!;
@@ -185,7 +190,7 @@ export class NetworkResponder {
       const addr = f.f64(Data.LOCAL_ADDR);
       const slot = checkKey(st, lkey, 'lkey', d, addr, n, NEED_LOCAL_WRITE);
       if (typeof slot !== 'number') return localError();
-      const out = dmaCopy({ bytes: payload }, { state: st, memory: this.adapter.memory, space,
+      const out = dmaCopy({ parts: payload }, { state: st, memory: this.adapter.memory, space,
         nodeId: this.adapter.nodeId, slot, key: lkey, which: 'lkey', addr, length: n, write: true }, cost.odpFaultChunkBytes);
       if (!out.ok) return localError();
       faultUs = odpFaultCost(cost, out.faultChunks + f.u32(Data.SRC_CHUNKS));
