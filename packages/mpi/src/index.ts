@@ -23,6 +23,7 @@ export { runJob, DEADLOCK_EXIT_CODE } from './launcher/job.js';
 // Nodes as OS processes: one node of a job started by mpiexec / srun / --procs, and the --procs spawner.
 export { runNode } from './launcher/procs/node.js';
 export { spawnNodes } from './launcher/procs/spawn.js';
+export { runProcsJob } from './launcher/procs/embedded.js';
 export { connectPmi, underProcessManager } from './launcher/pmi/client.js';
 export {
   DEFAULT_OPTIONS, FABRICS, RCACHE_POLICIES, PIN_MODES, parseBytes, parseFabric, parseRcache, parseIntra, parsePinMode, parsePositiveInt, optionsFromEnv,

@@ -1,7 +1,10 @@
 // `tsmpi run` as a node process, through the real command: --procs with tsmpi's own PMI server, and under
-// MPICH's mpiexec; the job's report and stats print once (node 0); nodes that disagree are refused.
+// MPICH's mpiexec; the job's report and stats print once (node 0); nodes that disagree are refused;
+// `tsmpi bench --procs` gives the in-process records.
 import { describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inCI, mpiexecPath, repoRoot } from './procs-harness.js';
 
@@ -28,6 +31,27 @@ describe('tsmpi run --procs', () => {
     const r = await run(process.execPath, [bin, 'run', '-n', '2', '--procs', 'examples/hello.ts'], { PMI_FD: '9' });
     expect(r.code).toBe(64);
     expect(r.stderr).toContain('--procs under a process manager');
+  });
+});
+
+describe('tsmpi bench --procs', () => {
+  it("gives the in-process run's records: every virtual-time field equal, only wall-clock rates differ", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsmpi-bench-procs-'));
+    const args = ['bench', 'latency', '--config', 'pinning:notifier', '--sizes', '1K:64K', '--iterations', '10', '--no-progress'];
+    try {
+      const one = await run(process.execPath, [bin, ...args, '--json', join(dir, 'one.json')]);
+      const procs = await run(process.execPath, [bin, ...args, '--procs', '--json', join(dir, 'procs.json')]);
+      expect(one.code, one.stderr).toBe(0);
+      expect(procs.code, procs.stderr + procs.stdout).toBe(0);
+      // msgs_per_s and wall_ms are the simulator's own wall-clock speed
+      const records = (f: string) => (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { records: Array<Record<string, unknown>> })
+        .records.map(({ msgs_per_s: _rate, wall_ms: _ms, ...r }) => r);
+      const a = records('one.json');
+      expect(a.length).toBeGreaterThan(0);
+      expect(records('procs.json')).toEqual(a);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -45,6 +45,8 @@ export interface BenchOptions {
   /** Validate a JSON file against the schema and exit. */
   check: string | undefined;
   help: boolean;
+  /** Each job's two nodes as two OS processes (tsmpi run --procs); virtual times as in one process. */
+  procs?: boolean;
 }
 
 /** The short study `npm start` runs (< 2 minutes on 2 cores). */
@@ -80,6 +82,7 @@ options
                             (the study's default: tsmpi-study)
   --json FILE               write the JSON records to FILE
   --no-migration            leave out the study's migration case (mlock×hooks|notifier)
+  --procs                   run each job's two nodes as two OS processes over TCP (as tsmpi run --procs)
   --no-progress             no progress bar on stderr
   --check FILE              validate a JSON file against the schema (bench/README.md) and exit
   -h, --help                this text
@@ -115,6 +118,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   let noMigration = false;
   let check: string | undefined;
   let help = false;
+  let procs = false;
 
   const args = [...argv];
   const value = (flag: string, inline: string | undefined): string => {
@@ -189,6 +193,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       case '--no-migration':
         noMigration = true;
         break;
+      case '--procs':
+        procs = true;
+        break;
       case '--check':
         check = value(flag, inline);
         break;
@@ -228,6 +235,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
 
   const counts = full ? FULL : SHORT;
   return {
+    ...(procs ? { procs } : {}),
     study,
     // The study runs ping-pong (per-message cost, both registrations in series) and the windowed
     // bandwidth test (sender and receiver register in parallel; the link is the limit).

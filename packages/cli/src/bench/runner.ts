@@ -2,7 +2,7 @@
  * Runs benchmark jobs on @tsmpi/mpi's embedding API: 2 ranks of programs/bench-rank, the job's
  * runtime options as given, the spec as the program's argument.
  */
-import { runJob, type JobOptions } from '@tsmpi/mpi';
+import { runJob, runProcsJob, type JobOptions } from '@tsmpi/mpi';
 import type { JobRunner } from './study.js';
 import { BenchJobError } from './errors.js';
 import type { JobSpec, RankSizeResult } from './job.js';
@@ -15,10 +15,10 @@ export const RANK_PROGRAM = new URL(`./programs/bench-rank.${fromSource ? 'ts' :
  * One job of the bench rank program on 2 ranks: each rank's results, one per step of the spec. A
  * failed job is a BenchJobError carrying the failing rank's message, first stack frames and output.
  */
-export async function runBenchRanks(spec: JobSpec, options: Partial<JobOptions>): Promise<RankSizeResult[][]> {
+export async function runBenchRanks(spec: JobSpec, options: Partial<JobOptions>, procs = false): Promise<RankSizeResult[][]> {
   let result;
   try {
-    result = await runJob({ np: 2, program: RANK_PROGRAM, args: [JSON.stringify(spec)], ...options, captureOutput: true });
+    result = await (procs ? runProcsJob : runJob)({ np: 2, program: RANK_PROGRAM, args: [JSON.stringify(spec)], ...options, captureOutput: true });
   } catch (e) {
     throw new BenchJobError(spec.name, e);
   }
@@ -53,5 +53,5 @@ export const runBenchJob: JobRunner = (job, o) => {
     memBytes: job.memBytes,
     memlock: Infinity,
     ...(o.eager !== undefined ? { eagerThreshold: o.eager } : {}),
-  });
+  }, o.procs);
 };

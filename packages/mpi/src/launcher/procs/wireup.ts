@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { PmiClient } from '../pmi/client.js';
+import { PMI_VALUE_MAX } from '../pmi/wire.js';
 import { checkSameJob, decodeIdentity, encodeIdentity, identityHash, type JobIdentity } from './identity.js';
 
 /** What every node learns at wire-up. */
@@ -44,7 +45,7 @@ export async function wireUp(pmi: PmiClient, identity: JobIdentity, env: NodeJS.
   const jobHash = identityHash(identity);
   const given = env.TSMPI_JOB_TOKEN;
 
-  await pmi.put(KEY.job(node), encodeIdentity(identity));
+  await putLong(pmi, KEY.job(node), encodeIdentity(identity));
   let token = given ?? '';
   let control = '';
   if (node === 0) {
@@ -54,9 +55,9 @@ export async function wireUp(pmi: PmiClient, identity: JobIdentity, env: NodeJS.
     await pmi.put(KEY.control, control);
   }
   await pmi.fence();
-  const reference = node === 0 ? identity : decodeIdentity(await pmi.get(KEY.job(0)), 0);
+  const reference = node === 0 ? identity : decodeIdentity(await getLong(pmi, KEY.job(0)), 0);
   // Every node checks every node against node 0, in the same order, so all refuse with the same message.
-  for (let k = 1; k < nodes; k++) checkSameJob(reference, k === node ? identity : decodeIdentity(await pmi.get(KEY.job(k)), k), k);
+  for (let k = 1; k < nodes; k++) checkSameJob(reference, k === node ? identity : decodeIdentity(await getLong(pmi, KEY.job(k)), k), k);
   if (node !== 0) {
     token ||= await pmi.get(KEY.token);
     control = await pmi.get(KEY.control);
@@ -71,4 +72,20 @@ export async function wireUp(pmi: PmiClient, identity: JobIdentity, env: NodeJS.
     network.push(a === '-' ? '' : a);
   }
   return { node, nodes, token, jobHash, control, network };
+}
+
+/** Process managers keep values of at most PMI_VALUE_MAX characters: a longer one goes in numbered parts. */
+const PART = PMI_VALUE_MAX - 24;
+
+async function putLong(pmi: PmiClient, key: string, value: string): Promise<void> {
+  const parts = Math.max(1, Math.ceil(value.length / PART));
+  await pmi.put(key, String(parts));
+  for (let i = 0; i < parts; i++) await pmi.put(`${key}.${i}`, value.slice(i * PART, (i + 1) * PART) || '-');
+}
+
+async function getLong(pmi: PmiClient, key: string): Promise<string> {
+  const parts = Number(await pmi.get(key));
+  let value = '';
+  for (let i = 0; i < parts; i++) value += await pmi.get(`${key}.${i}`);
+  return value === '-' ? '' : value;
 }
