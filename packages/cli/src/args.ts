@@ -1,5 +1,5 @@
 import {
-  UsageError, formatCompute, optionsFromEnv, parseCompute, parseBytes, parseFabric, parseIntra, parsePinMode, parsePositiveInt, parseRcache, type JobOptions,
+  UsageError, formatCompute, optionsFromEnv, parseCompute, parseBytes, parseFabric, parseIntra, parsePinMode, parsePositiveInt, parseRcache, parseTiming, type JobOptions,
 } from '@tsmpi/mpi';
 
 export interface RunCommand {
@@ -34,6 +34,8 @@ export const RUN_USAGE = `usage: tsmpi run -n N [options] prog.ts [args...]
                            the program's own work on the virtual clock: measured = the wall time a
                            rank spends between runtime calls (× F) is added to wtime(); none = only the
                            modelled communication counts, deterministic (TSMPI_COMPUTE, default measured)
+  --timing exact|fast      exact = ranks synchronised in virtual time, so clocks and counters are the
+                           same in every run (TSMPI_TIMING, default exact); fast = unsynchronised
   --eager BYTES            messages below this go eager, the rest by rendezvous (TSMPI_EAGER, default 12K)
   --cost hdr|edr|ndr|FILE  cost model preset or JSON file (TSMPI_COST, default hdr)
   --mem BYTES              physical memory per node (TSMPI_MEM, default 256M)
@@ -96,6 +98,9 @@ export function parseRunArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {
         break;
       case '--compute':
         options.compute = formatCompute(parseCompute(value(flag, inline)));
+        break;
+      case '--timing':
+        options.timing = parseTiming(value(flag, inline));
         break;
       case '--pin-mode':
         options.pinMode = parsePinMode(value(flag, inline));

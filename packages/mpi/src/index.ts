@@ -26,7 +26,7 @@ export { spawnNodes } from './launcher/procs/spawn.js';
 export { runProcsJob } from './launcher/procs/embedded.js';
 export { connectPmi, underProcessManager } from './launcher/pmi/client.js';
 export {
-  DEFAULT_OPTIONS, FABRICS, RCACHE_POLICIES, PIN_MODES, parseBytes, parseFabric, parseRcache, parseIntra, parsePinMode, parsePositiveInt, optionsFromEnv,
+  DEFAULT_OPTIONS, FABRICS, RCACHE_POLICIES, PIN_MODES, parseBytes, parseFabric, parseRcache, parseIntra, parsePinMode, parsePositiveInt, parseTiming, TIMING_KINDS, optionsFromEnv,
   resolveOptions,
 } from './options.js';
 export { sumStats } from './stats.js';
@@ -42,7 +42,7 @@ export type { RunJobOptions, JobResult, RankResult, RankOutcome, JobFailure } fr
 export type { RunNodeOptions, NodeJobResult } from './launcher/procs/node.js';
 export type { SpawnNodesOptions } from './launcher/procs/spawn.js';
 export type { PmiClient, PmiVersion } from './launcher/pmi/client.js';
-export type { JobOptions, FabricKind, RcachePolicy, PinMode } from './options.js';
+export type { JobOptions, FabricKind, RcachePolicy, PinMode, TimingKind } from './options.js';
 export { INTRA_KINDS } from './options.js';
 export type { IntraKind } from './options.js';
 export type { RankStats, MessageCounters, JobTotals } from './stats.js';

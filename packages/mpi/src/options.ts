@@ -52,6 +52,20 @@ export interface JobOptions {
    * between runtime calls × FACTOR).
    */
   compute: string;
+  /**
+   * 'exact' (the default): ranks are synchronised conservatively in virtual time, so a run's clocks,
+   * counters and bytes do not depend on thread timing (src/timing/horizon.ts). 'fast': every rank
+   * runs as far as it can; shared resources are served in the order threads reach them.
+   */
+  timing: TimingKind;
+}
+
+export type TimingKind = 'exact' | 'fast';
+export const TIMING_KINDS: readonly TimingKind[] = ['exact', 'fast'];
+
+export function parseTiming(text: string): TimingKind {
+  if ((TIMING_KINDS as readonly string[]).includes(text)) return text as TimingKind;
+  throw new UsageError(`--timing ${text}: use exact (deterministic virtual time, the default) or fast (unsynchronised ranks)`);
 }
 
 export const DEFAULT_OPTIONS: JobOptions = {
@@ -69,6 +83,7 @@ export const DEFAULT_OPTIONS: JobOptions = {
   rcacheMaxRegions: Infinity,
   collectiveTuning: DEFAULT_TUNING,
   compute: 'none',
+  timing: 'exact',
 };
 
 const UNITS: Record<string, number> = {
@@ -132,6 +147,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): Partial<JobOptions> & { 
   if (env.TSMPI_PIN_MODE) o.pinMode = parsePinMode(env.TSMPI_PIN_MODE);
   if (env.TSMPI_RCACHE_MAX_REGIONS) o.rcacheMaxRegions = parsePositiveInt(env.TSMPI_RCACHE_MAX_REGIONS, 'TSMPI_RCACHE_MAX_REGIONS');
   if (env.TSMPI_COMPUTE) o.compute = formatCompute(parseCompute(env.TSMPI_COMPUTE));
+  if (env.TSMPI_TIMING) o.timing = parseTiming(env.TSMPI_TIMING);
   const tuning = tuningFromEnv(env);
   if (tuning) o.collectiveTuning = applyTuning(DEFAULT_TUNING, tuning);
   if (env.TSMPI_DEADLOCK_MS) o.deadlockMs = parsePositiveInt(env.TSMPI_DEADLOCK_MS, 'TSMPI_DEADLOCK_MS');
@@ -150,6 +166,7 @@ export function resolveOptions(np: number, partial: Partial<JobOptions> = {}): J
   parsePinMode(o.pinMode);
   o.collectiveTuning = applyTuning(DEFAULT_TUNING, o.collectiveTuning);
   parseCompute(o.compute);
+  parseTiming(o.timing);
   if (!(o.rcacheMaxRegions >= 1)) throw new UsageError(`rcacheMaxRegions must be >= 1 or Infinity (got ${o.rcacheMaxRegions})`);
   if (!(o.eagerThreshold >= 0)) throw new UsageError(`eager threshold must be >= 0 bytes (got ${o.eagerThreshold})`);
   if (!(o.memBytes > 0)) throw new UsageError(`mem must be > 0 bytes (got ${o.memBytes})`);

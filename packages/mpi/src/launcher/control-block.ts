@@ -16,7 +16,7 @@ export type RankStateValue = (typeof RankState)[keyof typeof RankState];
 export const STATE_NAMES = ['starting', 'running', 'blocked', 'finished', 'failed'] as const;
 
 // indexed by WaitKind (p2p/ports.ts)
-const WAIT_NAMES = ['nothing', 'recv', 'send', 'probe', 'request', 'finalize'] as const;
+const WAIT_NAMES = ['nothing', 'recv', 'send', 'probe', 'request', 'finalize', 'virtual time'] as const;
 
 const HEADER = 8;
 const SLOTS = 8;
@@ -132,6 +132,8 @@ export class ControlBlock implements JobControlPort {
         return `rank ${rank}: blocked in probe(source=${peer}, tag=${tag}${ctx})`;
       case WaitKind.FINALIZE:
         return `rank ${rank}: finishing, waiting for its send to rank ${peer} (tag ${tag}) to be received`;
+      case WaitKind.HORIZON:
+        return `rank ${rank}: held in virtual time until rank ${w.peer} moves on (exact timing)`;
       default:
         return `rank ${rank}: blocked waiting for ${WAIT_NAMES[w.kind] ?? 'a request'}`;
     }

@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { Horizon } from '../timing/horizon.js';
 import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
@@ -82,6 +83,9 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
   const nodes = role?.ownNode ?? createNodes(np, options);
   const localCount = role ? role.localRanks.length : np;
   const ctrl = ControlBlock.create(np);
+  const horizon = options.timing === 'exact'
+    ? Horizon.create(np, (rank) => !role || nodeOfRank(rank, np, options.nodes) === role.node)
+    : undefined;
 
   const here = import.meta.url;
   const fromSource = here.endsWith('.ts');
@@ -92,6 +96,7 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
     programURL,
     programPath: fileURLToPath(programURL),
     control: ctrl.handle,
+    ...(horizon ? { horizon } : {}),
     nodes: nodes.handles,
     anchorURL: here,
     source: fromSource,

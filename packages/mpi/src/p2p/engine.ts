@@ -1,23 +1,27 @@
 import { ANY_TAG, PROC_NULL } from '../constants.js';
-import { MpiError, TruncationError } from '../errors.js';
+import { TimingMode, type Horizon } from '../timing/horizon.js';
+import { TruncationError } from '../errors.js';
 import { Request, type Progress } from '../request.js';
 import type { MessageCounters } from '../stats.js';
 import type { Status } from '../status.js';
 import {
-  WaitKind, idleUntil, type ClockPort, type CompletionPort, type CqPort, type JobControlPort, type MessageCosts, type QpPort, type RecvQueuePort,
+  WaitKind, idleUntil, type ClockPort, type CqPort, type JobControlPort, type MessageCosts, type QpPort, type RecvQueuePort,
   type RegistrationProviderPort, type SpacePort, type WaitDescription,
 } from './ports.js';
 import { BouncePool } from './bounce.js';
 import { copyUs } from './copy-cost.js';
-import { ENVELOPE_BYTES, decodeEnvelope, encodeEnvelope, type Envelope, type KindValue } from './envelope.js';
+import type { Envelope, KindValue } from './envelope.js';
 import type { IntraPath, RingSource, ShmIncoming } from './intra.js';
 import { MatchQueues, type MatchKey } from './matching.js';
 import type { Arrival, Payload, RecvOp, Route, SendMode, SendOp, Target } from './operations.js';
 import type { EnvelopeHandler, ProtocolHost, RdmaRead, SingleCopyRoute } from './protocol.js';
 import { FinHandler } from './protocols/rendezvous.js';
 import { ProtocolSelection, protocolTable } from './select.js';
-import { Waiter } from './waiter.js';
-import { WorkRequest, workRequestId, workRequestIndex, workRequestKind } from './work-request.js';
+import { AdapterEndpoint } from './adapter-endpoint.js';
+import { InOrderDelivery } from './in-order.js';
+import { Scheduler } from './scheduler.js';
+import { TimedWaits } from './timed-waits.js';
+import { Waiter, type Step } from './waiter.js';
 
 /** The device clock: the protection domain's clock, positioned by the engine before each operation. */
 export interface DeviceClock extends ClockPort {
@@ -44,14 +48,8 @@ export interface EngineEnv {
   intra?: IntraPath;
   /** Progress polls before sleeping on the completion queue's doorbell. */
   spins: number;
-}
-
-/** An envelope that came early (its sender's earlier ones are still on their way). */
-interface Stashed {
-  env: Envelope;
-  payload: Uint8Array;
-  time: number;
-  incoming: ShmIncoming | undefined;
+  /** The job's virtual-time horizon (exact timing); absent with --timing fast. */
+  horizon?: Horizon;
 }
 
 /**
@@ -59,13 +57,15 @@ interface Stashed {
  * progress, waits, and request observation. How a message travels is a protocol module's business
  * (protocols/, chosen by select.ts); the engine hands each module a ProtocolHost. Two choke points
  * carry everything that depends on virtual time across ranks:
- *   - posting: postSend / postControl / postRead / postRing / postSingleCopy, the only calls that
- *     touch a shared timing resource (the adapter's queue pairs, a ring, a peer's memory), each at
- *     the device clock's current time;
- *   - delivery: progress hands every completion to deliverCompletion and every ring envelope to
- *     deliverRingEnvelope; both reach matching through deliverInOrder.
- * Everything runs on the rank's own thread; blocking calls spin briefly on the completion queue,
- * then sleep on its doorbell (Atomics.wait) in short slices that check the job's abort flag.
+ *   - posting: postSend / postControl / postRead (adapter-endpoint.ts) / postRing / postSingleCopy,
+ *     the only calls that touch a shared timing resource (the adapter's queue pairs, a ring, a peer's
+ *     memory), each at the device clock's current time; with exact timing a post that reserves a
+ *     port waits in the rank's timeline until no rank can still act before it (scheduler.ts);
+ *   - delivery: drain() turns every completion and ring envelope into an event of the timeline; the
+ *     events run in virtual-time order and reach matching through in-order.ts.
+ * A program call first runs everything due by the program clock (sync); waits come in three kinds
+ * (timed-waits.ts). Everything runs on the rank's own thread; blocking calls spin briefly, then sleep
+ * on a doorbell (Atomics.wait) in short slices that check the job's abort flag.
  */
 export class Engine implements Progress, ProtocolHost {
   readonly queues = new MatchQueues<RecvOp, Arrival>();
@@ -75,17 +75,15 @@ export class Engine implements Progress, ProtocolHost {
   private readonly handlers: readonly EnvelopeHandler[];
   /** Sends waiting for their receiver (FIN, or a synchronous self-send's match). */
   private readonly pendingSends = new Map<number, SendOp>();
-  /** RDMA reads in flight: id → what to do with the completion. */
-  private readonly pendingReads = new Map<number, (status: number, time: number) => void>();
-  /** Control envelopes waiting for a free send slot, with the virtual time they were due. */
-  private readonly backlog: { destWorld: number; env: Envelope; time: number }[] = [];
+  /** What this rank still has to do, in virtual-time order, and when it may (exact timing). */
+  readonly scheduler: Scheduler;
+  /** Bounce slots, posts to queue pairs, RDMA reads in flight, the completion queue's drain. */
+  private readonly adapter: AdapterEndpoint;
   private readonly nextSeqOut: number[];
-  private readonly nextSeqIn: number[];
-  private readonly stash: Map<number, Stashed>[];
+  private readonly inOrder: InOrderDelivery;
+  private readonly timed: TimedWaits;
   private nextId = 1;
   private progressing = false;
-  /** The CQ doorbell value read before the last poll that found nothing. */
-  private quietBell = -1;
   private readonly waiter: Waiter;
   /** Called after every poll of a blocking wait (set by collectives/nonblocking.ts). */
   afterProgress: (() => void) | undefined;
@@ -93,18 +91,30 @@ export class Engine implements Progress, ProtocolHost {
   constructor(env: EngineEnv) {
     this.env = env;
     this.nextSeqOut = new Array(env.size).fill(0);
-    this.nextSeqIn = new Array(env.size).fill(0);
-    this.stash = Array.from({ length: env.size }, () => new Map());
     const table = protocolTable(this);
     this.selection = new ProtocolSelection(table, env.rank, env.eagerThreshold, env.intra);
     this.handlers = [...Object.values(table), new FinHandler(this)];
+    this.scheduler = new Scheduler(
+      env.rank, env.horizon,
+      () => this.adapter.backlogTime,
+      () => env.cq.watermark ?? Infinity,
+    );
     // after each poll, what else waits on this rank's messages moves on (nonblocking collectives' schedules)
     this.waiter = new Waiter(env, () => {
       const any = this.progress();
       this.afterProgress?.();
       return any;
     });
-    for (let i = 0; i < env.pool.recvSlots; i++) this.postRecvSlot(i);
+    this.inOrder = new InOrderDelivery(env.size, this.handlers);
+    this.timed = new TimedWaits(
+      { scheduler: this.scheduler, clock: env.clock, drain: () => this.drain(), afterEvent: () => this.afterProgress?.() },
+      this.waiter,
+    );
+    this.adapter = new AdapterEndpoint({
+      ...env, scheduler: this.scheduler,
+      takeSeq: (dest) => this.nextSeqOut[dest]!++,
+      deliver: (e, payload, time) => this.deliverInOrder(e, payload, time, undefined),
+    });
   }
 
   get eagerThreshold(): number {
@@ -114,6 +124,7 @@ export class Engine implements Progress, ProtocolHost {
   // ───────────────────────────── sending ─────────────────────────────
 
   isend(route: Route, dest: number, tag: number, payload: Payload, mode: SendMode = {}): Request {
+    this.sync();
     const { counters, clock } = this.env;
     const length = 'bytes' in payload ? payload.bytes.length : payload.length;
     const req = this.newRequest('send', dest, tag);
@@ -138,7 +149,7 @@ export class Engine implements Progress, ProtocolHost {
   takeSendSlot(op: SendOp): number {
     let slot = this.env.pool.takeSendSlot();
     if (slot === undefined) {
-      this.waitUntil(() => this.env.pool.freeSendSlots > 0, { kind: WaitKind.SEND, peer: op.dest, tag: op.tag, context: 0 });
+      this.waitForResource(() => this.env.pool.freeSendSlots > 0, { kind: WaitKind.SEND, peer: op.dest, tag: op.tag, context: 0 });
       slot = this.env.pool.takeSendSlot()!;
     }
     return slot;
@@ -176,36 +187,16 @@ export class Engine implements Progress, ProtocolHost {
 
   // ──────────── posting: every touch of a shared timing resource, at the device clock's time ────────────
 
-  postSend(destWorld: number, slot: number, env: Envelope, frame: Uint8Array = new Uint8Array(ENVELOPE_BYTES)): void {
-    const { pool, space, qps } = this.env;
-    env.seq = this.nextSeqOut[destWorld]!++;
-    encodeEnvelope(env, frame);
-    const addr = pool.sendSlotAddr(slot);
-    space.write(addr, frame);
-    qps[destWorld]!.postSend({ wrId: workRequestId(WorkRequest.SEND_SLOT, slot), sge: { lkey: pool.lkey, addr, length: frame.length } });
+  postSend(destWorld: number, slot: number, env: Envelope, frame?: Uint8Array): void {
+    this.adapter.postSend(destWorld, slot, env, frame);
   }
 
   postControl(destWorld: number, env: Envelope): void {
-    const slot = this.env.pool.takeSendSlot();
-    if (slot === undefined) {
-      // sent later from progress, at the virtual time it was due (not when a slot came back)
-      this.backlog.push({ destWorld, env, time: this.env.device.now });
-      return;
-    }
-    this.postSend(destWorld, slot, env);
-    this.env.ctrl.noteActivity();
+    this.adapter.postControl(destWorld, env);
   }
 
   postRead(destWorld: number, read: RdmaRead, done: (status: number, time: number) => void): void {
-    const id = this.nextId++;
-    this.pendingReads.set(id, done);
-    this.env.qps[destWorld]!.rdmaRead({
-      wrId: workRequestId(WorkRequest.READ, id),
-      sge: { lkey: read.lkey, addr: read.landing, length: read.length },
-      remoteAddr: read.remoteAddr,
-      rkey: read.rkey,
-    });
-    this.env.ctrl.noteActivity();
+    this.adapter.postRead(destWorld, read, done);
   }
 
   postRing(destWorld: number, env: Envelope, source: RingSource, length: number, done: (time: number) => void): void {
@@ -223,22 +214,10 @@ export class Engine implements Progress, ProtocolHost {
     return this.env.intra!.mySegid;
   }
 
-  /**
-   * Posts a bounce slot at virtual time 0. The slot pool stands for MPI's credit-managed eager
-   * buffers, which are deep enough that a receiver-not-ready never happens on real hardware; the
-   * pool here is small, so a send may really wait for a slot (parked by the adapter, delivered by
-   * this post), but that wait is an artifact of the simulation and must cost no virtual time:
-   * a receive posted "at 0" makes the adapter deliver a parked send at its own arrival time.
-   */
-  private postRecvSlot(i: number): void {
-    const { pool, device, srq } = this.env;
-    device.set(0);
-    srq.postRecv({ wrId: workRequestId(WorkRequest.RECV_SLOT, i), sge: { lkey: pool.lkey, addr: pool.recvSlotAddr(i), length: pool.slotBytes } });
-  }
-
   // ───────────────────────────── matching ─────────────────────────────
 
   irecv(route: Route, source: number, tag: number, target: Target): Request {
+    this.sync();
     const { counters, clock } = this.env;
     const req = this.newRequest('recv', source, tag);
     if (target === 'object') req.hasObject = true;
@@ -267,6 +246,7 @@ export class Engine implements Progress, ProtocolHost {
 
   /** Receive a message a matched probe took out of the queue (mrecv). */
   mrecv(arrival: Arrival, target: Target): Request {
+    this.sync();
     const req = this.newRequest('recv', arrival.source, arrival.tag);
     if (target === 'object') req.hasObject = true;
     this.env.counters.receivesPosted++;
@@ -280,14 +260,15 @@ export class Engine implements Progress, ProtocolHost {
     this.env.counters.probes++;
     this.env.counters.tests++;
     this.env.clock.advance(this.env.costs.pollUs);
-    this.progress();
+    this.poll();
     return remove ? this.queues.takeUnexpected(key) : this.queues.peek(key);
   }
 
   probe(key: MatchKey, remove: boolean): Arrival {
     this.env.counters.probes++;
     let found: Arrival | undefined;
-    this.waitUntil(
+    this.sync();
+    this.waitForEvent(
       () => (found = remove ? this.queues.takeUnexpected(key) : this.queues.peek(key)) !== undefined,
       { kind: WaitKind.PROBE, peer: key.source, tag: key.tag, context: key.context },
     );
@@ -324,95 +305,29 @@ export class Engine implements Progress, ProtocolHost {
 
   // ──────────── delivery: what progress found, handed to matching in sequence order ────────────
 
-  /** An adapter completion: a send slot back, an RDMA read done, or an envelope in a receive slot. */
-  private deliverCompletion(c: CompletionPort): void {
-    const index = workRequestIndex(c.wrId);
-    switch (workRequestKind(c.wrId)) {
-      case WorkRequest.SEND_SLOT:
-        this.env.pool.returnSendSlot(index);
-        if (c.status !== 0) throw new MpiError('MPI_ERR_INTERN', `a bounce-buffer send completed with adapter status ${c.status}`);
-        return;
-      case WorkRequest.READ: {
-        const done = this.pendingReads.get(index);
-        if (!done) throw new MpiError('MPI_ERR_INTERN', `RDMA read completion for unknown request ${index}`);
-        this.pendingReads.delete(index);
-        done(c.status, c.time);
-        return;
-      }
-    }
-    if (c.status !== 0) throw new MpiError('MPI_ERR_INTERN', `a bounce-buffer receive completed with adapter status ${c.status}`);
-    const { pool, space } = this.env;
-    const bytes = space.read(pool.recvSlotAddr(index), c.byteLength);
-    this.postRecvSlot(index);
-    this.deliverInOrder(decodeEnvelope(bytes), bytes.subarray(ENVELOPE_BYTES), c.time, undefined);
-  }
-
   /** shm: an envelope read from a ring, put through the same sequence order as the adapter's. */
   private deliverRingEnvelope(env: Envelope, time: number, incoming: ShmIncoming): void {
-    this.deliverInOrder(env, new Uint8Array(0), time, incoming);
+    this.scheduler.schedule(time, env.from, env.seq, () => this.deliverInOrder(env, new Uint8Array(0), time, incoming));
   }
 
-  /** In sequence order per sender: envelopes from one rank are handled in the order it sent them. */
   private deliverInOrder(env: Envelope, payload: Uint8Array, time: number, incoming: ShmIncoming | undefined): void {
-    const from = env.from;
-    const stash = this.stash[from]!;
-    if (env.seq !== this.nextSeqIn[from]) {
-      stash.set(env.seq, { env, payload, time, incoming });
-      return;
-    }
-    this.handle(env, payload, time, from, incoming);
-    this.nextSeqIn[from]!++;
-    for (let next = stash.get(this.nextSeqIn[from]!); next; next = stash.get(this.nextSeqIn[from]!)) {
-      stash.delete(this.nextSeqIn[from]!);
-      this.handle(next.env, next.payload, next.time, from, next.incoming);
-      this.nextSeqIn[from]!++;
-    }
-  }
-
-  private handle(env: Envelope, payload: Uint8Array, time: number, from: number, incoming: ShmIncoming | undefined): void {
-    for (const h of this.handlers) {
-      if (h.accepts(env)) {
-        h.onEnvelope(env, payload, time, from, incoming);
-        return;
-      }
-    }
-    throw new MpiError('MPI_ERR_INTERN', `an envelope of unknown kind ${env.kind} (flags ${env.flags}) from rank ${from}`);
+    this.inOrder.deliver(env, payload, time, incoming);
   }
 
   // ───────────────────────────── progress ─────────────────────────────
 
-  /** Polls the completion queue once and acts on everything found. True if anything happened. */
+  /**
+   * Polls the completion queue (and rings) once and acts on what is due. True if anything happened.
+   * With exact timing, acting means running the timeline's items that are safe: all of them while
+   * the rank waits for an event, those due by its clock while the program runs.
+   */
   progress(): boolean {
     if (this.progressing) return false;
     this.progressing = true;
     try {
-      let any = false;
-      // The doorbell counts pushes: unchanged since the last empty poll means nothing to poll (one
-      // atomic load instead of a poll in the spin loop of every blocking call).
-      const cq = this.env.cq;
-      let bell = cq.doorbell;
-      if (bell !== this.quietBell) {
-        for (;;) {
-          const cs = cq.poll(64);
-          if (cs.length === 0) {
-            this.quietBell = bell;
-            break;
-          }
-          any = true;
-          for (const c of cs) this.deliverCompletion(c);
-          bell = cq.doorbell;
-        }
-      }
-      while (this.backlog.length > 0 && this.env.pool.freeSendSlots > 0) {
-        const b = this.backlog.shift()!;
-        this.env.device.set(b.time);
-        this.postControl(b.destWorld, b.env);
-      }
-      const intra = this.env.intra;
-      if (intra !== undefined && intra.kind !== 'rdma') {
-        if (intra.pump()) any = true;
-        if (intra.poll((env, time, incoming) => this.deliverRingEnvelope(env, time, incoming))) any = true;
-      }
+      let any = this.drain();
+      const s = this.scheduler;
+      if (s.exact && !s.inItem && s.advance(s.blocked ? Infinity : s.clockMark, undefined, () => this.afterProgress?.()) !== 'idle') any = true;
       if (any) this.env.ctrl.bumpEpoch(this.env.rank);
       return any;
     } finally {
@@ -420,11 +335,43 @@ export class Engine implements Progress, ProtocolHost {
     }
   }
 
+  /**
+   * Takes everything the completion queue and the rings hold: send slots come back at once, every
+   * other completion becomes an event in the timeline (run at once with --timing fast). Then says
+   * so to the other ranks before the CQ's watermark may rise (see timing/horizon.ts).
+   */
+  private drain(): boolean {
+    let any = this.adapter.drain();
+    const intra = this.env.intra;
+    if (intra !== undefined && intra.kind !== 'rdma') {
+      if (intra.pump()) any = true;
+      if (intra.poll((env, time, incoming) => this.deliverRingEnvelope(env, time, incoming))) any = true;
+    }
+    if (any && this.scheduler.exact) {
+      this.scheduler.publish();
+      this.env.cq.retire?.();
+    }
+    return any;
+  }
+
+  /** A program action at the program clock (see TimedWaits.sync). */
+  private sync(): void {
+    this.timed.sync();
+  }
+
+  private waitForEvent(done: () => boolean, wait: WaitDescription | (() => WaitDescription)): void {
+    this.timed.waitForEvent(done, wait);
+  }
+
+  private waitForResource(done: () => boolean, wait: WaitDescription): void {
+    this.timed.waitForResource(done, wait);
+  }
+
   // ───────────────────────────── waits and requests ─────────────────────────────
 
   /** Spins, then sleeps on the CQ doorbell, until `done()`; throws JobAborted if the job is torn down. */
   waitUntil(done: () => boolean, wait: WaitDescription | (() => WaitDescription)): void {
-    this.waiter.waitUntil(done, wait);
+    this.waitForEvent(done, wait);
   }
 
   private newRequest(op: 'send' | 'recv', peer: number, tag: number): Request {
@@ -447,7 +394,7 @@ export class Engine implements Progress, ProtocolHost {
   testRequest(r: Request): boolean {
     this.env.counters.tests++;
     this.env.clock.advance(this.env.costs.pollUs);
-    this.progress();
+    this.poll();
     return r.completed;
   }
 
@@ -464,17 +411,27 @@ export class Engine implements Progress, ProtocolHost {
   }
 
   async waitRequestAsync(r: Request): Promise<void> {
-    await this.waiter.waitAsync(() => r.completed, () => describe(r));
+    await this.timed.waitForEventAsync(() => r.completed, () => describe(r));
+  }
+
+  /** One modeled poll (test, iprobe): with exact timing, a program action like any other. */
+  private poll(): void {
+    if (this.scheduler.exact) this.sync();
+    else this.progress();
   }
 
   /** MPI_Finalize's share: every rendezvous send must be read by its receiver before the rank goes away. */
   finalize(): void {
-    this.waitUntil(() => this.pendingSends.size === 0 && this.backlog.length === 0 && (this.env.intra?.sendsQueued ?? 0) === 0, {
+    this.sync();
+    const s = this.scheduler;
+    this.waitForEvent(() => this.pendingSends.size === 0 && this.adapter.backlogged === 0 && s.pending === 0 && (this.env.intra?.sendsQueued ?? 0) === 0, {
       kind: WaitKind.FINALIZE,
       peer: this.pendingSends.values().next().value?.dest ?? -1,
       tag: this.pendingSends.values().next().value?.tag ?? -1,
       context: 0,
     });
+    // gone: from now on no rank waits for this one (what still reaches it is never received)
+    s.enter(TimingMode.FINISHED, this.env.clock.now);
   }
 
   /**

@@ -33,6 +33,10 @@ export interface CqPort {
   poll(max?: number): CompletionPort[];
   readonly doorbell: number;
   wait(seen: number, timeoutMs: number): boolean;
+  /** After the polled completions are accounted for: the CQ's watermark may rise (exact timing). */
+  retire?(): void;
+  /** The earliest time among completions not yet retired (exact timing). */
+  readonly watermark?: number;
 }
 
 export type SgePort = Sge;
@@ -71,7 +75,7 @@ export interface MessageCosts {
 }
 
 /** What a blocked rank is waiting for (reported by the deadlock detector). */
-export const WaitKind = { NONE: 0, RECV: 1, SEND: 2, PROBE: 3, REQUEST: 4, FINALIZE: 5 } as const;
+export const WaitKind = { NONE: 0, RECV: 1, SEND: 2, PROBE: 3, REQUEST: 4, FINALIZE: 5, HORIZON: 6 } as const;
 
 export interface WaitDescription {
   kind: number;

@@ -18,8 +18,22 @@ const WAIT_SLICE_MS = 25;
 // With intra-node rings, a blocked rank sleeps on its ring doorbell (a peer's push wakes it at once)
 // and looks at the completion queue between slices this short.
 const INTRA_SLICE_MS = 1;
+// A rank held back by another in virtual time sleeps on the horizon's epoch (any rank's publication
+// wakes it) in slices this short; a completion that could matter comes with a publication.
+const HORIZON_SLICE_MS = 1;
 // An async wait yields to the event loop this many times (setImmediate) before it sleeps 1 ms per turn.
 const ASYNC_BUSY_TURNS = 64;
+
+/** What one look at the rank's work found: the wait is over, something moved, or nothing could. */
+export type Step = 'done' | 'ran' | 'idle';
+
+/** The job's horizon as a sleeper sees it (the scheduler's). */
+export interface HorizonSleep {
+  readonly epoch: number;
+  sleep(seen: number, ms: number): void;
+}
+
+const NO_HORIZON: HorizonSleep = { epoch: 0, sleep: () => {} };
 
 export interface WaiterEnv {
   rank: number;
@@ -49,6 +63,19 @@ export class Waiter {
   /** Spins, then sleeps on the CQ doorbell, until `done()`; throws JobAborted if the job is torn down. */
   waitUntil(done: () => boolean, wait: WaitDescription | (() => WaitDescription)): void {
     if (done()) return;
+    this.loop(() => (this.progress() ? (done() ? 'done' : 'ran') : done() ? 'done' : 'idle'), undefined, wait);
+  }
+
+  /**
+   * Exact timing: `step()` drains and runs what is due and says whether the wait is over. When
+   * nothing moved, the rank sleeps on the horizon if `heldBack()` (another rank must move on in
+   * virtual time first), else on its doorbell (it waits for an event).
+   */
+  waitSteps(step: () => Step, heldBack: () => boolean, horizon: HorizonSleep, wait: WaitDescription | (() => WaitDescription)): void {
+    this.loop(step, () => (heldBack() ? horizon : undefined), wait);
+  }
+
+  private loop(step: () => Step, sleepOn: (() => HorizonSleep | undefined) | undefined, wait: WaitDescription | (() => WaitDescription)): void {
     const { cq, ctrl, rank, counters } = this.env;
     let spins = 0;
     let spinStart = -1;
@@ -58,15 +85,18 @@ export class Waiter {
     // descheduled peer; every 64th wait probes with the full budget so it recovers when cores free up.
     const budgetUs = (++this.waitsStarted & 63) === 0 ? SPIN_US_DEDICATED : this.spinUs;
     const intra = this.env.intra;
-    while (!done()) {
+    for (;;) {
+      // read every doorbell before looking, so a push or a publication after the look wakes the sleep
       const seen = cq.doorbell;
       const bell = intra?.doorbell;
-      if (this.progress()) {
+      const epoch = sleepOn === undefined ? 0 : (sleepOn() ?? NO_HORIZON).epoch;
+      const r = step();
+      if (r === 'done') break;
+      if (r === 'ran') {
         spins = 0;
         spinStart = -1;
         continue;
       }
-      if (done()) break;
       if (++spins < this.env.spins) {
         if ((spins & 63) !== 0) continue;
         if (ctrl.aborted) throw aborted();
@@ -80,7 +110,9 @@ export class Waiter {
       counters.blockingWaits++;
       slept = true;
       ctrl.block(rank, typeof wait === 'function' ? wait() : wait);
-      if (bell !== undefined) intra!.sleep(bell, INTRA_SLICE_MS);
+      const horizon = sleepOn?.();
+      if (horizon !== undefined) horizon.sleep(epoch, HORIZON_SLICE_MS);
+      else if (bell !== undefined) intra!.sleep(bell, INTRA_SLICE_MS);
       else cq.wait(seen, WAIT_SLICE_MS);
       ctrl.unblock(rank);
     }
@@ -88,11 +120,11 @@ export class Waiter {
   }
 
   /** Polls progress between turns of the event loop until `done()`, so other async code of the rank keeps running. */
-  async waitAsync(done: () => boolean, wait: () => WaitDescription): Promise<void> {
+  async waitAsync(done: () => boolean, wait: () => WaitDescription, progress: () => boolean = this.progress): Promise<void> {
     const { ctrl, rank } = this.env;
     let turns = 0;
     while (!done()) {
-      if (this.progress()) continue;
+      if (progress()) continue;
       if (done()) break;
       if (ctrl.aborted) throw aborted();
       turns++;

@@ -1,4 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
+import { Horizon } from '../timing/horizon.js';
+import { nodeOfRank } from '../launcher/placement.js';
 import { AddressSpace, Allocator, PhysicalMemory } from '@tsmpi/vm';
 import { Access, Adapter, InProcessWire, NetworkWire, VirtualClock, type MemoryRegion, type QpAddress } from '@tsmpi/fabric';
 import { createRegistrationPolicy } from '@tsmpi/rcache';
@@ -160,6 +162,7 @@ export class RankRuntime implements RankRuntimeFace {
       counters,
       ...(intra ? { intra: intra.path } : {}),
       spins: wd.oversubscribed ? SPINS_OVERSUBSCRIBED : SPINS_DEDICATED,
+      ...(wd.horizon ? { horizon: attachHorizon(wd, adapters, cq.id) } : {}),
     });
 
     trace('bounce slab registered, engine up');
@@ -243,4 +246,15 @@ function nextMessage(port: MessagePort, type: LauncherToRank['type']): Promise<L
     };
     port.on('message', on);
   });
+}
+
+/**
+ * This rank's view of the job's horizon: every rank of this process publishes there, and a rank's
+ * completion-queue watermark is read from its node's adapter (attached in every thread).
+ */
+function attachHorizon(wd: RankWorkerData, adapters: ReadonlyArray<Adapter | undefined>, cqId: number): Horizon {
+  const nodeOf = Array.from({ length: wd.size }, (_, r) => nodeOfRank(r, wd.size, wd.options.nodes));
+  const horizon = Horizon.attach(wd.horizon!, (rank, cq) => adapters[nodeOf[rank]!]?.completionWatermark(cq) ?? Infinity);
+  horizon.setCompletionQueue(wd.rank, cqId);
+  return horizon;
 }

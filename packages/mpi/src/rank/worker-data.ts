@@ -2,6 +2,7 @@ import type { PhysicalMemoryHandle } from '@tsmpi/vm';
 import type { AdapterHandle, CostModel, Intranode, NetworkWireHandle } from '@tsmpi/fabric';
 import type { ControlBlockHandle } from '../launcher/control-block.js';
 import type { JobOptions } from '../options.js';
+import type { HorizonHandle } from '../timing/horizon.js';
 
 /** One simulated node's shared objects, as handles. */
 export interface NodeHandles {
@@ -22,6 +23,8 @@ export interface RankWorkerData {
   programURL: string;
   programPath: string;
   control: ControlBlockHandle;
+  /** The job's virtual-time horizon (exact timing); absent with --timing fast. */
+  horizon?: HorizonHandle;
   /** By node id; a node process of a multi-process job has only its own (the others are across the network). */
   nodes: Array<NodeHandles | undefined>;
   /** The fabric's network wire (a node process of a multi-process job): QPs to other nodes go through it. */

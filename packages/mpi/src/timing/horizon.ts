@@ -32,9 +32,11 @@
  * R1 after O3 ⇒ R2 after O2 (O2's seqlock store precedes O3's lock), so the raise is never seen
  * without the PENDING that replaced it.
  *
- * Why the global minimum never falls (so a cached horizon stays valid): a bound is lowered only by
- * an event pushed by a rank acting at that time or later, and that rank acted only because every
- * bound was above it.
+ * Why a rank may cache the smallest bound of the others: another rank's bound falls only when an
+ * event reaches it, and an event comes from a rank acting no earlier than the event's time. A third
+ * rank acted only because every bound was above that time, so the minimum the cache holds stays
+ * valid — except for the events this rank sends itself: after acting at t it keeps no cache above t
+ * (lower()).
  */
 export const TimingMode = { RUNNING: 0, BLOCKED: 1, FINISHED: 2 } as const;
 export type TimingModeValue = (typeof TimingMode)[keyof typeof TimingMode];
@@ -86,8 +88,11 @@ export class Horizon {
     this.watermark = watermark;
   }
 
-  /** The launcher's: every rank starts RUNNING at virtual time 0. */
-  static create(ranks: number): HorizonHandle {
+  /**
+   * The launcher's: every rank of this process starts RUNNING at virtual time 0. Ranks that
+   * `local` says live in another process start FINISHED here: this table cannot see them.
+   */
+  static create(ranks: number, local: (rank: number) => boolean = () => true): HorizonHandle {
     const ints = new SharedArrayBuffer((I_HEADER + ranks * I_ROW) * 4);
     const floats = new SharedArrayBuffer(ranks * F_ROW * 8);
     const i32 = new Int32Array(ints);
@@ -95,6 +100,7 @@ export class Horizon {
     for (let r = 0; r < ranks; r++) {
       i32[I_HEADER + r * I_ROW + CQ] = -1;
       f64[r * F_ROW + PENDING] = Infinity;
+      if (!local(r)) i32[I_HEADER + r * I_ROW + MODE] = TimingMode.FINISHED;
     }
     return { kind: 'tsmpi.horizon', ints, floats, ranks };
   }
@@ -167,6 +173,17 @@ export class Horizon {
     this.cachedBound = minBound;
     this.cachedRank = minRank;
     return t < minBound || (t === minBound && r < minRank);
+  }
+
+  /**
+   * This rank acted at `t` (a post that may hand another rank an event at t or later): that rank may
+   * now act from t on, so the cached horizon must not promise more than t.
+   */
+  lower(t: number): void {
+    if (t < this.cachedBound || (t === this.cachedBound && this.cachedRank >= 0)) {
+      this.cachedBound = t;
+      this.cachedRank = -1;
+    }
   }
 
   /** Who holds rank `r` back at time `t` (for reports): the rank with the smallest bound, and that bound. */

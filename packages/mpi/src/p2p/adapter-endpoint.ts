@@ -1,0 +1,172 @@
+import { MpiError } from '../errors.js';
+import type { BouncePool } from './bounce.js';
+import { ENVELOPE_BYTES, decodeEnvelope, encodeEnvelope, type Envelope } from './envelope.js';
+import type { CompletionPort, CqPort, JobControlPort, MessageCosts, QpPort, RecvQueuePort, SpacePort } from './ports.js';
+import type { RdmaRead } from './protocol.js';
+import type { Scheduler } from './scheduler.js';
+import { WorkRequest, workRequestId, workRequestIndex, workRequestKind } from './work-request.js';
+import type { DeviceClock } from './engine.js';
+
+export interface AdapterEndpointEnv {
+  rank: number;
+  space: SpacePort;
+  device: DeviceClock;
+  costs: MessageCosts;
+  cq: CqPort;
+  srq: RecvQueuePort;
+  qps: readonly (QpPort | undefined)[];
+  pool: BouncePool;
+  ctrl: JobControlPort;
+  scheduler: Scheduler;
+  /** The next sequence number towards world rank `dest` (shared with the rings: one order per pair). */
+  takeSeq(dest: number): number;
+  /** An envelope that arrived, for in-order delivery at its virtual time. */
+  deliver(env: Envelope, payload: Uint8Array, time: number): void;
+}
+
+/**
+ * The rank's side of the adapter: its bounce slots, its posts to queue pairs (each at its virtual
+ * time, in the order the scheduler allows), the RDMA reads in flight, and the drain of its completion
+ * queue into events.
+ */
+export class AdapterEndpoint {
+  /** RDMA reads in flight: id → what to do with the completion, and its place among this rank's own events. */
+  private readonly pendingReads = new Map<number, { done: (status: number, time: number) => void; order: number }>();
+  /** Control envelopes waiting for a free send slot, with the virtual time they were due. */
+  private readonly backlog: { destWorld: number; env: Envelope; time: number }[] = [];
+  private nextReadId = 1;
+  /** The CQ doorbell value read before the last poll that found nothing. */
+  private quietBell = -1;
+
+  constructor(private readonly env: AdapterEndpointEnv) {
+    for (let i = 0; i < env.pool.recvSlots; i++) this.postRecvSlot(i);
+  }
+
+  /** Control envelopes still waiting for a send slot, and the earliest time one was due. */
+  get backlogged(): number {
+    return this.backlog.length;
+  }
+
+  get backlogTime(): number {
+    return this.backlog.reduce((m, b) => Math.min(m, b.time), Infinity);
+  }
+
+  /** Sends `env` (and `frame`'s payload after it) from bounce slot `slot`, stamping the next sequence number. */
+  postSend(destWorld: number, slot: number, env: Envelope, frame: Uint8Array = new Uint8Array(ENVELOPE_BYTES)): void {
+    const { pool, space, qps, device, costs } = this.env;
+    env.seq = this.env.takeSeq(destWorld);
+    encodeEnvelope(env, frame);
+    const addr = pool.sendSlotAddr(slot);
+    space.write(addr, frame);
+    const qp = qps[destWorld]!;
+    const wr = { wrId: workRequestId(WorkRequest.SEND_SLOT, slot), sge: { lkey: pool.lkey, addr, length: frame.length } };
+    // The slot holds the bytes now; the post (which reserves the ports) runs at t0 in virtual-time order.
+    this.postAt(device.now, () => qp.postSend(wr));
+  }
+
+  /** A control envelope from inside progress: never blocks; sent later at its due time if no slot is free. */
+  postControl(destWorld: number, env: Envelope): void {
+    const slot = this.env.pool.takeSendSlot();
+    if (slot === undefined) {
+      this.backlog.push({ destWorld, env, time: this.env.device.now });
+      return;
+    }
+    this.postSend(destWorld, slot, env);
+    this.env.ctrl.noteActivity();
+  }
+
+  /** RDMA-reads `length` bytes of `destWorld`'s registration into `landing`; `done(status, time)` on completion. */
+  postRead(destWorld: number, read: RdmaRead, done: (status: number, time: number) => void): void {
+    const id = this.nextReadId++;
+    this.pendingReads.set(id, { done, order: this.env.scheduler.takeOrder() });
+    const qp = this.env.qps[destWorld]!;
+    const wr = {
+      wrId: workRequestId(WorkRequest.READ, id),
+      sge: { lkey: read.lkey, addr: read.landing, length: read.length },
+      remoteAddr: read.remoteAddr,
+      rkey: read.rkey,
+    };
+    this.postAt(this.env.device.now, () => qp.rdmaRead(wr));
+    this.env.ctrl.noteActivity();
+  }
+
+  /** The post runs at `t0` (now, or when the scheduler allows); the device pays the post's overhead now either way. */
+  private postAt(t0: number, post: () => void): void {
+    const { device, costs, scheduler } = this.env;
+    scheduler.at(t0, () => {
+      device.set(t0);
+      post();
+    });
+    device.set(t0 + costs.overheadUs);
+  }
+
+  /**
+   * Posts a bounce slot at virtual time 0. The slot pool stands for MPI's credit-managed eager
+   * buffers, which are deep enough that a receiver-not-ready never happens on real hardware; the
+   * pool here is small, so a send may really wait for a slot (parked by the adapter, delivered by
+   * this post), but that wait is an artifact of the simulation and must cost no virtual time:
+   * a receive posted "at 0" makes the adapter deliver a parked send at its own arrival time.
+   */
+  private postRecvSlot(i: number): void {
+    const { pool, device, srq } = this.env;
+    device.set(0);
+    srq.postRecv({ wrId: workRequestId(WorkRequest.RECV_SLOT, i), sge: { lkey: pool.lkey, addr: pool.recvSlotAddr(i), length: pool.slotBytes } });
+  }
+
+  /**
+   * Takes everything the completion queue holds: send slots come back at once, every other
+   * completion becomes an event in the timeline (run at once with --timing fast); then control
+   * envelopes that waited for a slot go. True if anything came.
+   */
+  drain(): boolean {
+    let any = false;
+    // The doorbell counts pushes: unchanged since the last empty poll means nothing to poll (one
+    // atomic load instead of a poll in the spin loop of every blocking call).
+    const cq = this.env.cq;
+    let bell = cq.doorbell;
+    if (bell !== this.quietBell) {
+      for (;;) {
+        const cs = cq.poll(64);
+        if (cs.length === 0) {
+          this.quietBell = bell;
+          break;
+        }
+        any = true;
+        for (const c of cs) this.take(c);
+        bell = cq.doorbell;
+      }
+    }
+    while (this.backlog.length > 0 && this.env.pool.freeSendSlots > 0) {
+      const b = this.backlog.shift()!;
+      this.env.device.set(b.time);
+      this.postControl(b.destWorld, b.env);
+    }
+    return any;
+  }
+
+  /** A completion: a send slot back, an RDMA read done, or an envelope in a receive slot. */
+  private take(c: CompletionPort): void {
+    const index = workRequestIndex(c.wrId);
+    switch (workRequestKind(c.wrId)) {
+      case WorkRequest.SEND_SLOT:
+        this.env.pool.returnSendSlot(index);
+        if (c.status !== 0) throw new MpiError('MPI_ERR_INTERN', `a bounce-buffer send completed with adapter status ${c.status}`);
+        return;
+      case WorkRequest.READ: {
+        const read = this.pendingReads.get(index);
+        if (!read) throw new MpiError('MPI_ERR_INTERN', `RDMA read completion for unknown request ${index}`);
+        this.pendingReads.delete(index);
+        this.env.scheduler.schedule(c.time, this.env.rank, read.order, () => read.done(c.status, c.time));
+        return;
+      }
+    }
+    if (c.status !== 0) throw new MpiError('MPI_ERR_INTERN', `a bounce-buffer receive completed with adapter status ${c.status}`);
+    // The slot is copied out and posted again at once (slots are credits, not simulated time);
+    // what the envelope means is an event at its arrival time.
+    const { pool, space } = this.env;
+    const bytes = space.read(pool.recvSlotAddr(index), c.byteLength);
+    this.postRecvSlot(index);
+    const env = decodeEnvelope(bytes);
+    this.env.scheduler.schedule(c.time, env.from, env.seq, () => this.env.deliver(env, bytes.subarray(ENVELOPE_BYTES), c.time));
+  }
+}

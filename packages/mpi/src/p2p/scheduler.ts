@@ -1,0 +1,158 @@
+import { TimingMode, type Horizon, type TimingModeValue } from '../timing/horizon.js';
+import { Timeline } from '../timing/timeline.js';
+
+/**
+ * One rank's side of the conservative synchronisation (see timing/horizon.ts): what it has still
+ * to do, in virtual-time order, and when it may do it. Two rules make a run's virtual time
+ * independent of thread timing:
+ *   - an action on a resource other ranks share (a post that reserves a port) runs at its virtual
+ *     time t only once no rank can still act before t; until then it waits in the timeline;
+ *   - events (an arrival, a completed read) run in (time, origin, order) order, each once no rank
+ *     can still send an earlier one, and a program action at clock t first runs every event due
+ *     by t. So what a rank has seen at each of its calls is the same in every run.
+ * Without a horizon (`--timing fast`) everything runs at once, in the order threads get there.
+ */
+export class Scheduler {
+  private readonly timeline = new Timeline();
+  private nextOrder = 0;
+  private mode: TimingModeValue = TimingMode.RUNNING;
+  /** The program clock as last published: the earliest a program action of this rank can come. */
+  private mark = 0;
+  /** Inside an item: a post it makes joins the timeline behind it rather than jumping ahead. */
+  private running = false;
+
+  constructor(
+    private readonly rank: number,
+    private readonly horizon: Horizon | undefined,
+    /** Work this rank holds outside the timeline (control envelopes waiting for a send slot): its earliest time. */
+    private readonly heldElsewhere: () => number,
+    /**
+     * The earliest event still in this rank's completion queue (its watermark): nothing of this
+     * rank's may run at or after it before it is drained, or a late poll would reorder the rank.
+     */
+    private readonly undrained: () => number = () => Infinity,
+  ) {}
+
+  /** Exact virtual time (a horizon to synchronise with), or `--timing fast`. */
+  get exact(): boolean {
+    return this.horizon !== undefined;
+  }
+
+  /** An order number for an item of this rank's own: taken in program or event order, so the same in every run. */
+  takeOrder(): number {
+    return this.nextOrder++;
+  }
+
+  /**
+   * Runs `act` (a post at virtual time `t`) now when nothing of this rank is due before it and no
+   * rank can still act before it; otherwise it waits in the timeline for its turn.
+   */
+  at(t: number, act: () => void, order = this.nextOrder++): void {
+    const h = this.horizon;
+    if (h === undefined || (!this.running && this.timeline.nextTime > t && this.undrained() > t && h.safe(this.rank, t))) {
+      act();
+      h?.lower(t);
+      return;
+    }
+    this.timeline.push({ time: t, origin: this.rank, order, run: act });
+  }
+
+  /** An event for the timeline: from `origin` (a world rank), its `order` from that origin. */
+  schedule(time: number, origin: number, order: number, run: () => void): void {
+    if (this.horizon === undefined) {
+      run();
+      return;
+    }
+    this.timeline.push({ time, origin, order, run });
+  }
+
+  /** The earliest thing this rank still has to do (Infinity: nothing). */
+  get pendingTime(): number {
+    return Math.min(this.timeline.nextTime, this.heldElsewhere());
+  }
+
+  /** Items waiting (deferred posts and events). */
+  get pending(): number {
+    return this.timeline.size;
+  }
+
+  /** Tell the others what this rank can still do. */
+  publish(): void {
+    this.horizon?.publish(this.rank, this.mode, this.mark, this.pendingTime);
+  }
+
+  /** The program acts at `clock` (RUNNING), waits for an event (BLOCKED), or is gone (FINISHED). */
+  enter(mode: TimingModeValue, clock: number): void {
+    this.mode = mode;
+    this.mark = clock;
+    this.publish();
+  }
+
+  /** The program clock as last published: never lowered (a bound once given is kept). */
+  get clockMark(): number {
+    return this.mark;
+  }
+
+  /** Running an item: what it posts joins the timeline; it never waits for the horizon itself. */
+  get inItem(): boolean {
+    return this.running;
+  }
+
+  get blocked(): boolean {
+    return this.mode === TimingMode.BLOCKED;
+  }
+
+  /** No rank can act before `t` (ties by rank). */
+  safe(t: number): boolean {
+    return this.horizon === undefined || this.horizon.safe(this.rank, t);
+  }
+
+  /**
+   * Runs the items due by `limit` in order, each once it is safe. Returns 'done' right after an
+   * item makes `done()` true — without publishing, so the caller can say it resumes before its
+   * bound rises past the clock it resumes at — 'ran' if it ran anything, else 'idle'.
+   */
+  advance(limit: number, done?: () => boolean, afterEach?: () => void): 'done' | 'ran' | 'idle' {
+    let ran = false;
+    for (let item = this.timeline.peek(); item !== undefined && item.time <= limit; item = this.timeline.peek()) {
+      if (!this.safe(item.time) || this.undrained() <= item.time) break;
+      this.timeline.pop();
+      this.running = true;
+      try {
+        item.run();
+        this.horizon?.lower(item.time);
+        afterEach?.();
+      } finally {
+        this.running = false;
+      }
+      ran = true;
+      if (done?.()) return 'done';
+      this.publish();
+    }
+    return ran ? 'ran' : 'idle';
+  }
+
+  /** Nothing due by `t` is left and no rank can act before `t`: a program action at `t` may go. */
+  settled(t: number): boolean {
+    return this.pendingTime > t && this.undrained() > t && this.safe(t);
+  }
+
+  /** The rank is held back by another (an item or a program action waits for the horizon), not by an event. */
+  heldBack(limit: number): boolean {
+    return this.timeline.nextTime <= limit;
+  }
+
+  /** The rank that holds this one back (the smallest bound among the others), for reports. */
+  laggard(): number {
+    return this.horizon?.laggard(this.rank).rank ?? -1;
+  }
+
+  /** A counter to sleep on while held back by another rank (see Horizon.sleep). */
+  get epoch(): number {
+    return this.horizon?.epoch ?? 0;
+  }
+
+  sleep(seen: number, ms: number): void {
+    this.horizon?.sleep(seen, ms);
+  }
+}

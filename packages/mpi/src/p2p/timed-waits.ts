@@ -1,0 +1,111 @@
+import { TimingMode } from '../timing/horizon.js';
+import { WaitKind, type ClockPort, type WaitDescription } from './ports.js';
+import type { Scheduler } from './scheduler.js';
+import type { Step, Waiter } from './waiter.js';
+
+/** What the exact-timing waits need from the engine. */
+export interface TimedHost {
+  readonly scheduler: Scheduler;
+  readonly clock: ClockPort;
+  /** Takes what the completion queue and rings hold into the timeline; true if anything came. */
+  drain(): boolean;
+  /** After each event: what else waits on this rank's messages moves on (nonblocking collectives). */
+  afterEvent(): void;
+}
+
+/**
+ * The three ways a rank waits, with exact virtual time (see scheduler.ts); with `--timing fast`
+ * each is a plain poll-until-done.
+ */
+export class TimedWaits {
+  constructor(private readonly host: TimedHost, private readonly waiter: Waiter) {}
+
+  /**
+   * A program action at the program clock: everything due by then has run and no rank can still act
+   * before it, so what the call sees is the same in every run. Background work (an event's
+   * consequences, a nonblocking collective's later round) does not wait for itself.
+   */
+  sync(): void {
+    const { scheduler: s, clock } = this.host;
+    if (!s.exact || s.inItem) return;
+    const t = Math.max(clock.now, s.clockMark);
+    s.enter(TimingMode.RUNNING, t);
+    const step = (): Step => {
+      const moved = this.host.drain();
+      const ran = s.advance(t, undefined, () => this.host.afterEvent()) !== 'idle';
+      if (s.settled(t)) return 'done';
+      return moved || ran ? 'ran' : 'idle';
+    };
+    if (step() === 'done') return;
+    this.waiter.waitSteps(step, () => true, s, () => ({ kind: WaitKind.HORIZON, peer: s.laggard(), tag: -1, context: 0 }));
+  }
+
+  /**
+   * Waits for an event (a request, a probe, finalize): the rank says it is BLOCKED — it acts again
+   * only on an event — runs what comes in order, and says it resumes before its bound may rise past
+   * the clock it resumes at.
+   */
+  waitForEvent(done: () => boolean, wait: WaitDescription | (() => WaitDescription)): void {
+    const { scheduler: s, clock } = this.host;
+    if (!s.exact || s.inItem) {
+      this.waiter.waitUntil(done, wait);
+      return;
+    }
+    if (done()) return;
+    s.enter(TimingMode.BLOCKED, s.clockMark);
+    try {
+      this.waiter.waitSteps(() => {
+        const moved = this.host.drain();
+        const r = s.advance(Infinity, done, () => this.host.afterEvent());
+        if (r === 'done' || done()) return 'done';
+        return moved || r === 'ran' ? 'ran' : 'idle';
+      }, () => s.heldBack(Infinity), s, wait);
+    } finally {
+      s.enter(TimingMode.RUNNING, Math.max(clock.now, s.clockMark));
+    }
+  }
+
+  /**
+   * `await request`: other async code of the rank runs between turns, so several such waits may be
+   * under way at once; the rank counts as BLOCKED while any is (what a turn of other code does in the
+   * meantime is a program action at the clock, which sync() publishes).
+   */
+  async waitForEventAsync(done: () => boolean, wait: () => WaitDescription): Promise<void> {
+    const { scheduler: s, clock } = this.host;
+    if (!s.exact) {
+      await this.waiter.waitAsync(done, wait);
+      return;
+    }
+    this.asyncWaits++;
+    try {
+      await this.waiter.waitAsync(done, wait, () => {
+        if (!s.blocked) s.enter(TimingMode.BLOCKED, s.clockMark);
+        const moved = this.host.drain();
+        return s.advance(Infinity, done, () => this.host.afterEvent()) !== 'idle' || moved;
+      });
+    } finally {
+      if (--this.asyncWaits === 0) s.enter(TimingMode.RUNNING, Math.max(clock.now, s.clockMark));
+    }
+  }
+
+  private asyncWaits = 0;
+
+  /**
+   * Waits for a resource that costs no virtual time (a free send slot): the rank stays RUNNING at its
+   * clock, since it goes on at that clock once the slot is back, whatever time the slot came.
+   */
+  waitForResource(done: () => boolean, wait: WaitDescription): void {
+    const s = this.host.scheduler;
+    if (!s.exact) {
+      this.waiter.waitUntil(done, wait);
+      return;
+    }
+    if (done()) return;
+    this.waiter.waitSteps(() => {
+      const moved = this.host.drain();
+      const ran = !s.inItem && s.advance(s.clockMark, undefined, () => this.host.afterEvent()) !== 'idle';
+      if (done()) return 'done';
+      return moved || ran ? 'ran' : 'idle';
+    }, () => false, s, wait);
+  }
+}
