@@ -17,7 +17,7 @@ import { NetworkResponder } from './responder.js';
 import type { ListenOptions, NetworkWireHandle, PeerAddress } from './types.js';
 
 /** ListenOptions.pollUs's default. */
-const POLL_US = 200;
+const POLL_US = 50;
 
 /** An operation shipped and not finished: what its initiator hears if the peer goes away. */
 interface Pending {

@@ -48,7 +48,7 @@ export interface ListenOptions {
   /**
    * After the last frame in or out, the network thread keeps polling (every turn of the event loop)
    * this long before it sleeps on the outbox's doorbell: lower latency while traffic flows, at the
-   * cost of a busy core. Default 200 µs; 0 sleeps at once (every rank → network hop is then a wake-up).
+   * cost of a busy core. Default 50 µs (the MPI engine spins as long); 0 sleeps at once (every rank → network hop is then a wake-up).
    */
   pollUs?: number;
   /** A peer closed or broke protocol; the wire keeps serving the others. Default: print the message to stderr. */
