@@ -32,15 +32,13 @@ describe('faults across node processes (--procs)', () => {
     expect(k.state.killedAt).toBeGreaterThan(0);
     expect(o.exitCode).not.toBe(0);
     expect(o.stderr).toMatch(/tsmpi: node 1 \(pid \d+\) was killed by SIGKILL/);
-    expect(o.lines.join('\n')).toMatch(/tsmpi: node 1 \(ranks 2-3\) was lost: its process ended without a word \(killed, or crashed\)/);
+    expect(o.error).toBe('node 1 (ranks 2-3) was lost: its process ended without a word (killed, or crashed)');
     for (const pid of k.state.pids.values()) expect(alive(pid)).toBe(false);
   });
 
   it('a rank that throws on node 2 ends the job: node 0 reports rank, node and error once', async () => {
     const o = await underProcs(faults('throw', 6, 3));
     expect(o.exitCode).toBe(1);
-    const report = o.lines.filter((l) => l.startsWith('tsmpi: rank'));
-    expect(report).toEqual(['tsmpi: rank 5 on node 2 failed: Error: boom on the last node (rank 5)']);
     expect(o.ranks.find((r) => r.rank === 5)).toMatchObject({ node: 2, outcome: 'failed' });
     expect(o.error).toBe('rank 5 on node 2 failed: Error: boom on the last node (rank 5)');
   });
@@ -63,13 +61,13 @@ describe('faults across node processes (mpiexec)', () => {
     const o = await underMpiexec(faults('hang', 4, 2), '1', (t) => k.onOutput(t));
     expect(k.state.killedAt).toBeGreaterThan(0);
     expect(o.exitCode).not.toBe(0);
-    expect(o.lines.join('\n') + o.stderr).toMatch(/KILLED BY SIGNAL: 9|Killed \(signal 9\)|was lost/);
+    expect(o.lines.join('\n') + o.stderr).toMatch(/KILLED BY SIGNAL: 9|Killed \(signal 9\)/); // Hydra's own report
     for (const pid of k.state.pids.values()) expect(alive(pid)).toBe(false);
   });
 
   it.skipIf(!mpiexec)('a rank that throws on node 2 (PMI-2): node 0 reports it and every process exits non-zero', async () => {
     const o = await underMpiexec(faults('throw', 6, 3), '2');
     expect(o.exitCode).not.toBe(0);
-    expect(o.lines.join('\n') + o.stderr).toContain('tsmpi: rank 5 on node 2 failed: Error: boom on the last node (rank 5)');
+    expect(o.error).toBe('rank 5 on node 2 failed: Error: boom on the last node (rank 5)');
   });
 });

@@ -2,15 +2,19 @@
 // spawned by tsmpi's own PMI server (--procs), and as node processes started by MPICH's mpiexec with
 // PMI-1 or PMI-2. Each way yields the same shape: exit code, per-rank results, and the output lines.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runJob } from '../src/launcher/job.js';
+import { deserialize, serialize } from 'node:v8';
+import { runJob, type JobResult } from '../src/launcher/job.js';
 import { spawnNodes } from '../src/launcher/procs/spawn.js';
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
-const driver = fileURLToPath(new URL('./programs/procs-driver.ts', import.meta.url));
+// The node processes run the launcher's own node entry, as runProcsJob's do.
+const nodeEntry = fileURLToPath(new URL('../bootstrap/node.mjs', import.meta.url));
+const nodeModuleURL = new URL('../src/launcher/procs/node.ts', import.meta.url).href;
+const NODE_FLAGS = ['--conditions=source', '--import', 'tsx'];
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 
 export interface JobSpec {
@@ -60,15 +64,20 @@ export async function inProcess(spec: JobSpec): Promise<Outcome> {
   };
 }
 
-function jobEnv(spec: JobSpec, out: string): Record<string, string> {
-  const job = { np: spec.np, program: join(repoRoot, spec.program), args: spec.args ?? [], options: { nodes: spec.nodes, ...spec.options }, out };
-  return { ...(process.env as Record<string, string>), ...spec.env, TSMPI_TEST_JOB: JSON.stringify(job) };
+/** The job file bootstrap/node.mjs reads (TSMPI_NODE_JOB); node 0 writes the JobResult to `out`. */
+function jobEnv(spec: JobSpec, dir: string, out: string): Record<string, string> {
+  const file = join(dir, 'job');
+  const run = { np: spec.np, program: join(repoRoot, spec.program), args: spec.args ?? [], nodes: spec.nodes, ...spec.options };
+  writeFileSync(file, serialize({ nodeModuleURL, resultPath: out, run }));
+  return { ...(process.env as Record<string, string>), ...spec.env, TSMPI_NODE_JOB: file };
 }
 
 function collect(out: string, stdout: string, stderr: string, exit: number, started: number): Outcome {
   let result: Omit<Outcome, 'lines' | 'stderr' | 'wallMs'> = { exitCode: exit, ranks: [] };
   try {
-    result = JSON.parse(readFileSync(out, 'utf8')) as typeof result;
+    const r = deserialize(readFileSync(out)) as JobResult;
+    const ranks = r.ranks.map(({ rank, node, outcome, value, wtime, stats }) => ({ rank, node, outcome, value, wtime, stats }));
+    result = { exitCode: r.exitCode, ranks, ...(r.error ? { error: r.error.message } : {}) };
   } catch {
     // node 0 never wrote its results (it was killed, or the job never wired up)
   }
@@ -85,7 +94,7 @@ export function alive(pid: number): boolean {
   }
 }
 
-/** `tsmpi run --procs`: spawnNodes with tsmpi's PMI server, each node process running the driver. */
+/** `tsmpi run --procs`: spawnNodes with tsmpi's PMI server, each node process running bootstrap/node.mjs. */
 export async function underProcs(spec: JobSpec, onOutput?: (text: string, pids: number[]) => void): Promise<Outcome> {
   const dir = mkdtempSync(join(tmpdir(), 'tsmpi-procs-'));
   const out = join(dir, 'result.json');
@@ -96,9 +105,9 @@ export async function underProcs(spec: JobSpec, onOutput?: (text: string, pids: 
   try {
     const code = await spawnNodes({
       nodes: spec.nodes,
-      argv: [driver],
-      execArgv: ['--conditions=source', '--import', 'tsx'],
-      env: jobEnv(spec, out),
+      argv: [nodeEntry],
+      execArgv: NODE_FLAGS,
+      env: jobEnv(spec, dir, out),
       output: (t) => {
         stdout += t;
         onOutput?.(t, pids);
@@ -112,15 +121,15 @@ export async function underProcs(spec: JobSpec, onOutput?: (text: string, pids: 
   }
 }
 
-/** `mpiexec -n K node driver.ts` with TSMPI_PMI=1 or 2. */
+/** `mpiexec -n K node bootstrap/node.mjs` with TSMPI_PMI=1 or 2. */
 export function underMpiexec(spec: JobSpec, pmi: '1' | '2', onOutput?: (text: string) => void): Promise<Outcome> {
   const dir = mkdtempSync(join(tmpdir(), 'tsmpi-mpiexec-'));
   const out = join(dir, 'result.json');
   const started = performance.now();
   return new Promise((resolve) => {
-    const child = spawn('mpiexec', ['-n', String(spec.nodes), process.execPath, '--conditions=source', '--import', 'tsx', driver], {
+    const child = spawn('mpiexec', ['-n', String(spec.nodes), process.execPath, ...NODE_FLAGS, nodeEntry], {
       cwd: packageDir,
-      env: { ...jobEnv(spec, out), TSMPI_PMI: pmi },
+      env: { ...jobEnv(spec, dir, out), TSMPI_PMI: pmi },
     });
     let stdout = '';
     let stderr = '';
