@@ -129,6 +129,15 @@ export class IntraPath {
     return this.outgoing.reduce((s, q) => s + q.length, 0);
   }
 
+  /**
+   * Messages whose envelope was read but whose payload is still (partly) in a ring. Its sender
+   * completes only once the last byte left the ring, so the rank drains them before it finishes,
+   * even a truncated receive's (failed at once, its payload dropped into a temporary).
+   */
+  get receivesDraining(): number {
+    return this.incoming.reduce((s, m) => s + (m !== undefined && m.got < m.env.length ? 1 : 0), 0);
+  }
+
   private pumpTo(dest: number): boolean {
     const { endpoint, device } = this.env;
     const peer = this.env.peers[dest]!;
