@@ -6,8 +6,10 @@ export const Access = {
   LOCAL_WRITE: 1,
   REMOTE_WRITE: 2,
   REMOTE_READ: 4,
+  /** 8-byte fetch-and-add and compare-and-swap by a peer (IBV_ACCESS_REMOTE_ATOMIC; needs LOCAL_WRITE too). */
+  REMOTE_ATOMIC: 8,
 } as const;
-export const ACCESS_ALL = Access.LOCAL_WRITE | Access.REMOTE_WRITE | Access.REMOTE_READ;
+export const ACCESS_ALL = Access.LOCAL_WRITE | Access.REMOTE_WRITE | Access.REMOTE_READ | Access.REMOTE_ATOMIC;
 
 export const Status = {
   SUCCESS: 0,
@@ -33,6 +35,8 @@ export const Opcode = {
   SEND: 0,
   RDMA_WRITE: 1,
   RDMA_READ: 2,
+  COMP_SWAP: 3,
+  FETCH_ADD: 4,
   RECV: 128,
 } as const;
 

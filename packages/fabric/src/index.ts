@@ -40,6 +40,7 @@ export type {
   RecvWorkRequest,
   SendWorkRequest,
   RdmaWorkRequest,
+  AtomicWorkRequest,
   Completion,
   FabricStats,
 } from './types.js';

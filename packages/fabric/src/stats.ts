@@ -28,6 +28,7 @@ export const Counter = {
   rnrParked: 18,
   rnrDelivered: 19,
   rnrExceeded: 20,
+  atomicOps: 21,
 } as const;
 export type CounterName = keyof typeof Counter;
 const COUNTER_NAMES = Object.keys(Counter) as CounterName[];

@@ -65,6 +65,22 @@ export interface RdmaWorkRequest {
   signaled?: boolean;
 }
 
+/**
+ * An 8-byte remote atomic (verbs IBV_WR_ATOMIC_FETCH_AND_ADD / CMP_AND_SWP): the target word's old
+ * value lands in the local sge (8 bytes, LOCAL_WRITE). remoteAddr must be 8-byte aligned.
+ */
+export interface AtomicWorkRequest {
+  wrId: number;
+  sge: Sge;
+  remoteAddr: number;
+  rkey: number;
+  /** fetch-add: the addend; compare-swap: the value compared with the target. Two's complement 64-bit. */
+  compareAdd: bigint;
+  /** compare-swap: the value stored when the comparison holds (ignored by fetch-add). */
+  swap?: bigint;
+  signaled?: boolean;
+}
+
 export interface Completion {
   status: number;
   opcode: number;
@@ -109,6 +125,8 @@ export interface FabricStats {
   rnrDelivered: number;
   /** Sends that found no receive with a finite rnrRetry. */
   rnrExceeded: number;
+  /** Remote atomics (fetch-add, compare-swap) completed by this domain as initiator. */
+  atomicOps: number;
   /** Error completions by status, counted in the domain that received them. */
   errors: Record<Exclude<StatusName, 'SUCCESS'>, number>;
 }

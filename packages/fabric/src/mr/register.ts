@@ -34,10 +34,13 @@ export function registerRegion(state: AdapterState, space: AddressSpace, domainI
     throw new RegistrationError('EINVAL', addr, length, 'length must be a positive integer (verbs refuses empty regions)');
   }
   if (!Number.isInteger(access) || (access & ~ACCESS_ALL) !== 0) {
-    throw new RegistrationError('EINVAL', addr, length, `access ${access} has unknown bits; combine Access.LOCAL_WRITE | REMOTE_WRITE | REMOTE_READ`);
+    throw new RegistrationError('EINVAL', addr, length, `access ${access} has unknown bits; combine Access.LOCAL_WRITE | REMOTE_WRITE | REMOTE_READ | REMOTE_ATOMIC`);
   }
   if ((access & Access.REMOTE_WRITE) !== 0 && (access & Access.LOCAL_WRITE) === 0) {
     throw new RegistrationError('EINVAL', addr, length, 'REMOTE_WRITE requires LOCAL_WRITE (as in ibv_reg_mr)');
+  }
+  if ((access & Access.REMOTE_ATOMIC) !== 0 && (access & Access.LOCAL_WRITE) === 0) {
+    throw new RegistrationError('EINVAL', addr, length, 'REMOTE_ATOMIC requires LOCAL_WRITE (as in ibv_reg_mr)');
   }
   const ps = space.pageSize;
   const pages = pagesSpanned(addr, length, ps);

@@ -53,3 +53,4 @@ export const NEED_NONE = 0;
 export const NEED_LOCAL_WRITE = Access.LOCAL_WRITE;
 export const NEED_REMOTE_WRITE = Access.REMOTE_WRITE;
 export const NEED_REMOTE_READ = Access.REMOTE_READ;
+export const NEED_REMOTE_ATOMIC = Access.REMOTE_ATOMIC;
