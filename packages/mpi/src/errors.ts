@@ -94,6 +94,29 @@ export class TruncationError extends MpiError {
   }
 }
 
+/**
+ * An object receive (recvObject, irecvObject, Message.recvObject) matched bytes that do not decode
+ * as msgpack: a buffer message (send()), or bytes corrupted on the way. Raised at the receiver
+ * only, on that receive; the sender's send completes.
+ */
+export class InvalidObjectMessage extends MpiError {
+  readonly source: number;
+  readonly tag: number;
+  readonly messageBytes: number;
+  constructor(source: number, tag: number, messageBytes: number, cause: unknown) {
+    super(
+      'MPI_ERR_TYPE',
+      `the ${messageBytes}-byte message from rank ${source} (tag ${tag}) is not an object message (its bytes do not decode ` +
+        `as msgpack: ${cause instanceof Error ? cause.message : String(cause)}): receive what send() sent with recv() into a buffer, ` +
+        `and use recvObject() only for what sendObject() sent`,
+    );
+    this.source = source;
+    this.tag = tag;
+    this.messageBytes = messageBytes;
+    (this as { cause?: unknown }).cause = cause;
+  }
+}
+
 /** A buffer could not be registered: the rank's locked-memory limit is used up. */
 export class MemlockExhausted extends MpiError {
   constructor(message: string) {

@@ -1,4 +1,7 @@
 import { Packr } from 'msgpackr';
+import { InvalidObjectMessage } from '../errors.js';
+import type { Request } from '../request.js';
+import type { Status } from '../status.js';
 
 /**
  * Object messages (sendObject / recvObject) are msgpack bytes. The envelope carries their exact
@@ -11,6 +14,22 @@ export function packObject(value: unknown): Uint8Array {
   return packr.pack(value);
 }
 
+/** Raw decode (throws msgpackr's untyped error): inside progress use decodeObject instead. */
 export function unpackObject(bytes: Uint8Array): unknown {
   return packr.unpack(bytes);
+}
+
+/**
+ * Decodes an object receive's bytes into its request. Bytes that are not msgpack (a buffer message,
+ * or corrupted data) fail that request at `time` with InvalidObjectMessage: decoding runs inside
+ * progress, where a throw would kill the rank whatever it waits on and skip the sender's FIN.
+ * The caller still lets go of what the message holds and answers the sender; completing the
+ * request afterwards is a no-op when it failed.
+ */
+export function decodeObject(req: Request, bytes: Uint8Array, status: Status, time: number): void {
+  try {
+    req.objectValue = packr.unpack(bytes);
+  } catch (e) {
+    req.fail(new InvalidObjectMessage(status.source, status.tag, bytes.length, e), time, status);
+  }
 }

@@ -2,7 +2,7 @@ import type { Status } from '../../status.js';
 import { guardBuffer, guardRecv } from '../buffer-errors.js';
 import { copyUs } from '../copy-cost.js';
 import { ENVELOPE_BYTES, Flags, Kind, type Envelope } from '../envelope.js';
-import { unpackObject } from '../object-codec.js';
+import { decodeObject } from '../object-codec.js';
 import type { Arrival, Payload, RecvOp, Route, SendOp } from '../operations.js';
 import type { Protocol, ProtocolEnv, ProtocolHost } from '../protocol.js';
 import { sendFin } from './rendezvous.js';
@@ -64,7 +64,7 @@ export class EagerProtocol implements Protocol {
 export function deliverBuffered(env: ProtocolEnv, recv: RecvOp, a: Arrival, status: Status, start: number): void {
   const { space, costs } = env;
   if (recv.target === 'object') {
-    recv.req.objectValue = unpackObject(a.data!);
+    decodeObject(recv.req, a.data!, status, start + costs.overheadUs);
   } else if (a.length > 0) {
     const t = recv.target;
     guardRecv(recv, status, start, () => space.write(t.addr, a.data!));

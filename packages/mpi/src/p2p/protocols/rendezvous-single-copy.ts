@@ -2,7 +2,7 @@ import { TransferError } from '../../errors.js';
 import type { Status } from '../../status.js';
 import { asBufferError } from '../buffer-errors.js';
 import { Flags, Kind, type Envelope } from '../envelope.js';
-import { unpackObject } from '../object-codec.js';
+import { decodeObject } from '../object-codec.js';
 import type { Arrival, Payload, RecvOp, Route, SendOp } from '../operations.js';
 import type { Protocol, ProtocolHost, SingleCopyRoute } from '../protocol.js';
 import { rtsArrival, sendFin, sendRts } from './rendezvous.js';
@@ -58,7 +58,7 @@ export class RendezvousSingleCopyProtocol implements Protocol {
       return;
     }
     if (temp !== undefined) {
-      recv.req.objectValue = unpackObject(space.read(temp, a.length));
+      decodeObject(recv.req, space.read(temp, a.length), status, device.now);
       heap.free(temp);
     }
     const done = device.now;

@@ -3,7 +3,7 @@ import type { Status } from '../../status.js';
 import { guardBuffer, guardRecv } from '../buffer-errors.js';
 import { copyUs } from '../copy-cost.js';
 import type { Envelope } from '../envelope.js';
-import { unpackObject } from '../object-codec.js';
+import { decodeObject } from '../object-codec.js';
 import type { Arrival, Payload, RecvOp, Route, SendOp } from '../operations.js';
 import type { Protocol, ProtocolHost } from '../protocol.js';
 import { deliverBuffered } from './eager.js';
@@ -58,7 +58,7 @@ export class SelfProtocol implements Protocol {
     const { space, costs } = this.host.env;
     const s = a.selfSend!;
     if (recv.target === 'object') {
-      recv.req.objectValue = unpackObject(space.read(s.addr, a.length));
+      decodeObject(recv.req, space.read(s.addr, a.length), status, start);
     } else {
       const t = recv.target;
       guardRecv(recv, status, start, () => space.copy(t.addr, s.addr, a.length));

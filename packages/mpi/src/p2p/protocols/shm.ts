@@ -3,7 +3,7 @@ import { asBufferError, guardBuffer, guardRecv } from '../buffer-errors.js';
 import { copyUs } from '../copy-cost.js';
 import { Kind, type Envelope } from '../envelope.js';
 import type { ShmIncoming } from '../intra.js';
-import { unpackObject } from '../object-codec.js';
+import { decodeObject } from '../object-codec.js';
 import type { Arrival, Payload, RecvOp, Route, SendOp } from '../operations.js';
 import type { Protocol, ProtocolHost } from '../protocol.js';
 
@@ -52,9 +52,10 @@ export class ShmProtocol implements Protocol {
     const drained = inc.got === length && inc.done === undefined && inc.landing !== undefined;
     if (recv.target === 'object') {
       const deliver = (t: number): void => {
-        recv.req.objectValue = unpackObject(space.read(inc.temp!, length));
+        const at = Math.max(t, start);
+        decodeObject(recv.req, space.read(inc.temp!, length), status, at);
         heap.free(inc.temp!);
-        recv.req.complete(status, Math.max(t, start), costs.overheadUs);
+        recv.req.complete(status, at, costs.overheadUs);
       };
       if (drained) deliver(inc.time);
       else inc.done = deliver;
