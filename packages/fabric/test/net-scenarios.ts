@@ -62,7 +62,12 @@ const sendRecv: [Role, Role] = [
     for (const until = Date.now() + 10_000; r.pd.stats.rnrParked < 1 && Date.now() < until;) await new Promise((res) => setTimeout(res, 1));
     await r.exchange('parked');
     const parked = took(r, await r.waitOne());
-    return report(r, { sends, tooLong, parked });
+    // An unsignaled send is counted before its post returns, as in one process, though its answer comes later.
+    await r.exchange('ready for an unsignaled send');
+    r.qp.postSend({ wrId: 40, sge: { lkey: mr.lkey, addr: buf, length: 40 }, signaled: false });
+    const countedAtPost = r.pd.stats.sendOps;
+    await r.exchange('unsignaled sent');
+    return report(r, { sends, tooLong, parked, countedAtPost });
   },
   async (r) => {
     const LEN = 64 * 1024;
@@ -88,7 +93,11 @@ const sendRecv: [Role, Role] = [
     r.qp.postRecv({ wrId: 5, sge: { lkey: mr.lkey, addr: buf + 100, length: 4096 } });
     const late = took(r, await r.waitOne());
     const lateWrong = differing(r.space.read(buf + 100, 3000), pattern(LEN, 3).subarray(7, 3007));
-    return report(r, { recvs, wrong, short, late, lateWrong });
+    r.qp.postRecv({ wrId: 6, sge: { lkey: mr.lkey, addr: buf + 8192, length: 64 } });
+    await r.exchange('ready for an unsignaled send');
+    await r.exchange('unsignaled sent');
+    const unsignaled = took(r, await r.waitOne());
+    return report(r, { recvs, wrong, short, late, lateWrong, unsignaled });
   },
 ];
 

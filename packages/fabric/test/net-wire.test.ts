@@ -9,7 +9,7 @@ import { Status } from '@tsmpi/fabric';
 import { inProcess, overNetwork } from './net-harness.js';
 
 describe.each(['pinning', 'odp'] as const)('%s over the network wire', (kind) => {
-  it('send/recv: page-crossing sizes, a length error, a parked send delivered by the receiver — as in one process', async () => {
+  it('send/recv: page-crossing sizes, a length error, a parked send delivered by the receiver, an unsignaled send — as in one process', async () => {
     const local = await inProcess(kind, 'send-recv');
     const net = await overNetwork(kind, 'send-recv');
     expect(net.errors).toEqual([]);
@@ -20,7 +20,8 @@ describe.each(['pinning', 'odp'] as const)('%s over the network wire', (kind) =>
     expect(s.sends.map((c: any) => c.status)).toEqual([Status.SUCCESS, Status.SUCCESS, Status.SUCCESS]);
     expect(r.recvs.map((c: any) => [c.byteLength, c.immData])).toEqual([[8, 100], [5000, 101], [40_000, 102]]);
     expect([s.tooLong.status, r.short.status]).toEqual([Status.REMOTE_INVALID_REQUEST, Status.LOCAL_LENGTH_ERROR]);
-    expect(s.stats).toMatchObject({ sendOps: 4, rnrParked: 1, rnrDelivered: 1 });
+    expect(s.stats).toMatchObject({ sendOps: 5, rnrParked: 1, rnrDelivered: 1 });
+    expect(s.countedAtPost).toBe(5); // the unsignaled send counts before its post returns, as in one process
     expect(r.late).toMatchObject({ status: Status.SUCCESS, byteLength: 3000, immData: 7 });
   });
 

@@ -57,18 +57,20 @@ export const Done = {
   SEQ: 8, // f64
   WR_ID: 16, // f64
   TIME: 24, // f64
-  BYTES: 32, // f64: byteLength of the completion (and of the counted transfer)
+  BYTES: 32, // f64: SEND / WRITE: the operation's length (the completion's byteLength on success); READ: byteLength
   HEADER: 40,
 } as const;
 
-/** What the initiator's network thread does with a COMPLETE. */
+/**
+ * What the initiator's network thread does with a COMPLETE. (SEND and WRITE are counted in
+ * sendOps / writeOps by the rank when it posts them, as one process counts them before the post
+ * returns; a COMPLETE with an error status takes the count back.)
+ */
 export const DoneBits = {
   /** Push a completion into the QP's send CQ. */
   PUSH: 1,
   /** The operation is over: forget it (it no longer fails if the connection drops). */
   FINAL: 2,
-  COUNT_SEND: 4,
-  COUNT_WRITE: 8,
   RNR_PARKED: 16,
   RNR_EXCEEDED: 32,
   RNR_DELIVERED: 64,

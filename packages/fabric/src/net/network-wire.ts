@@ -6,14 +6,14 @@ import { Opcode, Status } from '../constants.js';
 import { latencyUs } from '../cost/formulas.js';
 import { InvalidArgument, NetworkError } from '../errors.js';
 import { pushCompletion } from '../queues/completion-queue.js';
-import { Q_SEND_CQ, Q_STATE, QP_STRIDE, QpState } from '../shared/layout.js';
+import { Q_DOMAIN, Q_SEND_CQ, Q_STATE, QP_STRIDE, QpState } from '../shared/layout.js';
 import type { Wire } from '../wire.js';
 import { Connection } from './connection.js';
 import { AwaitAnnouncement, DomainSpaces } from './domain-spaces.js';
 import { Data, DoneBits, Done, FrameType, FrameWriter, Op, type FrameReader } from './frames.js';
 import { Outbox, createOutbox } from './outbox.js';
 import { RankWire } from './rank-wire.js';
-import { NetworkResponder } from './responder.js';
+import { NetworkResponder, uncount } from './responder.js';
 import type { ListenOptions, NetworkWireHandle, PeerAddress } from './types.js';
 
 /** ListenOptions.pollUs's default. */
@@ -25,6 +25,7 @@ interface Pending {
   wrId: number;
   opcode: number;
   t0: number;
+  length: number;
 }
 
 /**
@@ -174,7 +175,7 @@ export class NetworkWire {
       const view = new DataView(frame.buffer, frame.byteOffset + 4, frame.length - 4);
       const p: Pending = { qpn: view.getUint32(Op.SRC_QPN, true), wrId: view.getFloat64(Op.WR_ID, true),
         opcode: type === FrameType.SEND ? Opcode.SEND : type === FrameType.WRITE ? Opcode.RDMA_WRITE : Opcode.RDMA_READ,
-        t0: view.getFloat64(Op.T0, true) };
+        t0: view.getFloat64(Op.T0, true), length: view.getUint32(Op.LENGTH, true) };
       const c = this.to(dst);
       if (c === undefined) {
         if (!this.closed) this.onError(new NetworkError('connect', `node ${dst}`, 'is not among the peers given to connectPeers; its operations fail'));
@@ -362,6 +363,7 @@ export class NetworkWire {
     const row = p.qpn * QP_STRIDE;
     if (Atomics.load(st.qps, row + Q_STATE) === QpState.FREE) return;
     const cost = this.adapter.cost;
+    uncount(st.counters, st.qps[row + Q_DOMAIN]!, p.opcode, p.length);
     pushCompletion(st, st.qps[row + Q_SEND_CQ]!, { status: Status.RETRY_EXCEEDED, opcode: p.opcode, byteLength: 0, wrId: p.wrId,
       qpNum: p.qpn, immData: -1, time: p.t0 + cost.overheadUs + 2 * latencyUs(cost, false) });
   }

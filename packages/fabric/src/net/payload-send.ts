@@ -50,8 +50,8 @@ export class PayloadSend implements SendSource {
   done(status: number, at: number): void {
     this.release?.();
     const ok = status === Status.SUCCESS;
-    const bits = DoneBits.FINAL | (!ok || this.sender.signaled ? DoneBits.PUSH : 0) | (ok ? DoneBits.COUNT_SEND | this.onSuccess : 0);
-    this.reply(this.sender.nodeId, completeFrame(this.sender, Opcode.SEND, status, bits, at, ok ? this.length : 0));
+    const bits = DoneBits.FINAL | (!ok || this.sender.signaled ? DoneBits.PUSH : 0) | (ok ? this.onSuccess : 0);
+    this.reply(this.sender.nodeId, completeFrame(this.sender, Opcode.SEND, status, bits, at, this.length));
   }
 }
 

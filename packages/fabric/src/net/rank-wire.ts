@@ -10,6 +10,7 @@ import { checkKey, NEED_LOCAL_WRITE, NEED_NONE } from '../mr/table.js';
 import type { QueuePair } from '../queue-pair.js';
 import type { ParkedSend } from '../queues/receive-queue.js';
 import { PORT_TX } from '../shared/port.js';
+import { Counter, bump } from '../stats.js';
 import type { RdmaWorkRequest, SendWorkRequest, Sge } from '../types.js';
 import type { RemoteNode, Wire } from '../wire.js';
 import { DoneBits, FrameType, FrameWriter, MAX_BODY_BYTES, Op } from './frames.js';
@@ -113,7 +114,7 @@ class RemotePort implements RemoteNode {
     const r = p.remote!;
     pd.adapter.state.arena.free(r.payloadAt, Math.max(1, p.length));
     this.outbox.put(p.srcNode, completeFrame({ qpNum: p.srcQpn, seq: r.seq, wrId: p.wrId }, Opcode.SEND,
-      Status.RETRY_EXCEEDED, DoneBits.PUSH | DoneBits.FINAL, time, 0));
+      Status.RETRY_EXCEEDED, DoneBits.PUSH | DoneBits.FINAL, time, p.length));
   }
 
   /** The post's overhead on the rank's clock, as in one process: t0, and the clock after it. */
@@ -165,6 +166,10 @@ class RemotePort implements RemoteNode {
       new DataView(ring.buffer, ring.byteOffset + off, 4).setUint32(0, this.nodeId, true);
       this.outbox.commit(total);
     }
+    // Counted now, as one process counts it before the post returns; a failure's COMPLETE takes it back.
+    const send = type === FrameType.SEND;
+    bump(qp.state.counters, qp.pd.id, send ? Counter.sendOps : Counter.writeOps);
+    bump(qp.state.counters, qp.pd.id, send ? Counter.sendBytes : Counter.writeBytes, n);
     return true;
   }
 

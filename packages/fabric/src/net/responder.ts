@@ -44,7 +44,7 @@ export class NetworkResponder {
     const st = this.adapter.state;
     if (!this.alive(o)) {
       const alone = transferTimes(cost, 'send', o.length, o.t0, false);
-      return this.done(o, Opcode.SEND, Status.RETRY_EXCEEDED, DoneBits.PUSH | DoneBits.FINAL, alone.arrive + this.L, 0);
+      return this.done(o, Opcode.SEND, Status.RETRY_EXCEEDED, DoneBits.PUSH | DoneBits.FINAL, alone.arrive + this.L, o.length);
     }
     const domainId = st.qps[o.row + Q_DOMAIN]!;
     const space = this.space(domainId); // before anything changes: it may have to wait for the domain's announcement
@@ -68,10 +68,10 @@ export class NetworkResponder {
         wrId: o.wrId, immData, arrive: t.arrive, signaled: o.signaled, remote: { payloadAt, srcChunks, seq: o.seq } });
       if (got !== 'parked') st.arena.free(payloadAt, Math.max(1, o.length)); // a receive came in meanwhile
     }
-    if (got === 'parked') return this.done(o, Opcode.SEND, Status.SUCCESS, DoneBits.RNR_PARKED, 0, 0);
+    if (got === 'parked') return this.done(o, Opcode.SEND, Status.SUCCESS, DoneBits.RNR_PARKED, 0, o.length);
     if (got === 'none') {
       return this.done(o, Opcode.SEND, Status.RETRY_EXCEEDED, DoneBits.PUSH | DoneBits.FINAL | DoneBits.RNR_EXCEEDED,
-        t.arrive + o.rnrRetry * cost.rnrTimerUs + this.L, 0);
+        t.arrive + o.rnrRetry * cost.rnrTimerUs + this.L, o.length);
     }
     deliverSend(cost,
       new PayloadSend({ nodeId: o.srcNode, qpNum: o.srcQpn, seq: o.seq, wrId: o.wrId, signaled: o.signaled }, payload, o.length,
@@ -86,7 +86,7 @@ export class NetworkResponder {
     const cost = this.adapter.cost;
     const st = this.adapter.state;
     const nak = o.t0 + cost.overheadUs + 2 * this.L;
-    const fail = (status: number): void => this.done(o, Opcode.RDMA_WRITE, status, DoneBits.PUSH | DoneBits.FINAL, nak, 0);
+    const fail = (status: number): void => this.done(o, Opcode.RDMA_WRITE, status, DoneBits.PUSH | DoneBits.FINAL, nak, o.length);
     if (!this.alive(o)) return fail(Status.RETRY_EXCEEDED);
     const domainId = st.qps[o.row + Q_DOMAIN]!;
     const space = this.space(domainId);
@@ -104,8 +104,7 @@ export class NetworkResponder {
     const start = f.f64(Op.START);
     const t = transferTimes(cost, 'write', o.length, o.t0, false, faultUs,
       { transmit: () => start, receive: (ready, d) => st.port.reserve(PORT_RX, ready, d) });
-    this.done(o, Opcode.RDMA_WRITE, Status.SUCCESS, DoneBits.FINAL | DoneBits.COUNT_WRITE | (o.signaled ? DoneBits.PUSH : 0),
-      t.complete, o.length);
+    this.done(o, Opcode.RDMA_WRITE, Status.SUCCESS, DoneBits.FINAL | (o.signaled ? DoneBits.PUSH : 0), t.complete, o.length);
   }
 
   read(f: FrameReader): void {
@@ -150,20 +149,15 @@ export class NetworkResponder {
     const row = qpn * QP_STRIDE;
     const d = st.qps[row + Q_DOMAIN]!;
     const bytes = f.f64(Done.BYTES);
+    const status = f.u8(Done.STATUS);
+    const opcode = f.u8(Done.OPCODE);
     const c = st.counters;
-    if (bits & DoneBits.COUNT_SEND) {
-      bump(c, d, Counter.sendOps);
-      bump(c, d, Counter.sendBytes, bytes);
-    }
-    if (bits & DoneBits.COUNT_WRITE) {
-      bump(c, d, Counter.writeOps);
-      bump(c, d, Counter.writeBytes, bytes);
-    }
+    if (status !== Status.SUCCESS) uncount(c, d, opcode, bytes);
     if (bits & DoneBits.RNR_PARKED) bump(c, d, Counter.rnrParked);
     if (bits & DoneBits.RNR_EXCEEDED) bump(c, d, Counter.rnrExceeded);
     if (bits & DoneBits.RNR_DELIVERED) bump(c, d, Counter.rnrDelivered);
     if (bits & DoneBits.PUSH) {
-      pushCompletion(st, st.qps[row + Q_SEND_CQ]!, { status: f.u8(Done.STATUS), opcode: f.u8(Done.OPCODE), byteLength: bytes,
+      pushCompletion(st, st.qps[row + Q_SEND_CQ]!, { status, opcode, byteLength: status === Status.SUCCESS ? bytes : 0,
         wrId: f.f64(Done.WR_ID), qpNum: qpn, immData: -1, time: f.f64(Done.TIME) });
     }
     return bits;
@@ -241,6 +235,17 @@ export class NetworkResponder {
    */
   private space(domainId: number): RemoteAddressSpace {
     return this.adapter.backend.onDemand ? this.spaces.get(domainId) : NO_FAULTS;
+  }
+}
+
+/** A SEND or WRITE that failed: take back what its rank counted when it posted it (rank-wire.ts). */
+export function uncount(c: BigInt64Array, domainId: number, opcode: number, bytes: number): void {
+  if (opcode === Opcode.SEND) {
+    bump(c, domainId, Counter.sendOps, -1);
+    bump(c, domainId, Counter.sendBytes, -bytes);
+  } else if (opcode === Opcode.RDMA_WRITE) {
+    bump(c, domainId, Counter.writeOps, -1);
+    bump(c, domainId, Counter.writeBytes, -bytes);
   }
 }
 
