@@ -6,7 +6,8 @@ import { connect, type Socket } from 'node:net';
 import { ControlHub, joinControl } from '../src/launcher/procs/control.js';
 import { FrameReader, encodeFrame } from '../src/launcher/procs/frames.js';
 import { checkSameJob, type JobIdentity } from '../src/launcher/procs/identity.js';
-import { WireUpError } from '../src/errors.js';
+import { UsageError, WireUpError } from '../src/errors.js';
+import { listenAddress } from '../src/launcher/procs/address.js';
 
 const TOKEN = 'a'.repeat(48);
 let hub: ControlHub | undefined;
@@ -92,5 +93,22 @@ describe('nodes that disagree', () => {
         'Start every node with the same -n, program, arguments, flags and TSMPI_* variables.',
     );
     expect(() => checkSameJob(base, { ...base }, 1)).not.toThrow();
+  });
+});
+
+describe('the address a node listens on', () => {
+  it('--iface takes an interface name or an address; every node on this host means 127.0.0.1', async () => {
+    expect(await listenAddress('lo', {})).toBe('127.0.0.1');
+    expect(await listenAddress('10.1.2.3', {})).toBe('10.1.2.3');
+    expect(await listenAddress(undefined, { TSMPI_IFACE: 'lo' })).toBe('127.0.0.1');
+    expect(await listenAddress(undefined, { TSMPI_LOCAL_JOB: '1' })).toBe('127.0.0.1');
+    expect(await listenAddress(undefined, { PMI_SIZE: '3', MPI_LOCALNRANKS: '3' })).toBe('127.0.0.1'); // Hydra, one host
+    expect(await listenAddress(undefined, { SLURM_NNODES: '1' })).toBe('127.0.0.1');
+  });
+
+  it('an unknown interface is a usage error that lists the ones this host has', async () => {
+    const e = await listenAddress('nosuch0', {}).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(UsageError);
+    expect((e as Error).message).toMatch(/^--iface nosuch0: no such interface with an IPv4 address; this host has .*lo \(127\.0\.0\.1\)/);
   });
 });
