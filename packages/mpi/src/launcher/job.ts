@@ -16,6 +16,8 @@ import { sumStats, type JobTotals, type RankStats } from '../stats.js';
 import { UsageError } from '../errors.js';
 import type { RankWorkerData } from '../rank/worker-data.js';
 import type { NodeRole } from './procs/role.js';
+import { traceSettings, writeJobTrace, type JobTraceOption, type JobTraceReport } from '../trace/job.js';
+import type { RankTrace } from '../trace/events.js';
 
 export interface RunJobOptions extends Partial<JobOptions> {
   /** Number of ranks. */
@@ -28,6 +30,8 @@ export interface RunJobOptions extends Partial<JobOptions> {
   captureOutput?: boolean;
   /** One node of a multi-process job (runNode sets it): run only this node's ranks, coordinated through node 0. */
   role?: NodeRole;
+  /** Record a Chrome trace-event timeline and write it to this file at the end (src/trace/). */
+  trace?: JobTraceOption;
 }
 
 export type RankOutcome = 'finished' | 'failed' | 'aborted' | 'killed';
@@ -42,6 +46,8 @@ export interface RankResult {
   /** Virtual seconds at the end of the rank. */
   wtime?: number;
   output?: string;
+  /** The rank's trace buffer (runJob's `trace`), until the launcher writes the file. */
+  trace?: RankTrace;
 }
 
 export interface JobFailure {
@@ -63,6 +69,8 @@ export interface JobResult {
   totals: JobTotals;
   options: JobOptions;
   wallMs: number;
+  /** The trace file written (runJob's `trace`), with its event counts. */
+  trace?: JobTraceReport;
 }
 
 export const DEADLOCK_EXIT_CODE = 2;
@@ -73,7 +81,8 @@ export const DEADLOCK_EXIT_CODE = 2;
  */
 export async function runJob(opts: RunJobOptions): Promise<JobResult> {
   const started = performance.now();
-  const { np, program, args = [], captureOutput = false, role, ...rest } = opts;
+  const { np, program, args = [], captureOutput = false, role, trace, ...rest } = opts;
+  const traceWith = trace === undefined ? undefined : traceSettings(trace);
   // Workers inherit the environment, so the TSMPI_COLL_* variables always reached every rank: they
   // still apply when the caller gives no collectiveTuning.
   const envTuning = tuningFromEnv(process.env);
@@ -104,6 +113,7 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
     oversubscribed: localCount > availableParallelism(),
     bundled: false,
     ...(role?.network ? { network: role.network } : {}),
+    ...(traceWith ? { trace: traceWith.settings } : {}),
   };
   const bundle = process.env.TSMPI_NO_BUNDLE ? undefined : await bundleJob(base.rankMainURL, programURL, here, fromSource);
   if (bundle) Object.assign(base, { rankMainURL: bundle.rankMainURL, programURL: bundle.programURL, bundled: true });
@@ -194,10 +204,12 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
           result.value = m.value;
           result.stats = m.stats;
           result.wtime = m.wtime;
+          if (m.trace) result.trace = m.trace;
           break;
         case 'failed':
           result.outcome = 'failed';
           if (m.stats) result.stats = m.stats;
+          if (m.trace) result.trace = m.trace;
           fail(failureOf('exception', m.rank, mapped(m.error)), 1);
           break;
         case 'aborted':
@@ -242,6 +254,7 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
   const whole = role ? await role.finish({ ranks, ...(error ? { error } : {}), exitCode }) : { ranks, error, exitCode };
   ({ error, exitCode } = whole);
   const stats = whole.ranks.flatMap((r) => (r.stats ? [r.stats] : []));
+  const traced = traceWith && !role?.node ? writeJobTrace(traceWith.file, whole.ranks) : undefined;
   return {
     exitCode,
     ranks: whole.ranks,
@@ -249,6 +262,7 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
     totals: sumStats(stats),
     options,
     wallMs: performance.now() - started,
+    ...(traced ? { trace: traced } : {}),
   };
 }
 

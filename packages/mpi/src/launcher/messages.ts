@@ -1,4 +1,5 @@
 import type { RankStats } from '../stats.js';
+import type { RankTrace } from '../trace/events.js';
 
 /** Serialised error crossing from a rank to the launcher. */
 export interface ErrorReport {
@@ -12,8 +13,8 @@ export interface ErrorReport {
 export type RankToLauncher =
   | { type: 'ready'; rank: number; endpoint: unknown }
   | { type: 'connected'; rank: number }
-  | { type: 'done'; rank: number; value: unknown; stats: RankStats; wtime: number }
-  | { type: 'failed'; rank: number; error: ErrorReport; stats?: RankStats }
+  | { type: 'done'; rank: number; value: unknown; stats: RankStats; wtime: number; trace?: RankTrace }
+  | { type: 'failed'; rank: number; error: ErrorReport; stats?: RankStats; trace?: RankTrace }
   | { type: 'aborted'; rank: number }
   | { type: 'abort'; rank: number; code: number; message: string };
 

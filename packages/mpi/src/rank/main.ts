@@ -5,6 +5,7 @@ import { reportError, type RankToLauncher } from '../launcher/messages.js';
 import { setCurrentRank } from './context.js';
 import { RankRuntime, isSelfAbort } from './runtime.js';
 import type { RankWorkerData } from './worker-data.js';
+import { finishTracing } from '../trace/install.js';
 
 /**
  * A rank's life, called by bootstrap/rank.mjs in the rank's worker thread: build the runtime, run
@@ -34,7 +35,8 @@ export async function runRank(wd: RankWorkerData, port: MessagePort): Promise<vo
     ctrl.setState(wd.rank, RankState.FINISHED);
     const stats = rt.stats();
     try {
-      post({ type: 'done', rank: wd.rank, value: rt.result, stats, wtime: rt.clock.now / 1e6 });
+      const trace = finishTracing();
+      post({ type: 'done', rank: wd.rank, value: rt.result, stats, wtime: rt.clock.now / 1e6, ...(trace ? { trace } : {}) });
     } catch (e) {
       throw new TypeError(`the rank's result cannot be sent to the launcher (${(e as Error).message}): return plain data`);
     }
@@ -46,7 +48,8 @@ export async function runRank(wd: RankWorkerData, port: MessagePort): Promise<vo
     }
     ctrl.abort(1);
     ctrl.setState(wd.rank, RankState.FAILED);
-    post({ type: 'failed', rank: wd.rank, error: reportError(e), ...(rt ? { stats: safeStats(rt) } : {}) });
+    const trace = finishTracing();
+    post({ type: 'failed', rank: wd.rank, error: reportError(e), ...(rt ? { stats: safeStats(rt) } : {}), ...(trace ? { trace } : {}) });
   } finally {
     setCurrentRank(undefined);
   }

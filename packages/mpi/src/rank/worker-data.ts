@@ -3,6 +3,7 @@ import type { AdapterHandle, CostModel, Intranode, NetworkWireHandle } from '@ts
 import type { ControlBlockHandle } from '../launcher/control-block.js';
 import type { JobOptions } from '../options.js';
 import type { HorizonHandle } from '../timing/horizon.js';
+import type { TraceSettings } from '../trace/events.js';
 
 /** One simulated node's shared objects, as handles. */
 export interface NodeHandles {
@@ -38,4 +39,6 @@ export interface RankWorkerData {
   oversubscribed: boolean;
   /** rankMainURL and programURL point into a plain-JavaScript bundle of the job (no module hooks needed). */
   bundled: boolean;
+  /** Record a trace (runJob's `trace`); absent: nothing is recorded and no entry point is wrapped. */
+  trace?: TraceSettings;
 }
