@@ -37,13 +37,13 @@ function burnCore(): Worker {
 
 describe('deterministic virtual time', () => {
   it.each([1, 2] as const)('examples/ring.ts on 4 ranks over %i node(s): five runs, one outcome', async (nodes) => {
-    const runs = [];
+    const runs: ReturnType<typeof outcome>[] = [];
     for (let i = 0; i < 5; i++) runs.push(outcome(await runJob({ np: 4, nodes, program: example('ring'), captureOutput: true })));
     for (const r of runs.slice(1)) expect(r).toEqual(runs[0]);
   });
 
   it('an 8-rank program of ANY_SOURCE receives, alltoall, allreduce, polling and probes: five runs with random real delays, one outcome', async () => {
-    const runs = [];
+    const runs: ReturnType<typeof outcome>[] = [];
     for (let i = 0; i < 5; i++) {
       runs.push(outcome(await runJob({ np: 8, nodes: 2, program, args: ['3', '3', i === 0 ? '0' : '200', String(i)], captureOutput: true })));
     }
@@ -51,7 +51,7 @@ describe('deterministic virtual time', () => {
   });
 
   it('examples/heat.ts: five runs, one outcome, also while another thread keeps a core busy', async () => {
-    const runs = [];
+    const runs: ReturnType<typeof outcome>[] = [];
     for (let i = 0; i < 3; i++) runs.push(outcome(await runJob({ np: 4, program: example('heat'), captureOutput: true })));
     const burner = burnCore();
     try {

@@ -5,12 +5,12 @@
  *   tsmpi bench [study] [latency|bw|bibw|allreduce ...] [options]
  */
 import { presets } from '@tsmpi/fabric';
-import { FABRICS, RCACHE_POLICIES } from '@tsmpi/mpi';
+import { FABRICS, RCACHE_POLICIES, parseTiming, type TimingKind } from '@tsmpi/mpi';
 import type { Configuration, FabricKind, RcachePolicy } from './configs.js';
 import { PIN_PER_OP, STUDY_CONFIGS, configuration, isOneOf, parseConfiguration } from './configs.js';
 import { BenchUsageError } from './errors.js';
 import type { Pattern } from './patterns.js';
-import { parsePattern } from './patterns.js';
+import { FORK_EVERY, parsePattern } from './patterns.js';
 import type { Suite } from './record.js';
 import { SUITES } from './record.js';
 import { MAX_SIZE, parseSize, parseSizeRange } from './sizes.js';
@@ -47,6 +47,8 @@ export interface BenchOptions {
   help: boolean;
   /** Each job's two nodes as two OS processes (tsmpi run --procs); virtual times as in one process. */
   procs?: boolean;
+  /** exact (deterministic virtual time, the default) or fast (unsynchronised ranks; every output says so). */
+  timing: TimingKind;
 }
 
 /** The short study `npm start` runs (< 2 minutes on 2 cores). */
@@ -59,8 +61,8 @@ export const DEFAULT_MAX_REGIONS = 8;
 export const USAGE = `usage: tsmpi bench [study] [latency|bw|bibw|allreduce ...] [options]
 
   study                     the pin-per-op vs cached-registration study: every configuration
-                            (pin-per-op, pinning×none|hooks|notifier, odp×notifier) × pattern
-                            (reuse, rotate:N, churn) plus the migration case (mlock×hooks|notifier)
+                            (pin-per-op, pipeline, pinning×none|hooks|notifier, odp×notifier) × pattern
+                            (reuse, rotate:N, churn, fork:2) plus the migration case (mlock×hooks|notifier)
   latency bw bibw allreduce OSU-style suites (default: latency; the study: latency and bw)
   intranode                 shm, CMA, XPMEM and RDMA loopback between two ranks of one node
                             (its own options: tsmpi bench intranode --help)
@@ -69,8 +71,9 @@ options
   --fabric pinning,odp      adapters to run (with --rcache: their cross product)
   --rcache off,none,hooks,notifier
                             registration policies (off = pin-per-op)
-  --config F:P              one configuration, e.g. pinning:notifier, odp:notifier, mlock:hooks, pin-per-op
-  --pattern P               reuse | rotate:N | churn | migrate:K (repeatable, or a comma list)
+  --config F:P              one configuration, e.g. pinning:notifier, odp:notifier, mlock:hooks, pin-per-op,
+                            pipeline (pin-per-op in 1 MiB chunks), pinning:notifier:pipeline
+  --pattern P               reuse | rotate:N | churn | migrate:K | fork:K (repeatable, or a comma list)
   --sizes MIN:MAX           message sizes, powers of two (default 1:16M)
   --iterations N            timed iterations for small messages (default ${SHORT.iterations}; --full: ${FULL.iterations})
   --full                    OSU-like iteration counts (slow: minutes to hours)
@@ -82,6 +85,8 @@ options
                             (the study's default: tsmpi-study)
   --json FILE               write the JSON records to FILE
   --no-migration            leave out the study's migration case (mlock×hooks|notifier)
+  --timing exact|fast       exact (default): virtual time identical run after run; fast: ranks are not
+                            synchronised, results may differ between runs (marked in every output)
   --procs                   run each job's two nodes as two OS processes over TCP (as tsmpi run --procs)
   --no-progress             no progress bar on stderr
   --check FILE              validate a JSON file against the schema (bench/README.md) and exit
@@ -119,6 +124,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   let check: string | undefined;
   let help = false;
   let procs = false;
+  let timing: TimingKind = 'exact';
 
   const args = [...argv];
   const value = (flag: string, inline: string | undefined): string => {
@@ -193,6 +199,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       case '--no-migration':
         noMigration = true;
         break;
+      case '--timing':
+        timing = parseTiming(value(flag, inline));
+        break;
       case '--procs':
         procs = true;
         break;
@@ -226,7 +235,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   let migration = false;
   if (patterns.length === 0) {
     if (study) {
-      patterns.push({ kind: 'reuse' }, { kind: 'rotate', buffers: maxRegions + 2 }, { kind: 'churn' });
+      patterns.push({ kind: 'reuse' }, { kind: 'rotate', buffers: maxRegions + 2 }, { kind: 'churn' }, { kind: 'fork', every: FORK_EVERY });
       migration = !noMigration;
     } else {
       patterns.push({ kind: 'reuse' });
@@ -236,6 +245,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   const counts = full ? FULL : SHORT;
   return {
     ...(procs ? { procs } : {}),
+    timing,
     study,
     // The study runs ping-pong (per-message cost, both registrations in series) and the windowed
     // bandwidth test (sender and receiver register in parallel; the link is the limit).

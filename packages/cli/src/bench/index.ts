@@ -52,6 +52,9 @@ export async function benchCommand(argv: readonly string[], io: CliIo): Promise<
 }
 
 /** The command with its job runner given: what benchCommand does after parsing. */
+/** What every output of a `--timing fast` run says about itself. */
+export const FAST_TIMING_NOTE = 'timing: fast — ranks were not synchronised in virtual time; figures may differ from run to run';
+
 export async function runBench(o: BenchOptions, run: JobRunner, io: CliIo, command: string): Promise<number> {
   const jobs = planJobs(o);
   const bar = new ProgressBar(totalCells(jobs), { enabled: o.progress });
@@ -71,8 +74,9 @@ export async function runBench(o: BenchOptions, run: JobRunner, io: CliIo, comma
   }
   const { records, failures } = result;
   const linkMBps = linkFacts(o.cost)?.linkMBps;
-  const report = makeReport(records, command, failures);
-  if (!o.study) for (const block of osuBlocks(records)) io.out(osuText(block));
+  const report = makeReport(records, command, failures, o.timing);
+  if (o.timing === 'fast') io.out(FAST_TIMING_NOTE);
+  if (!o.study) for (const block of osuBlocks(records)) io.out(osuText(block, o.timing));
   const showTables = o.study || o.configs.length > 1;
   if (showTables) io.out(renderTerminalReport(records));
   const shapes = shapeLines(records, o.cost);
@@ -89,7 +93,7 @@ export async function runBench(o: BenchOptions, run: JobRunner, io: CliIo, comma
   if (o.out) {
     write(join(o.out, 'results.json'), reportJson(report));
     write(join(o.out, 'report.html'), renderHtml(report, { linkMBps, shapes }));
-    for (const block of osuBlocks(records)) write(join(o.out, 'osu', osuFileName(block[0]!)), osuText(block));
+    for (const block of osuBlocks(records)) write(join(o.out, 'osu', osuFileName(block[0]!)), osuText(block, o.timing));
     for (const c of chartsOf(records, { linkMBps })) write(join(o.out, 'charts', `${c.name}.svg`), c.svg);
   }
   if (o.json) write(o.json, reportJson(report));

@@ -61,6 +61,8 @@ export interface BenchReport {
   created: string;
   command: string;
   host: { node: string; cpus: number; platform: string };
+  /** exact: virtual time synchronised, identical run after run; fast: not (absent in files written before it existed). */
+  timing?: 'exact' | 'fast';
   records: BenchRecord[];
   /** Jobs that did not finish (a rank raised an error): their cells have no records. */
   failures: { job: string; suite: string; config: string; pattern: string; message: string }[];
@@ -108,6 +110,9 @@ export function validateReport(r: unknown): asserts r is BenchReport {
   const rep = r as Record<string, unknown>;
   if (rep.schema !== 'tsmpi-bench/1') throw new BenchSchemaError(`report.schema is ${JSON.stringify(rep.schema)}, expected "tsmpi-bench/1"`);
   if (!Array.isArray(rep.records)) throw new BenchSchemaError('report.records must be an array');
+  if (rep.timing !== undefined && rep.timing !== 'exact' && rep.timing !== 'fast') {
+    throw new BenchSchemaError(`report.timing is ${JSON.stringify(rep.timing)}, expected "exact" or "fast"`);
+  }
   if (!Array.isArray(rep.failures)) throw new BenchSchemaError('report.failures must be an array (empty when every job finished)');
   rep.failures.forEach((f, i) => {
     for (const k of ['job', 'suite', 'config', 'pattern', 'message']) {

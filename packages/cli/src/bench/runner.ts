@@ -45,6 +45,7 @@ export const runBenchJob: JobRunner = (job, o) => {
     fabric: config.fabric,
     rcache: config.rcache,
     pinMode: config.pinMode,
+    rndv: config.rndv,
     // The region limit is rotate:N's subject (N buffers against a smaller cache). Elsewhere the
     // cache is unlimited, as UCX's is by default: a bw window receives into 64 distinct slices,
     // and a limit below that would make "reuse" thrash on the receiver.
@@ -52,6 +53,7 @@ export const runBenchJob: JobRunner = (job, o) => {
     cost: o.cost,
     memBytes: job.memBytes,
     memlock: Infinity,
+    timing: o.timing,
     ...(o.eager !== undefined ? { eagerThreshold: o.eager } : {}),
   }, o.procs);
 };

@@ -33,6 +33,7 @@ export function renderHtml(report: BenchReport, opts: { linkMBps?: number; shape
   const groups = groupRecords(report.records);
   const body: string[] = [];
   body.push(`<h1>tsmpi: pin-per-op vs cached registration</h1>`);
+  if (report.timing === 'fast') body.push(`<p><strong>timing: fast</strong> — ranks were not synchronised in virtual time; figures may differ from run to run.</p>`);
   body.push(`<p class="meta">${escapeXml(report.command)} · ${escapeXml(report.created)} · node ${escapeXml(report.host.node)}, ${report.host.cpus} CPUs · ${report.records.length} cells</p>`);
   body.push(`<div class="verdict ${verdict.ok ? 'ok' : 'bad'}"><pre>${escapeXml(verdict.text)}</pre></div>`);
   if (opts.shapes && opts.shapes.length > 0) {

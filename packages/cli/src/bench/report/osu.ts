@@ -15,14 +15,15 @@ const TITLE: Record<Suite, [string, string]> = {
 
 const FIELD = 18;
 
-export function osuText(records: readonly BenchRecord[]): string {
+export function osuText(records: readonly BenchRecord[], timing: 'exact' | 'fast' = 'exact'): string {
   const first = records[0];
   if (!first) return '';
   const [title, column] = TITLE[first.suite];
   const lines = [
     `${title} (tsmpi simulation)`,
     `# configuration: ${first.label} (fabric ${first.fabric}, rcache ${first.rcache}, pin mode ${first.pin_mode})`,
-    `# pattern: ${first.pattern}; cost model: ${first.cost}; times on the virtual clock`,
+    `# pattern: ${first.pattern}; cost model: ${first.cost}; times on the virtual clock` +
+      (timing === 'fast' ? ' (timing fast: ranks not synchronised, may differ between runs)' : ''),
     `${'# Size'.padEnd(10)}${column.padStart(FIELD)}${'Validation'.padStart(FIELD)}`,
   ];
   for (const r of records) {
