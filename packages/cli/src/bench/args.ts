@@ -10,7 +10,7 @@ import type { Configuration, FabricKind, RcachePolicy } from './configs.js';
 import { PIN_PER_OP, STUDY_CONFIGS, configuration, isOneOf, parseConfiguration } from './configs.js';
 import { BenchUsageError } from './errors.js';
 import type { Pattern } from './patterns.js';
-import { FORK_EVERY, parsePattern } from './patterns.js';
+import { parsePattern } from './patterns.js';
 import type { Suite } from './record.js';
 import { SUITES } from './record.js';
 import { MAX_SIZE, parseSize, parseSizeRange } from './sizes.js';
@@ -61,8 +61,8 @@ export const DEFAULT_MAX_REGIONS = 8;
 export const USAGE = `usage: tsmpi bench [study] [latency|bw|bibw|allreduce ...] [options]
 
   study                     the pin-per-op vs cached-registration study: every configuration
-                            (pin-per-op, pipeline, pinning×none|hooks|notifier, odp×notifier) × pattern
-                            (reuse, rotate:N, churn, fork:2) plus the migration case (mlock×hooks|notifier)
+                            (pin-per-op, pinning×none|hooks|notifier, odp×notifier) × pattern
+                            (reuse, rotate:N, churn) plus the migration case (mlock×hooks|notifier)
   latency bw bibw allreduce OSU-style suites (default: latency; the study: latency and bw)
   intranode                 shm, CMA, XPMEM and RDMA loopback between two ranks of one node
                             (its own options: tsmpi bench intranode --help)
@@ -71,9 +71,8 @@ options
   --fabric pinning,odp      adapters to run (with --rcache: their cross product)
   --rcache off,none,hooks,notifier
                             registration policies (off = pin-per-op)
-  --config F:P              one configuration, e.g. pinning:notifier, odp:notifier, mlock:hooks, pin-per-op,
-                            pipeline (pin-per-op in 1 MiB chunks), pinning:notifier:pipeline
-  --pattern P               reuse | rotate:N | churn | migrate:K | fork:K (repeatable, or a comma list)
+  --config F:P              one configuration, e.g. pinning:notifier, odp:notifier, mlock:hooks, pin-per-op
+  --pattern P               reuse | rotate:N | churn | migrate:K (repeatable, or a comma list)
   --sizes MIN:MAX           message sizes, powers of two (default 1:16M)
   --iterations N            timed iterations for small messages (default ${SHORT.iterations}; --full: ${FULL.iterations})
   --full                    OSU-like iteration counts (slow: minutes to hours)
@@ -235,7 +234,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   let migration = false;
   if (patterns.length === 0) {
     if (study) {
-      patterns.push({ kind: 'reuse' }, { kind: 'rotate', buffers: maxRegions + 2 }, { kind: 'churn' }, { kind: 'fork', every: FORK_EVERY });
+      patterns.push({ kind: 'reuse' }, { kind: 'rotate', buffers: maxRegions + 2 }, { kind: 'churn' });
       migration = !noMigration;
     } else {
       patterns.push({ kind: 'reuse' });

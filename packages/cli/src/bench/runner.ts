@@ -45,7 +45,6 @@ export const runBenchJob: JobRunner = (job, o) => {
     fabric: config.fabric,
     rcache: config.rcache,
     pinMode: config.pinMode,
-    rndv: config.rndv,
     // The region limit is rotate:N's subject (N buffers against a smaller cache). Elsewhere the
     // cache is unlimited, as UCX's is by default: a bw window receives into 64 distinct slices,
     // and a limit below that would make "reuse" thrash on the receiver.
