@@ -4,16 +4,17 @@ import { WaitKind, type JobControlPort, type WaitDescription } from '../p2p/port
  * The job control block: one small SharedArrayBuffer every rank and the launcher see.
  *
  *   header  [ABORT, ABORT_CODE, ACTIVITY, NRANKS, -, -, -, -]
- *   rank r  [STATE, WAIT_KIND, WAIT_PEER, WAIT_TAG, WAIT_CONTEXT, EPOCH, -, -]   at HEADER + r * SLOTS
+ *   rank r  [STATE, WAIT_KIND, WAIT_PEER, WAIT_TAG, WAIT_CONTEXT, EPOCH, POLLS, -]   at HEADER + r * SLOTS
  *
  * Who writes what: a rank writes only its own slots (state, what it waits for, its progress epoch) and
  * bumps ACTIVITY whenever it hands data to another rank; anyone may set ABORT (a failing rank, abort(),
  * or the launcher). The launcher only reads the rank slots: the deadlock detector declares a deadlock when
- * every live rank is BLOCKED and neither ACTIVITY nor any EPOCH moved for the whole detection window.
+ * every live rank is BLOCKED (or keeps POLLING: its POLLS count moves, nothing else) and neither ACTIVITY
+ * nor any EPOCH moved for the whole detection window.
  */
-export const RankState = { STARTING: 0, RUNNING: 1, BLOCKED: 2, FINISHED: 3, FAILED: 4 } as const;
+export const RankState = { STARTING: 0, RUNNING: 1, BLOCKED: 2, FINISHED: 3, FAILED: 4, POLLING: 5 } as const;
 export type RankStateValue = (typeof RankState)[keyof typeof RankState];
-export const STATE_NAMES = ['starting', 'running', 'blocked', 'finished', 'failed'] as const;
+export const STATE_NAMES = ['starting', 'running', 'blocked', 'finished', 'failed', 'polling'] as const;
 
 // indexed by WaitKind (p2p/ports.ts)
 const WAIT_NAMES = ['nothing', 'recv', 'send', 'probe', 'request', 'finalize', 'virtual time'] as const;
@@ -21,7 +22,7 @@ const WAIT_NAMES = ['nothing', 'recv', 'send', 'probe', 'request', 'finalize', '
 const HEADER = 8;
 const SLOTS = 8;
 const ABORT = 0, ABORT_CODE = 1, ACTIVITY = 2, NRANKS = 3;
-const STATE = 0, WAIT_KIND = 1, WAIT_PEER = 2, WAIT_TAG = 3, WAIT_CONTEXT = 4, EPOCH = 5;
+const STATE = 0, WAIT_KIND = 1, WAIT_PEER = 2, WAIT_TAG = 3, WAIT_CONTEXT = 4, EPOCH = 5, POLLS = 6;
 
 export interface ControlBlockHandle {
   kind: 'tsmpi.control-block';
@@ -81,12 +82,30 @@ export class ControlBlock implements JobControlPort {
 
   /** Mark the rank blocked on `wait` (it is about to sleep on its completion queue). */
   block(rank: number, wait: WaitDescription): void {
+    this.setWait(rank, wait, RankState.BLOCKED);
+  }
+
+  /**
+   * A poll (test, iprobe) found nothing: the rank says what it polls for and counts the poll. The
+   * state stays POLLING until the rank waits, or a poll succeeds; the detector counts it as
+   * blocked only while the count keeps moving (a rank that stopped polling may be computing).
+   */
+  poll(rank: number, wait: WaitDescription): void {
+    this.setWait(rank, wait, RankState.POLLING);
+    Atomics.add(this.w, HEADER + rank * SLOTS + POLLS, 1);
+  }
+
+  polls(rank: number): number {
+    return Atomics.load(this.w, HEADER + rank * SLOTS + POLLS);
+  }
+
+  private setWait(rank: number, wait: WaitDescription, state: RankStateValue): void {
     const b = HEADER + rank * SLOTS;
     Atomics.store(this.w, b + WAIT_KIND, wait.kind);
     Atomics.store(this.w, b + WAIT_PEER, wait.peer);
     Atomics.store(this.w, b + WAIT_TAG, wait.tag);
     Atomics.store(this.w, b + WAIT_CONTEXT, wait.context);
-    Atomics.store(this.w, b + STATE, RankState.BLOCKED);
+    Atomics.store(this.w, b + STATE, state);
   }
 
   unblock(rank: number): void {
@@ -115,14 +134,13 @@ export class ControlBlock implements JobControlPort {
     return f;
   }
 
-  /** Human-readable "rank 1: blocked in recv(source=0, tag=7)". */
+  /** Human-readable "rank 1: blocked in recv(source=0, tag=7)", "rank 1: polling iprobe(source=0, tag=5) without progress". */
   describe(rank: number): string {
     const state = this.state(rank);
+    if (state === RankState.POLLING) return `rank ${rank}: polling ${this.pollText(this.waitOf(rank))} without progress`;
     if (state !== RankState.BLOCKED) return `rank ${rank}: ${STATE_NAMES[state]}`;
     const w = this.waitOf(rank);
-    const peer = w.peer === -1 ? 'ANY_SOURCE' : String(w.peer);
-    const tag = w.tag === -1 ? 'ANY_TAG' : String(w.tag);
-    const ctx = w.context > 0 ? `, context=${w.context}` : '';
+    const { peer, tag, ctx } = waitArgs(w);
     switch (w.kind) {
       case WaitKind.RECV:
         return `rank ${rank}: blocked in recv(source=${peer}, tag=${tag}${ctx})`;
@@ -138,4 +156,26 @@ export class ControlBlock implements JobControlPort {
         return `rank ${rank}: blocked waiting for ${WAIT_NAMES[w.kind] ?? 'a request'}`;
     }
   }
+
+  private pollText(w: WaitDescription): string {
+    const { peer, tag, ctx } = waitArgs(w);
+    switch (w.kind) {
+      case WaitKind.PROBE:
+        return `iprobe(source=${peer}, tag=${tag}${ctx})`;
+      case WaitKind.RECV:
+        return `test() on recv(source=${peer}, tag=${tag}${ctx})`;
+      case WaitKind.SEND:
+        return `test() on send(dest=${peer}, tag=${tag}${ctx})`;
+      default:
+        return `test() on ${WAIT_NAMES[w.kind] ?? 'a request'}`;
+    }
+  }
+}
+
+function waitArgs(w: WaitDescription): { peer: string; tag: string; ctx: string } {
+  return {
+    peer: w.peer === -1 ? 'ANY_SOURCE' : String(w.peer),
+    tag: w.tag === -1 ? 'ANY_TAG' : String(w.tag),
+    ctx: w.context > 0 ? `, context=${w.context}` : '',
+  };
 }

@@ -7,6 +7,8 @@
 import type { Completion, Sge } from '@tsmpi/fabric';
 
 export interface SpacePort {
+  /** Bytes per page (the pipelined rendezvous cuts chunks at page boundaries); 4096 when absent. */
+  readonly pageSize?: number;
   read(addr: number, length: number): Uint8Array;
   write(addr: number, data: ArrayBufferView): void;
   copy(dst: number, src: number, length: number): void;
@@ -93,5 +95,7 @@ export interface JobControlPort {
   bumpEpoch(rank: number): void;
   /** The rank is about to sleep waiting for `wait`; unblock() when it wakes. */
   block(rank: number, wait: WaitDescription): void;
+  /** A poll (test, iprobe) for `wait` found nothing; unblock() once one finds something. */
+  poll(rank: number, wait: WaitDescription): void;
   unblock(rank: number): void;
 }

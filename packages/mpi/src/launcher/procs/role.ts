@@ -1,5 +1,6 @@
 import type { NetworkWireHandle } from '@tsmpi/fabric';
-import { RankState, type ControlBlock } from '../control-block.js';
+import type { ControlBlock } from '../control-block.js';
+import { BlockedRanks } from '../deadlock.js';
 import type { JobFailure, RankResult } from '../job.js';
 import type { createNodes } from '../nodes.js';
 import { ranksOfNode } from '../placement.js';
@@ -31,6 +32,7 @@ export class NodeRole {
   private readonly results = new Map<number, RankResult[]>();
   private readonly lost = new Set<number>();
   private readonly status = new Map<number, Extract<ControlMessage, { t: 'status' }>>();
+  private readonly blockedRanks = new BlockedRanks();
   private deadlockTimer: NodeJS.Timeout | undefined;
   // waiters
   private peersWaiter: ((rows: unknown[]) => void) | undefined;
@@ -153,16 +155,8 @@ export class NodeRole {
   }
 
   private sample(ctrl: ControlBlock): Extract<ControlMessage, { t: 'status' }> {
-    let live = 0;
-    let blocked = 0;
-    const waits: Array<[number, string]> = [];
-    for (const r of this.localRanks) {
-      const s = ctrl.state(r);
-      waits.push([r, `${ctrl.describe(r)} (node ${this.node})`]);
-      if (s === RankState.FINISHED || s === RankState.FAILED) continue;
-      live++;
-      if (s === RankState.BLOCKED) blocked++;
-    }
+    const waits: Array<[number, string]> = this.localRanks.map((r) => [r, `${ctrl.describe(r)} (node ${this.node})`]);
+    const { live, blocked } = this.blockedRanks.sample(ctrl, this.localRanks);
     return { t: 'status', node: this.node, live, blocked, fingerprint: ctrl.fingerprint(), waits };
   }
 
