@@ -96,10 +96,11 @@ function createRegion<H>(st: CacheState<H>, start: number, end: number, access: 
   } catch (err) {
     st.source.unwatch(cookie);
     const merged = s !== start || e !== end || acc !== access;
-    if (!merged || err instanceof OutOfLockableMemory) throw err;
-    // As UCX does: the merge may be what failed (part of a merged-away region is no longer mapped,
-    // or allows less). The regions it absorbed have left the index, so the requested range alone
-    // registers without merging again.
+    if (!merged) throw err;
+    // As UCX does after any failure of a merged registration: the merge may be what failed (part of
+    // a merged-away region is no longer mapped or allows less, or the union does not fit the
+    // locked-memory limit while an absorbed region is still held). The regions it absorbed have left
+    // the index, so the requested range alone registers without merging again.
     st.stats.mergeFallbacks++;
     region = new Region<H>(st.owner, start, end, access);
     cookie = st.source.watch(start, end);
