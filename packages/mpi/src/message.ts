@@ -1,4 +1,5 @@
 import type { Comm } from './comm.js';
+import { ANY_TAG, PROC_NULL } from './constants.js';
 import { InvalidArgument } from './errors.js';
 import type { Arrival } from './p2p/operations.js';
 import type { Request } from './request.js';
@@ -13,14 +14,17 @@ export class Message {
   readonly byteCount: number;
   private taken = false;
 
-  /** @internal */
+  /**
+   * @internal `arrival` undefined: the no-proc message (MPI_MESSAGE_NO_PROC) an mprobe of PROC_NULL
+   * returns (MPI-3.1 §3.8.2): source PROC_NULL, tag ANY_TAG, no bytes; receiving it completes at once.
+   */
   constructor(
     private readonly comm: Comm,
-    /** @internal */ readonly arrival: Arrival,
+    /** @internal */ readonly arrival: Arrival | undefined,
   ) {
-    this.source = arrival.source;
-    this.tag = arrival.tag;
-    this.byteCount = arrival.length;
+    this.source = arrival?.source ?? PROC_NULL;
+    this.tag = arrival?.tag ?? ANY_TAG;
+    this.byteCount = arrival?.length ?? 0;
   }
 
   /** mrecv: receive this message into `buf`. */
@@ -30,13 +34,16 @@ export class Message {
 
   irecv(buf: TypedBuffer): Request {
     this.take();
-    return this.comm.runtime.engine.mrecv(this.arrival, this.comm.targetOf(buf, 'Message.recv'));
+    const target = this.comm.targetOf(buf, 'Message.recv');
+    const { engine } = this.comm.runtime;
+    return this.arrival ? engine.mrecv(this.arrival, target) : engine.irecv(this.comm.route, PROC_NULL, ANY_TAG, target);
   }
 
-  /** Receive this message as an object (it must have been sent with sendObject). */
+  /** Receive this message as an object (it must have been sent with sendObject); undefined for the no-proc message. */
   recvObject<V = unknown>(): V {
     this.take();
-    const r = this.comm.runtime.engine.mrecv(this.arrival, 'object');
+    const { engine } = this.comm.runtime;
+    const r = this.arrival ? engine.mrecv(this.arrival, 'object') : engine.irecv(this.comm.route, PROC_NULL, ANY_TAG, 'object');
     r.wait();
     return r.value as V;
   }
