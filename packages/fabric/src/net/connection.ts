@@ -23,8 +23,10 @@ const HELLO_TIMEOUT_MS = 10_000;
 export class Connection {
   /** The peer's node id, once its HELLO is in. */
   peer: number | undefined;
-  /** Frames waiting for the handshake (or for the connection that replaces this one). */
-  queue: Uint8Array[] = [];
+  /** Frames waiting for the handshake (or for the connection that replaces this one), with what to call once sent. */
+  queue: Array<{ bufs: Uint8Array[]; sent?: () => void }> = [];
+  /** Frames written and not yet out of the socket's hands: released if it dies first. */
+  private readonly writing = new Set<() => void>();
   /** HELLO exchanged both ways: frames go straight to the socket. */
   ready = false;
   /** Frames received and waiting to be served, in order (see NetworkWire.awaitBacklog). */
@@ -52,21 +54,41 @@ export class Connection {
     this.helloTimer.unref();
   }
 
-  /** Send a frame (and its payload), or queue it until the connection is ready. */
-  send(frame: Uint8Array, payload?: Uint8Array): void {
+  /**
+   * Send a frame (its pieces, then its payload), or queue it until the connection is ready. `sent`
+   * runs once the socket no longer needs the bytes (written, or the connection is gone).
+   */
+  send(frame: Uint8Array | Uint8Array[], payload?: Uint8Array, sent?: () => void): void {
+    const bufs = Array.isArray(frame) ? frame : [frame];
+    if (payload !== undefined && payload.length > 0) bufs.push(payload);
     if (!this.ready) {
-      this.queue.push(frame);
-      if (payload !== undefined && payload.length > 0) this.queue.push(payload);
+      this.queue.push(sent === undefined ? { bufs } : { bufs, sent });
       return;
     }
+    this.write(bufs, sent);
+  }
+
+  private write(bufs: Uint8Array[], sent: (() => void) | undefined): void {
     if (!this.corked) {
       // Everything sent in this turn of the event loop leaves in one writev.
       this.corked = true;
       this.socket.cork();
       process.nextTick(this.uncork);
     }
-    this.socket.write(frame);
-    if (payload !== undefined && payload.length > 0) this.socket.write(payload);
+    for (let i = 0; i < bufs.length - 1; i++) this.socket.write(bufs[i]!);
+    if (sent === undefined) {
+      this.socket.write(bufs[bufs.length - 1]!);
+      return;
+    }
+    let once = false;
+    const done = (): void => {
+      if (once) return;
+      once = true;
+      this.writing.delete(done);
+      sent();
+    };
+    this.writing.add(done);
+    this.socket.write(bufs[bufs.length - 1]!, done);
   }
 
   private corked = false;
@@ -74,6 +96,13 @@ export class Connection {
     this.corked = false;
     this.socket.uncork();
   };
+
+  /** Queued frames move to the connection that replaces this one. */
+  takeQueue(): Array<{ bufs: Uint8Array[]; sent?: () => void }> {
+    const q = this.queue;
+    this.queue = [];
+    return q;
+  }
 
   /** Send bytes now, ready or not (the HELLO itself). */
   sendNow(frame: Uint8Array): void {
@@ -83,12 +112,7 @@ export class Connection {
   /** Handshake over: flush what waited. */
   open(): void {
     this.ready = true;
-    const q = this.queue;
-    this.queue = [];
-    if (q.length === 0) return;
-    this.socket.cork();
-    for (const b of q) this.socket.write(b);
-    this.socket.uncork();
+    for (const q of this.takeQueue()) this.write(q.bufs, q.sent);
   }
 
   /** Close on purpose (its end is not reported as a failure). */
@@ -109,6 +133,8 @@ export class Connection {
     if (this.ended) return;
     this.ended = true;
     clearTimeout(this.helloTimer);
+    // The socket will not read these bytes any more: give their room back.
+    for (const done of [...this.writing]) done();
     this.events.closed(this, this.quiet ? undefined : problem);
   }
 

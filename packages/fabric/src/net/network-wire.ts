@@ -166,27 +166,30 @@ export class NetworkWire {
   }
 
   /** A record from a rank: stamp an operation with its sequence number and remember it, then send. */
-  private readonly forward = (dst: number, frame: Buffer): void => {
-    const type = frame[4]!;
-    if (type === FrameType.SEND || type === FrameType.WRITE || type === FrameType.READ) {
-      const f = new FrameWriter(type, frame.readUInt32LE(0), frame);
-      const seq = ++this.seq;
-      f.f64(Op.SEQ, seq);
-      const view = new DataView(frame.buffer, frame.byteOffset + 4, frame.length - 4);
-      const p: Pending = { qpn: view.getUint32(Op.SRC_QPN, true), wrId: view.getFloat64(Op.WR_ID, true),
-        opcode: type === FrameType.SEND ? Opcode.SEND : type === FrameType.WRITE ? Opcode.RDMA_WRITE : Opcode.RDMA_READ,
-        t0: view.getFloat64(Op.T0, true), length: view.getUint32(Op.LENGTH, true) };
-      const c = this.to(dst);
-      if (c === undefined) {
-        if (!this.closed) this.onError(new NetworkError('connect', `node ${dst}`, 'is not among the peers given to connectPeers; its operations fail'));
-        return this.failOne(p);
-      }
-      let m = this.pending.get(dst);
-      if (m === undefined) this.pending.set(dst, (m = new Map()));
-      m.set(seq, p);
-      return c.send(frame);
+  private readonly forward = (dst: number, frame: Uint8Array[], release: () => void): void => {
+    // The fixed header, in one piece (a record streamed across the ring's end may split it).
+    const head = frame[0]!.length >= 4 + Op.HEADER ? frame[0]! : Buffer.concat(frame).subarray(0, Math.min(4 + Op.HEADER, total(frame)));
+    const type = head[4]!;
+    if (type !== FrameType.SEND && type !== FrameType.WRITE && type !== FrameType.READ) {
+      this.reply(dst, frame, undefined, release);
+      return;
     }
-    this.reply(dst, frame);
+    const view = new DataView(head.buffer, head.byteOffset + 4, Op.HEADER);
+    const seq = ++this.seq;
+    const p: Pending = { qpn: view.getUint32(Op.SRC_QPN, true), wrId: view.getFloat64(Op.WR_ID, true),
+      opcode: type === FrameType.SEND ? Opcode.SEND : type === FrameType.WRITE ? Opcode.RDMA_WRITE : Opcode.RDMA_READ,
+      t0: view.getFloat64(Op.T0, true), length: view.getUint32(Op.LENGTH, true) };
+    stampSeq(frame, seq);
+    const c = this.to(dst);
+    if (c === undefined) {
+      release();
+      if (!this.closed) this.onError(new NetworkError('connect', `node ${dst}`, 'is not among the peers given to connectPeers; its operations fail'));
+      return this.failOne(p);
+    }
+    let m = this.pending.get(dst);
+    if (m === undefined) this.pending.set(dst, (m = new Map()));
+    m.set(seq, p);
+    c.send(frame, undefined, release);
   };
 
   // ---------------------------------------------------------------- connections
@@ -207,13 +210,14 @@ export class NetworkWire {
   }
 
   /** An answer to `node` (it asked us, so it is connected; a peer gone since loses the answer, as its operations failed). */
-  private reply(node: number, frame: Uint8Array, payload?: Uint8Array): void {
+  private reply(node: number, frame: Uint8Array | Uint8Array[], payload?: Uint8Array, sent?: () => void): void {
     const c = this.to(node);
     if (c === undefined) {
+      sent?.();
       if (!this.closed) this.onError(new NetworkError('connect', `node ${node}`, 'has no connection and no address; an answer to it was dropped'));
       return;
     }
-    c.send(frame, payload);
+    c.send(frame, payload, sent);
   }
 
   private accepted(socket: Socket): void {
@@ -272,8 +276,7 @@ export class NetworkWire {
     }
     c.sendNow(this.hello(true));
     if (existing !== undefined && existing !== c) {
-      c.queue = existing.queue; // they were queued first: they go first
-      existing.queue = [];
+      c.queue = existing.takeQueue(); // they were queued first: they go first
       if (existing.ready) existing.close();
     }
     this.conns.set(node, c);
@@ -374,4 +377,20 @@ function parseAddress(a: string): { host: string; port: number } | undefined {
   if (m === null) return undefined;
   const port = Number(m[2]);
   return port > 0 && port < 65536 ? { host: m[1]!, port } : undefined;
+}
+
+function total(parts: Uint8Array[]): number {
+  return parts.reduce((n, p) => n + p.length, 0);
+}
+
+/** Write an operation's sequence number into its frame, wherever the pieces split it. */
+function stampSeq(frame: Uint8Array[], seq: number): void {
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setFloat64(0, seq, true);
+  const at = 4 + Op.SEQ;
+  let base = 0;
+  for (const p of frame) {
+    for (let k = 0; k < 8; k++) if (at + k >= base && at + k < base + p.length) p[at + k - base] = b[k]!;
+    base += p.length;
+  }
 }

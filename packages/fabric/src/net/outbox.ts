@@ -35,6 +35,7 @@ export const DEFAULT_OUTBOX_BYTES = 8 << 20;
 /** The destination of a record that only fills the ring's end (its body is dropped). */
 export const SKIP = 0xffffffff;
 const align8 = (n: number): number => (n + 7) & ~7;
+const NOTHING = (): void => {};
 const ZEROS = new Uint8Array(8);
 
 // Node 20 has Atomics.waitAsync; the project's lib (ES2023) does not declare it yet.
@@ -165,74 +166,113 @@ export class Outbox {
 
   // ---------------------------------------------------------------- consumer (network thread)
 
-  /** Bytes published and not yet read. */
+  /** Bytes published and not yet taken by the consumer. */
   get available(): number {
-    return (Atomics.load(this.h, TAIL) - this.h[HEAD]!) | 0;
+    return (Atomics.load(this.h, TAIL) - this.cursor) | 0;
   }
 
   /**
-   * Hand every record published so far to `take` (destination, frame with its length prefix), in
-   * order; a record still being written is kept for the next call. True when any byte moved.
+   * Hand every record published so far to `take`, in order: its destination, its frame (with the
+   * length prefix) as one or two views of the ring (two when it wraps), and `release`, to call once
+   * the bytes are no longer needed (the socket has written them): until then producers cannot
+   * overwrite them. A record larger than half the ring is copied out as it streams in instead (it
+   * may never be whole in the ring). True when any byte moved.
    */
-  drain(take: (dst: number, frame: Buffer) => void): boolean {
+  drain(take: (dst: number, frame: Uint8Array[], release: () => void) => void): boolean {
     let moved = false;
     for (;;) {
       const avail = this.available;
-      if (this.record === undefined) {
-        if (avail < 8) return moved;
-        const dst = this.peekU32(0);
-        const body = this.peekU32(4);
-        if (dst === SKIP) {
-          if (avail < 8 + body) return moved;
-          this.read(8 + body); // the ring's end, left empty by a record that starts over at the beginning
+      const r = this.record;
+      if (r !== undefined) {
+        const n = Math.min(avail, r.frame.length - r.filled);
+        if (n > 0) {
+          this.copyOut(n, r.frame, r.filled);
+          r.filled += n;
           moved = true;
-          continue;
         }
-        this.read(4);
-        this.record = { dst, frame: Buffer.allocUnsafe(4 + body), filled: 0, pad: align8(8 + body) - (8 + body) };
+        if (r.filled < r.frame.length || this.available < r.pad) return moved;
+        this.copyOut(r.pad);
+        this.record = undefined;
+        take(r.dst, [r.frame], NOTHING);
         continue;
       }
-      const r = this.record;
-      const n = Math.min(avail, r.frame.length - r.filled);
-      if (n > 0) {
-        this.read(n, r.frame, r.filled);
-        r.filled += n;
+      if (avail < 8) return moved;
+      const dst = this.peekU32(0);
+      const body = this.peekU32(4);
+      if (dst === SKIP) {
+        if (avail < 8 + body) return moved;
+        this.copyOut(8 + body); // the ring's end, left empty by a record that starts over at the beginning
         moved = true;
+        continue;
       }
-      if (r.filled < r.frame.length || this.available < r.pad) return moved;
-      this.read(r.pad);
-      this.record = undefined;
-      take(r.dst, r.frame);
+      const size = align8(8 + body);
+      if (size > this.capacity / 2) {
+        this.copyOut(4);
+        this.record = { dst, frame: Buffer.allocUnsafe(4 + body), filled: 0, pad: size - (8 + body) };
+        continue;
+      }
+      if (avail < size) return moved;
+      const views = this.views(this.cursor + 4, 4 + body);
+      this.cursor = (this.cursor + size) | 0;
+      const seg = { size, done: false };
+      this.held.push(seg);
+      moved = true;
+      take(dst, views, () => this.release(seg));
     }
   }
 
+  /** Records handed out, oldest first; HEAD moves past a prefix of released ones. */
+  private readonly held: Array<{ size: number; done: boolean }> = [];
+  /** Where the consumer reads next (ahead of HEAD by what is still held). */
+  private cursor = 0;
   private record: { dst: number; frame: Buffer; filled: number; pad: number } | undefined;
+
+  private release(seg: { size: number; done: boolean }): void {
+    if (seg.done) return;
+    seg.done = true;
+    let freed = 0;
+    while (this.held.length > 0 && this.held[0]!.done) freed += this.held.shift()!.size;
+    if (freed > 0) this.advanceHead(freed);
+  }
+
+  private advanceHead(n: number): void {
+    const h = this.h;
+    Atomics.store(h, HEAD, (h[HEAD]! + n) | 0);
+    if (Atomics.load(h, SPACE_WAITERS) !== 0) Atomics.notify(h, HEAD);
+  }
+
+  /** `n` bytes at ring position `from`, as one view or two (wrapped). */
+  private views(from: number, n: number): Uint8Array[] {
+    const at = from & this.mask;
+    const first = Math.min(n, this.capacity - at);
+    const base = this.data.byteOffset;
+    const out = [Buffer.from(this.data.buffer, base + at, first)];
+    if (first < n) out.push(Buffer.from(this.data.buffer, base, n - first));
+    return out;
+  }
 
   /** The doorbell, read before checking for work and handed to waitAsync. */
   get bell(): number {
     return Atomics.load(this.h, BELL);
   }
 
-  /** A u32 at `offset` past the head, without consuming it (the caller checked `available`). */
+  /** A u32 at `offset` past the cursor. */
   private peekU32(offset: number): number {
-    const head = this.h[HEAD]!;
     let v = 0;
-    for (let i = 3; i >= 0; i--) v = v * 256 + this.data[(head + offset + i) & this.mask]!;
+    for (let i = 3; i >= 0; i--) v = v * 256 + this.data[(this.cursor + offset + i) & this.mask]!;
     return v;
   }
 
-  /** Consume `n` bytes (≤ available) into `into` at `at` (or drop them when `into` is undefined). */
-  private read(n: number, into?: Uint8Array, at = 0): void {
-    const h = this.h;
-    const head = h[HEAD]!;
-    if (into !== undefined) {
-      const from = head & this.mask;
-      const first = Math.min(n, this.capacity - from);
-      into.set(this.data.subarray(from, from + first), at);
-      if (first < n) into.set(this.data.subarray(0, n - first), at + first);
+  /** Take `n` bytes (≤ available) at the cursor, copied into `into` at `at` or dropped; their room is free at once (once older records are released). */
+  private copyOut(n: number, into?: Uint8Array, at = 0): void {
+    if (into !== undefined) for (const v of this.views(this.cursor, n)) {
+      into.set(v, at);
+      at += v.length;
     }
-    Atomics.store(h, HEAD, (head + n) | 0);
-    if (Atomics.load(h, SPACE_WAITERS) !== 0) Atomics.notify(h, HEAD);
+    this.cursor = (this.cursor + n) | 0;
+    const seg = { size: n, done: false };
+    this.held.push(seg);
+    this.release(seg);
   }
 
   /**
