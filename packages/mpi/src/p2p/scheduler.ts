@@ -147,12 +147,28 @@ export class Scheduler {
     return this.horizon?.laggard(this.rank).rank ?? -1;
   }
 
-  /** A counter to sleep on while held back by another rank (see Horizon.sleep). */
+  /** The rank whose publications this one watches while held back (its last laggard). */
+  private watched = -1;
+
+  /** What the watched rank has published so far: read before looking, then sleep(seen). */
   get epoch(): number {
-    return this.horizon?.epoch ?? 0;
+    if (this.horizon === undefined) return 0;
+    if (this.watched < 0) this.watched = this.laggard();
+    return this.watched < 0 ? 0 : this.horizon.epochOf(this.watched);
   }
 
+  /**
+   * Sleep until the rank that holds this one back publishes. If that is no longer the rank read
+   * before looking, the bounds moved meanwhile: return and look again (watching the new one).
+   */
   sleep(seen: number, ms: number): void {
-    this.horizon?.sleep(seen, ms);
+    const h = this.horizon;
+    if (h === undefined) return;
+    const q = this.laggard();
+    if (q !== this.watched) {
+      this.watched = q;
+      return;
+    }
+    if (q >= 0) h.sleepOn(q, seen, ms);
   }
 }

@@ -4,7 +4,7 @@
  * future event (LBTS). Ranks share memory, so instead of Chandy–Misra–Bryant null messages every
  * rank publishes its own bound in one SharedArrayBuffer and reads everybody else's.
  *
- *   rank r  Int32 [SEQ, MODE, CQ]      Float64 [CLOCK, PENDING]
+ *   rank r  Int32 [SEQ, MODE, CQ, EPOCH, WAITERS]      Float64 [CLOCK, PENDING]
  *
  * A rank's bound — no action of it (a port reservation, a match, a cache operation, a post) will
  * ever happen at an earlier virtual time — is
@@ -41,11 +41,11 @@
 export const TimingMode = { RUNNING: 0, BLOCKED: 1, FINISHED: 2 } as const;
 export type TimingModeValue = (typeof TimingMode)[keyof typeof TimingMode];
 
-const I_EPOCH = 0;
-const I_WAITERS = 1;
-const I_HEADER = 2;
-const I_ROW = 3;
-const SEQ = 0, MODE = 1, CQ = 2;
+const I_HEADER = 0;
+const I_ROW = 5;
+// EPOCH counts the row's publications; a rank held back by this one sleeps on it (WAITERS says how
+// many do, so a publication nobody waits for costs no futex call).
+const SEQ = 0, MODE = 1, CQ = 2, EPOCH = 3, WAITERS = 4;
 const F_ROW = 2;
 const CLOCK = 0, PENDING = 1;
 
@@ -128,8 +128,8 @@ export class Horizon {
     this.f64[f + PENDING] = pending;
     this.i32[i + MODE] = mode;
     Atomics.add(this.i32, i + SEQ, 1);
-    Atomics.add(this.i32, I_EPOCH, 1);
-    if (Atomics.load(this.i32, I_WAITERS) !== 0) Atomics.notify(this.i32, I_EPOCH);
+    Atomics.add(this.i32, i + EPOCH, 1);
+    if (Atomics.load(this.i32, i + WAITERS) !== 0) Atomics.notify(this.i32, i + EPOCH);
   }
 
   // ───────────────────────────── everybody's side ─────────────────────────────
@@ -201,16 +201,21 @@ export class Horizon {
     return { rank, bound };
   }
 
-  /** A counter that moves whenever any rank publishes; read it before checking, then sleep(seen). */
-  get epoch(): number {
-    return Atomics.load(this.i32, I_EPOCH);
+  /** A counter that moves whenever rank `q` publishes; read it before checking, then sleepOn(q, seen). */
+  epochOf(q: number): number {
+    return Atomics.load(this.i32, I_HEADER + q * I_ROW + EPOCH);
   }
 
-  /** Sleep until some rank publishes (or `ms` passes); the futex pattern of the completion queue. */
-  sleep(seen: number, ms: number): void {
+  /**
+   * Sleep until rank `q` publishes (or `ms` passes): only the rank that holds a waiter back can free
+   * it, so a publication wakes its own waiters, not every rank of the job. The futex pattern of the
+   * completion queue (announce, compare-and-sleep, withdraw).
+   */
+  sleepOn(q: number, seen: number, ms: number): void {
+    const i = I_HEADER + q * I_ROW;
     this.counters.sleeps++;
-    Atomics.add(this.i32, I_WAITERS, 1);
-    Atomics.wait(this.i32, I_EPOCH, seen, ms);
-    Atomics.sub(this.i32, I_WAITERS, 1);
+    Atomics.add(this.i32, i + WAITERS, 1);
+    Atomics.wait(this.i32, i + EPOCH, seen, ms);
+    Atomics.sub(this.i32, i + WAITERS, 1);
   }
 }
