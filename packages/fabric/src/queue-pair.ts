@@ -6,7 +6,7 @@ import { ATOMIC_BYTES, dmaAtomic, type AtomicOp } from './dma/atomic.js';
 import { dmaCopy } from './dma/copy.js';
 import { LocalSend, deliverSend } from './dma/deliver.js';
 import type { ProtectionDomain } from './domain.js';
-import { FabricError, InvalidArgument, NotConnected } from './errors.js';
+import { InvalidArgument, NotConnected } from './errors.js';
 import { checkKey, NEED_LOCAL_WRITE, NEED_NONE, NEED_REMOTE_ATOMIC, NEED_REMOTE_READ, NEED_REMOTE_WRITE } from './mr/table.js';
 import { lowerWatermark, pushCompletion, type CompletionQueue } from './queues/completion-queue.js';
 import { createReceiveQueue, takeOrPark, type ReceiveQueue } from './queues/receive-queue.js';
@@ -298,9 +298,7 @@ export class QueuePair {
     if (typeof wr.compareAdd !== 'bigint' || (op === 'compare-swap' && typeof wr.swap !== 'bigint')) {
       throw new InvalidArgument(`${what}: compareAdd${op === 'compare-swap' ? ' and swap' : ''} must be bigint values (64-bit)`);
     }
-    if (peer.kind === 'remote') {
-      throw new FabricError('EINVAL', `${what}: atomics to node ${peer.nodeId} over the network wire (nodes as processes) are not implemented; run the nodes in one process`);
-    }
+    if (peer.kind === 'remote') return peer.node.atomic(this, wr, op);
     const signaled = wr.signaled !== false;
     const cost = this.pd.adapter.cost;
     const sameNode = peer.nodeId === this.pd.adapter.nodeId;

@@ -4,7 +4,8 @@ import type { SendSource } from './dma/deliver.js';
 import type { ProtectionDomain } from './domain.js';
 import type { QueuePair } from './queue-pair.js';
 import type { ParkedSend } from './queues/receive-queue.js';
-import type { RdmaWorkRequest, SendWorkRequest } from './types.js';
+import type { AtomicOp } from './dma/atomic.js';
+import type { AtomicWorkRequest, RdmaWorkRequest, SendWorkRequest } from './types.js';
 
 /**
  * How a domain reaches another node's adapter. In one process (InProcessWire) every node's
@@ -30,6 +31,7 @@ export interface RemoteNode {
   readonly nodeId: number;
   postSend(qp: QueuePair, wr: SendWorkRequest, immData: number, signaled: boolean): void;
   rdma(qp: QueuePair, wr: RdmaWorkRequest, op: 'write' | 'read'): void;
+  atomic(qp: QueuePair, wr: AtomicWorkRequest, op: AtomicOp): void;
   /** A send from this node parked in one of our receive queues, as a source to deliver from. */
   parkedSource(p: ParkedSend, pd: ProtectionDomain): SendSource;
   /** A parked send from this node that will never be delivered: its sender completes RETRY_EXCEEDED at `time`. */

@@ -120,19 +120,30 @@ const rdma: [Role, Role] = [
     const outOfBounds = took(r, await r.waitOne());
     r.qp.rdmaWrite({ wrId: 5, sge: { lkey: lmr.lkey, addr: local, length: 0 }, remoteAddr: far.addr, rkey: 0 });
     const empty = took(r, await r.waitOne());
+    // Atomics on the target's last word: the old value lands in our buffer.
+    const word = far.addr + LEN - 16;
+    const oldAt = (): bigint => new DataView(r.space.read(local + 64, 8).buffer).getBigInt64(0, true);
+    r.qp.atomicFetchAdd({ wrId: 6, sge: { lkey: lmr.lkey, addr: local + 64, length: 8 }, remoteAddr: word, rkey: far.rkey, compareAdd: 5n });
+    const add = { c: took(r, await r.waitOne()), old: String(oldAt()) };
+    r.qp.atomicCompareSwap({ wrId: 7, sge: { lkey: lmr.lkey, addr: local + 64, length: 8 }, remoteAddr: word, rkey: far.rkey,
+      compareAdd: BigInt.asIntN(64, new DataView(pattern(LEN, 1).buffer).getBigInt64(LEN - 16, true) + 5n), swap: -1n });
+    const swapped = { c: took(r, await r.waitOne()), old: String(oldAt()) };
+    r.qp.atomicFetchAdd({ wrId: 8, sge: { lkey: lmr.lkey, addr: local + 64, length: 8 }, remoteAddr: word + 4, rkey: far.rkey, compareAdd: 1n });
+    const misaligned = took(r, await r.waitOne());
     await r.exchange('done');
-    return report(r, { read, readWrong, write, badKey, outOfBounds, empty });
+    return report(r, { read, readWrong, write, badKey, outOfBounds, empty, add, swapped, misaligned });
   },
   async (r) => {
     const LEN = 256 * 1024;
     const buf = r.space.mmap(LEN);
     r.space.write(buf, pattern(LEN, 1));
-    const mr = r.pd.registerMemory(buf, LEN, ALL);
+    const mr = r.pd.registerMemory(buf, LEN, ALL | Access.REMOTE_ATOMIC);
     await r.exchange({ addr: buf, rkey: mr.rkey });
     await r.exchange('done');
+    const lastWord = String(new DataView(r.space.read(buf + LEN - 16, 8).buffer).getBigInt64(0, true));
     const written = differing(r.space.read(buf + 4099, 100_000), pattern(LEN, 2).subarray(5, 100_005));
     const untouched = differing(r.space.read(buf, 4099), pattern(LEN, 1).subarray(0, 4099));
-    return report(r, { written, untouched });
+    return report(r, { written, untouched, lastWord });
   },
 ];
 

@@ -25,7 +25,7 @@ describe.each(['pinning', 'odp'] as const)('%s over the network wire', (kind) =>
     expect(r.late).toMatchObject({ status: Status.SUCCESS, byteLength: 3000, immData: 7 });
   });
 
-  it('rdmaRead and rdmaWrite, unaligned; a bad rkey and an out-of-bounds write fail REMOTE_ACCESS_ERROR — as in one process', async () => {
+  it('rdmaRead and rdmaWrite, unaligned; a bad rkey and an out-of-bounds write fail REMOTE_ACCESS_ERROR; fetch-add and compare-swap — as in one process', async () => {
     const local = await inProcess(kind, 'rdma');
     const net = await overNetwork(kind, 'rdma');
     expect(net.errors).toEqual([]);
@@ -33,7 +33,10 @@ describe.each(['pinning', 'odp'] as const)('%s over the network wire', (kind) =>
     const [i, t] = net.results as any[];
     expect([i.readWrong, t.written, t.untouched]).toEqual([0, 0, 0]);
     expect([i.badKey.status, i.outOfBounds.status]).toEqual([Status.REMOTE_ACCESS_ERROR, Status.REMOTE_ACCESS_ERROR]);
-    expect(i.stats).toMatchObject({ readOps: 1, readBytes: 256 * 1024, writeOps: 2, writeBytes: 100_000 });
+    expect(i.stats).toMatchObject({ readOps: 1, readBytes: 256 * 1024, writeOps: 2, writeBytes: 100_000, atomicOps: 2 });
+    expect([i.add.c.status, i.swapped.c.status, i.misaligned.status]).toEqual([Status.SUCCESS, Status.SUCCESS, Status.REMOTE_INVALID_REQUEST]);
+    expect(BigInt(i.swapped.old)).toBe(BigInt(i.add.old) + 5n); // the swap saw the add
+    expect(t.lastWord).toBe('-1');
   });
 
   it(kind === 'pinning'

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { Data, FrameReader, FrameType, LENGTH_BYTES, MAX_BODY_BYTES, MIN_BODY, Op } from './frames.js';
+import { Data, FrameReader, FrameType, LENGTH_BYTES, MAX_BODY_BYTES, MIN_BODY, Op, Operands } from './frames.js';
 
 /** What a connection tells its wire. */
 export interface ConnectionEvents {
@@ -174,13 +174,13 @@ export class Connection {
       if (!this.events.hello(this, hello)) this.fail('token', 'presented a wrong token');
       return;
     }
-    const header = type === FrameType.SEND || type === FrameType.WRITE || type === FrameType.READ ? Op.HEADER
+    const header = type === FrameType.SEND || type === FrameType.WRITE || type === FrameType.READ || type === FrameType.ATOMIC ? Op.HEADER
       : type === FrameType.READ_DATA ? Data.HEADER : type === FrameType.COMPLETE ? body : -1;
     if (header < 0) return this.fail('frame', `sent a frame of type ${type} after the handshake`);
     // The fixed header in one piece (a small copy when it straddles two reads).
     const head = parts[0]!.length >= LENGTH_BYTES + header ? parts[0]! : joinParts(parts).subarray(0, LENGTH_BYTES + header);
     const f = new FrameReader(head, LENGTH_BYTES);
-    const length = type === FrameType.READ || type === FrameType.COMPLETE ? 0
+    const length = type === FrameType.READ || type === FrameType.COMPLETE ? 0 : type === FrameType.ATOMIC ? Operands.BYTES
       : f.u32(type === FrameType.READ_DATA ? Data.LENGTH : Op.LENGTH);
     if (header + length !== body) return this.fail('frame', `sent a frame of type ${type} whose length ${body} disagrees with its header`);
     this.events.frame(this, f, sliceParts(parts, LENGTH_BYTES + header));

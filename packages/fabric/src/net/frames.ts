@@ -20,8 +20,10 @@ export const FrameType = {
   READ: 4,
   /** Responder → initiator: an operation completed, was parked, or its counters moved. */
   COMPLETE: 5,
-  /** Responder → initiator: an RDMA read's data. */
+  /** Responder → initiator: an RDMA read's data, or an atomic's old value. */
   READ_DATA: 6,
+  /** A fetch-and-add or compare-and-swap: the Op header, then compareAdd and swap (two int64). */
+  ATOMIC: 7,
 } as const;
 
 /** Bytes before the body: the u32 body length. */
@@ -31,7 +33,7 @@ export const MAX_BODY_BYTES = 1 << 30;
 
 /** SEND, WRITE, READ: one header layout (offsets from the type byte). */
 export const Op = {
-  FLAGS: 1, // u8: bit 0 signaled; bits 1..3 the initiator QP's rnrRetry
+  FLAGS: 1, // u8: bit 0 signaled; bits 1..3 the initiator QP's rnrRetry; ATOMIC: bit 4 compare-and-swap
   SRC_NODE: 4, // u32
   SRC_QPN: 8, // u32
   DST_QPN: 12, // u32
@@ -44,9 +46,13 @@ export const Op = {
   SRC_CHUNKS: 60, // u32: ODP chunks the initiator faulted gathering its bytes
   LENGTH: 64, // u32 (SEND / WRITE: the payload's length)
   LKEY: 68, // u32: READ: the local key, echoed in READ_DATA
-  LOCAL_ADDR: 72, // f64: READ: the local address, echoed in READ_DATA
+  LOCAL_ADDR: 72, // f64: READ / ATOMIC: the local address, echoed in READ_DATA
   HEADER: 80,
 } as const;
+
+/** ATOMIC: the operands after the Op header (little-endian int64). */
+export const Operands = { COMPARE_ADD: 0, SWAP: 8, BYTES: 16 } as const;
+export const ATOMIC_CAS_FLAG = 16;
 
 /** COMPLETE (offsets from the type byte). */
 export const Done = {
@@ -79,6 +85,7 @@ export const DoneBits = {
 /** READ_DATA (offsets from the type byte); the payload follows. */
 export const Data = {
   SIGNALED: 1, // u8
+  OPCODE: 2, // u8: RDMA_READ, FETCH_ADD or COMP_SWAP
   QPN: 4, // u32
   SEQ: 8, // f64
   WR_ID: 16, // f64
@@ -97,6 +104,7 @@ export const MIN_BODY: Readonly<Record<number, number>> = {
   [FrameType.SEND]: Op.HEADER,
   [FrameType.WRITE]: Op.HEADER,
   [FrameType.READ]: Op.HEADER,
+  [FrameType.ATOMIC]: Op.HEADER + Operands.BYTES,
   [FrameType.COMPLETE]: Done.HEADER,
   [FrameType.READ_DATA]: Data.HEADER,
 };

@@ -10,7 +10,7 @@ import { Q_DOMAIN, Q_SEND_CQ, Q_STATE, QP_STRIDE, QpState } from '../shared/layo
 import type { Wire } from '../wire.js';
 import { Connection } from './connection.js';
 import { AwaitAnnouncement, DomainSpaces } from './domain-spaces.js';
-import { Data, DoneBits, Done, FrameType, FrameWriter, Op, type FrameReader } from './frames.js';
+import { ATOMIC_CAS_FLAG, Data, DoneBits, Done, FrameType, FrameWriter, Op, type FrameReader } from './frames.js';
 import { Outbox, createOutbox } from './outbox.js';
 import { RankWire } from './rank-wire.js';
 import { NetworkResponder, uncount } from './responder.js';
@@ -170,14 +170,15 @@ export class NetworkWire {
     // The fixed header, in one piece (a record streamed across the ring's end may split it).
     const head = frame[0]!.length >= 4 + Op.HEADER ? frame[0]! : Buffer.concat(frame).subarray(0, Math.min(4 + Op.HEADER, total(frame)));
     const type = head[4]!;
-    if (type !== FrameType.SEND && type !== FrameType.WRITE && type !== FrameType.READ) {
+    if (type !== FrameType.SEND && type !== FrameType.WRITE && type !== FrameType.READ && type !== FrameType.ATOMIC) {
       this.reply(dst, frame, undefined, release);
       return;
     }
     const view = new DataView(head.buffer, head.byteOffset + 4, Op.HEADER);
     const seq = ++this.seq;
     const p: Pending = { qpn: view.getUint32(Op.SRC_QPN, true), wrId: view.getFloat64(Op.WR_ID, true),
-      opcode: type === FrameType.SEND ? Opcode.SEND : type === FrameType.WRITE ? Opcode.RDMA_WRITE : Opcode.RDMA_READ,
+      opcode: type === FrameType.SEND ? Opcode.SEND : type === FrameType.WRITE ? Opcode.RDMA_WRITE
+        : type === FrameType.READ ? Opcode.RDMA_READ : (view.getUint8(Op.FLAGS) & ATOMIC_CAS_FLAG) !== 0 ? Opcode.COMP_SWAP : Opcode.FETCH_ADD,
       t0: view.getFloat64(Op.T0, true), length: view.getUint32(Op.LENGTH, true) };
     stampSeq(frame, seq);
     const c = this.to(dst);
@@ -334,6 +335,7 @@ export class NetworkWire {
         case FrameType.SEND: return this.responder.send(f, payload);
         case FrameType.WRITE: return this.responder.write(f, payload);
         case FrameType.READ: return this.responder.read(f);
+        case FrameType.ATOMIC: return this.responder.atomic(f, payload);
         case FrameType.COMPLETE:
           if (this.responder.complete(f) & DoneBits.FINAL) this.pending.get(peer)?.delete(f.f64(Done.SEQ));
           return;

@@ -11,9 +11,10 @@ import type { QueuePair } from '../queue-pair.js';
 import type { ParkedSend } from '../queues/receive-queue.js';
 import { PORT_TX } from '../shared/port.js';
 import { Counter, bump } from '../stats.js';
-import type { RdmaWorkRequest, SendWorkRequest, Sge } from '../types.js';
+import type { AtomicWorkRequest, RdmaWorkRequest, SendWorkRequest, Sge } from '../types.js';
+import { ATOMIC_BYTES, type AtomicOp } from '../dma/atomic.js';
 import type { RemoteNode, Wire } from '../wire.js';
-import { DoneBits, FrameType, FrameWriter, MAX_BODY_BYTES, Op } from './frames.js';
+import { ATOMIC_CAS_FLAG, DoneBits, FrameType, FrameWriter, MAX_BODY_BYTES, Op, Operands } from './frames.js';
 import { Outbox } from './outbox.js';
 import { PayloadSend, completeFrame } from './payload-send.js';
 import type { NetworkWireHandle } from './types.js';
@@ -98,6 +99,24 @@ class RemotePort implements RemoteNode {
     }
     const f = this.header(new FrameWriter(FrameType.READ, Op.HEADER, new Uint8Array(4 + Op.HEADER)), qp, wr.wrId, at.t0, signaled, sge.length)
       .f64(Op.IMM, wr.remoteAddr).u32(Op.RKEY, wr.rkey).u32(Op.LKEY, sge.lkey).f64(Op.LOCAL_ADDR, sge.addr);
+    this.outbox.put(this.nodeId, f.bytes);
+  }
+
+  atomic(qp: QueuePair, wr: AtomicWorkRequest, op: AtomicOp): void {
+    const opcode = op === 'fetch-add' ? Opcode.FETCH_ADD : Opcode.COMP_SWAP;
+    const { sge } = wr;
+    const at = this.posted(qp, ATOMIC_BYTES, op === 'fetch-add' ? 'atomicFetchAdd' : 'atomicCompareSwap');
+    if (sge.length !== ATOMIC_BYTES) return qp.complete(opcode, wr.wrId, Status.LOCAL_LENGTH_ERROR, 0, at.posted, true);
+    if (typeof checkKey(qp.state, sge.lkey, 'lkey', qp.pd.id, sge.addr, ATOMIC_BYTES, NEED_LOCAL_WRITE) !== 'number') {
+      return qp.complete(opcode, wr.wrId, Status.LOCAL_PROTECTION_ERROR, 0, at.posted, true);
+    }
+    const f = this.header(new FrameWriter(FrameType.ATOMIC, Op.HEADER + Operands.BYTES, new Uint8Array(4 + Op.HEADER + Operands.BYTES)),
+      qp, wr.wrId, at.t0, wr.signaled !== false, ATOMIC_BYTES)
+      .f64(Op.IMM, wr.remoteAddr).u32(Op.RKEY, wr.rkey).u32(Op.LKEY, sge.lkey).f64(Op.LOCAL_ADDR, sge.addr);
+    if (op === 'compare-swap') f.u8(Op.FLAGS, f.bytes[5]! | ATOMIC_CAS_FLAG);
+    const operands = new DataView(f.bytes.buffer, 4 + Op.HEADER, Operands.BYTES);
+    operands.setBigInt64(Operands.COMPARE_ADD, BigInt.asIntN(64, wr.compareAdd), true);
+    operands.setBigInt64(Operands.SWAP, BigInt.asIntN(64, wr.swap ?? 0n), true);
     this.outbox.put(this.nodeId, f.bytes);
   }
 

@@ -4,7 +4,7 @@ import { Opcode, RNR_INFINITE, Status } from '../constants.js';
 import { latencyUs, odpFaultCost, rnrDeliveryTime, transferTimes } from '../cost/formulas.js';
 import { dmaCopy } from '../dma/copy.js';
 import { deliverSend } from '../dma/deliver.js';
-import { checkKey, NEED_LOCAL_WRITE, NEED_REMOTE_READ, NEED_REMOTE_WRITE } from '../mr/table.js';
+import { checkKey, NEED_LOCAL_WRITE, NEED_REMOTE_ATOMIC, NEED_REMOTE_READ, NEED_REMOTE_WRITE } from '../mr/table.js';
 import { pushCompletion } from '../queues/completion-queue.js';
 import { takeOrPark } from '../queues/receive-queue.js';
 import {
@@ -13,7 +13,9 @@ import {
 import { PORT_RX, PORT_TX } from '../shared/port.js';
 import { Counter, bump } from '../stats.js';
 import type { DomainSpaces } from './domain-spaces.js';
-import { Data, Done, DoneBits, FrameType, FrameWriter, Op, type FrameReader } from './frames.js';
+import { ATOMIC_CAS_FLAG, Data, Done, DoneBits, FrameType, FrameWriter, Op, Operands, type FrameReader } from './frames.js';
+import { joinParts } from './connection.js';
+import { ATOMIC_BYTES, dmaAtomic } from '../dma/atomic.js';
 import { PayloadSend, completeFrame } from './payload-send.js';
 
 /** Send a frame (and its payload) to node `node` over its connection. */
@@ -128,14 +130,48 @@ export class NetworkResponder {
       if (!out.ok) return fail(Status.REMOTE_ACCESS_ERROR);
       srcChunks = out.faultChunks;
     }
-    // The data leaves our transmit side once the request is here; the initiator prices the rest.
-    const t = transferTimes(cost, 'read', o.length, o.t0, false, 0,
+    this.sendData(f, o, Opcode.RDMA_READ, srcChunks, data);
+  }
+
+  /** READ_DATA: the data leaves our transmit side once the request is here; the initiator prices the rest. */
+  private sendData(f: FrameReader, o: { srcNode: number; srcQpn: number; seq: number; wrId: number; t0: number; signaled: boolean },
+    opcode: number, srcChunks: number, data: Uint8Array): void {
+    const st = this.adapter.state;
+    const t = transferTimes(this.adapter.cost, 'read', data.length, o.t0, false, 0,
       { transmit: (ready, d) => st.port.reserve(PORT_TX, ready, d), receive: (ready) => ready });
-    const w = new FrameWriter(FrameType.READ_DATA, Data.HEADER + o.length, new Uint8Array(4 + Data.HEADER))
-      .u8(Data.SIGNALED, o.signaled ? 1 : 0).u32(Data.QPN, o.srcQpn).f64(Data.SEQ, o.seq).f64(Data.WR_ID, o.wrId)
-      .f64(Data.T0, o.t0).f64(Data.START, t.start).u32(Data.LKEY, f.u32(Op.LKEY)).u32(Data.SRC_CHUNKS, srcChunks)
-      .f64(Data.LOCAL_ADDR, f.f64(Op.LOCAL_ADDR)).u32(Data.LENGTH, o.length);
+    const w = new FrameWriter(FrameType.READ_DATA, Data.HEADER + data.length, new Uint8Array(4 + Data.HEADER))
+      .u8(Data.SIGNALED, o.signaled ? 1 : 0).u8(Data.OPCODE, opcode).u32(Data.QPN, o.srcQpn).f64(Data.SEQ, o.seq)
+      .f64(Data.WR_ID, o.wrId).f64(Data.T0, o.t0).f64(Data.START, t.start).u32(Data.LKEY, f.u32(Op.LKEY))
+      .u32(Data.SRC_CHUNKS, srcChunks).f64(Data.LOCAL_ADDR, f.f64(Op.LOCAL_ADDR)).u32(Data.LENGTH, data.length);
     this.reply(o.srcNode, w.bytes, data);
+  }
+
+  /** The responder's half of an atomic, as one process does it; the old value goes back as READ_DATA. */
+  atomic(f: FrameReader, operands: Uint8Array[]): void {
+    const o = this.op(f);
+    const cost = this.adapter.cost;
+    const st = this.adapter.state;
+    const cas = (f.u8(Op.FLAGS) & ATOMIC_CAS_FLAG) !== 0;
+    const opcode = cas ? Opcode.COMP_SWAP : Opcode.FETCH_ADD;
+    const nak = o.t0 + cost.overheadUs + 2 * this.L;
+    const fail = (status: number): void => this.done(o, opcode, status, DoneBits.PUSH | DoneBits.FINAL, nak, 0);
+    if (!this.alive(o)) return fail(Status.RETRY_EXCEEDED);
+    const domainId = st.qps[o.row + Q_DOMAIN]!;
+    const space = this.space(domainId);
+    const addr = f.f64(Op.IMM);
+    if (addr % ATOMIC_BYTES !== 0) return fail(Status.REMOTE_INVALID_REQUEST);
+    const rkey = f.u32(Op.RKEY);
+    const slot = checkKey(st, rkey, 'rkey', domainId, addr, ATOMIC_BYTES, NEED_REMOTE_ATOMIC);
+    if (typeof slot !== 'number') return fail(Status.REMOTE_ACCESS_ERROR);
+    const ops = joinParts(operands);
+    const v = new DataView(ops.buffer, ops.byteOffset, Operands.BYTES);
+    const out = dmaAtomic({ state: st, memory: this.adapter.memory, space, nodeId: this.adapter.nodeId, slot, key: rkey,
+      which: 'rkey', addr, length: ATOMIC_BYTES, write: true }, cas ? 'compare-swap' : 'fetch-add',
+    v.getBigInt64(Operands.COMPARE_ADD, true), v.getBigInt64(Operands.SWAP, true), cost.odpFaultChunkBytes);
+    if (!out.ok) return fail(Status.REMOTE_ACCESS_ERROR);
+    const old = new Uint8Array(ATOMIC_BYTES);
+    new DataView(old.buffer).setBigInt64(0, out.old, true);
+    this.sendData(f, o, opcode, out.faultChunks, old);
   }
 
   // ---------------------------------------------------------------- initiator half of the answers
@@ -176,7 +212,8 @@ export class NetworkResponder {
     const t0 = f.f64(Data.T0);
     const wrId = f.f64(Data.WR_ID);
     const cq = st.qps[row + Q_SEND_CQ]!;
-    const localError = (): void => pushCompletion(st, cq, { status: Status.LOCAL_PROTECTION_ERROR, opcode: Opcode.RDMA_READ,
+    const opcode = f.u8(Data.OPCODE);
+    const localError = (): void => pushCompletion(st, cq, { status: Status.LOCAL_PROTECTION_ERROR, opcode,
       byteLength: 0, wrId, qpNum: qpn, immData: -1, time: t0 + cost.overheadUs });
     let faultUs = 0;
     if (n > 0) {
@@ -192,10 +229,14 @@ export class NetworkResponder {
     const start = f.f64(Data.START);
     const t = transferTimes(cost, 'read', n, t0, false, faultUs,
       { transmit: () => start, receive: (ready, dur) => st.port.reserve(PORT_RX, ready, dur) });
-    bump(st.counters, d, Counter.readOps);
-    bump(st.counters, d, Counter.readBytes, n);
+    if (opcode === Opcode.RDMA_READ) {
+      bump(st.counters, d, Counter.readOps);
+      bump(st.counters, d, Counter.readBytes, n);
+    } else {
+      bump(st.counters, d, Counter.atomicOps);
+    }
     if (f.u8(Data.SIGNALED) === 1) {
-      pushCompletion(st, cq, { status: Status.SUCCESS, opcode: Opcode.RDMA_READ, byteLength: n, wrId, qpNum: qpn, immData: -1,
+      pushCompletion(st, cq, { status: Status.SUCCESS, opcode, byteLength: n, wrId, qpNum: qpn, immData: -1,
         time: t.complete });
     }
   }
