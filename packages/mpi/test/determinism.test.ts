@@ -5,12 +5,13 @@
  * keeps a core busy; the only fields allowed to differ are the wall-clock ones named in
  * WALL_CLOCK_FIELDS (the README names the same).
  */
+import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { runJob, type JobResult } from '@tsmpi/mpi';
 
-/** Counters that measure the host, not the simulated machine: how often a rank slept, how it synchronised. */
+/** Counters that measure the host, not the simulated machine (how often a rank slept): the README names them. */
 const WALL_CLOCK_FIELDS = new Set(['blockingWaits']);
 
 const program = new URL('./programs/determinism.ts', import.meta.url);
@@ -36,6 +37,15 @@ function burnCore(): Worker {
 }
 
 describe('deterministic virtual time', () => {
+  it("the README's promise names exactly the counters these tests let differ", () => {
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## Exact virtual time'), readme.indexOf('\n## ', readme.indexOf('## Exact virtual time') + 5));
+    expect(section).toMatch(/every rank's final `wtime\(\)`, every\s+delivered byte, every stale count and every counter are identical run after run/);
+    const mayDiffer = /may\s+differ:([\s\S]*?)\.\n\n/.exec(section)?.[1] ?? '';
+    const counters = [...mayDiffer.matchAll(/`messages\.(\w+)`/g)].map((m) => m[1]);
+    expect(new Set(counters)).toEqual(WALL_CLOCK_FIELDS);
+  });
+
   it.each([1, 2] as const)('examples/ring.ts on 4 ranks over %i node(s): five runs, one outcome', async (nodes) => {
     const runs: ReturnType<typeof outcome>[] = [];
     for (let i = 0; i < 5; i++) runs.push(outcome(await runJob({ np: 4, nodes, program: example('ring'), captureOutput: true })));
