@@ -1,5 +1,6 @@
 export { installTracing, finishTracing } from './install.js';
-export { toChromeTrace, writeTrace, RANK_END } from './writer.js';
+export { toChromeTrace, writeTrace, pairMessages, RANK_END } from './writer.js';
+export type { Located } from './writer.js';
 export { TRACE_CLOCKS, DEFAULT_TRACE_MAX_EVENTS } from './events.js';
 export type { ChromeTrace } from './writer.js';
 export type { TraceTargets } from './install.js';

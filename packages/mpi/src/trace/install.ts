@@ -18,6 +18,8 @@ export interface TraceTargets {
   deviceNow(): number;
   cache: Pick<RegistrationProvider<unknown>, 'on' | 'stats'>;
   adapterStats(): { registeredBytes: number; pinnedPages: number; odpFaults: number; odpFaultPages: number };
+  /** The adapter translates on demand: network page faults are read after every call. */
+  odp: boolean;
   /** The rank's address space's mmu notifier (the cause of an invalidation is read from it). */
   mmu: { subscribe(s: { invalidateRangeStart(r: { start: number; end: number; event: string; cause: string }): void; invalidateRangeEnd(): void; release(): void }): unknown; readonly subscribers: number };
   eagerThreshold: number;
@@ -102,11 +104,13 @@ class Tracing {
       this.rec.complete('deregister', 'registration', now - modeled, modeled, { bytes: (reg.end - reg.start), address: hex(reg.start), reason });
       this.sampleCounters(now);
     });
-    cache.on('evict', (reg, why) => this.rec.instant('evict', 'rcache', this.cacheNow(), { bytes: (reg.end - reg.start), why }));
+    cache.on('evict', (reg, why) => this.rec.instant('evict', 'rcache', this.cacheNow(), { bytes: reg.end - reg.start, why }));
     cache.on('invalidate', (reg, by, deferred) => {
       const c = this.lastCause;
       const cause = c && c.start < reg.end && reg.start < c.end ? `${c.cause} (${c.event})` : 'not heard by the trace';
-      this.rec.instant('invalidation', 'rcache', this.cacheNow(), { bytes: (reg.end - reg.start), address: hex(reg.start), source: by, cause, deferred });
+      const now = this.cacheNow();
+      this.rec.instant('invalidation', 'rcache', now, { bytes: reg.end - reg.start, address: hex(reg.start), source: by, cause, deferred });
+      this.sampleCounters(now);
     });
     // The cause (munmap, migration, ...) is the address space's; listen only where someone already
     // does, so tracing never turns a change nobody heard into one with a subscriber.
@@ -155,7 +159,9 @@ class Tracing {
   exit(name: string, cat: TraceCategory, start: { ts: number; split: RankTrace['split'] }, self: unknown, a: unknown[], result: unknown, error: unknown): void {
     const end = this.rec.now();
     const split = this.t.clock.split();
+    const computed = split.computeUs - start.split.computeUs;
     const args: Record<string, unknown> = {
+      ...(computed > 0 ? { compute_us: computed } : {}),
       comm_us: split.communicationUs - start.split.communicationUs,
       wait_us: split.waitingUs - start.split.waitingUs,
       ...callArgs(name, self, a, result),
@@ -176,13 +182,15 @@ class Tracing {
     if (recvs.length > 0) args.recvs = recvs;
     if (error !== undefined) args.error = String((error as Error)?.message ?? error);
     this.rec.complete(name, cat, start.ts, end - start.ts, args);
-    const s = this.t.adapterStats();
-    if (s.odpFaults > this.faults) {
-      this.rec.instant('ODP fault', 'odp', end, { faults: s.odpFaults - this.faults, pages: s.odpFaultPages - this.faultPages });
+    // the counter tracks move only with registrations and cache events (sampled there); faults need a look
+    if (this.t.odp) {
+      const s = this.t.adapterStats();
+      if (s.odpFaults > this.faults) {
+        this.rec.instant('ODP fault', 'odp', end, { faults: s.odpFaults - this.faults, pages: s.odpFaultPages - this.faultPages });
+      }
+      this.faults = s.odpFaults;
+      this.faultPages = s.odpFaultPages;
     }
-    this.faults = s.odpFaults;
-    this.faultPages = s.odpFaultPages;
-    this.sampleCounters(end);
     this.lastSplit = split;
     this.lastEnd = end;
   }

@@ -21,7 +21,34 @@ export interface ChromeTrace {
 /** The metadata event that carries a rank's end clock and time split (read back by `tsmpi trace summary`). */
 export const RANK_END = 'tsmpi_rank_end';
 
-interface Located { end: MessageEnd; event: CompleteEvent }
+/** A message end on a rank, with whatever holds it (the call's event). */
+export interface Located<T> { rank: number; end: MessageEnd; at: T }
+
+/**
+ * Pairs sends with the receives that matched them, by (source, destination, context, tag) in posting
+ * order: MPI's non-overtaking rule makes the k-th send of a key match the k-th receive of that key.
+ */
+export function pairMessages<T>(sends: Iterable<Located<T>>, recvs: Iterable<Located<T>>): { pairs: Array<[Located<T>, Located<T>]>; unpairedSends: number; unpairedRecvs: number } {
+  const out = new Map<string, Located<T>[]>();
+  const inn = new Map<string, Located<T>[]>();
+  for (const s of sends) add(out, `${s.rank}>${s.end.peer}:${s.end.context}:${s.end.tag}`, s);
+  for (const v of recvs) add(inn, `${v.end.peer}>${v.rank}:${v.end.context}:${v.end.tag}`, v);
+  const pairs: Array<[Located<T>, Located<T>]> = [];
+  let unpairedSends = 0;
+  let unpairedRecvs = 0;
+  for (const [key, o] of out) {
+    const i = inn.get(key) ?? [];
+    inn.delete(key);
+    o.sort((a, b) => a.end.order - b.end.order);
+    i.sort((a, b) => a.end.order - b.end.order);
+    const n = Math.min(o.length, i.length);
+    for (let k = 0; k < n; k++) pairs.push([o[k]!, i[k]!]);
+    unpairedSends += o.length - n;
+    unpairedRecvs += i.length - n;
+  }
+  for (const i of inn.values()) unpairedRecvs += i.length;
+  return { pairs, unpairedSends, unpairedRecvs };
+}
 
 /**
  * Assembles the ranks' buffers into one trace: names for every node (process) and rank (thread),
@@ -36,41 +63,28 @@ export function toChromeTrace(ranks: readonly RankTrace[]): ChromeTrace {
   for (const node of nodes) {
     events.push(meta('process_name', node, 0, { name: `node ${node}` }), meta('process_sort_index', node, 0, { sort_index: node }));
   }
-  const sends = new Map<string, Located[]>();
-  const recvs = new Map<string, Located[]>();
+  const sends: Located<CompleteEvent>[] = [];
+  const recvs: Located<CompleteEvent>[] = [];
   for (const r of sorted) {
     events.push(meta('thread_name', r.node, r.rank, { name: `rank ${r.rank}` }), meta('thread_sort_index', r.node, r.rank, { sort_index: r.rank }));
     events.push(meta(RANK_END, r.node, r.rank, { endUs: r.endUs, ...r.split, dropped: r.dropped, clock: r.clock }));
     for (const e of r.events) {
       events.push(e);
       if (e.ph !== 'X') continue;
-      for (const s of (e.args?.sends as MessageEnd[] | undefined) ?? []) add(sends, `${r.rank}>${s.peer}:${s.context}:${s.tag}`, { end: s, event: e });
-      for (const v of (e.args?.recvs as MessageEnd[] | undefined) ?? []) add(recvs, `${v.peer}>${r.rank}:${v.context}:${v.tag}`, { end: v, event: e });
+      for (const end of (e.args?.sends as MessageEnd[] | undefined) ?? []) sends.push({ rank: r.rank, end, at: e });
+      for (const end of (e.args?.recvs as MessageEnd[] | undefined) ?? []) recvs.push({ rank: r.rank, end, at: e });
     }
   }
+  const { pairs, unpairedSends, unpairedRecvs } = pairMessages(sends, recvs);
   let flows = 0;
-  let unpairedSends = 0;
-  let unpairedRecvs = 0;
-  for (const [key, out] of sends) {
-    const inn = recvs.get(key) ?? [];
-    recvs.delete(key);
-    out.sort((a, b) => a.end.order - b.end.order);
-    inn.sort((a, b) => a.end.order - b.end.order);
-    const n = Math.min(out.length, inn.length);
-    for (let i = 0; i < n; i++) {
-      const s = out[i]!;
-      const f = inn[i]!;
-      if (s.end.bytes < 0) s.end.bytes = f.end.bytes;
-      const id = ++flows;
-      const name = `message ${f.end.bytes} B`;
-      // the receive was usually posted before the send: its arrow lands where the slice and the send overlap
-      const at = Math.min(Math.max(s.event.ts, f.event.ts), f.event.ts + f.event.dur);
-      events.push(flow('s', name, id, s.event, s.event.ts), flow('f', name, id, f.event, at));
-    }
-    unpairedSends += out.length - n;
-    unpairedRecvs += inn.length - n;
+  for (const [s, f] of pairs) {
+    if (s.end.bytes < 0) s.end.bytes = f.end.bytes;
+    const id = ++flows;
+    const name = `message ${f.end.bytes} B`;
+    // the receive was usually posted before the send: its arrow lands where the slice and the send overlap
+    const at = Math.min(Math.max(s.at.ts, f.at.ts), f.at.ts + f.at.dur);
+    events.push(flow('s', name, id, s.at, s.at.ts), flow('f', name, id, f.at, at));
   }
-  for (const inn of recvs.values()) unpairedRecvs += inn.length;
   return {
     traceEvents: events,
     displayTimeUnit: 'ns',
@@ -93,7 +107,7 @@ export function writeTrace(file: string, ranks: readonly RankTrace[]): ChromeTra
   return trace;
 }
 
-function add(m: Map<string, Located[]>, key: string, l: Located): void {
+function add<T>(m: Map<string, Located<T>[]>, key: string, l: Located<T>): void {
   const list = m.get(key);
   if (list) list.push(l);
   else m.set(key, [l]);
