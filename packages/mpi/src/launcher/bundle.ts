@@ -3,6 +3,7 @@ import { SourceMap } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { UsageError } from '../errors.js';
 
 /** A job's rank code compiled to plain JavaScript, so worker threads load it with no module hooks. */
 export interface JobBundle {
@@ -25,8 +26,9 @@ interface EsbuildLike {
  * dominated the job. '@tsmpi/*' resolves from the launcher's own location (with the "source"
  * condition when it runs from src/), so programs anywhere on disk find the runtime.
  *
- * Uses esbuild (tsx's compiler, installed with it); returns undefined if it cannot be loaded or the
- * program does not compile, and the caller falls back to registering tsx in every worker.
+ * Uses esbuild (tsx's compiler, installed with it); returns undefined if it cannot be loaded, and the
+ * caller falls back to registering tsx in every worker. A program that does not compile is a UsageError
+ * naming file:line:col.
  */
 export async function bundleJob(rankMainURL: string, programURL: string, anchorURL: string, fromSource: boolean): Promise<JobBundle | undefined> {
   let esbuild: EsbuildLike;
@@ -67,8 +69,10 @@ export async function bundleJob(rankMainURL: string, programURL: string, anchorU
         },
       ],
     });
-  } catch {
+  } catch (e) {
     rmSync(outdir, { recursive: true, force: true });
+    const inProgram = programError(e, resolvePath(anchorDir, '../..'));
+    if (inProgram) throw inProgram;
     return undefined;
   }
   return {
@@ -77,6 +81,23 @@ export async function bundleJob(rankMainURL: string, programURL: string, anchorU
     mapStack: (stack) => mapStack(stack, outdir),
     dispose: () => rmSync(outdir, { recursive: true, force: true }),
   };
+}
+
+interface BuildMessage {
+  text: string;
+  location?: { file: string; line: number; column: number } | null;
+}
+
+/**
+ * A build failure located in the user's files (not the runtime's, under `runtimeRoot`) as one line,
+ * file:line:col and the compiler's text, instead of the bundler's stack from every rank.
+ */
+function programError(e: unknown, runtimeRoot: string): UsageError | undefined {
+  const first = ((e as { errors?: BuildMessage[] }).errors ?? [])[0];
+  const at = first?.location;
+  if (!first || !at || resolvePath(at.file).startsWith(runtimeRoot)) return undefined;
+  // esbuild's columns count from 0; editors and tsc count from 1
+  return new UsageError(`${at.file}:${at.line}:${at.column + 1}: ${first.text} (the program does not compile; fix it and run again)`);
 }
 
 function mapStack(stack: string, outdir: string): string {
