@@ -29,6 +29,14 @@ export function asBufferError(e: unknown, what: string): Error {
   return e instanceof Error ? e : new Error(String(e));
 }
 
+/** A receive buffer the adapter found bad (no exception from below to translate): MPI_ERR_BUFFER, as asBufferError says it. */
+export function receiveBufferFault(detail: string): InvalidBuffer {
+  return new InvalidBuffer(
+    `the receive buffer is not valid memory of this rank (${detail}): allocate buffers with comm.alloc() or ` +
+      `comm.heap.malloc() and do not use them after free()`,
+  );
+}
+
 /** Runs `f` on a user buffer; what it throws comes out as asBufferError's typed error. */
 export function guardBuffer<T>(f: () => T, what: string): T {
   try {

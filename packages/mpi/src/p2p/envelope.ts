@@ -25,8 +25,13 @@ const O = EnvelopeOffset;
 
 export const Kind = { EAGER: 1, RTS: 2, FIN: 3, SHM: 4 } as const;
 export type KindValue = (typeof Kind)[keyof typeof Kind];
-/** SYNC: a synchronous eager send; the receiver answers FIN (sendId) once a receive has matched it. */
-export const Flags = { ERROR: 1, CMA: 2, XPMEM: 4, SYNC: 8 } as const;
+/**
+ * SYNC: a synchronous eager send; the receiver answers FIN (sendId) once a receive has matched it.
+ * PIPELINE: an RTS, chunk announcement or FIN of the pipelined rendezvous (protocols/rendezvous-pipeline.ts);
+ * CHUNK: an RTS that announces one more chunk of a message already announced (addr/rkey/length: the chunk).
+ * RECEIVER: with ERROR on a FIN, the receiver's own buffer was at fault (the sender's was fine).
+ */
+export const Flags = { ERROR: 1, CMA: 2, XPMEM: 4, SYNC: 8, PIPELINE: 16, CHUNK: 32, RECEIVER: 64 } as const;
 
 export interface Envelope {
   kind: KindValue;

@@ -7,6 +7,8 @@
 import type { Completion, Sge } from '@tsmpi/fabric';
 
 export interface SpacePort {
+  /** The physical runs behind [addr, addr + length), faulting pages in; throws (SEGV) where the rank has no such memory. */
+  runs(addr: number, length: number, access: 'read' | 'write'): unknown;
   /** Bytes per page (the pipelined rendezvous cuts chunks at page boundaries); 4096 when absent. */
   readonly pageSize?: number;
   read(addr: number, length: number): Uint8Array;

@@ -1,8 +1,8 @@
-import { Access } from '@tsmpi/fabric';
+import { Access, Status as WcStatus, statusName } from '@tsmpi/fabric';
 import { TransferError } from '../../errors.js';
 import type { RegistrationPort } from '../ports.js';
 import type { Status } from '../../status.js';
-import { asBufferError, guardBuffer } from '../buffer-errors.js';
+import { asBufferError, guardBuffer, receiveBufferFault } from '../buffer-errors.js';
 import { Flags, Kind, type Envelope } from '../envelope.js';
 import { decodeObject } from '../object-codec.js';
 import type { Arrival, Payload, RecvOp, Route, SendOp } from '../operations.js';
@@ -55,7 +55,7 @@ export class RendezvousRdmaProtocol implements Protocol {
     } catch (e) {
       if (temp !== undefined) heap.free(temp);
       recv.req.fail(asBufferError(e, 'receive buffer'), device.now, status);
-      sendFin(this.host, a, Flags.ERROR, device.now);
+      sendFin(this.host, a, Flags.ERROR | Flags.RECEIVER, device.now);
       return;
     }
     counters.rdmaReads++;
@@ -69,27 +69,34 @@ export class RendezvousRdmaProtocol implements Protocol {
   private readDone(recv: RecvOp, a: Arrival, reg: RegistrationPort, temp: number | undefined, adapterStatus: number, time: number): void {
     const { device, cache, space, heap } = this.host.env;
     device.set(time);
-    cache.release(reg);
     const status: Status = {
       source: a.source, tag: a.tag, byteCount: a.length,
       count: recv.target === 'object' ? a.length : Math.floor(a.length / recv.target.elementSize),
     };
     if (adapterStatus !== 0) {
+      cache.release(reg);
       if (temp !== undefined) heap.free(temp);
+      // a local error is the landing's (under odp nothing checked it before the read), a remote one the sender's
+      const local = adapterStatus === WcStatus.LOCAL_PROTECTION_ERROR || adapterStatus === WcStatus.LOCAL_LENGTH_ERROR;
       recv.req.fail(
-        new TransferError(String(adapterStatus), `RDMA read of ${a.length} bytes from rank ${a.source} failed: the sender's registration no longer covers its buffer`),
+        local
+          ? receiveBufferFault(`the RDMA read into it completed ${statusName(adapterStatus)}`)
+          : new TransferError(String(adapterStatus), `RDMA read of ${a.length} bytes from rank ${a.source} failed: the sender's registration no longer covers its buffer`),
         device.now, status,
       );
-      sendFin(this.host, a, Flags.ERROR, device.now);
+      sendFin(this.host, a, local ? Flags.ERROR | Flags.RECEIVER : Flags.ERROR, device.now);
       return;
     }
+    // FIN first, then deregister (Open MPI ob1: the rget completion sends FIN, then
+    // recv_request_pml_complete deregisters): the sender's buffer is free without waiting for ours
+    sendFin(this.host, a, 0, time);
+    device.set(time);
+    cache.release(reg);
     if (temp !== undefined) {
       decodeObject(recv.req, space.read(temp, a.length), status, device.now);
       heap.free(temp);
     }
-    const done = device.now;
-    sendFin(this.host, a, 0, done);
-    recv.req.complete(status, done);
+    recv.req.complete(status, device.now);
   }
 
   drop(a: Arrival, start: number): void {

@@ -44,6 +44,8 @@ export class RendezvousSingleCopyProtocol implements Protocol {
     const temp = recv.target === 'object' ? heap.malloc(a.length) : undefined;
     const landing = temp ?? (recv.target as { addr: number }).addr;
     try {
+      // the landing first: a copy that fails part-way cannot say whose side was bad (process_vm_readv's EFAULT)
+      space.runs(landing, a.length, 'write');
       this.host.postSingleCopy(this.route, a.fromWorld, landing, a.addr!, a.length, a.rkey!);
     } catch (e) {
       if (temp !== undefined) heap.free(temp);
@@ -54,7 +56,7 @@ export class RendezvousSingleCopyProtocol implements Protocol {
           : new TransferError(code, `${this.route} read of ${a.length} bytes from rank ${a.source} failed: ${(e as Error).message}`),
         device.now, status,
       );
-      sendFin(this.host, a, Flags.ERROR, device.now);
+      sendFin(this.host, a, code === 'SEGV' ? Flags.ERROR | Flags.RECEIVER : Flags.ERROR, device.now);
       return;
     }
     if (temp !== undefined) {

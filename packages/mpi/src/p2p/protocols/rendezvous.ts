@@ -1,4 +1,5 @@
 import { MpiError, TransferError } from '../../errors.js';
+import { guardBuffer } from '../buffer-errors.js';
 import { Flags, Kind, type Envelope } from '../envelope.js';
 import type { Arrival, Payload, Route, SendOp } from '../operations.js';
 import type { EnvelopeHandler, Protocol, ProtocolHost } from '../protocol.js';
@@ -20,6 +21,9 @@ export function sendRts(
     addr = op.temp;
   } else {
     addr = payload.addr;
+    // The buffer's pages now, as a registration that pins them would: under odp, cma and xpmem
+    // nothing else looks at them before the receiver does, and it is this rank's buffer that is bad.
+    guardBuffer(() => space.runs(addr, op.length, 'read'), 'send buffer');
   }
   // The slot first: waiting for one runs progress, which positions the device clock elsewhere.
   const slot = host.takeSendSlot(op);
@@ -45,7 +49,10 @@ export function rtsArrival(protocol: Protocol, env: Envelope, time: number, from
   };
 }
 
-/** Receiver side: tell the sender its buffer is free again (flags 0) or could not be read (Flags.ERROR), at `time`. */
+/**
+ * Receiver side: tell the sender its buffer is free again (flags 0) or the message could not be
+ * received (Flags.ERROR; with Flags.RECEIVER, because of the receiver's own buffer), at `time`.
+ */
 export function sendFin(host: ProtocolHost, a: Arrival, flags: number, time: number): void {
   host.env.device.set(time);
   const env = host.envelope(Kind.FIN, a.context, a.source, a.tag, 0);
@@ -67,11 +74,11 @@ export class FinHandler implements EnvelopeHandler {
     if (!op) throw new MpiError('MPI_ERR_INTERN', `FIN for unknown send ${env.sendId}`);
     this.host.env.device.set(time);
     if (env.flags & Flags.ERROR) {
-      this.host.failSend(
-        op,
-        new TransferError('REMOTE', `rank ${op.dest} could not read the ${op.length}-byte message (tag ${op.tag}) from this rank's buffer`),
-        time,
-      );
+      const why = env.flags & Flags.RECEIVER
+        ? `could not receive the ${op.length}-byte message (tag ${op.tag}): its receive buffer is not valid memory or could ` +
+          `not be registered there (rank ${op.dest}'s receive failed with the reason); this rank's send buffer was not at fault`
+        : `could not read the ${op.length}-byte message (tag ${op.tag}) from this rank's buffer`;
+      this.host.failSend(op, new TransferError('REMOTE', `rank ${op.dest} ${why}`), time);
       return;
     }
     this.host.completeSend(op, time);
