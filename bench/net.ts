@@ -2,7 +2,7 @@
  * Wall-clock speed of @tsmpi/fabric's network wire between two node processes on loopback, against
  * raw node:net TCP between two processes measured in the same run.
  *
- *   npx tsx --conditions=source bench/net.ts [--runs 5] [--poll-us 50] [--spin-us 50]
+ *   npx tsx --conditions=source bench/net.ts [--runs 5] [--poll-us 0] [--spin-us 50]
  *
  * - Latency: 8 B one-way = half the round trip of a ping-pong. Wire: rank threads of two node
  *   processes postSend 8 B and spin on their CQs; each send crosses the rank's outbox, the node's
@@ -211,7 +211,7 @@ async function main(): Promise<void> {
     const i = process.argv.indexOf(name);
     return i > 0 ? Number(process.argv[i + 1]) : dflt;
   };
-  const pollUs = flag('--poll-us', 50);
+  const pollUs = flag('--poll-us', 0);
   const spinUs = flag('--spin-us', 50);
   const server = child(['raw-server']);
   const { port } = await server.next();

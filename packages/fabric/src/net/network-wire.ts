@@ -17,7 +17,7 @@ import { NetworkResponder, uncount } from './responder.js';
 import type { ListenOptions, NetworkWireHandle, PeerAddress } from './types.js';
 
 /** ListenOptions.pollUs's default. */
-const POLL_US = 50;
+const POLL_US = 0;
 
 /** An operation shipped and not finished: what its initiator hears if the peer goes away. */
 interface Pending {
@@ -128,9 +128,10 @@ export class NetworkWire {
   // ---------------------------------------------------------------- the network thread's loop
 
   /**
-   * Move what the ranks wrote to the sockets. While frames flow it polls on every turn of the
-   * event loop (setImmediate: sockets are still served in between); after pollUs of silence it
-   * parks on the outbox's doorbell (Atomics.waitAsync), which a rank's next record rings.
+   * Move what the ranks wrote to the sockets, then park on the outbox's doorbell
+   * (Atomics.waitAsync), which a rank's next record rings. With pollUs, it first keeps polling on
+   * every turn of the event loop (setImmediate: sockets are still served in between) until that
+   * long has passed without a frame.
    */
   private readonly tick = (): void => {
     this.spinning = false;
