@@ -11,9 +11,10 @@ export function asBufferError(e: unknown, what: string): Error {
   if (e instanceof MpiError) return e;
   const code = e instanceof Error ? (e as { code?: unknown }).code : undefined;
   if (code === 'ENOMEM') {
+    const instead = what.includes('object message') ? 'send the object in smaller parts' : 'keep fewer large buffers in flight';
     const err = new MemlockExhausted(
       `registering the ${what} failed: ${(e as Error).message}. Raise the per-rank limit ` +
-        `(tsmpi run --memlock 64M, or unlimited; runJob({ memlock })) or keep fewer large buffers in flight`,
+        `(tsmpi run --memlock 64M, or unlimited; runJob({ memlock })) or ${instead}`,
     );
     (err as { cause?: unknown }).cause = e;
     return err;
@@ -35,6 +36,11 @@ export function receiveBufferFault(detail: string): InvalidBuffer {
     `the receive buffer is not valid memory of this rank (${detail}): allocate buffers with comm.alloc() or ` +
       `comm.heap.malloc() and do not use them after free()`,
   );
+}
+
+/** What a send moves, for its errors: the user's send buffer, or the bytes sendObject packed (held in a temporary). */
+export function sendBufferName(op: { temp?: number; length: number }): string {
+  return op.temp === undefined ? 'send buffer' : `${op.length}-byte object message (sendObject's packed value)`;
 }
 
 /** Runs `f` on a user buffer; what it throws comes out as asBufferError's typed error. */

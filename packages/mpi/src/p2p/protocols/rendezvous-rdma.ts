@@ -2,7 +2,7 @@ import { Access, Status as WcStatus, statusName } from '@tsmpi/fabric';
 import { TransferError } from '../../errors.js';
 import type { RegistrationPort } from '../ports.js';
 import type { Status } from '../../status.js';
-import { asBufferError, guardBuffer, receiveBufferFault } from '../buffer-errors.js';
+import { asBufferError, guardBuffer, receiveBufferFault, sendBufferName } from '../buffer-errors.js';
 import { Flags, Kind, type Envelope } from '../envelope.js';
 import { decodeObject } from '../object-codec.js';
 import type { Arrival, Payload, RecvOp, Route, SendOp } from '../operations.js';
@@ -30,7 +30,7 @@ export class RendezvousRdmaProtocol implements Protocol {
     const { cache } = this.host.env;
     sendRts(this.host, route, op, payload, (addr) => {
       // a persistent send registers its buffer once, at its first start, and keeps it until free()
-      const reg = op.held?.reg ?? guardBuffer(() => cache.acquire(addr, op.length, USER_BUFFER_ACCESS), 'send buffer');
+      const reg = op.held?.reg ?? guardBuffer(() => cache.acquire(addr, op.length, USER_BUFFER_ACCESS), sendBufferName(op));
       if (op.held) op.held.reg = reg;
       op.reg = reg;
       return { rkey: reg.handle.rkey, flags: 0 };
