@@ -56,6 +56,20 @@ describe('network wire failures', () => {
     }
   });
 
+  it('a send the far node cannot park (its arena is full) completes REMOTE_OPERATION_ERROR, and the error says why', async () => {
+    const { nodes } = await startPair('pinning', 'arena-full', [undefined, { arenaBytes: 1024 * 1024 }]);
+    try {
+      const { result } = await nodes[0]!.next('result', 'the refused send\'s completion');
+      expect(result.c).toMatchObject({ status: Status.REMOTE_OPERATION_ERROR, wrId: 77, byteLength: 0 });
+      expect(result.stats).toMatchObject({ sendOps: 0, sendBytes: 0 });
+      const errors = await errorsOf(nodes[1]!, 1);
+      expect(errors[0]).toMatchObject({ reason: 'frame' });
+      expect(errors[0]!.message).toMatch(/arena/);
+    } finally {
+      stop(nodes);
+    }
+  });
+
   it('refuses connections without the token and frames that cannot be frames, and keeps serving its peers', async () => {
     const { nodes, token, addresses } = await startPair('odp', 'rdma');
     try {

@@ -58,8 +58,9 @@ export interface NodeProcess {
 const nodeScript = fileURLToPath(new URL('./workers/net-node.ts', import.meta.url));
 
 /** Fork node `nodeId` running `role` of `scenario`. */
-export function startNode(nodeId: number, kind: AdapterKind, token: string, scenario: string, role: number): NodeProcess {
-  const child = fork(nodeScript, [JSON.stringify({ nodeId, kind, token, scenario, role })], {
+export function startNode(nodeId: number, kind: AdapterKind, token: string, scenario: string, role: number,
+  limits?: Record<string, number>): NodeProcess {
+  const child = fork(nodeScript, [JSON.stringify({ nodeId, kind, token, scenario, role, limits })], {
     execArgv: ['--import', 'tsx', '--conditions=source'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const got: Array<Record<string, any>> = [];
@@ -95,9 +96,10 @@ export function startNode(nodeId: number, kind: AdapterKind, token: string, scen
 }
 
 /** Start two nodes, give each the other's address, relay their exchanges. */
-export async function startPair(kind: AdapterKind, scenario: string): Promise<{ nodes: NodeProcess[]; token: string; addresses: string[] }> {
+export async function startPair(kind: AdapterKind, scenario: string, limits: Array<Record<string, number> | undefined> = []):
+  Promise<{ nodes: NodeProcess[]; token: string; addresses: string[] }> {
   const token = randomBytes(16).toString('hex');
-  const nodes = [0, 1].map((id) => startNode(id, kind, token, scenario, id));
+  const nodes = [0, 1].map((id) => startNode(id, kind, token, scenario, id, limits[id]));
   try {
     const addresses = await Promise.all(nodes.map(async (n, i) => (await n.next('address', `listen address of node ${i}`)).address as string));
     const peers = addresses.map((address, nodeId) => ({ nodeId, address }));

@@ -210,4 +210,28 @@ const closedPeer: [Role, Role] = [
   },
 ];
 
-export const scenarios: Record<string, [Role, Role]> = { 'send-recv': sendRecv, rdma, stale, 'closed-peer': closedPeer };
+/**
+ * For the fault tests (network only): node 1's arena cannot hold a 2 MiB send parked for lack of a
+ * receive (one process would throw at the post); the sender must get an error completion.
+ */
+const arenaFull: [Role, Role] = [
+  async (r) => {
+    const LEN = 2 * 1024 * 1024;
+    const buf = r.space.mmap(LEN);
+    const mr = r.pd.registerMemory(buf, LEN, Access.LOCAL_WRITE);
+    await r.exchange('connected');
+    r.qp.postSend({ wrId: 77, sge: { lkey: mr.lkey, addr: buf, length: LEN } });
+    const c = await r.waitOne();
+    await r.exchange('done');
+    return report(r, { c });
+  },
+  async (r) => {
+    await r.exchange('connected');
+    await r.exchange('done');
+    return report(r, {});
+  },
+];
+
+export const scenarios: Record<string, [Role, Role]> = {
+  'send-recv': sendRecv, rdma, stale, 'closed-peer': closedPeer, 'arena-full': arenaFull,
+};

@@ -13,6 +13,7 @@ import { AwaitAnnouncement, DomainSpaces } from './domain-spaces.js';
 import { ATOMIC_CAS_FLAG, Data, DoneBits, Done, FrameType, FrameWriter, Op, type FrameReader } from './frames.js';
 import { Outbox, createOutbox } from './outbox.js';
 import { RankWire } from './rank-wire.js';
+import { completeFrame } from './payload-send.js';
 import { NetworkResponder, uncount } from './responder.js';
 import type { ListenOptions, NetworkWireHandle, PeerAddress } from './types.js';
 
@@ -326,8 +327,24 @@ export class NetworkWire {
     } catch (e) {
       if (e instanceof AwaitAnnouncement) return e.domainId;
       this.onError(new NetworkError('frame', c.label, `a frame of type ${f.type} could not be served: ${(e as Error).message}`));
+      this.refuse(f);
     }
     return undefined;
+  }
+
+  /**
+   * An operation this node could not serve (its arena or a table full: one process would have
+   * thrown at the post): its initiator still gets an answer, REMOTE_OPERATION_ERROR, never silence.
+   */
+  private refuse(f: FrameReader): void {
+    const opcode = f.type === FrameType.SEND ? Opcode.SEND : f.type === FrameType.WRITE ? Opcode.RDMA_WRITE
+      : f.type === FrameType.READ ? Opcode.RDMA_READ : f.type === FrameType.ATOMIC
+        ? ((f.u8(Op.FLAGS) & ATOMIC_CAS_FLAG) !== 0 ? Opcode.COMP_SWAP : Opcode.FETCH_ADD) : undefined;
+    if (opcode === undefined) return;
+    const cost = this.adapter.cost;
+    this.reply(f.u32(Op.SRC_NODE), completeFrame({ qpNum: f.u32(Op.SRC_QPN), seq: f.f64(Op.SEQ), wrId: f.f64(Op.WR_ID) }, opcode,
+      Status.REMOTE_OPERATION_ERROR, DoneBits.PUSH | DoneBits.FINAL, f.f64(Op.T0) + cost.overheadUs + 2 * latencyUs(cost, false),
+      f.u32(Op.LENGTH)));
   }
 
   private dispatch(f: FrameReader, payload: Uint8Array[], peer: number): void {

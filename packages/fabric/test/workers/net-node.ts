@@ -12,12 +12,14 @@ interface Args {
   token: string;
   scenario: string;
   role: number;
+  /** The adapter's table sizes (the fault tests shrink the arena). */
+  limits?: Record<string, number>;
 }
 
 const args = JSON.parse(process.argv[2]!) as Args;
 const send = (m: object): void => void process.send!(m);
 const memory = new PhysicalMemory({ bytes: 32 * 1024 * 1024 });
-const adapter = createAdapter(args.kind, { memory, nodeId: args.nodeId });
+const adapter = createAdapter(args.kind, { memory, nodeId: args.nodeId, ...(args.limits ? { limits: args.limits } : {}) });
 const wire = await NetworkWire.listen({
   adapter, host: '127.0.0.1', token: args.token,
   onError: (e) => send({ type: 'net-error', reason: e.reason, peer: e.peer, message: e.message }),
