@@ -1,6 +1,8 @@
 import {
-  UsageError, formatCompute, optionsFromEnv, parseCompute, parseBytes, parseFabric, parseIntra, parsePinMode, parsePositiveInt, parseRcache, parseTiming, type JobOptions,
+  UsageError, formatCompute, optionsFromEnv, parseCompute, parseBytes, parseFabric, parseIntra, parsePinMode, parsePositiveInt, parseRcache, parseTiming, parseRndv, OPTION_VARIABLES, type JobOptions,
+  type OptionKey, type OptionLabels,
 } from '@tsmpi/mpi';
+import { parseTraceClock, type JobTraceOption, type TraceClock } from '@tsmpi/mpi';
 
 export interface RunCommand {
   np: number;
@@ -11,7 +13,18 @@ export interface RunCommand {
   procs?: boolean;
   /** --iface NAME: the interface whose address node processes listen on. */
   iface?: string;
+  /** --trace FILE [--trace-clock virtual|wall]: write a Chrome trace-event timeline. */
+  trace?: JobTraceOption;
+  /** How each option was given (a flag or a TSMPI_* variable), so an error names what the user wrote. */
+  labels: OptionLabels;
 }
+
+const FLAG_KEYS: Record<string, OptionKey> = {
+  '-n': 'np', '-np': 'np', '--np': 'np', '--n': 'np', '--nodes': 'nodes', '--fabric': 'fabric', '--rcache': 'rcache',
+  '--intra': 'intra', '--compute': 'compute', '--timing': 'timing', '--rndv': 'rndv', '--pin-mode': 'pinMode',
+  '--rcache-max-regions': 'rcacheMaxRegions', '--eager': 'eagerThreshold', '--cost': 'cost', '--mem': 'memBytes',
+  '--memlock': 'memlock', '--deadlock-ms': 'deadlockMs', '--stats': 'stats',
+};
 
 export const RUN_USAGE = `usage: tsmpi run -n N [options] prog.ts [args...]
 
@@ -36,12 +49,21 @@ export const RUN_USAGE = `usage: tsmpi run -n N [options] prog.ts [args...]
                            modelled communication counts, deterministic (TSMPI_COMPUTE, default measured)
   --timing exact|fast      exact = ranks synchronised in virtual time, so clocks and counters are the
                            same in every run (TSMPI_TIMING, default exact); fast = unsynchronised
+  --rndv whole|pipeline[:CHUNK]|auto
+                           how a rendezvous moves a large message: whole (one registration), pipeline
+                           (CHUNK-byte pieces, default 1M, 4 in flight, each registered and released)
+                           or auto = whole when it fits the locked memory left (TSMPI_RNDV, default auto)
+  --fork-safe              as ibv_fork_init(): mark every registered range MADV_DONTFORK, so a fork()
+                           child never shares the pages the adapter reads (TSMPI_FORK_SAFE=1)
   --eager BYTES            messages below this go eager, the rest by rendezvous (TSMPI_EAGER, default 12K)
   --cost hdr|edr|ndr|FILE  cost model preset or JSON file (TSMPI_COST, default hdr)
   --mem BYTES              physical memory per node (TSMPI_MEM, default 256M)
   --memlock BYTES          locked-memory limit per rank, or 'unlimited' (TSMPI_MEMLOCK, default 8M)
   --deadlock-ms MS         how long every rank must be stuck before a deadlock is reported (default 1500)
   --stats                  print per-rank and job counters at the end (TSMPI_STATS=1)
+  --trace FILE             write a timeline of every rank (Chrome trace-event JSON: open it in
+                           ui.perfetto.dev, or tsmpi trace summary|view FILE)
+  --trace-clock virtual|wall  the trace's timestamps: modeled virtual µs (default) or wall-clock µs
   --procs                  run each of the --nodes K nodes as its own OS process on this host, wired
                            up through tsmpi's own PMI-1 server (as mpiexec would)
   --iface NAME             interface (or address) node processes listen on (TSMPI_IFACE; default the
@@ -56,6 +78,8 @@ Exit status: 0 success; 1 a rank threw; the rank's code for exit(n)/abort(n); 2 
 /** Parses `run`'s arguments; flags override TSMPI_* variables. Throws UsageError with the problem and the fix. */
 export function parseRunArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}): RunCommand {
   const fromEnv = optionsFromEnv(env);
+  const labels: OptionLabels = {};
+  for (const key of Object.keys(fromEnv) as OptionKey[]) labels[key] = OPTION_VARIABLES[key] ?? `TSMPI_${key.toUpperCase()}`;
   let np = fromEnv.np;
   const options: Partial<JobOptions> = { ...fromEnv };
   delete (options as { np?: number }).np;
@@ -64,6 +88,8 @@ export function parseRunArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {
   let i = 0;
   let procs = false;
   let iface: string | undefined;
+  let traceFile: string | undefined;
+  let traceClock: TraceClock | undefined;
   const value = (flag: string, inline: string | undefined): string => {
     if (inline !== undefined) return inline;
     const v = argv[++i];
@@ -102,6 +128,10 @@ export function parseRunArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {
       case '--timing':
         options.timing = parseTiming(value(flag, inline));
         break;
+      case '--rndv':
+        options.rndv = value(flag, inline);
+        parseRndv(options.rndv);
+        break;
       case '--pin-mode':
         options.pinMode = parsePinMode(value(flag, inline));
         break;
@@ -126,8 +156,17 @@ export function parseRunArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {
       case '--stats':
         options.stats = true;
         break;
+      case '--fork-safe':
+        options.forkSafe = true;
+        break;
       case '--procs':
         procs = true;
+        break;
+      case '--trace':
+        traceFile = value(flag, inline);
+        break;
+      case '--trace-clock':
+        traceClock = parseTraceClock(value(flag, inline));
         break;
       case '--iface':
         iface = value(flag, inline);
@@ -135,9 +174,13 @@ export function parseRunArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {
       default:
         throw new UsageError(`unknown option ${a}\n\n${RUN_USAGE}`);
     }
+    const key = FLAG_KEYS[flag];
+    if (key) labels[key] = flag;
   }
   const program = argv[i];
   if (program === undefined) throw new UsageError(`no program given\n\n${RUN_USAGE}`);
   if (np === undefined) throw new UsageError(`how many ranks? give -n N (or set TSMPI_NP)\n\n${RUN_USAGE}`);
-  return { np, options, program, args: argv.slice(i + 1), ...(procs ? { procs } : {}), ...(iface !== undefined ? { iface } : {}) };
+  if (traceClock && !traceFile) throw new UsageError('--trace-clock without --trace: give the file too (--trace run.json)');
+  const trace: JobTraceOption | undefined = traceFile === undefined ? undefined : traceClock ? { file: traceFile, clock: traceClock } : traceFile;
+  return { np, options, labels, program, args: argv.slice(i + 1), ...(procs ? { procs } : {}), ...(iface !== undefined ? { iface } : {}), ...(trace !== undefined ? { trace } : {}) };
 }

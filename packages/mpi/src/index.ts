@@ -6,6 +6,11 @@ export { Comm, Message } from './comm.js';
 export { CartComm, cartCreate } from './topology/cart.js';
 export { computeDims } from './topology/dims.js';
 export { TypedBuffer } from './typed-buffer.js';
+export { Win } from './rma/window.js';
+export { REPLACE, NO_OP } from './rma/ops.js';
+export { RmaSyncError, RmaRangeError, RmaAttachError } from './rma/errors.js';
+export type { WindowKind } from './rma/window.js';
+export type { LockType } from './rma/lock-word.js';
 export { Request } from './request.js';
 export { getCount } from './status.js';
 export {
@@ -15,20 +20,24 @@ export {
 } from './collectives/index.js';
 export { copyUs } from './p2p/copy-cost.js';
 export {
-  MpiError, InvalidRank, InvalidTag, InvalidBuffer, InvalidType, InvalidArgument, TruncationError, RequestError,
+  MpiError, InvalidRank, InvalidTag, InvalidBuffer, InvalidType, InvalidArgument, TruncationError, InvalidObjectMessage, RequestError,
   NotInRank, JobAborted, TransferError, DeadlockError, RankFailed, UsageError, MemlockExhausted, PmiError, WireUpError, TAG_UB,
   USAGE_EXIT_CODE,
 } from './errors.js';
 export { runJob, DEADLOCK_EXIT_CODE } from './launcher/job.js';
+export { toChromeTrace, writeTrace, pairMessages, parseTraceClock, RANK_END, TRACE_CLOCKS } from './trace/index.js';
+export type { ChromeTrace, RankTrace, TraceEvent, TraceClock, TraceCategory, MessageEnd, Located, JobTraceOption, JobTraceReport } from './trace/index.js';
 // Nodes as OS processes: one node of a job started by mpiexec / srun / --procs, and the --procs spawner.
 export { runNode } from './launcher/procs/node.js';
 export { spawnNodes } from './launcher/procs/spawn.js';
 export { runProcsJob } from './launcher/procs/embedded.js';
 export { connectPmi, underProcessManager } from './launcher/pmi/client.js';
 export {
-  DEFAULT_OPTIONS, FABRICS, RCACHE_POLICIES, PIN_MODES, parseBytes, parseFabric, parseRcache, parseIntra, parsePinMode, parsePositiveInt, parseTiming, TIMING_KINDS, optionsFromEnv,
+  DEFAULT_OPTIONS, FABRICS, RCACHE_POLICIES, PIN_MODES, parseBytes, parseFabric, parseRcache, parseIntra, parsePinMode, parsePositiveInt, parseTiming, TIMING_KINDS, optionsFromEnv, parseRndv,
   resolveOptions,
 } from './options.js';
+export { checkHostCapacity, OPTION_VARIABLES } from './option-checks.js';
+export type { OptionLabels, OptionKey } from './option-checks.js';
 export { sumStats } from './stats.js';
 export { parseCompute, formatCompute } from './compute.js';
 export { nodeOfRank } from './launcher/placement.js';

@@ -3,6 +3,7 @@ import { POLICIES, type Policy } from '@tsmpi/rcache';
 import { formatCompute, parseCompute } from './compute.js';
 import { DEFAULT_TUNING, applyTuning, tuningFromEnv, type CollectiveTuning } from './collective-tuning.js';
 import { UsageError } from './errors.js';
+import { checkCapacity, checkRanges, checkedCost, labelOf, shown, type OptionLabels } from './option-checks.js';
 
 // The names belong to the layers that implement them; the job's options only re-export them.
 export type FabricKind = AdapterKind;
@@ -58,14 +59,47 @@ export interface JobOptions {
    * runs as far as it can; shared resources are served in the order threads reach them.
    */
   timing: TimingKind;
+  /**
+   * How a rendezvous over the adapter moves a message: 'whole' (one registration of the whole buffer),
+   * 'pipeline[:CHUNK]' (chunks of CHUNK bytes, default 1 MiB, at most 4 in flight, each registered and
+   * released: Open MPI ob1's pipeline protocol) or 'auto' (the default: whole when the buffer's
+   * registration fits the locked-memory budget left, pipeline otherwise).
+   */
+  rndv: string;
+  /**
+   * ibv_fork_init() / RDMAV_FORK_SAFE: every range the rank registers is marked MADV_DONTFORK as it is
+   * registered, so a fork() child does not share (copy-on-write) the pages the adapter reads.
+   */
+  forkSafe: boolean;
+}
+
+export type RndvMode = 'whole' | 'pipeline' | 'auto';
+/** --rndv parsed: the mode, and the pipeline's chunk size (also auto's, when it falls back). */
+export interface RndvSetting {
+  mode: RndvMode;
+  chunk: number;
+}
+export const DEFAULT_PIPELINE_CHUNK = 1024 * 1024;
+
+export function parseRndv(text: string): RndvSetting {
+  const [mode, chunkText, ...rest] = text.split(':');
+  if (rest.length === 0 && (mode === 'whole' || mode === 'auto' || mode === 'pipeline')) {
+    if (chunkText === undefined) return { mode, chunk: DEFAULT_PIPELINE_CHUNK };
+    if (mode === 'pipeline') {
+      const chunk = parseBytes(chunkText, '--rndv pipeline:CHUNK');
+      if (Number.isSafeInteger(chunk) && chunk >= 4096) return { mode, chunk };
+      throw new UsageError(`--rndv ${text}: the chunk must be a whole number of bytes, at least 4K (e.g. pipeline:1M)`);
+    }
+  }
+  throw new UsageError(`--rndv ${text}: use whole, pipeline, pipeline:CHUNK (e.g. pipeline:512K) or auto (the default)`);
 }
 
 export type TimingKind = 'exact' | 'fast';
 export const TIMING_KINDS: readonly TimingKind[] = ['exact', 'fast'];
 
-export function parseTiming(text: string): TimingKind {
+export function parseTiming(text: string, what = '--timing'): TimingKind {
   if ((TIMING_KINDS as readonly string[]).includes(text)) return text as TimingKind;
-  throw new UsageError(`--timing ${text}: use exact (deterministic virtual time, the default) or fast (unsynchronised ranks)`);
+  throw new UsageError(`${shown(what, text)}: use exact (deterministic virtual time, the default) or fast (unsynchronised ranks)`);
 }
 
 export const DEFAULT_OPTIONS: JobOptions = {
@@ -84,6 +118,8 @@ export const DEFAULT_OPTIONS: JobOptions = {
   collectiveTuning: DEFAULT_TUNING,
   compute: 'none',
   timing: 'exact',
+  rndv: 'auto',
+  forkSafe: false,
 };
 
 const UNITS: Record<string, number> = {
@@ -105,24 +141,24 @@ export function parseBytes(text: string, what: string): number {
   return Math.round(Number(m[1]) * unit);
 }
 
-export function parseFabric(text: string): FabricKind {
+export function parseFabric(text: string, what = '--fabric'): FabricKind {
   if ((FABRICS as readonly string[]).includes(text)) return text as FabricKind;
-  throw new UsageError(`--fabric ${text}: unknown adapter; use one of ${FABRICS.join(', ')}`);
+  throw new UsageError(`${shown(what, text)}: unknown adapter; use one of ${FABRICS.join(', ')}`);
 }
 
-export function parseRcache(text: string): RcachePolicy {
+export function parseRcache(text: string, what = '--rcache'): RcachePolicy {
   if ((RCACHE_POLICIES as readonly string[]).includes(text)) return text as RcachePolicy;
-  throw new UsageError(`--rcache ${text}: unknown registration policy; use one of ${RCACHE_POLICIES.join(', ')}`);
+  throw new UsageError(`${shown(what, text)}: unknown registration policy; use one of ${RCACHE_POLICIES.join(', ')}`);
 }
 
-export function parseIntra(text: string): IntraKind {
+export function parseIntra(text: string, what = '--intra'): IntraKind {
   if ((INTRA_KINDS as readonly string[]).includes(text)) return text as IntraKind;
-  throw new UsageError(`--intra ${text}: unknown intra-node transport; use one of ${INTRA_KINDS.join(', ')}`);
+  throw new UsageError(`${shown(what, text)}: unknown intra-node transport; use one of ${INTRA_KINDS.join(', ')}`);
 }
 
-export function parsePinMode(text: string): PinMode {
+export function parsePinMode(text: string, what = '--pin-mode'): PinMode {
   if ((PIN_MODES as readonly string[]).includes(text)) return text as PinMode;
-  throw new UsageError(`--pin-mode ${text}: use pin (pages pinned) or mlock (pages locked; migration still moves them)`);
+  throw new UsageError(`${shown(what, text)}: use pin (pages pinned) or mlock (pages locked; migration still moves them)`);
 }
 
 export function parsePositiveInt(text: string, what: string): number {
@@ -136,30 +172,35 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): Partial<JobOptions> & { 
   const o: Partial<JobOptions> & { np?: number } = {};
   if (env.TSMPI_NP) o.np = parsePositiveInt(env.TSMPI_NP, 'TSMPI_NP');
   if (env.TSMPI_NODES) o.nodes = parsePositiveInt(env.TSMPI_NODES, 'TSMPI_NODES');
-  if (env.TSMPI_FABRIC) o.fabric = parseFabric(env.TSMPI_FABRIC);
-  if (env.TSMPI_RCACHE) o.rcache = parseRcache(env.TSMPI_RCACHE);
+  if (env.TSMPI_FABRIC) o.fabric = parseFabric(env.TSMPI_FABRIC, 'TSMPI_FABRIC');
+  if (env.TSMPI_RCACHE) o.rcache = parseRcache(env.TSMPI_RCACHE, 'TSMPI_RCACHE');
   if (env.TSMPI_EAGER) o.eagerThreshold = parseBytes(env.TSMPI_EAGER, 'TSMPI_EAGER');
   if (env.TSMPI_COST) o.cost = env.TSMPI_COST;
   if (env.TSMPI_MEM) o.memBytes = parseBytes(env.TSMPI_MEM, 'TSMPI_MEM');
   if (env.TSMPI_MEMLOCK) o.memlock = parseBytes(env.TSMPI_MEMLOCK, 'TSMPI_MEMLOCK');
   if (env.TSMPI_STATS) o.stats = env.TSMPI_STATS !== '0' && env.TSMPI_STATS !== 'false';
-  if (env.TSMPI_INTRA) o.intra = parseIntra(env.TSMPI_INTRA);
-  if (env.TSMPI_PIN_MODE) o.pinMode = parsePinMode(env.TSMPI_PIN_MODE);
+  if (env.TSMPI_INTRA) o.intra = parseIntra(env.TSMPI_INTRA, 'TSMPI_INTRA');
+  if (env.TSMPI_PIN_MODE) o.pinMode = parsePinMode(env.TSMPI_PIN_MODE, 'TSMPI_PIN_MODE');
   if (env.TSMPI_RCACHE_MAX_REGIONS) o.rcacheMaxRegions = parsePositiveInt(env.TSMPI_RCACHE_MAX_REGIONS, 'TSMPI_RCACHE_MAX_REGIONS');
   if (env.TSMPI_COMPUTE) o.compute = formatCompute(parseCompute(env.TSMPI_COMPUTE));
-  if (env.TSMPI_TIMING) o.timing = parseTiming(env.TSMPI_TIMING);
+  if (env.TSMPI_TIMING) o.timing = parseTiming(env.TSMPI_TIMING, 'TSMPI_TIMING');
+  if (env.TSMPI_RNDV) o.rndv = env.TSMPI_RNDV;
+  if (env.TSMPI_FORK_SAFE) o.forkSafe = env.TSMPI_FORK_SAFE !== '0' && env.TSMPI_FORK_SAFE !== 'false';
   const tuning = tuningFromEnv(env);
   if (tuning) o.collectiveTuning = applyTuning(DEFAULT_TUNING, tuning);
   if (env.TSMPI_DEADLOCK_MS) o.deadlockMs = parsePositiveInt(env.TSMPI_DEADLOCK_MS, 'TSMPI_DEADLOCK_MS');
   return o;
 }
 
-/** Fills defaults and checks ranges; every problem is a UsageError naming the option. */
-export function resolveOptions(np: number, partial: Partial<JobOptions> = {}): JobOptions {
+/**
+ * Fills defaults and checks ranges and what the nodes can hold (option-checks.ts); every problem is a
+ * UsageError naming the option as the user gave it (`labels`: a flag, a TSMPI_* variable; default the flag).
+ */
+export function resolveOptions(np: number, partial: Partial<JobOptions> = {}, labels: OptionLabels = {}): JobOptions {
   const o: JobOptions = { ...DEFAULT_OPTIONS, ...stripUndefined(partial) };
   if (!Number.isInteger(np) || np < 1) throw new UsageError(`np must be a positive integer (got ${np})`);
   if (!Number.isInteger(o.nodes) || o.nodes < 1) throw new UsageError(`nodes must be a positive integer (got ${o.nodes})`);
-  if (o.nodes > np) throw new UsageError(`--nodes ${o.nodes} is more than the ${np} ranks: use at most -n nodes`);
+  if (o.nodes > np) throw new UsageError(`${shown(labelOf('nodes', labels), o.nodes)} is more than the ${np} ranks: use at most ${labelOf('np', labels)} nodes`);
   parseFabric(o.fabric);
   parseRcache(o.rcache);
   parseIntra(o.intra);
@@ -167,10 +208,10 @@ export function resolveOptions(np: number, partial: Partial<JobOptions> = {}): J
   o.collectiveTuning = applyTuning(DEFAULT_TUNING, o.collectiveTuning);
   parseCompute(o.compute);
   parseTiming(o.timing);
+  parseRndv(o.rndv);
   if (!(o.rcacheMaxRegions >= 1)) throw new UsageError(`rcacheMaxRegions must be >= 1 or Infinity (got ${o.rcacheMaxRegions})`);
-  if (!(o.eagerThreshold >= 0)) throw new UsageError(`eager threshold must be >= 0 bytes (got ${o.eagerThreshold})`);
-  if (!(o.memBytes > 0)) throw new UsageError(`mem must be > 0 bytes (got ${o.memBytes})`);
-  if (!(o.memlock >= 0)) throw new UsageError(`memlock must be >= 0 bytes (got ${o.memlock})`);
+  checkRanges(o, labels);
+  checkCapacity(np, o, checkedCost(o, labels), labels);
   return o;
 }
 

@@ -11,7 +11,8 @@ describe('selectProtocol: the one eager/rendezvous and intra-node decision', () 
       ['auto', 'shm', 'rendezvousXpmem'],
       ['cma', 'eager', 'rendezvousCma'],
       ['xpmem', 'eager', 'rendezvousXpmem'],
-      ['rdma', 'eager', 'rendezvousRdma'],
+      // --rndv auto (the default): the pipelined rendezvous, which takes the whole buffer when it fits
+      ['rdma', 'eager', 'rendezvousPipeline'],
     ];
     for (const [path, below, atOrAbove] of rows) {
       expect([path, protocolFor(path, 1, K), protocolFor(path, K - 1, K)]).toEqual([path, below, below]);
@@ -24,6 +25,15 @@ describe('selectProtocol: the one eager/rendezvous and intra-node decision', () 
     expect(protocolFor('auto', 0, 0)).toBe('shm');
     expect(protocolFor('cma', 0, 0)).toBe('eager');
     expect(protocolFor('self', 0, 0)).toBe('selfSynchronous');
-    expect(protocolFor('rdma', 1, 0)).toBe('rendezvousRdma');
+    expect(protocolFor('rdma', 1, 0)).toBe('rendezvousPipeline');
+  });
+
+  it('takes the whole-buffer rendezvous over the adapter under --rndv whole, the pipeline otherwise', () => {
+    expect(protocolFor('rdma', K, K, false, 'whole')).toBe('rendezvousRdma');
+    expect(protocolFor('rdma', K, K, true, 'whole')).toBe('rendezvousRdma');
+    expect(protocolFor('rdma', K, K, false, 'pipeline')).toBe('rendezvousPipeline');
+    expect(protocolFor('rdma', K, K, true, 'auto')).toBe('rendezvousPipeline');
+    // intra-node single-copy transports register nothing: --rndv does not apply
+    expect(protocolFor('cma', K, K, false, 'pipeline')).toBe('rendezvousCma');
   });
 });

@@ -129,6 +129,11 @@ export class AddressSpace {
     return this.s.lockedBytes;
   }
 
+  /** The most bytes locked (pinned + mlocked) at once so far: what the memlock limit had to cover. */
+  get lockedHighWater(): number {
+    return this.s.lockedHighWater;
+  }
+
   /** Current program break. */
   get break(): number {
     return this.s.brkCur;

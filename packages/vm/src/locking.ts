@@ -36,6 +36,7 @@ export function pin(s: SpaceState, addr: number, length: number): number[] {
   }
   for (const f of frames) s.memory.pinFrame(f);
   s.pinnedBytes += bytes;
+  s.lockedHighWater = Math.max(s.lockedHighWater, s.lockedBytes);
   return frames;
 }
 

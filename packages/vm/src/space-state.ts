@@ -59,6 +59,8 @@ export class SpaceState {
   brkCur: number;
   pinnedBytes = 0;
   mlockedBytes = 0;
+  /** the most bytes ever pinned + mlocked at once (what a locked-memory budget must cover) */
+  lockedHighWater = 0;
   exited = false;
   /** fork() prepare handlers (pthread_atfork), in registration order */
   atForkPrepare: Array<() => void> = [];
@@ -162,6 +164,7 @@ export class SpaceState {
       throw new MemlockLimitExceeded(bytes, this.lockedBytes, this.memlockLimit, what);
     }
     this.mlockedBytes += bytes;
+    this.lockedHighWater = Math.max(this.lockedHighWater, this.lockedBytes);
   }
 
   alignUp(n: number): number {

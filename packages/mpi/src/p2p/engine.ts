@@ -1,6 +1,7 @@
 import { ANY_TAG, PROC_NULL } from '../constants.js';
 import { TimingMode, type Horizon } from '../timing/horizon.js';
 import { TruncationError } from '../errors.js';
+import type { RndvSetting } from '../options.js';
 import { Request, type Progress } from '../request.js';
 import type { MessageCounters } from '../stats.js';
 import type { Status } from '../status.js';
@@ -43,6 +44,8 @@ export interface EngineEnv {
   ctrl: JobControlPort;
   costs: MessageCosts;
   eagerThreshold: number;
+  /** --rndv: how a rendezvous over the adapter moves the message (default auto, 1 MiB chunks) */
+  rndv?: RndvSetting;
   counters: MessageCounters;
   /** intra-node transports (issue 7); absent with --intra rdma */
   intra?: IntraPath;
@@ -92,7 +95,7 @@ export class Engine implements Progress, ProtocolHost {
     this.env = env;
     this.nextSeqOut = new Array(env.size).fill(0);
     const table = protocolTable(this);
-    this.selection = new ProtocolSelection(table, env.rank, env.eagerThreshold, env.intra);
+    this.selection = new ProtocolSelection(table, env.rank, env.eagerThreshold, env.intra, env.rndv?.mode);
     this.handlers = [...Object.values(table), new FinHandler(this)];
     this.scheduler = new Scheduler(
       env.rank, env.horizon,
@@ -199,6 +202,23 @@ export class Engine implements Progress, ProtocolHost {
     this.adapter.postRead(destWorld, read, done);
   }
 
+  /**
+   * A one-sided post (rma/) as a program call at the program clock: `prepare` runs on the device
+   * clock first (registrations it takes are charged there) and returns the post; the program clock
+   * then pays up to the post's overhead.
+   */
+  postOneSided(destWorld: number, prepare: () => (qp: QpPort, wrId: number) => void, done: (status: number, time: number) => void): void {
+    this.sync();
+    this.env.device.set(this.env.clock.now);
+    this.adapter.postOneSided(destWorld, prepare(), done);
+    this.env.clock.advanceTo(this.env.device.now);
+  }
+
+  /** A program call that posts nothing (an RMA synchronisation): first runs what is due by the program clock. */
+  programCall(): void {
+    this.sync();
+  }
+
   postRing(destWorld: number, env: Envelope, source: RingSource, length: number, done: (time: number) => void): void {
     // the sequence number is taken only once the ring accepted the send (a bad buffer throws before)
     env.seq = this.nextSeqOut[destWorld]!;
@@ -261,7 +281,9 @@ export class Engine implements Progress, ProtocolHost {
     this.env.counters.tests++;
     this.env.clock.advance(this.env.costs.pollUs);
     this.poll();
-    return remove ? this.queues.takeUnexpected(key) : this.queues.peek(key);
+    const found = remove ? this.queues.takeUnexpected(key) : this.queues.peek(key);
+    this.notePoll(found !== undefined, { kind: WaitKind.PROBE, peer: key.source, tag: key.tag, context: key.context });
+    return found;
   }
 
   probe(key: MatchKey, remove: boolean): Arrival {
@@ -395,6 +417,7 @@ export class Engine implements Progress, ProtocolHost {
     this.env.counters.tests++;
     this.env.clock.advance(this.env.costs.pollUs);
     this.poll();
+    this.notePoll(r.completed, describe(r));
     return r.completed;
   }
 
@@ -414,17 +437,31 @@ export class Engine implements Progress, ProtocolHost {
     await this.timed.waitForEventAsync(() => r.completed, () => describe(r));
   }
 
+  private polling = false;
+
+  /** The deadlock detector sees a rank that polls for nothing as it sees one that waits (control-block.ts). */
+  private notePoll(found: boolean, wait: WaitDescription): void {
+    if (!found) this.env.ctrl.poll(this.env.rank, wait);
+    else if (this.polling) this.env.ctrl.unblock(this.env.rank);
+    this.polling = !found;
+  }
+
   /** One modeled poll (test, iprobe): with exact timing, a program action like any other. */
   private poll(): void {
     if (this.scheduler.exact) this.sync();
     else this.progress();
   }
 
-  /** MPI_Finalize's share: every rendezvous send must be read by its receiver before the rank goes away. */
+  /**
+   * MPI_Finalize's share: every rendezvous send must be read by its receiver before the rank goes
+   * away, and every shm message this rank matched must have left the ring (its sender waits for that).
+   */
   finalize(): void {
     this.sync();
     const s = this.scheduler;
-    this.waitForEvent(() => this.pendingSends.size === 0 && this.adapter.backlogged === 0 && s.pending === 0 && (this.env.intra?.sendsQueued ?? 0) === 0, {
+    const intra = this.env.intra;
+    const ringsIdle = (): boolean => intra === undefined || (intra.sendsQueued === 0 && intra.receivesDraining === 0);
+    this.waitForEvent(() => this.pendingSends.size === 0 && this.adapter.backlogged === 0 && s.pending === 0 && ringsIdle(), {
       kind: WaitKind.FINALIZE,
       peer: this.pendingSends.values().next().value?.dest ?? -1,
       tag: this.pendingSends.values().next().value?.tag ?? -1,

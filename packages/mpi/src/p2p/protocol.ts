@@ -28,7 +28,7 @@ export interface EnvelopeHandler {
   onEnvelope(env: Envelope, payload: Uint8Array, time: number, from: number, incoming?: ShmIncoming): void;
 }
 
-export type ProtocolName = 'self' | 'eager' | 'shm' | 'rendezvous-rdma' | 'rendezvous-single-copy';
+export type ProtocolName = 'self' | 'eager' | 'shm' | 'rendezvous-rdma' | 'rendezvous-pipeline' | 'rendezvous-single-copy';
 
 /** What a protocol sees of the rank: no queue pair, completion queue or ring; those go through the host's posts. */
 export type ProtocolEnv = Omit<EngineEnv, 'qps' | 'cq' | 'srq' | 'pool' | 'ctrl' | 'intra'>;

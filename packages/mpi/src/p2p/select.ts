@@ -1,6 +1,7 @@
-import type { IntraKind } from '../options.js';
+import type { IntraKind, RndvMode } from '../options.js';
 import type { Protocol, ProtocolHost } from './protocol.js';
 import { EagerProtocol } from './protocols/eager.js';
+import { RendezvousPipelineProtocol } from './protocols/rendezvous-pipeline.js';
 import { RendezvousRdmaProtocol } from './protocols/rendezvous-rdma.js';
 import { RendezvousSingleCopyProtocol } from './protocols/rendezvous-single-copy.js';
 import { SelfProtocol } from './protocols/self.js';
@@ -13,17 +14,22 @@ export interface ProtocolTable {
   readonly eager: EagerProtocol;
   readonly shm: ShmProtocol;
   readonly rendezvousRdma: RendezvousRdmaProtocol;
+  readonly rendezvousPipeline: RendezvousPipelineProtocol;
   readonly rendezvousCma: RendezvousSingleCopyProtocol;
   readonly rendezvousXpmem: RendezvousSingleCopyProtocol;
 }
 
 export function protocolTable(host: ProtocolHost): ProtocolTable {
+  const rendezvousRdma = new RendezvousRdmaProtocol(host);
   return {
     selfBuffered: new SelfProtocol(host, true),
     selfSynchronous: new SelfProtocol(host, false),
     eager: new EagerProtocol(host),
     shm: new ShmProtocol(host),
-    rendezvousRdma: new RendezvousRdmaProtocol(host),
+    // before rendezvousRdma: envelopes go to the first handler that accepts them, and the whole
+    // rendezvous would take a pipelined RTS (it accepts every RTS without CMA / XPMEM)
+    rendezvousPipeline: new RendezvousPipelineProtocol(host, rendezvousRdma),
+    rendezvousRdma,
     rendezvousCma: new RendezvousSingleCopyProtocol(host, 'cma'),
     rendezvousXpmem: new RendezvousSingleCopyProtocol(host, 'xpmem'),
   };
@@ -42,17 +48,22 @@ export type PeerPath = 'self' | IntraKind;
  *   auto            shm                            rendezvousXpmem
  *   cma             eager                          rendezvousCma
  *   xpmem           eager                          rendezvousXpmem
- *   rdma            eager                          rendezvousRdma
+ *   rdma            eager                          rendezvousPipeline (--rndv pipeline or auto; it takes
+ *                                                  the whole-buffer rendezvousRdma where auto fits) or
+ *                                                  rendezvousRdma (--rndv whole)
  *
  * ('rdma': another node, --intra rdma, or no intra-node transports.)
  */
-export function protocolFor(path: PeerPath, length: number, eagerThreshold: number, synchronous = false): keyof ProtocolTable {
+export function protocolFor(
+  path: PeerPath, length: number, eagerThreshold: number, synchronous = false, rndv: RndvMode = 'auto',
+): keyof ProtocolTable {
+  const overAdapter = rndv === 'whole' ? 'rendezvousRdma' : 'rendezvousPipeline';
   // ssend: the self-send that waits for its receive, eager with an acknowledgement (Flags.SYNC) below
   // the threshold (never the buffered shm ring), and the path's rendezvous above it, which already waits
   if (synchronous) {
     if (path === 'self') return 'selfSynchronous';
     if (length < eagerThreshold || length === 0) return 'eager';
-    return path === 'cma' ? 'rendezvousCma' : path === 'xpmem' || path === 'auto' ? 'rendezvousXpmem' : 'rendezvousRdma';
+    return path === 'cma' ? 'rendezvousCma' : path === 'xpmem' || path === 'auto' ? 'rendezvousXpmem' : overAdapter;
   }
   if (path === 'self') return length < eagerThreshold ? 'selfBuffered' : 'selfSynchronous';
   const eager = length < eagerThreshold || length === 0;
@@ -66,7 +77,7 @@ export function protocolFor(path: PeerPath, length: number, eagerThreshold: numb
     case 'xpmem':
       return eager ? 'eager' : 'rendezvousXpmem';
     case 'rdma':
-      return eager ? 'eager' : 'rendezvousRdma';
+      return eager ? 'eager' : overAdapter;
   }
 }
 
@@ -77,10 +88,11 @@ export class ProtocolSelection {
     private readonly rank: number,
     readonly eagerThreshold: number,
     private readonly intra: { readonly kind: IntraKind; onNode(peer: number): boolean } | undefined,
+    private readonly rndv: RndvMode = 'auto',
   ) {}
 
   selectProtocol(peer: number, length: number, synchronous = false): Protocol {
-    return this.table[protocolFor(this.pathTo(peer), length, this.eagerThreshold, synchronous)];
+    return this.table[protocolFor(this.pathTo(peer), length, this.eagerThreshold, synchronous, this.rndv)];
   }
 
   private pathTo(peer: number): PeerPath {

@@ -1,4 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
+import { parseRndv } from '../options.js';
 import { Horizon } from '../timing/horizon.js';
 import { nodeOfRank } from '../launcher/placement.js';
 import { AddressSpace, Allocator, PhysicalMemory } from '@tsmpi/vm';
@@ -21,6 +22,7 @@ import type { RankWorkerData } from './worker-data.js';
 import { openIntra, type IntraSetup } from './intra-setup.js';
 import { ComputeBoundary, ProgramClock, parseCompute } from '../compute.js';
 import { installComputeBoundary } from './compute-setup.js';
+import { installTracing } from '../trace/install.js';
 
 /** The JobAborted errors a rank throws after calling abort() itself (it already told the launcher). */
 const selfAborts = new WeakSet<Error>();
@@ -104,9 +106,18 @@ export class RankRuntime implements RankRuntimeFace {
     const deviceClockCore = new VirtualClock();
     const pd = adapter.openDomain(space, deviceClockCore, { wire: wd.network ? NetworkWire.attach(wd.network, adapter) : new InProcessWire(adapters.filter((a) => a !== undefined)) });
     const device = deviceClock(deviceClockCore);
+    // --fork-safe (ibv_fork_init): what the adapter reads is left out of a fork's child, as rdma-core
+    // does on registration (it also undoes it, range-counted, on deregistration; here it stays)
+    const forkSafe = (addr: number, length: number): void => {
+      if (wd.options.forkSafe) space.madvise(addr, length, 'dontfork');
+    };
     const cache = createRegistrationPolicy<MemoryRegion>(wd.options.rcache, {
       ops: {
-        register: (start: number, end: number, access: number) => pd.registerMemory(start, end - start, access),
+        register: (start: number, end: number, access: number) => {
+          const mr = pd.registerMemory(start, end - start, access);
+          forkSafe(start, end - start);
+          return mr;
+        },
         deregister: (mr: MemoryRegion) => pd.deregister(mr),
       },
       space,
@@ -123,6 +134,9 @@ export class RankRuntime implements RankRuntimeFace {
     let slabMr: MemoryRegion;
     try {
       slabMr = pd.registerMemory(slab, layout.bytes, Access.LOCAL_WRITE | Access.REMOTE_WRITE | Access.REMOTE_READ);
+      // the runtime's own bounce buffers never follow a fork, whatever --fork-safe says (UCX calls
+      // ibv_fork_init by default, UCX_IB_FORK_INIT=try): a child shares none of the envelopes in flight
+      space.madvise(slab, layout.bytes, 'dontfork');
     } catch (e) {
       if ((e as { code?: unknown }).code !== 'ENOMEM') throw e;
       const err = new MemlockExhausted(
@@ -159,6 +173,7 @@ export class RankRuntime implements RankRuntimeFace {
       ctrl,
       costs: { overheadUs: cost.overheadUs, pollUs: cost.pollUs, memcpyGBps: cost.memcpyGBps },
       eagerThreshold: wd.options.eagerThreshold,
+      rndv: parseRndv(wd.options.rndv ?? 'auto'),
       counters,
       ...(intra ? { intra: intra.path } : {}),
       spins: wd.oversubscribed ? SPINS_OVERSUBSCRIBED : SPINS_DEDICATED,
@@ -179,6 +194,15 @@ export class RankRuntime implements RankRuntimeFace {
     post(port, { type: 'connected', rank: wd.rank });
     await go;
 
+    // Tracing wraps the entry points first, so the compute boundary's wrapper (outside it) charges the
+    // program's work before a traced call reads its start time.
+    if (wd.trace) {
+      installTracing({
+        rank: wd.rank, node: wd.node, settings: wd.trace, clock, deviceNow: () => deviceClockCore.now, cache,
+        adapterStats: () => pd.stats, odp: wd.options.fabric === 'odp', mmu: space.mmuNotifier, eagerThreshold: wd.options.eagerThreshold,
+        ...(intra ? { intra: intra.path } : {}), runtimeProto: RankRuntime.prototype,
+      });
+    }
     // from here on the program runs: with measured compute, its time between runtime calls is charged
     const compute = parseCompute(wd.options.compute);
     if (compute.kind === 'measured') installComputeBoundary(new ComputeBoundary(clock, compute.factor), RankRuntime.prototype);

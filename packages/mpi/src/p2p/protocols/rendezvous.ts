@@ -61,6 +61,15 @@ export function sendFin(host: ProtocolHost, a: Arrival, flags: number, time: num
   host.postControl(a.fromWorld, env);
 }
 
+/** The sender's error for a FIN with Flags.ERROR: whose buffer was at fault (Flags.RECEIVER: the receiver's). */
+export function finFailure(op: SendOp, flags: number): TransferError {
+  const why = flags & Flags.RECEIVER
+    ? `could not receive the ${op.length}-byte message (tag ${op.tag}): its receive buffer is not valid memory or could ` +
+      `not be registered there (rank ${op.dest}'s receive failed with the reason); this rank's send buffer was not at fault`
+    : `could not read the ${op.length}-byte message (tag ${op.tag}) from this rank's buffer`;
+  return new TransferError('REMOTE', `rank ${op.dest} ${why}`);
+}
+
 /** Sender side of every rendezvous: the FIN that ends a send. */
 export class FinHandler implements EnvelopeHandler {
   constructor(private readonly host: ProtocolHost) {}
@@ -74,11 +83,7 @@ export class FinHandler implements EnvelopeHandler {
     if (!op) throw new MpiError('MPI_ERR_INTERN', `FIN for unknown send ${env.sendId}`);
     this.host.env.device.set(time);
     if (env.flags & Flags.ERROR) {
-      const why = env.flags & Flags.RECEIVER
-        ? `could not receive the ${op.length}-byte message (tag ${op.tag}): its receive buffer is not valid memory or could ` +
-          `not be registered there (rank ${op.dest}'s receive failed with the reason); this rank's send buffer was not at fault`
-        : `could not read the ${op.length}-byte message (tag ${op.tag}) from this rank's buffer`;
-      this.host.failSend(op, new TransferError('REMOTE', `rank ${op.dest} ${why}`), time);
+      this.host.failSend(op, finFailure(op, env.flags), time);
       return;
     }
     this.host.completeSend(op, time);
