@@ -37,13 +37,18 @@ describe('size sweep', () => {
 
 describe('patterns and configurations', () => {
   it('parses every pattern and prints it back', () => {
-    for (const t of ['reuse', 'churn', 'rotate:16', 'migrate:4']) expect(formatPattern(parsePattern(t))).toBe(t);
+    for (const t of ['reuse', 'churn', 'rotate:16', 'migrate:4', 'fork:3']) expect(formatPattern(parsePattern(t))).toBe(t);
+    expect(parsePattern('fork')).toEqual({ kind: 'fork', every: 2 });
     expect(parsePattern('rotate')).toEqual({ kind: 'rotate', buffers: 16 });
     expect(() => parsePattern('rotate:0')).toThrow(/positive integer/);
     expect(() => parsePattern('shuffle')).toThrow(/unknown/);
   });
   it('names configurations the way the tables print them', () => {
-    expect(STUDY_CONFIGS.map((c) => c.label)).toEqual(['pin-per-op', 'pinning×none', 'pinning×hooks', 'pinning×notifier', 'odp×notifier']);
+    expect(STUDY_CONFIGS.map((c) => c.label)).toEqual(['pin-per-op', 'pipeline', 'pinning×none', 'pinning×hooks', 'pinning×notifier', 'odp×notifier']);
+    expect(parseConfiguration('pipeline')).toMatchObject({ id: 'pinning-off-pipeline', rcache: 'off', rndv: 'pipeline' });
+    expect(parseConfiguration('pinning-off-pipeline').label).toBe('pipeline');
+    expect(parseConfiguration('pinning:notifier:pipeline')).toMatchObject({ id: 'pinning-notifier-pipeline', label: 'pinning×notifier+pipeline' });
+    expect(parseConfiguration('pin-per-op').rndv).toBe('whole');
     expect(parseConfiguration('mlock:hooks')).toMatchObject({ id: 'pinning-mlock-hooks', fabric: 'pinning', pinMode: 'mlock', rcache: 'hooks' });
     expect(parseConfiguration('pin-per-op').id).toBe('pinning-off');
     expect(() => parseConfiguration('pinning')).toThrow(/needs a fabric and a policy/);
@@ -56,20 +61,24 @@ describe('patterns and configurations', () => {
     expect(isSafe(hooks, { kind: 'churn' })).toBe(true);
     expect(isSafe(hooks, { kind: 'migrate', every: 4 })).toBe(false);
     expect(isSafe(notifier, { kind: 'migrate', every: 4 })).toBe(true);
+    // the copy-on-write fault after fork is the kernel's: hooks do not hear it, the notifier does
+    expect(isSafe(hooks, { kind: 'fork', every: 2 })).toBe(false);
+    expect(isSafe(notifier, { kind: 'fork', every: 2 })).toBe(true);
+    expect(isSafe(parseConfiguration('pipeline'), { kind: 'fork', every: 2 })).toBe(true);
   });
 });
 
 describe('tsmpi bench arguments', () => {
-  it('study: five configurations × reuse, rotate beyond the cache, churn, plus the migration case', () => {
+  it('study: six configurations × reuse, rotate beyond the cache, churn, fork, plus the migration case', () => {
     const o = parseBenchArgs(['study']);
     expect(o.study).toBe(true);
-    expect(o.configs.length).toBe(5);
-    expect(o.patterns.map(formatPattern)).toEqual(['reuse', `rotate:${o.maxRegions + 2}`, 'churn']);
+    expect(o.configs.length).toBe(6);
+    expect(o.patterns.map(formatPattern)).toEqual(['reuse', `rotate:${o.maxRegions + 2}`, 'churn', 'fork:2']);
     expect(o.migration).toBe(true);
     expect(o.out).toBe('tsmpi-study');
     const jobs = planJobs(o);
     expect(o.suites).toEqual(['latency', 'bw']);
-    expect(jobs.length).toBe(2 * (5 * 3 + 2));
+    expect(jobs.length).toBe(2 * (6 * 4 + 2));
     expect(jobs.filter((j) => j.spec.pattern.kind === 'migrate').map((j) => j.spec.name)).toEqual([
       'latency/pinning-mlock-hooks/migrate:2', 'latency/pinning-mlock-notifier/migrate:2',
       'bw/pinning-mlock-hooks/migrate:2', 'bw/pinning-mlock-notifier/migrate:2',

@@ -42,7 +42,7 @@ const of = (config: string, pattern: string): BenchRecord[] =>
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tsmpi-bench-study-'));
-  const patterns = ['reuse', 'churn', ...(canRotate ? ['rotate:4'] : [])].join(',');
+  const patterns = ['reuse', 'churn', 'fork:2', ...(canRotate ? ['rotate:4'] : [])].join(',');
   ({ code: cellsCode, report: cells } = await study('cells', [
     'study', 'latency', '--sizes', '256K:256K', '--iterations', '8', '--max-regions', '2', '--pattern', patterns,
   ]));
@@ -71,15 +71,16 @@ describe('the study, small', () => {
   it('follows the schema: one record per configuration × pattern × size, every delivery counted', () => {
     validateReport(cells);
     validateReport(sweep);
-    const patterns = 2 + (canRotate ? 1 : 0);
-    expect(cells.records.length).toBe(5 * patterns + (canMigrate ? 2 : 0));
+    const patterns = 3 + (canRotate ? 1 : 0);
+    expect(cells.records.length).toBe(6 * patterns + (canMigrate ? 2 : 0));
     expect(sweep.records.length).toBe(5 * 9); // 4K .. 1M
     for (const r of [...cells.records, ...sweep.records]) expect(r.messages).toBe(2 * (r.iterations + r.warmup));
   });
 
   it('delivers nothing stale in any safe configuration and pattern', () => {
     const safe = cells.records.filter((r) => r.safe);
-    expect(safe.length).toBe(4 * (2 + (canRotate ? 1 : 0)) + (canMigrate ? 1 : 0));
+    // pin-per-op, pipeline, hooks (not under fork), notifier, odp×notifier
+    expect(safe.length).toBe(5 * (2 + (canRotate ? 1 : 0)) + 4 + (canMigrate ? 1 : 0));
     expect(safe.filter((r) => r.stale > 0).map((r) => `${r.label} ${r.pattern}`)).toEqual([]);
     expect(sweep.records.filter((r) => r.safe && r.stale > 0)).toEqual([]);
   });
@@ -97,6 +98,23 @@ describe('the study, small', () => {
       expect(r.hits).toBe(0); // every buffer is new: nothing to hit
     }
     expect(sum(of('pinning-none', 'reuse'), (r) => r.stale)).toBe(0);
+  });
+
+  it('has a legacy fork leave pinning×none and pinning×hooks reading the frame the child kept; notifier, ODP and pin-per-op do not', () => {
+    for (const c of ['pinning-none', 'pinning-hooks']) expect(sum(of(c, 'fork'), (r) => r.stale), c).toBeGreaterThan(0);
+    for (const c of ['pinning-off', 'pinning-off-pipeline', 'pinning-notifier', 'odp-notifier']) {
+      expect(sum(of(c, 'fork'), (r) => r.stale), c).toBe(0);
+    }
+    // the notifier hears the copy-on-write fault that moved the page, as an invalidation
+    expect(sum(of('pinning-notifier', 'fork'), (r) => r.invalidations)).toBeGreaterThan(0);
+  });
+
+  it('has the pipeline register per chunk like pin-per-op (one 1 MiB chunk per 256K message)', () => {
+    for (const p of ['reuse', 'churn']) {
+      const r = of('pinning-off-pipeline', p)[0]!;
+      expect(r.label).toBe('pipeline');
+      expect(r.registrations).toBe(2 * r.messages);
+    }
   });
 
   it.skipIf(!canMigrate)('has hooks miss only the kernel-initiated migration, which notifier catches', () => {

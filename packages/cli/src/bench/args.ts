@@ -10,7 +10,7 @@ import type { Configuration, FabricKind, RcachePolicy } from './configs.js';
 import { PIN_PER_OP, STUDY_CONFIGS, configuration, isOneOf, parseConfiguration } from './configs.js';
 import { BenchUsageError } from './errors.js';
 import type { Pattern } from './patterns.js';
-import { parsePattern } from './patterns.js';
+import { FORK_EVERY, parsePattern } from './patterns.js';
 import type { Suite } from './record.js';
 import { SUITES } from './record.js';
 import { MAX_SIZE, parseSize, parseSizeRange } from './sizes.js';
@@ -47,6 +47,8 @@ export interface BenchOptions {
   help: boolean;
   /** Each job's two nodes as two OS processes (tsmpi run --procs); virtual times as in one process. */
   procs?: boolean;
+  /** --trace DIR: one Chrome trace-event file per job (cell) in DIR (opt-in: tracing costs wall time). */
+  traceDir?: string;
   /** exact (deterministic virtual time, the default) or fast (unsynchronised ranks; every output says so). */
   timing: TimingKind;
 }
@@ -61,8 +63,8 @@ export const DEFAULT_MAX_REGIONS = 8;
 export const USAGE = `usage: tsmpi bench [study] [latency|bw|bibw|allreduce ...] [options]
 
   study                     the pin-per-op vs cached-registration study: every configuration
-                            (pin-per-op, pinning×none|hooks|notifier, odp×notifier) × pattern
-                            (reuse, rotate:N, churn) plus the migration case (mlock×hooks|notifier)
+                            (pin-per-op, pipeline, pinning×none|hooks|notifier, odp×notifier) × pattern
+                            (reuse, rotate:N, churn, fork:2) plus the migration case (mlock×hooks|notifier)
   latency bw bibw allreduce OSU-style suites (default: latency; the study: latency and bw)
   intranode                 shm, CMA, XPMEM and RDMA loopback between two ranks of one node
                             (its own options: tsmpi bench intranode --help)
@@ -71,8 +73,9 @@ options
   --fabric pinning,odp      adapters to run (with --rcache: their cross product)
   --rcache off,none,hooks,notifier
                             registration policies (off = pin-per-op)
-  --config F:P              one configuration, e.g. pinning:notifier, odp:notifier, mlock:hooks, pin-per-op
-  --pattern P               reuse | rotate:N | churn | migrate:K (repeatable, or a comma list)
+  --config F:P              one configuration, e.g. pinning:notifier, odp:notifier, mlock:hooks, pin-per-op,
+                            pipeline (pin-per-op in 1 MiB chunks), pinning:notifier:pipeline
+  --pattern P               reuse | rotate:N | churn | migrate:K | fork:K (repeatable, or a comma list)
   --sizes MIN:MAX           message sizes, powers of two (default 1:16M)
   --iterations N            timed iterations for small messages (default ${SHORT.iterations}; --full: ${FULL.iterations})
   --full                    OSU-like iteration counts (slow: minutes to hours)
@@ -81,6 +84,7 @@ options
   --max-regions N           registration-cache region limit under rotate:N (default ${DEFAULT_MAX_REGIONS}; other patterns: unlimited)
   --window N                messages per window in bw/bibw (default 64)
   --out DIR                 write OSU text files, results.json and report.html there
+  --trace DIR               write a timeline per job (Chrome trace-event JSON, DIR/<job>.json; see tsmpi trace)
                             (the study's default: tsmpi-study)
   --json FILE               write the JSON records to FILE
   --no-migration            leave out the study's migration case (mlock×hooks|notifier)
@@ -123,6 +127,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   let check: string | undefined;
   let help = false;
   let procs = false;
+  let traceDir: string | undefined;
   let timing: TimingKind = 'exact';
 
   const args = [...argv];
@@ -204,6 +209,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       case '--procs':
         procs = true;
         break;
+      case '--trace':
+        traceDir = value(flag, inline);
+        break;
       case '--check':
         check = value(flag, inline);
         break;
@@ -234,7 +242,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   let migration = false;
   if (patterns.length === 0) {
     if (study) {
-      patterns.push({ kind: 'reuse' }, { kind: 'rotate', buffers: maxRegions + 2 }, { kind: 'churn' });
+      patterns.push({ kind: 'reuse' }, { kind: 'rotate', buffers: maxRegions + 2 }, { kind: 'churn' }, { kind: 'fork', every: FORK_EVERY });
       migration = !noMigration;
     } else {
       patterns.push({ kind: 'reuse' });
@@ -242,8 +250,10 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   }
 
   const counts = full ? FULL : SHORT;
+  if (traceDir !== undefined && procs) throw new BenchUsageError('--trace runs the jobs in one process for now: drop --procs to record timelines');
   return {
     ...(procs ? { procs } : {}),
+    ...(traceDir !== undefined ? { traceDir } : {}),
     timing,
     study,
     // The study runs ping-pong (per-message cost, both registrations in series) and the windowed

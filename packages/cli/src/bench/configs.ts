@@ -2,6 +2,8 @@
  * Configurations: which adapter and which registration policy a job runs with.
  *
  *   pin-per-op        pinning adapter, rcache 'off': register before and deregister after every message
+ *   pipeline          pinning adapter, rcache 'off', --rndv pipeline: each 1 MiB chunk registered, read and
+ *                     deregistered, 4 in flight (Open MPI ob1's pipeline protocol without leave_pinned)
  *   pinning×none      cached, never told of changes (the historical stale-registration bug, on purpose)
  *   pinning×hooks     cached, told by intercepted munmap/sbrk/mremap/madvise (UCX ucm, Open MPI patcher)
  *   pinning×notifier  cached, told by the mmu-notifier channel (ummunotify)
@@ -26,22 +28,27 @@ export interface Configuration {
   fabric: FabricKind;
   rcache: RcachePolicy;
   pinMode: PinMode;
+  /** How a rendezvous moves the message: the whole buffer registered at once, or in chunks (--rndv). */
+  rndv: 'whole' | 'pipeline';
 }
 
-export function configuration(fabric: FabricKind, rcache: RcachePolicy, pinMode: PinMode = 'pin'): Configuration {
+export function configuration(fabric: FabricKind, rcache: RcachePolicy, pinMode: PinMode = 'pin', rndv: 'whole' | 'pipeline' = 'whole'): Configuration {
   const mode = pinMode === 'mlock' ? '-mlock' : '';
-  const id = `${fabric}${mode}-${rcache}`;
+  const piped = rndv === 'pipeline' ? '-pipeline' : '';
+  const id = `${fabric}${mode}-${rcache}${piped}`;
   let label: string;
-  if (fabric === 'pinning' && rcache === 'off' && pinMode === 'pin') label = 'pin-per-op';
-  else label = `${pinMode === 'mlock' ? 'mlock' : fabric}×${rcache}`;
-  return { id, label, fabric, rcache, pinMode };
+  if (fabric === 'pinning' && rcache === 'off' && pinMode === 'pin') label = rndv === 'pipeline' ? 'pipeline' : 'pin-per-op';
+  else label = `${pinMode === 'mlock' ? 'mlock' : fabric}×${rcache}${rndv === 'pipeline' ? '+pipeline' : ''}`;
+  return { id, label, fabric, rcache, pinMode, rndv };
 }
 
 export const PIN_PER_OP = configuration('pinning', 'off');
+export const PIPELINE = configuration('pinning', 'off', 'pin', 'pipeline');
 
 /** The study's configurations, the baseline first. */
 export const STUDY_CONFIGS: readonly Configuration[] = [
   PIN_PER_OP,
+  PIPELINE,
   configuration('pinning', 'none'),
   configuration('pinning', 'hooks'),
   configuration('pinning', 'notifier'),
@@ -54,29 +61,32 @@ export const MIGRATION_CONFIGS: readonly Configuration[] = [
   configuration('pinning', 'notifier', 'mlock'),
 ];
 
-/** "pinning:notifier", "pinning-notifier", "odp:off", "pin-per-op", "mlock:hooks" → Configuration. */
+/** "pinning:notifier", "pinning-notifier", "odp:off", "pin-per-op", "pipeline", "pinning:notifier:pipeline", "mlock:hooks" → Configuration. */
 export function parseConfiguration(text: string): Configuration {
   const t = text.trim().toLowerCase();
   if (t === 'pin-per-op') return PIN_PER_OP;
-  const parts = t.split(/[:×-]/).filter((p) => p !== '');
+  if (t === 'pipeline') return PIPELINE;
+  const parts = t.split(/[:×+-]/).filter((p) => p !== '');
   let fabric: FabricKind | undefined;
   let pinMode: PinMode = 'pin';
   let rcache: RcachePolicy | undefined;
+  let rndv: 'whole' | 'pipeline' = 'whole';
   for (const p of parts) {
-    if (p === 'pin') fabric = 'pinning';
+    if (p === 'pipeline') rndv = 'pipeline';
+    else if (p === 'pin') fabric = 'pinning';
     else if (p === 'mlock') { fabric = 'pinning'; pinMode = 'mlock'; }
     else if (isOneOf(FABRICS, p)) fabric = p;
     else if (isOneOf(RCACHE_POLICIES, p)) rcache = p;
     else {
       throw new BenchUsageError(
-        `configuration "${text}": "${p}" is neither a fabric (${FABRICS.join(', ')}, mlock) nor an rcache policy (${RCACHE_POLICIES.join(', ')})`,
+        `configuration "${text}": "${p}" is neither a fabric (${FABRICS.join(', ')}, mlock) nor an rcache policy (${RCACHE_POLICIES.join(', ')}) nor pipeline`,
       );
     }
   }
   if (fabric === undefined || rcache === undefined) {
     throw new BenchUsageError(`configuration "${text}" needs a fabric and a policy, e.g. pinning:notifier, odp:notifier, mlock:hooks or pin-per-op`);
   }
-  return configuration(fabric, rcache, pinMode);
+  return configuration(fabric, rcache, pinMode, rndv);
 }
 
 export function isOneOf<T extends string>(names: readonly T[], text: string): text is T {
@@ -86,10 +96,11 @@ export function isOneOf<T extends string>(names: readonly T[], text: string): te
 /**
  * The changes a pattern's program must survive. Every real program frees memory, so a library call
  * (free → munmap) is always possible — a cache that does not hear calls is safe under reuse and
- * rotate only by luck of the pattern; migrate adds the kernel's own changes.
+ * rotate only by luck of the pattern; migrate adds the kernel's own changes, and so does fork (the
+ * copy-on-write fault that moves a page after fork is the kernel's, no library call announces it).
  */
 function changesUnder(p: Pattern): readonly ChangeOrigin[] {
-  return p.kind === 'migrate' ? ['call', 'kernel'] : ['call'];
+  return p.kind === 'migrate' || p.kind === 'fork' ? ['call', 'kernel'] : ['call'];
 }
 
 /**

@@ -9,14 +9,22 @@
  *              address on new frames — a cache that was not told hands out the old frames
  * - migrate:K  one buffer, and every K iterations the rank migrates its pages (compaction / NUMA
  *              balancing): a kernel-initiated change no library call announces
+ * - fork:K     one buffer, and every K iterations the rank forks (the child lives until the next
+ *              fork, as a helper process would) under the legacy fork policy (kernels before 5.12):
+ *              the parent's next write to its buffer copies the page away from the frame its
+ *              registration pinned (seed 001's other way a registration goes wrong)
  */
 import { BenchUsageError } from './errors.js';
+
+/** The study's fork case: fork every this many iterations (large sizes run only 3 in the short form). */
+export const FORK_EVERY = 2;
 
 export type Pattern =
   | { kind: 'reuse' }
   | { kind: 'rotate'; buffers: number }
   | { kind: 'churn' }
-  | { kind: 'migrate'; every: number };
+  | { kind: 'migrate'; every: number }
+  | { kind: 'fork'; every: number };
 
 export function parsePattern(text: string): Pattern {
   const [name, arg, extra] = text.trim().split(':');
@@ -28,7 +36,7 @@ export function parsePattern(text: string): Pattern {
     }
     return n;
   };
-  if (extra !== undefined) throw new BenchUsageError(`pattern "${text}" has too many ':' parts: use reuse, rotate:N, churn or migrate:K`);
+  if (extra !== undefined) throw new BenchUsageError(`pattern "${text}" has too many ':' parts: use reuse, rotate:N, churn, migrate:K or fork:K`);
   switch (name) {
     case 'reuse':
       return { kind: 'reuse' };
@@ -38,8 +46,10 @@ export function parsePattern(text: string): Pattern {
       return { kind: 'rotate', buffers: count('N (buffers)', 16) };
     case 'migrate':
       return { kind: 'migrate', every: count('K (iterations between migrations)', 4) };
+    case 'fork':
+      return { kind: 'fork', every: count('K (iterations between forks)', 2) };
     default:
-      throw new BenchUsageError(`pattern "${text}" is unknown: use reuse, rotate:N, churn or migrate:K`);
+      throw new BenchUsageError(`pattern "${text}" is unknown: use reuse, rotate:N, churn, migrate:K or fork:K`);
   }
 }
 
@@ -52,6 +62,8 @@ export function formatPattern(p: Pattern): string {
       return `rotate:${p.buffers}`;
     case 'migrate':
       return `migrate:${p.every}`;
+    case 'fork':
+      return `fork:${p.every}`;
   }
 }
 

@@ -2,7 +2,9 @@
  * Runs benchmark jobs on @tsmpi/mpi's embedding API: 2 ranks of programs/bench-rank, the job's
  * runtime options as given, the spec as the program's argument.
  */
-import { runJob, runProcsJob, type JobOptions } from '@tsmpi/mpi';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { runJob, runProcsJob, type JobOptions, type JobTraceOption } from '@tsmpi/mpi';
 import type { JobRunner } from './study.js';
 import { BenchJobError } from './errors.js';
 import type { JobSpec, RankSizeResult } from './job.js';
@@ -15,10 +17,11 @@ export const RANK_PROGRAM = new URL(`./programs/bench-rank.${fromSource ? 'ts' :
  * One job of the bench rank program on 2 ranks: each rank's results, one per step of the spec. A
  * failed job is a BenchJobError carrying the failing rank's message, first stack frames and output.
  */
-export async function runBenchRanks(spec: JobSpec, options: Partial<JobOptions>, procs = false): Promise<RankSizeResult[][]> {
+export async function runBenchRanks(spec: JobSpec, options: Partial<JobOptions>, procs = false, trace?: JobTraceOption): Promise<RankSizeResult[][]> {
   let result;
   try {
-    result = await (procs ? runProcsJob : runJob)({ np: 2, program: RANK_PROGRAM, args: [JSON.stringify(spec)], ...options, captureOutput: true });
+    const job = { np: 2, program: RANK_PROGRAM, args: [JSON.stringify(spec)], ...options, captureOutput: true };
+    result = await (procs ? runProcsJob(job) : runJob({ ...job, ...(trace ? { trace } : {}) }));
   } catch (e) {
     throw new BenchJobError(spec.name, e);
   }
@@ -45,6 +48,7 @@ export const runBenchJob: JobRunner = (job, o) => {
     fabric: config.fabric,
     rcache: config.rcache,
     pinMode: config.pinMode,
+    rndv: config.rndv,
     // The region limit is rotate:N's subject (N buffers against a smaller cache). Elsewhere the
     // cache is unlimited, as UCX's is by default: a bw window receives into 64 distinct slices,
     // and a limit below that would make "reuse" thrash on the receiver.
@@ -54,5 +58,11 @@ export const runBenchJob: JobRunner = (job, o) => {
     memlock: Infinity,
     timing: o.timing,
     ...(o.eager !== undefined ? { eagerThreshold: o.eager } : {}),
-  }, o.procs);
+  }, o.procs, o.traceDir === undefined ? undefined : traceFileOf(o.traceDir, spec.name));
 };
+
+/** --trace DIR: the job's file, named for the job (a cell) with anything but [\w.-] made '_'. */
+export function traceFileOf(dir: string, job: string): string {
+  mkdirSync(dir, { recursive: true });
+  return join(dir, `${job.replace(/[^\w.-]+/g, '_')}.json`);
+}

@@ -25,10 +25,14 @@ export class BufferSet {
   private live: BenchBuffer | undefined;
   /** Pages the pattern migrated (the run reports them). */
   pagesMoved = 0;
+  /** fork:K: the child of the last fork, alive until the next one (or dispose). */
+  private child: { exit(): void } | undefined;
 
   constructor(comm: BenchComm, pattern: Pattern, maxBytes: number) {
     this.comm = comm;
     this.pattern = pattern;
+    // the bug fork:K shows is the legacy one: pinned pages shared copy-on-write with the child
+    if (pattern.kind === 'fork') comm.space.forkPolicy = 'legacy';
     if (pattern.kind !== 'churn') {
       const n = pattern.kind === 'rotate' ? pattern.buffers : 1;
       for (let b = 0; b < n; b++) this.buffers.push(this.pageAligned(maxBytes));
@@ -66,10 +70,19 @@ export class BufferSet {
         }
         return buf.subarray(0, bytes);
       }
+      case 'fork': {
+        if (iteration % p.every === p.every - 1) {
+          this.child?.exit();
+          this.child = this.comm.space.fork();
+        }
+        return this.buffers[0]!.subarray(0, bytes);
+      }
     }
   }
 
   dispose(): void {
+    this.child?.exit();
+    this.child = undefined;
     for (const a of this.allocations) a.free();
     this.allocations = [];
     this.buffers = [];

@@ -27,7 +27,15 @@ export interface BenchComm {
   allreduce(sbuf: BenchBuffer, rbuf: BenchBuffer, op: unknown): void;
   /** Virtual clock, seconds (MPI_Wtime). */
   wtime(): number;
-  readonly space: { readonly pageSize: number; migrate(addr: number, length: number): unknown };
+  readonly space: BenchSpace;
+}
+
+/** The address-space calls the patterns make (migrate:K, fork:K). */
+export interface BenchSpace {
+  readonly pageSize: number;
+  migrate(addr: number, length: number): unknown;
+  forkPolicy: 'legacy' | 'copy-pinned';
+  fork(): { exit(): void };
 }
 
 /** Registration counters of one rank, cumulative since the rank started. */
