@@ -1,7 +1,7 @@
 /**
  * Issue 20.3: a rank polling test() or iprobe() for what can never come is a deadlock like a blocking
  * wait: the detector ends the job (exit 2) and names the poll. A rank that polls while its peer
- * computes is not.
+ * computes is not. And a rank waiting with exact timing stays BLOCKED between its sleep slices.
  */
 import { describe, expect, it } from 'vitest';
 import { DEADLOCK_EXIT_CODE, runJob } from '../src/index.js';
@@ -18,6 +18,16 @@ describe('a polling rank is seen by the deadlock detector', () => {
     expect(r.exitCode).toBe(DEADLOCK_EXIT_CODE);
     expect(r.error!.kind).toBe('deadlock');
     expect(r.error!.waits).toEqual(waits);
+  }, 60_000);
+
+  it('exact timing: a rendezvous nobody matches while its receiver waits for a later message is reported', async () => {
+    // both ranks used to spin between sleep slices of a millisecond, RUNNING whenever the detector looked
+    const r = await runJob({ np: 2, program: new URL('./programs/regress-unmatched.ts', import.meta.url), args: ['65536'], eagerThreshold: 12 * 1024, timing: 'exact', deadlockMs: 500 });
+    expect(r.exitCode).toBe(DEADLOCK_EXIT_CODE);
+    expect(r.error!.waits).toEqual([
+      'rank 0: blocked in send(dest=1, tag=1) waiting for the receiver to match it',
+      'rank 1: blocked in recv(source=0, tag=2)',
+    ]);
   }, 60_000);
 
   it('a rank polling while its peer computes for longer than the window is left alone', async () => {

@@ -85,36 +85,47 @@ export class Waiter {
     // descheduled peer; every 64th wait probes with the full budget so it recovers when cores free up.
     const budgetUs = (++this.waitsStarted & 63) === 0 ? SPIN_US_DEDICATED : this.spinUs;
     const intra = this.env.intra;
-    for (;;) {
-      // read every doorbell before looking, so a push or a publication after the look wakes the sleep
-      const seen = cq.doorbell;
-      const bell = intra?.doorbell;
-      const epoch = sleepOn === undefined ? 0 : (sleepOn() ?? NO_HORIZON).epoch;
-      const r = step();
-      if (r === 'done') break;
-      if (r === 'ran') {
+    // The rank stays BLOCKED for the deadlock detector from its first sleep until a step moves
+    // something (which counts as progress: its epoch), not only while it sleeps: between short
+    // sleep slices it spins, and a detector sampling then would never see it blocked.
+    let blocked = false;
+    try {
+      for (;;) {
+        // read every doorbell before looking, so a push or a publication after the look wakes the sleep
+        const seen = cq.doorbell;
+        const bell = intra?.doorbell;
+        const epoch = sleepOn === undefined ? 0 : (sleepOn() ?? NO_HORIZON).epoch;
+        const r = step();
+        if (r === 'done') break;
+        if (r === 'ran') {
+          spins = 0;
+          spinStart = -1;
+          ctrl.bumpEpoch(rank);
+          if (blocked) ctrl.unblock(rank);
+          blocked = false;
+          continue;
+        }
+        if (++spins < this.env.spins) {
+          if ((spins & 63) !== 0) continue;
+          if (ctrl.aborted) throw aborted();
+          const now = performance.now();
+          if (spinStart < 0) spinStart = now;
+          if ((now - spinStart) * 1000 < budgetUs) continue;
+        }
         spins = 0;
         spinStart = -1;
-        continue;
-      }
-      if (++spins < this.env.spins) {
-        if ((spins & 63) !== 0) continue;
         if (ctrl.aborted) throw aborted();
-        const now = performance.now();
-        if (spinStart < 0) spinStart = now;
-        if ((now - spinStart) * 1000 < budgetUs) continue;
+        counters.blockingWaits++;
+        slept = true;
+        ctrl.block(rank, typeof wait === 'function' ? wait() : wait);
+        blocked = true;
+        const horizon = sleepOn?.();
+        if (horizon !== undefined) horizon.sleep(epoch, HORIZON_SLICE_MS);
+        else if (bell !== undefined) intra!.sleep(bell, INTRA_SLICE_MS);
+        else cq.wait(seen, WAIT_SLICE_MS);
       }
-      spins = 0;
-      spinStart = -1;
-      if (ctrl.aborted) throw aborted();
-      counters.blockingWaits++;
-      slept = true;
-      ctrl.block(rank, typeof wait === 'function' ? wait() : wait);
-      const horizon = sleepOn?.();
-      if (horizon !== undefined) horizon.sleep(epoch, HORIZON_SLICE_MS);
-      else if (bell !== undefined) intra!.sleep(bell, INTRA_SLICE_MS);
-      else cq.wait(seen, WAIT_SLICE_MS);
-      ctrl.unblock(rank);
+    } finally {
+      if (blocked) ctrl.unblock(rank);
     }
     this.spinUs = slept ? (this.spinUs < 2 ? 0 : this.spinUs / 2) : Math.min(SPIN_US_DEDICATED, this.spinUs + 8);
   }
