@@ -14,11 +14,6 @@ export function packObject(value: unknown): Uint8Array {
   return packr.pack(value);
 }
 
-/** Raw decode (throws msgpackr's untyped error): inside progress use decodeObject instead. */
-export function unpackObject(bytes: Uint8Array): unknown {
-  return packr.unpack(bytes);
-}
-
 /**
  * Decodes an object receive's bytes into its request. Bytes that are not msgpack (a buffer message,
  * or corrupted data) fail that request at `time` with InvalidObjectMessage: decoding runs inside
