@@ -30,7 +30,9 @@ export interface TraceTargets {
 
 /** Methods that are not MPI calls (memory, clock and counters, checks): never recorded. */
 const NOT_CALLS = new Set(['constructor', 'alloc', 'wrap', 'wtime', 'stats', 'chargeLocal', 'targetOf', 'abort', 'then',
-  'checkSend', 'checkBuffer', 'checkDest', 'checkSource', 'checkTag', 'sendMode', 'agreeOnContext', 'allgatherInternal', 'result']);
+  'checkSend', 'checkBuffer', 'checkDest', 'checkSource', 'checkTag', 'sendMode', 'agreeOnContext', 'allgatherInternal', 'result',
+  // the engine's side of a request (it completes them inside progress loops)
+  'complete', 'fail', 'rearm']);
 const SENDS = new Set(['isend', 'issend', 'isendObject']);
 const RECVS = new Set(['irecv', 'irecvObject']);
 const P2P = new Set(['send', 'ssend', 'sendObject', 'recv', 'recvObject', 'sendrecv', 'sendrecvObject', 'sendInit', 'recvInit', ...SENDS, ...RECVS]);
@@ -225,7 +227,7 @@ export function installTracing(t: TraceTargets): void {
     for (const n of methodNames(proto)) wrap(proto, n, categoryOf(n, proto === Message.prototype));
   }
   for (const n of methodNames(Request.prototype)) wrap(Request.prototype, n, 'wait');
-  for (const n of ['waitAll', 'waitAny', 'waitSome', 'testAll', 'testAny', 'testSome']) wrap(Request, n, 'wait');
+  for (const n of ['waitAll', 'waitAny', 'waitSome', 'testAll', 'testAny', 'testSome', 'startAll']) wrap(Request, n, 'wait');
   wrap(t.runtimeProto, 'finalize', 'runtime');
 }
 
