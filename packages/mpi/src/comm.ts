@@ -6,6 +6,7 @@ import type { Arrival, HeldRegistration, Route, SendMode, Target } from './p2p/o
 import { PersistentRequest } from './persistent.js';
 import type { RankRuntimeFace } from './rank/runtime-face.js';
 import { Message } from './message.js';
+import { Win } from './rma/window.js';
 import { Request } from './request.js';
 import type { RankStats } from './stats.js';
 import type { Status } from './status.js';
@@ -78,6 +79,26 @@ export class Comm {
   /** The rank's allocator (@tsmpi/vm Allocator): malloc, free, realloc. */
   get heap(): Allocator {
     return this.runtime.heap;
+  }
+
+  // ───────────────────────── one-sided (rma/) ─────────────────────────
+
+  /** Collective: exposes `buf` to one-sided access by every rank of this communicator (MPI_Win_create). */
+  winCreate<T extends TypedArray>(buf: TypedBuffer<T>): Win<T> {
+    this.checkBuffer(buf, 'winCreate');
+    return new Win(this, 'create', buf, false);
+  }
+
+  /** Collective: `count` elements of `type` from this rank's heap as a window (MPI_Win_allocate); win.buffer. */
+  winAllocate<T extends TypedArray>(type: TypedArrayCtor<T>, count: number): Win<T> {
+    const buf = this.alloc(type, count);
+    buf.fill(typeof new type(1)[0] === 'bigint' ? 0n : 0);
+    return new Win(this, 'allocate', buf, true);
+  }
+
+  /** Collective: a window with no memory yet; attach(buf) and detach(buf) expose and withdraw memory (MPI_Win_create_dynamic). */
+  winCreateDynamic(): Win {
+    return new Win(this, 'dynamic', undefined, false);
   }
 
   // ───────────────────────── point-to-point ─────────────────────────
@@ -161,14 +182,14 @@ export class Comm {
   mprobe(source: number = ANY_SOURCE, tag: number = ANY_TAG): Message {
     this.checkSource(source, 'mprobe');
     this.checkTag(tag, true);
-    if (source === PROC_NULL) throw new InvalidRank('mprobe source', source, this.size, true);
+    if (source === PROC_NULL) return new Message(this, undefined);
     return new Message(this, this.runtime.engine.probe({ context: this.context, source, tag }, true));
   }
 
   improbe(source: number = ANY_SOURCE, tag: number = ANY_TAG): Message | undefined {
     this.checkSource(source, 'improbe');
     this.checkTag(tag, true);
-    if (source === PROC_NULL) throw new InvalidRank('improbe source', source, this.size, true);
+    if (source === PROC_NULL) return new Message(this, undefined);
     const a = this.runtime.engine.iprobe({ context: this.context, source, tag }, true);
     return a && new Message(this, a);
   }

@@ -77,16 +77,24 @@ export class AdapterEndpoint {
 
   /** RDMA-reads `length` bytes of `destWorld`'s registration into `landing`; `done(status, time)` on completion. */
   postRead(destWorld: number, read: RdmaRead, done: (status: number, time: number) => void): void {
-    const id = this.nextReadId++;
-    this.pendingReads.set(id, { done, order: this.env.scheduler.takeOrder() });
-    const qp = this.env.qps[destWorld]!;
-    const wr = {
-      wrId: workRequestId(WorkRequest.READ, id),
+    this.postOneSided(destWorld, (qp, wrId) => qp.rdmaRead({
+      wrId,
       sge: { lkey: read.lkey, addr: read.landing, length: read.length },
       remoteAddr: read.remoteAddr,
       rkey: read.rkey,
-    };
-    this.postAt(this.env.device.now, () => qp.rdmaRead(wr));
+    }), done);
+  }
+
+  /**
+   * Any one-sided post (RDMA read or write, atomic: rma/) to `destWorld`'s queue pair under a fresh
+   * work-request id; `done(status, time)` runs as an event at the completion's time.
+   */
+  postOneSided(destWorld: number, post: (qp: QpPort, wrId: number) => void, done: (status: number, time: number) => void): void {
+    const id = this.nextReadId++;
+    this.pendingReads.set(id, { done, order: this.env.scheduler.takeOrder() });
+    const qp = this.env.qps[destWorld]!;
+    const wrId = workRequestId(WorkRequest.READ, id);
+    this.postAt(this.env.device.now, () => post(qp, wrId));
     this.env.ctrl.noteActivity();
   }
 

@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { runJob } from '../src/index.js';
+
+/*
+ * One-sided communication (issue 13), scenarios named after MPICH's test/mpi/rma, run as real jobs:
+ * ranks on worker threads, windows registered through each rank's cache, puts and gets as RDMA,
+ * 8-byte integer ops as the fabric's atomics. Both adapters, one node and two.
+ */
+const program = new URL('./programs/rma.ts', import.meta.url);
+
+async function run(scenario: string, np: number, opts: { nodes?: number; fabric?: 'pinning' | 'odp'; rcache?: 'off' | 'none' | 'hooks' | 'notifier' } = {}) {
+  const r = await runJob({ np, program, args: [scenario], ...opts });
+  expect(r.error).toBeUndefined();
+  return r.ranks.map((x) => x.value as Record<string, unknown>);
+}
+
+describe.each([
+  { fabric: 'pinning' as const, np: 2, nodes: 1 },
+  { fabric: 'odp' as const, np: 4, nodes: 2 },
+  { fabric: 'pinning' as const, np: 8, nodes: 2 },
+])('$fabric, $np ranks on $nodes node(s)', ({ fabric, np, nodes }) => {
+  const o = { fabric, nodes };
+
+  it('putfence1: each rank\'s put lands in the next rank\'s window by the closing fence', async () => {
+    expect((await run('putfence1', np, o)).map((v) => v['ok'])).toEqual(Array(np).fill(true));
+  });
+
+  it('getfence1: each rank reads the next rank\'s window', async () => {
+    expect((await run('getfence1', np, o)).map((v) => v['ok'])).toEqual(Array(np).fill(true));
+  });
+
+  it('accfence1: accumulates of doubles and 32-bit ints from every rank all count (accumulate lock)', async () => {
+    expect((await run('accfence1', np, o)).map((v) => v['ok'])).toEqual(Array(np).fill(true));
+  });
+
+  it('fetchandadd: a shared counter by fetch-and-add hands out every value exactly once', async () => {
+    const v = await run('fetchandadd', np, o);
+    expect(v[0]).toEqual({ distinct: true, final: 10 * np, count: 10 * np });
+  });
+
+  it('compare_and_swap: exactly one rank swaps 0 for its value; every rank saw 0 or the winner', async () => {
+    const v = await run('compare_and_swap', np, o);
+    for (const x of v) expect(x).toMatchObject({ winners: 1, consistent: true });
+    expect(v[0]!['final']).toBeGreaterThan(0);
+  });
+
+  it('lockcontention: get-modify-put of a double under exclusive locks loses no increment', async () => {
+    expect((await run('lockcontention', np, o))[0]!['final']).toBe(5 * np);
+  });
+
+  it('pscw: post/start/complete/wait around a ring, three rounds, each round\'s bytes in place at wait', async () => {
+    expect((await run('pscw', np, o)).map((v) => v['ok'])).toEqual(Array(np).fill(true));
+  });
+
+  it('win_dynamic_acc: accumulates (SUM, MAX on 64-bit ints) into an attached region', async () => {
+    const ranks = Array.from({ length: np }, (_, r) => r);
+    expect((await run('win_dynamic_acc', np, o))[0]!['got']).toEqual([np, 2 * np, 3 * np, Math.max(ranks.reduce((a, b) => a + b, 0), 10 * (np - 1))]);
+  });
+});
+
+describe('RMA errors are typed, never wrong bytes or a hang', () => {
+  it('put outside an epoch, outside the window, unlock without lock, an address nobody attached', async () => {
+    const v = await run('errors', 3, { nodes: 2 });
+    for (const x of v) {
+      expect(x['errs']).toEqual([
+        'RmaSyncError:MPI_ERR_RMA_SYNC', 'RmaRangeError:MPI_ERR_RMA_RANGE', 'RmaRangeError:MPI_ERR_RMA_RANGE',
+        'RmaSyncError:MPI_ERR_RMA_SYNC', 'RmaAttachError:MPI_ERR_RMA_ATTACH',
+      ]);
+    }
+  });
+});
+
+describe('a detached region', () => {
+  it('pin-per-op: the revoked key completes in error (TransferError at the fence), then RmaAttachError; no byte written', async () => {
+    const v = await run('detached', 2, { nodes: 2, rcache: 'off' });
+    expect(v[0]).toEqual({ errs: ['none', 'TransferError:TSMPI_TRANSFER', 'RmaAttachError:MPI_ERR_RMA_ATTACH'], untouched: true });
+    expect(v[1]).toEqual({ errs: ['none'], untouched: true });
+  });
+});
+
+/*
+ * Rank 1 detaches, frees, mallocs (same address, new frames) and attaches again every round; rank 0
+ * puts through what it learned at the fence. A pinning adapter behind a cache nobody tells keeps the
+ * first registration: rounds 1-3 land in the old frames (as examples/stale-registration.ts shows
+ * for two-sided traffic). Every other configuration delivers every byte.
+ */
+describe('dynamic window: detach + free + malloc + attach at the same address', () => {
+  const bytes = 256 * 1024;
+  it.each([
+    ['pinning', 'none', 3 * bytes],
+    ['pinning', 'notifier', 0],
+    ['pinning', 'hooks', 0],
+    ['pinning', 'off', 0],
+    ['odp', 'none', 0],
+  ] as const)('%s with rcache %s: %i stale bytes', async (fabric, rcache, stale) => {
+    const v = await run('dynamic_stale', 2, { nodes: 2, fabric, rcache });
+    expect(v[1]).toMatchObject({ stale, sameAddress: true });
+    expect(v[1]!['staleRounds']).toEqual(stale > 0 ? [1, 2, 3] : []);
+  });
+});
+
+describe('one-sided virtual time is exact', () => {
+  it('lock contention and a fetch-and-add counter give identical clocks, counters and values run after run', async () => {
+    const once = async (scenario: string) => {
+      const r = await runJob({ np: 4, nodes: 2, program, args: [scenario] });
+      expect(r.error).toBeUndefined();
+      return r.ranks.map((x) => ({ value: x.value, clock: x.stats!.virtualUs, adapter: x.stats!.adapter, rcache: x.stats!.rcache }));
+    };
+    for (const s of ['lockcontention', 'fetchandadd']) {
+      const a = await once(s);
+      expect(await once(s)).toEqual(a);
+      expect(a[1]!.clock).toBeGreaterThan(0);
+    }
+  }, 120_000);
+});
