@@ -1,6 +1,7 @@
 import { MpiError, USAGE_EXIT_CODE } from '@tsmpi/mpi';
 import { RUN_USAGE } from './args.js';
 import { infoText } from './info.js';
+import { version } from './version.js';
 import { runCommand, type CliIo } from './run.js';
 import { benchCommand } from './bench/index.js';
 
@@ -10,7 +11,11 @@ commands:
   run -n N [options] prog.ts [args...]   run a program on N ranks (tsmpi run --help)
   bench [study] [suites] [options]       OSU-style benchmarks; the pin-per-op vs cached study (tsmpi bench --help)
   info                                   adapters, cache policies, cost presets and defaults
-  help                                   this text`;
+  help                                   this text
+  --version                              the version of tsmpi
+
+Exit status: 0 success; 1 a rank failed (an exception, or a node that could not join); the rank's code
+for exit(n)/abort(n); 2 deadlock; 64 usage error; 128+N when tsmpi was killed by signal N.`;
 
 /** The `tsmpi` command; returns the exit status (never calls process.exit, so rank output is flushed). */
 export async function main(argv: readonly string[], io: CliIo = defaultIo()): Promise<number> {
@@ -27,6 +32,9 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
         return await benchCommand(rest, io);
       case 'info':
         io.out(infoText());
+        return 0;
+      case '--version': case '-V': case 'version':
+        io.out(`tsmpi ${version()}`);
         return 0;
       case undefined: case 'help': case '--help': case '-h':
         io.out(USAGE);

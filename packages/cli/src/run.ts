@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import { UsageError, resolveOptions, runJob, runNode, spawnNodes, underProcessManager, type JobResult } from '@tsmpi/mpi';
+import { UsageError, checkHostCapacity, resolveOptions, runJob, runNode, spawnNodes, underProcessManager, type JobResult } from '@tsmpi/mpi';
+import type { OptionLabels } from '@tsmpi/mpi';
 import { parseRunArgs } from './args.js';
 import { formatStats } from './stats-table.js';
 
@@ -12,20 +13,24 @@ export interface CliIo {
 /** `tsmpi run`: returns the exit status. */
 export async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const cmd = parseRunArgs(argv, io.env);
+  // Ranges and what the nodes can hold, before anything starts; named as the user gave them. Under
+  // --procs this also means a usage error is reported once, here, not by every node process.
+  const resolved = resolveOptions(cmd.np, cmd.options, cmd.labels);
+  const oneProcessPerNode = cmd.procs || underProcessManager(io.env);
+  checkHostCapacity(oneProcessPerNode ? Math.ceil(cmd.np / resolved.nodes) : cmd.np, cmd.labels);
   if (cmd.procs) {
-    resolveOptions(cmd.np, cmd.options); // a usage error is reported once, here, not by every node process
     return runProcs(argv, cmd.args.length, cmd.options.nodes ?? 1, io);
   }
   if (underProcessManager(io.env)) {
     // One node of a multi-process job; node 0 reports for the whole job.
     const node = await runNode({ np: cmd.np, program: cmd.program, args: cmd.args, ...cmd.options, env: io.env, ...(cmd.iface ? { iface: cmd.iface } : {}) });
     if (!node.leader) return node.exitCode;
-    report(node, io);
+    report(node, io, cmd.labels);
     if (node.options.stats) io.out(formatStats(node));
     return node.exitCode;
   }
   const result = await runJob({ np: cmd.np, program: cmd.program, args: cmd.args, ...cmd.options });
-  report(result, io);
+  report(result, io, cmd.labels);
   if (result.options.stats) io.out(formatStats(result));
   return result.exitCode;
 }
@@ -41,16 +46,24 @@ function runProcs(argv: readonly string[], programArgs: number, nodes: number, i
   return spawnNodes({ nodes, argv: [bin, 'run', ...nodeArgv], env: io.env, report: io.err });
 }
 
-function report(result: JobResult, io: CliIo): void {
+function report(result: JobResult, io: CliIo, labels: OptionLabels): void {
   const e = result.error;
   if (!e) return;
-  if (e.kind === 'deadlock') {
-    io.err(`tsmpi: ${e.message}`);
-  } else {
-    io.err(`tsmpi: ${e.message}`);
-    if (e.stack) io.err(indent(e.stack));
+  io.err(`tsmpi: ${e.message}`);
+  // The stack's first lines repeat the message: print only its frames, so a failure reads once.
+  const frames = e.kind === 'deadlock' || !e.stack ? '' : stackFrames(e.stack);
+  if (frames) io.err(indent(frames));
+  if (e.code === 'ENOMEM' && /physical memory/.test(e.message)) {
+    const mem = labels.memBytes ?? '--mem';
+    io.err(`tsmpi: each node has ${result.options.memBytes} bytes of physical memory: raise ${mem} (e.g. ${mem === '--mem' ? '--mem ' : `${mem}=`}${Math.ceil((result.options.memBytes * 4) / 2 ** 20)}M)`);
   }
   io.err(`tsmpi: job ended with exit code ${result.exitCode}`);
+}
+
+function stackFrames(stack: string): string {
+  const lines = stack.split('\n');
+  const first = lines.findIndex((l) => /^\s+at /.test(l));
+  return first < 0 ? '' : lines.slice(first).join('\n');
 }
 
 function indent(s: string): string {

@@ -25,6 +25,7 @@ describe('tsmpi run: arguments', () => {
       options: { fabric: 'odp', rcache: 'none', eagerThreshold: 1024, stats: true, compute: 'measured' },
       program: 'p.ts',
       args: ['--x', '1'],
+      labels: { np: '-n', fabric: '--fabric', rcache: '--rcache', eagerThreshold: '--eager', stats: '--stats' },
     });
     expect(parseRunArgs(['-np', '3', 'p.ts']).np).toBe(3);
     expect(parseRunArgs(['--np=5', '--nodes', '2', '--memlock', 'unlimited', 'p.ts']).options).toEqual({ nodes: 2, memlock: Infinity, compute: 'measured' });
