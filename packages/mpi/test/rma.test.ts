@@ -113,3 +113,12 @@ describe('one-sided virtual time is exact', () => {
     }
   }, 120_000);
 });
+
+describe('examples/rma-counter.ts', () => {
+  it('runs as its header says: every ticket handed out once, the counter at size × tickets', async () => {
+    const r = await runJob({ np: 4, nodes: 2, program: new URL('../../../examples/rma-counter.ts', import.meta.url), args: ['6'], captureOutput: true });
+    expect(r.exitCode).toBe(0);
+    expect(r.ranks[0]!.output).toMatch(/counter = 24 after 4 ranks × 6 fetchAndOp: every ticket handed out once/);
+    expect(r.ranks[0]!.output).toMatch(/rank 3: [\d.]+ µs of virtual time per fetchAndOp/);
+  });
+});
