@@ -19,7 +19,10 @@ export class TargetAccess {
   readonly transport: RmaTransport;
   private readonly engine: Engine;
 
-  constructor(private readonly comm: Comm, private readonly scratch: Scratch) {
+  /** Where an atomic's old value lands: set once the window's control block is registered. */
+  scratch: Scratch = { lkey: 0, addr: 0 };
+
+  constructor(private readonly comm: Comm) {
     this.engine = comm.runtime.engine;
     this.transport = new RmaTransport(this.engine);
   }

@@ -45,27 +45,26 @@ export class Win<T extends TypedArray = TypedArray> {
     this.buffer = buffer;
     const ctl = (this.ctl = comm.runtime.heap.malloc(CONTROL_BYTES));
     comm.space.fill(ctl, CONTROL_BYTES, 0);
-    // the access object needs the control block's key, so the block is registered before it exists
-    const first = new TargetAccess(comm, { lkey: 0, addr: 0 });
-    this.ctlReg = first.register(ctl, CONTROL_BYTES);
-    this.access = new TargetAccess(comm, { lkey: this.ctlReg.handle.lkey, addr: ctl + SCRATCH_OFFSET });
+    this.access = new TargetAccess(comm);
+    this.ctlReg = this.access.register(ctl, CONTROL_BYTES);
+    this.access.scratch = { lkey: this.ctlReg.handle.lkey, addr: ctl + SCRATCH_OFFSET };
     if (buffer !== undefined && buffer.byteLength > 0) {
       this.attached.set(buffer.addr, { length: buffer.byteLength, reg: this.access.register(buffer.addr, buffer.byteLength) });
     }
-    this.infos = this.exchange(ctl);
+    this.infos = this.exchange();
   }
 
   /** Every rank's info, learned by all (collective). */
-  private exchange(ctl = this.ctl): TargetInfo[] {
-    return this.comm.allgatherObject(encodeInfo(this.myInfo(ctl))).map(decodeInfo);
+  private exchange(): TargetInfo[] {
+    return this.comm.allgatherObject(encodeInfo(this.myInfo())).map(decodeInfo);
   }
 
-  private myInfo(ctl = this.ctl): TargetInfo {
+  private myInfo(): TargetInfo {
     const regions: ExposedRegion[] = [...this.attached].map(([addr, a]) => ({ addr, length: a.length, rkey: a.reg.handle.rkey }));
     const b = this.buffer;
     return {
       base: b?.addr ?? 0, size: b?.byteLength ?? 0, dispUnit: b?.type.BYTES_PER_ELEMENT ?? 1, regions,
-      ctlAddr: ctl, ctlRkey: this.ctlReg.handle.rkey,
+      ctlAddr: this.ctl, ctlRkey: this.ctlReg.handle.rkey,
     };
   }
 
@@ -283,6 +282,7 @@ export class Win<T extends TypedArray = TypedArray> {
   free(): void {
     this.live('free');
     if (this.locks.size > 0 || this.allLocked) throw new RmaSyncError('free() while holding locks: unlock first');
+    if (this.exposedTo !== undefined || this.startedTo !== undefined) throw new RmaSyncError('free() inside post/start: call wait() / complete() first');
     this.access.transport.flush();
     this.comm.barrier();
     this.freed = true;
