@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runJob } from '../src/index.js';
+import { runJob, runProcsJob } from '../src/index.js';
 
 /*
  * One-sided communication (issue 13), scenarios named after MPICH's test/mpi/rma, run as real jobs:
@@ -121,4 +121,16 @@ describe('examples/rma-counter.ts', () => {
     expect(r.ranks[0]!.output).toMatch(/counter = 24 after 4 ranks × 6 fetchAndOp: every ticket handed out once/);
     expect(r.ranks[0]!.output).toMatch(/rank 3: [\d.]+ µs of virtual time per fetchAndOp/);
   });
+});
+
+describe('windows across node processes (--procs: atomics and RDMA over the network wire)', () => {
+  it('a fetch-and-add counter and the dynamic-window stale case behave as in one process', async () => {
+    const procs = (scenario: string) => runProcsJob({ np: 2, nodes: 2, program, args: [scenario], rcache: 'none' });
+    const fadd = await procs('fetchandadd');
+    expect(fadd.error).toBeUndefined();
+    expect(fadd.ranks[0]!.value).toEqual({ distinct: true, final: 20, count: 20 });
+    const stale = await procs('dynamic_stale');
+    expect(stale.error).toBeUndefined();
+    expect(stale.ranks[1]!.value).toEqual({ stale: 3 * 256 * 1024, staleRounds: [1, 2, 3], sameAddress: true });
+  }, 120_000);
 });
