@@ -1,5 +1,5 @@
 import {
-  UsageError, formatCompute, optionsFromEnv, parseCompute, parseBytes, parseFabric, parseIntra, parsePinMode, parsePositiveInt, parseRcache, parseTiming, parseRndv, OPTION_VARIABLES, type JobOptions,
+  UsageError, formatCompute, optionsFromEnv, parseCompute, parseBytes, parseFabric, parseIntra, parsePinMode, parsePositiveInt, parseRcache, parseTiming, parseRndv, parseInject, OPTION_VARIABLES, type JobOptions,
   type OptionKey, type OptionLabels,
 } from '@tsmpi/mpi';
 import { parseTraceClock, type JobTraceOption, type TraceClock } from '@tsmpi/mpi';
@@ -23,7 +23,7 @@ const FLAG_KEYS: Record<string, OptionKey> = {
   '-n': 'np', '-np': 'np', '--np': 'np', '--n': 'np', '--nodes': 'nodes', '--fabric': 'fabric', '--rcache': 'rcache',
   '--intra': 'intra', '--compute': 'compute', '--timing': 'timing', '--rndv': 'rndv', '--pin-mode': 'pinMode',
   '--rcache-max-regions': 'rcacheMaxRegions', '--eager': 'eagerThreshold', '--cost': 'cost', '--mem': 'memBytes',
-  '--memlock': 'memlock', '--deadlock-ms': 'deadlockMs', '--stats': 'stats',
+  '--memlock': 'memlock', '--deadlock-ms': 'deadlockMs', '--stats': 'stats', '--inject': 'inject',
 };
 
 export const RUN_USAGE = `usage: tsmpi run -n N [options] prog.ts [args...]
@@ -53,6 +53,8 @@ export const RUN_USAGE = `usage: tsmpi run -n N [options] prog.ts [args...]
                            how a rendezvous moves a large message: whole (one registration), pipeline
                            (CHUNK-byte pieces, default 1M, 4 in flight, each registered and released)
                            or auto = whole when it fits the locked memory left (TSMPI_RNDV, default auto)
+  --inject SPEC            inject faults, seeded: reg-enomem:RATE, reg-efault:RATE (a user-buffer registration
+                           fails), seed:N; e.g. reg-enomem:0.05,seed:3 (TSMPI_INJECT)
   --fork-safe              as ibv_fork_init(): mark every registered range MADV_DONTFORK, so a fork()
                            child never shares the pages the adapter reads (TSMPI_FORK_SAFE=1)
   --eager BYTES            messages below this go eager, the rest by rendezvous (TSMPI_EAGER, default 12K)
@@ -158,6 +160,10 @@ export function parseRunArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {
         break;
       case '--fork-safe':
         options.forkSafe = true;
+        break;
+      case '--inject':
+        options.inject = value(flag, inline);
+        parseInject(options.inject);
         break;
       case '--procs':
         procs = true;

@@ -37,6 +37,8 @@ export {
   resolveOptions,
 } from './options.js';
 export { checkHostCapacity, OPTION_VARIABLES } from './option-checks.js';
+export { parseInject } from './inject.js';
+export type { InjectSpec } from './inject.js';
 export type { OptionLabels, OptionKey } from './option-checks.js';
 export { sumStats } from './stats.js';
 export { parseCompute, formatCompute } from './compute.js';

@@ -3,6 +3,7 @@ import { POLICIES, type Policy } from '@tsmpi/rcache';
 import { formatCompute, parseCompute } from './compute.js';
 import { DEFAULT_TUNING, applyTuning, tuningFromEnv, type CollectiveTuning } from './collective-tuning.js';
 import { UsageError } from './errors.js';
+import { parseInject } from './inject.js';
 import { checkCapacity, checkRanges, checkedCost, labelOf, shown, type OptionLabels } from './option-checks.js';
 
 // The names belong to the layers that implement them; the job's options only re-export them.
@@ -71,6 +72,8 @@ export interface JobOptions {
    * registered, so a fork() child does not share (copy-on-write) the pages the adapter reads.
    */
   forkSafe: boolean;
+  /** Faults to inject (src/inject.ts): '' for none, or e.g. 'reg-enomem:0.1,seed:7'. */
+  inject: string;
 }
 
 export type RndvMode = 'whole' | 'pipeline' | 'auto';
@@ -120,6 +123,7 @@ export const DEFAULT_OPTIONS: JobOptions = {
   timing: 'exact',
   rndv: 'auto',
   forkSafe: false,
+  inject: '',
 };
 
 const UNITS: Record<string, number> = {
@@ -185,6 +189,10 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): Partial<JobOptions> & { 
   if (env.TSMPI_COMPUTE) o.compute = formatCompute(parseCompute(env.TSMPI_COMPUTE));
   if (env.TSMPI_TIMING) o.timing = parseTiming(env.TSMPI_TIMING, 'TSMPI_TIMING');
   if (env.TSMPI_RNDV) o.rndv = env.TSMPI_RNDV;
+  if (env.TSMPI_INJECT) {
+    parseInject(env.TSMPI_INJECT, 'TSMPI_INJECT'); // a bad spec is reported as the variable
+    o.inject = env.TSMPI_INJECT;
+  }
   if (env.TSMPI_FORK_SAFE) o.forkSafe = env.TSMPI_FORK_SAFE !== '0' && env.TSMPI_FORK_SAFE !== 'false';
   const tuning = tuningFromEnv(env);
   if (tuning) o.collectiveTuning = applyTuning(DEFAULT_TUNING, tuning);
@@ -209,6 +217,7 @@ export function resolveOptions(np: number, partial: Partial<JobOptions> = {}, la
   parseCompute(o.compute);
   parseTiming(o.timing);
   parseRndv(o.rndv);
+  parseInject(o.inject, labelOf('inject', labels));
   if (!(o.rcacheMaxRegions >= 1)) throw new UsageError(`rcacheMaxRegions must be >= 1 or Infinity (got ${o.rcacheMaxRegions})`);
   checkRanges(o, labels);
   checkCapacity(np, o, checkedCost(o, labels), labels);

@@ -1,4 +1,5 @@
 import { InvalidBuffer, MemlockExhausted, MpiError } from '../errors.js';
+import { InjectedFault } from '../inject.js';
 import type { Status } from '../status.js';
 import type { RecvOp } from './operations.js';
 
@@ -10,6 +11,8 @@ import type { RecvOp } from './operations.js';
 export function asBufferError(e: unknown, what: string): Error {
   if (e instanceof MpiError) return e;
   const code = e instanceof Error ? (e as { code?: unknown }).code : undefined;
+  const injected = injectedCause(e);
+  if (injected) return injectedError(injected, what);
   if (code === 'ENOMEM') {
     const instead = what.includes('object message') ? 'send the object in smaller parts' : 'keep fewer large buffers in flight';
     const err = new MemlockExhausted(
@@ -36,6 +39,23 @@ export function receiveBufferFault(detail: string): InvalidBuffer {
     `the receive buffer is not valid memory of this rank (${detail}): allocate buffers with comm.alloc() or ` +
       `comm.heap.malloc() and do not use them after free()`,
   );
+}
+
+/** An --inject fault anywhere in the cause chain (the cache wraps the adapter's error in its own). */
+function injectedCause(e: unknown): InjectedFault | undefined {
+  for (let c = e, depth = 0; c && depth < 6; c = (c as { cause?: unknown }).cause, depth++) {
+    if (c instanceof InjectedFault) return c;
+  }
+  return undefined;
+}
+
+/** The typed error an injected registration fault becomes: the same class as the real fault, named as injected. */
+function injectedError(f: InjectedFault, what: string): MpiError {
+  const err = f.code === 'ENOMEM'
+    ? new MemlockExhausted(`registering the ${what} failed: ${f.message}`)
+    : new InvalidBuffer(`registering the ${what} failed: ${f.message}`);
+  (err as { cause?: unknown }).cause = f;
+  return err;
 }
 
 /** What a send moves, for its errors: the user's send buffer, or the bytes sendObject packed (held in a temporary). */

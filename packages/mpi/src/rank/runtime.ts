@@ -23,6 +23,7 @@ import { openIntra, type IntraSetup } from './intra-setup.js';
 import { ComputeBoundary, ProgramClock, parseCompute } from '../compute.js';
 import { installComputeBoundary } from './compute-setup.js';
 import { installTracing } from '../trace/install.js';
+import { RegistrationFaults, parseInject } from '../inject.js';
 
 /** The JobAborted errors a rank throws after calling abort() itself (it already told the launcher). */
 const selfAborts = new WeakSet<Error>();
@@ -111,9 +112,12 @@ export class RankRuntime implements RankRuntimeFace {
     const forkSafe = (addr: number, length: number): void => {
       if (wd.options.forkSafe) space.madvise(addr, length, 'dontfork');
     };
+    // --inject: seeded failures of user-buffer registrations (the bounce slab below is registered directly)
+    const faults = new RegistrationFaults(parseInject(wd.options.inject), wd.rank);
     const cache = createRegistrationPolicy<MemoryRegion>(wd.options.rcache, {
       ops: {
         register: (start: number, end: number, access: number) => {
+          faults.beforeRegister(start, end - start);
           const mr = pd.registerMemory(start, end - start, access);
           forkSafe(start, end - start);
           return mr;
