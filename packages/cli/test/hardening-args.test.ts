@@ -111,6 +111,12 @@ describe('the command: rc 64 and one line; --version; a syntax error; a failure 
     expect(v.stderr).toBe('tsmpi: TSMPI_FABRIC=zz: unknown adapter; use one of pinning, odp\n');
   });
 
+  it('in a checkout, a dist/ older than the sources is not run (its help would be out of date)', async () => {
+    const r = await tsmpi(['run', '--help'], { TSMPI_SOURCE: '' });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(RUN_USAGE + '\n');
+  });
+
   it('tsmpi --version prints the package version', async () => {
     const lines: string[] = [];
     const rc = await main(['--version'], { out: (s) => lines.push(s), err: (s) => lines.push(s), env: {} });
