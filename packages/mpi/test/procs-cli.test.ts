@@ -77,7 +77,7 @@ describe('tsmpi run under mpiexec', () => {
   });
 
   it.skipIf(!mpiexec)('more processes than --nodes is refused with the fix', async () => {
-    const r = await run('mpiexec', ['-n', '2', process.execPath, bin, 'run', '-n', '2', '--nodes', '3', 'examples/hello.ts']);
+    const r = await run('mpiexec', ['-n', '2', process.execPath, bin, 'run', '-n', '4', '--nodes', '3', 'examples/hello.ts']);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('tsmpi: the process manager started 2 node process(es) but this job asks for --nodes 3');
   });
