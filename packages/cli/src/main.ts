@@ -4,12 +4,14 @@ import { infoText } from './info.js';
 import { version } from './version.js';
 import { runCommand, type CliIo } from './run.js';
 import { benchCommand } from './bench/index.js';
+import { traceCommand } from './trace/index.js';
 
 export const USAGE = `usage: tsmpi <command> [...]
 
 commands:
   run -n N [options] prog.ts [args...]   run a program on N ranks (tsmpi run --help)
   bench [study] [suites] [options]       OSU-style benchmarks; the pin-per-op vs cached study (tsmpi bench --help)
+  trace summary|view FILE                read a --trace timeline: time split per rank, critical path; HTML view
   info                                   adapters, cache policies, cost presets and defaults
   help                                   this text
   --version                              the version of tsmpi
@@ -30,6 +32,8 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
         return await runCommand(rest, io);
       case 'bench':
         return await benchCommand(rest, io);
+      case 'trace':
+        return traceCommand(rest, io);
       case 'info':
         io.out(infoText());
         return 0;

@@ -18,6 +18,9 @@ export async function runCommand(argv: readonly string[], io: CliIo): Promise<nu
   const resolved = resolveOptions(cmd.np, cmd.options, cmd.labels);
   const oneProcessPerNode = cmd.procs || underProcessManager(io.env);
   checkHostCapacity(oneProcessPerNode ? Math.ceil(cmd.np / resolved.nodes) : cmd.np, cmd.labels);
+  if (cmd.trace && oneProcessPerNode) {
+    throw new UsageError('--trace runs in one process for now: drop --procs (or run without mpiexec/srun) to record a timeline');
+  }
   if (cmd.procs) {
     return runProcs(argv, cmd.args.length, cmd.options.nodes ?? 1, io);
   }
@@ -29,8 +32,9 @@ export async function runCommand(argv: readonly string[], io: CliIo): Promise<nu
     if (node.options.stats) io.out(formatStats(node));
     return node.exitCode;
   }
-  const result = await runJob({ np: cmd.np, program: cmd.program, args: cmd.args, ...cmd.options });
+  const result = await runJob({ np: cmd.np, program: cmd.program, args: cmd.args, ...cmd.options, ...(cmd.trace ? { trace: cmd.trace } : {}) });
   report(result, io, cmd.labels);
+  if (result.trace) io.err(traceNote(result.trace));
   if (result.options.stats) io.out(formatStats(result));
   return result.exitCode;
 }
@@ -68,4 +72,10 @@ function stackFrames(stack: string): string {
 
 function indent(s: string): string {
   return s.split('\n').map((l) => `    ${l}`).join('\n');
+}
+
+/** Where the timeline went, and a warning when a rank's bounded buffer dropped events. */
+function traceNote(t: NonNullable<JobResult['trace']>): string {
+  const note = `tsmpi: trace written to ${t.file} (${t.events} events, ${t.flows} messages): open it in ui.perfetto.dev or run tsmpi trace summary ${t.file}`;
+  return t.dropped > 0 ? `${note}\ntsmpi: warning: the ranks' trace buffers were full, ${t.dropped} events were dropped (the file's tsmpi_rank_end events say how many per rank)` : note;
 }

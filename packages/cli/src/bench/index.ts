@@ -15,6 +15,7 @@ import { planJobs } from './plan.js';
 import { validateReport } from './record.js';
 import { chartsOf } from './report/charts.js';
 import { renderHtml } from './report/html.js';
+import { studyTimelines } from '../trace/index.js';
 import { makeReport, reportJson } from './report/json.js';
 import { osuBlocks, osuFileName, osuText } from './report/osu.js';
 import { ProgressBar } from './report/progress.js';
@@ -28,6 +29,7 @@ import type { StudyResult } from './study.js';
 export async function benchCommand(argv: readonly string[], io: CliIo): Promise<number> {
   // The intra-node transport comparison has its own options and output (intranode.ts).
   if (argv[0] === 'intranode') return (await import('./intranode.js')).intranodeCommand(argv.slice(1), io);
+  if (argv[0] === 'rma') return (await import('./rma.js')).rmaCommand(argv.slice(1), io);
   let o: BenchOptions;
   try {
     o = parseBenchArgs(argv);
@@ -92,7 +94,8 @@ export async function runBench(o: BenchOptions, run: JobRunner, io: CliIo, comma
   };
   if (o.out) {
     write(join(o.out, 'results.json'), reportJson(report));
-    write(join(o.out, 'report.html'), renderHtml(report, { linkMBps, shapes }));
+    const timelines = o.traceDir ? studyTimelines(o.traceDir) : [];
+    write(join(o.out, 'report.html'), renderHtml(report, { linkMBps, shapes, timelines }));
     for (const block of osuBlocks(records)) write(join(o.out, 'osu', osuFileName(block[0]!)), osuText(block, o.timing));
     for (const c of chartsOf(records, { linkMBps })) write(join(o.out, 'charts', `${c.name}.svg`), c.svg);
   }

@@ -15,7 +15,7 @@ import { formatPattern } from './patterns.js';
 import type { BenchRecord } from './record.js';
 
 /** Runs one planned job on the runtime and returns each rank's results (index = rank). */
-export type JobRunner = (job: PlannedJob, opts: Pick<BenchOptions, 'cost' | 'eager' | 'maxRegions' | 'procs' | 'timing'>) => Promise<RankSizeResult[][]>;
+export type JobRunner = (job: PlannedJob, opts: Pick<BenchOptions, 'cost' | 'eager' | 'maxRegions' | 'procs' | 'timing' | 'traceDir'>) => Promise<RankSizeResult[][]>;
 
 /** A job that did not finish: kept beside the records, shown in the verdict, never dropped. */
 export interface JobFailureRecord {

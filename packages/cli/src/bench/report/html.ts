@@ -1,7 +1,8 @@
 /**
  * One self-contained HTML file: the verdict, the charts (inline SVG), the tables and a note on how
- * to read them. No scripts, no external assets: it opens from disk anywhere.
+ * to read them. No scripts (but inside the timelines `--trace` embeds), no external assets: it opens from disk anywhere.
  */
+import { timelineFrame, type EmbeddedTimeline } from '../../trace/index.js';
 import type { BenchReport } from '../record.js';
 import { chartsOf } from './charts.js';
 import { groupRecords, SUITE_TITLES } from './group.js';
@@ -27,7 +28,7 @@ the same address on new pages, which a cache that was not told registers nothing
 pages through; <i>migrate:K</i> moves the locked (mlocked, not pinned) pages every K iterations, which
 library-call hooks never see.</p>`;
 
-export function renderHtml(report: BenchReport, opts: { linkMBps?: number; shapes?: string[] } = {}): string {
+export function renderHtml(report: BenchReport, opts: { linkMBps?: number; shapes?: string[]; timelines?: EmbeddedTimeline[] } = {}): string {
   const charts = chartsOf(report.records, opts.linkMBps ? { linkMBps: opts.linkMBps } : {});
   const verdict = verdictOf(report.records, report.failures);
   const groups = groupRecords(report.records);
@@ -40,6 +41,10 @@ export function renderHtml(report: BenchReport, opts: { linkMBps?: number; shape
     body.push(`<h3>Published shapes, as modeled</h3><pre>${escapeXml(opts.shapes.join('\n'))}</pre>`);
   }
   body.push(READING);
+  if (opts.timelines && opts.timelines.length > 0) {
+    body.push('<h2>Timelines (tsmpi bench --trace)</h2><p>One row per rank on the virtual clock; red strips are registrations.</p>');
+    for (const t of opts.timelines) body.push(timelineFrame(t));
+  }
   const stale = charts.filter((c) => c.name.startsWith('stale.'));
   for (const c of stale) body.push(`<figure>${c.svg}</figure>`);
   for (const g of groups) {
