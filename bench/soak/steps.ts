@@ -1,0 +1,50 @@
+// The soak's rank program: STEPS seeded random steps that every rank draws alike (same seed), so all
+// agree on each step: a send/recv between two ranks at a random size from a freshly malloc'd buffer
+// (malloc/free churn under the registration cache), an allreduce, an object bcast. Every delivered
+// byte is checked; setResult reports steps done and wrong deliveries.
+import { SUM, init, setResult } from '@tsmpi/mpi';
+
+const world = init();
+const steps = Number(process.argv[2] ?? 200);
+let seed = Number(process.argv[3] ?? 1) >>> 0 || 1;
+const rand = (n: number): number => {
+  seed ^= seed << 13; seed >>>= 0; seed ^= seed >>> 17; seed ^= seed << 5; seed >>>= 0;
+  return seed % n;
+};
+const SIZES = [1, 100, 4096, 12 * 1024, 64 * 1024, 256 * 1024];
+let wrong = 0;
+for (let s = 0; s < steps; s++) {
+  const kind = rand(10);
+  if (kind < 7) {
+    const from = rand(world.size);
+    const to = (from + 1 + rand(world.size - 1)) % world.size;
+    const n = SIZES[rand(SIZES.length)]!;
+    const tag = s % 1000;
+    if (world.rank === from || world.rank === to) {
+      const buf = world.alloc(Uint8Array, n);
+      if (world.rank === from) {
+        buf.set(new Uint8Array(n).map((_, j) => (s + j) & 0xff));
+        world.send(buf, to, tag);
+      } else {
+        world.recv(buf, from, tag);
+        const got = buf.toArray();
+        for (let j = 0; j < n; j++) if (got[j] !== ((s + j) & 0xff)) { wrong++; break; }
+      }
+      buf.free();
+    }
+  } else if (kind < 9) {
+    const a = world.alloc(Float64Array, 8);
+    const b = world.alloc(Float64Array, 8);
+    a.fill(world.rank + s);
+    world.allreduce(a, b, SUM);
+    const want = (world.size * (world.size - 1)) / 2 + world.size * s;
+    if (b.toArray().some((v) => v !== want)) wrong++;
+    a.free();
+    b.free();
+  } else {
+    const root = rand(world.size);
+    const got = world.bcastObject(world.rank === root ? { s, root } : undefined, root) as { s: number; root: number };
+    if (got.s !== s || got.root !== root) wrong++;
+  }
+}
+setResult({ steps, wrong });
