@@ -372,6 +372,7 @@ export class Engine implements Progress, ProtocolHost {
     if (any && this.scheduler.exact) {
       this.scheduler.publish();
       this.env.cq.retire?.();
+      this.scheduler.announce(); // the watermark rose: wake whoever waits on this rank
     }
     return any;
   }

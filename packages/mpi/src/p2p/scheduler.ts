@@ -81,6 +81,11 @@ export class Scheduler {
     this.horizon?.publish(this.rank, this.mode, this.mark, this.pendingTime);
   }
 
+  /** This rank's bound rose outside its row (its CQ's watermark): wake the ranks held back by it. */
+  announce(): void {
+    this.horizon?.announce(this.rank);
+  }
+
   /** The program acts at `clock` (RUNNING), waits for an event (BLOCKED), or is gone (FINISHED). */
   enter(mode: TimingModeValue, clock: number): void {
     this.mode = mode;

@@ -132,6 +132,13 @@ export class Horizon {
     if (Atomics.load(this.i32, i + WAITERS) !== 0) Atomics.notify(this.i32, i + EPOCH);
   }
 
+  /** Rank `r`'s bound rose outside its row (its completion queue's watermark): wake its waiters. */
+  announce(r: number): void {
+    const i = I_HEADER + r * I_ROW;
+    Atomics.add(this.i32, i + EPOCH, 1);
+    if (Atomics.load(this.i32, i + WAITERS) !== 0) Atomics.notify(this.i32, i + EPOCH);
+  }
+
   // ───────────────────────────── everybody's side ─────────────────────────────
 
   /** Rank `q`'s bound: no action of it will happen before this virtual time. */
