@@ -6,10 +6,10 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { costModel, loadCostModel, presets, type CostModel } from '@tsmpi/fabric';
-import { USAGE_EXIT_CODE } from '@tsmpi/mpi';
+import { presets, type CostModel } from '@tsmpi/fabric';
 import type { CliIo } from '../run.js';
-import { BenchError, BenchUsageError } from './errors.js';
+import { costArg, subcommandArgs } from './subcommand.js';
+import { BenchUsageError } from './errors.js';
 import {
   INTRANODE_TRANSPORTS, runIntranode, type IntranodeCell, type IntranodePattern, type IntranodeTransport,
 } from './intranode-run.js';
@@ -48,19 +48,8 @@ interface Args {
 }
 
 export async function intranodeCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  let a: Args;
-  try {
-    const parsed = parseArgs(argv);
-    if (parsed === 'help') {
-      io.out(INTRANODE_USAGE);
-      return 0;
-    }
-    a = parsed;
-  } catch (e) {
-    if (!(e instanceof BenchError)) throw e;
-    io.err(`tsmpi bench intranode: ${e.message}\n\n${INTRANODE_USAGE}`);
-    return USAGE_EXIT_CODE;
-  }
+  const a = subcommandArgs(argv, parseArgs, INTRANODE_USAGE, 'intranode', io);
+  if (typeof a === 'number') return a;
   const cells = await runIntranode({ sizes: a.sizes, cost: a.cost, pattern: a.pattern, maxIterations: a.iterations });
   mkdirSync(a.out, { recursive: true });
   const svgPath = join(a.out, 'intranode.svg');
@@ -112,12 +101,7 @@ function parseArgs(argv: readonly string[]): Args | 'help' {
         break;
       }
       case '--cost': {
-        const c = value();
-        try {
-          a.cost = c in presets ? costModel(c as keyof typeof presets) : loadCostModel(c);
-        } catch (e) {
-          throw new BenchUsageError(`--cost ${c}: ${(e as Error).message}; give a preset (${Object.keys(presets).join(', ')}) or a JSON file`);
-        }
+        a.cost = costArg(value());
         break;
       }
       case '--out':

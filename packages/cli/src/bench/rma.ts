@@ -8,11 +8,12 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { costModel, loadCostModel, presets, type CostModel } from '@tsmpi/fabric';
-import { USAGE_EXIT_CODE, runJob } from '@tsmpi/mpi';
+import { presets, type CostModel } from '@tsmpi/fabric';
+import { runJob } from '@tsmpi/mpi';
 import type { CliIo } from '../run.js';
+import { costArg, subcommandArgs } from './subcommand.js';
 import { configuration, type Configuration } from './configs.js';
-import { BenchError, BenchJobError, BenchUsageError } from './errors.js';
+import { BenchJobError, BenchUsageError } from './errors.js';
 import { fmtUs } from './report/format.js';
 import { lineChart } from './report/svg.js';
 import { textTable } from './report/text-table.js';
@@ -63,19 +64,8 @@ export interface RmaCell extends RmaCellResult {
 }
 
 export async function rmaCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  let a: Args;
-  try {
-    const parsed = parseArgs(argv);
-    if (parsed === 'help') {
-      io.out(RMA_USAGE);
-      return 0;
-    }
-    a = parsed;
-  } catch (e) {
-    if (!(e instanceof BenchError)) throw e;
-    io.err(`tsmpi bench rma: ${e.message}\n\n${RMA_USAGE}`);
-    return USAGE_EXIT_CODE;
-  }
+  const a = subcommandArgs(argv, parseArgs, RMA_USAGE, 'rma', io);
+  if (typeof a === 'number') return a;
   const cells: RmaCell[] = [];
   for (const config of RMA_CONFIGS) cells.push(...(await runRmaConfig(config, a, a.cost)));
   mkdirSync(a.out, { recursive: true });
@@ -205,12 +195,7 @@ function parseArgs(argv: readonly string[]): Args | 'help' {
         break;
       }
       case '--cost': {
-        const c = value();
-        try {
-          a.cost = c in presets ? costModel(c as keyof typeof presets) : loadCostModel(c);
-        } catch (e) {
-          throw new BenchUsageError(`--cost ${c}: ${(e as Error).message}; give a preset (${Object.keys(presets).join(', ')}) or a JSON file`);
-        }
+        a.cost = costArg(value());
         break;
       }
       case '--out': a.out = value(); break;
