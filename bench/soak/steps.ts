@@ -1,8 +1,10 @@
 // The soak's rank program: STEPS seeded random steps that every rank draws alike (same seed), so all
 // agree on each step: a send/recv between two ranks at a random size from a freshly malloc'd buffer
-// (malloc/free churn under the registration cache), an allreduce, an object bcast. Every delivered
-// byte is checked; setResult reports steps done and wrong deliveries.
-import { SUM, init, setResult } from '@tsmpi/mpi';
+// (malloc/free churn under the registration cache), a receive 8 bytes too short (it must fail with
+// a TruncationError while the send completes, over whichever transport the pair uses), an
+// allreduce, an object bcast. Every delivered byte is checked; setResult reports steps done, wrong
+// deliveries and truncations seen.
+import { SUM, TruncationError, init, setResult } from '@tsmpi/mpi';
 
 const world = init();
 const steps = Number(process.argv[2] ?? 200);
@@ -13,18 +15,28 @@ const rand = (n: number): number => {
 };
 const SIZES = [1, 100, 4096, 12 * 1024, 64 * 1024, 256 * 1024];
 let wrong = 0;
+let truncations = 0;
 for (let s = 0; s < steps; s++) {
-  const kind = rand(10);
-  if (kind < 7) {
+  const kind = rand(11);
+  if (kind < 7 || kind === 10) {
     const from = rand(world.size);
     const to = (from + 1 + rand(world.size - 1)) % world.size;
     const n = SIZES[rand(SIZES.length)]!;
     const tag = s % 1000;
+    const short = kind === 10 && n > 8;
     if (world.rank === from || world.rank === to) {
-      const buf = world.alloc(Uint8Array, n);
+      const buf = world.alloc(Uint8Array, world.rank === to && short ? n - 8 : n);
       if (world.rank === from) {
         buf.set(new Uint8Array(n).map((_, j) => (s + j) & 0xff));
         world.send(buf, to, tag);
+      } else if (short) {
+        try {
+          world.recv(buf, from, tag);
+          wrong++; // a message 8 bytes longer than its buffer must not be delivered
+        } catch (e) {
+          if (!(e instanceof TruncationError)) throw e;
+          truncations++;
+        }
       } else {
         world.recv(buf, from, tag);
         const got = buf.toArray();
@@ -47,4 +59,4 @@ for (let s = 0; s < steps; s++) {
     if (got.s !== s || got.root !== root) wrong++;
   }
 }
-setResult({ steps, wrong });
+setResult({ steps, wrong, truncations });
