@@ -84,7 +84,10 @@ export class TimedWaits {
         return s.advance(Infinity, done, () => this.host.afterEvent()) !== 'idle' || moved;
       });
     } finally {
+      // advance() stops after the item that completed this request without publishing (so a
+      // resuming rank says RUNNING first): publish now, RUNNING if no other await is under way
       if (--this.asyncWaits === 0) s.enter(TimingMode.RUNNING, Math.max(clock.now, s.clockMark));
+      else s.publish();
     }
   }
 
