@@ -53,6 +53,8 @@ export interface EngineEnv {
   spins: number;
   /** The job's virtual-time horizon (exact timing); absent with --timing fast. */
   horizon?: Horizon;
+  /** The least virtual time from another rank's action to an event it makes here (see scheduler.ts). */
+  lookaheadUs?: number;
 }
 
 /**
@@ -101,6 +103,7 @@ export class Engine implements Progress, ProtocolHost {
       env.rank, env.horizon,
       () => this.adapter.backlogTime,
       () => env.cq.watermark ?? Infinity,
+      env.lookaheadUs ?? 0,
     );
     // after each poll, what else waits on this rank's messages moves on (nonblocking collectives' schedules)
     this.waiter = new Waiter(env, () => {

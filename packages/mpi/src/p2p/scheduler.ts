@@ -31,6 +31,12 @@ export class Scheduler {
      * rank's may run at or after it before it is drained, or a late poll would reorder the rank.
      */
     private readonly undrained: () => number = () => Infinity,
+    /**
+     * The least virtual time between another rank's action and any event it makes for this one
+     * (overhead + the shortest wire latency): events may run this far ahead of the slowest bound;
+     * posts that reserve ports, and program actions, may not.
+     */
+    private readonly lookahead = 0,
   ) {}
 
   /** Exact virtual time (a horizon to synchronise with), or `--timing fast`. */
@@ -54,7 +60,7 @@ export class Scheduler {
       h?.lower(t);
       return;
     }
-    this.timeline.push({ time: t, origin: this.rank, order, run: act });
+    this.timeline.push({ time: t, origin: this.rank, order, post: true, run: act });
   }
 
   /** An event for the timeline: from `origin` (a world rank), its `order` from that origin. */
@@ -120,7 +126,7 @@ export class Scheduler {
   advance(limit: number, done?: () => boolean, afterEach?: () => void): 'done' | 'ran' | 'idle' {
     let ran = false;
     for (let item = this.timeline.peek(); item !== undefined && item.time <= limit; item = this.timeline.peek()) {
-      if (!this.safe(item.time) || this.undrained() <= item.time) break;
+      if (!(item.post ? this.safe(item.time) : this.safeForEvents(item.time)) || this.undrained() <= item.time) break;
       this.timeline.pop();
       this.running = true;
       try {
@@ -139,7 +145,14 @@ export class Scheduler {
 
   /** Nothing due by `t` is left and no rank can act before `t`: a program action at `t` may go. */
   settled(t: number): boolean {
+    // exact, not with lookahead: a program may read memory that other ranks' puts and atomics write
+    // when their posts run, and which of those have run by its clock must not depend on the threads
     return this.pendingTime > t && this.undrained() > t && this.safe(t);
+  }
+
+  /** No event at or before `t` can still reach this rank (see Horizon.safeForEvents). */
+  safeForEvents(t: number): boolean {
+    return this.horizon === undefined || this.horizon.safeForEvents(this.rank, t, this.lookahead);
   }
 
   /** The rank is held back by another (an item or a program action waits for the horizon), not by an event. */

@@ -3,7 +3,7 @@ import { parseRndv } from '../options.js';
 import { Horizon } from '../timing/horizon.js';
 import { nodeOfRank } from '../launcher/placement.js';
 import { AddressSpace, Allocator, PhysicalMemory } from '@tsmpi/vm';
-import { Access, Adapter, InProcessWire, NetworkWire, VirtualClock, type MemoryRegion, type QpAddress } from '@tsmpi/fabric';
+import { Access, Adapter, InProcessWire, NetworkWire, VirtualClock, latencyUs, type MemoryRegion, type QpAddress } from '@tsmpi/fabric';
 import { createRegistrationPolicy } from '@tsmpi/rcache';
 import { Comm } from '../comm.js';
 import { emptyCollectiveStats, useCollectiveStats, type CollectiveStats } from '../collectives/stats.js';
@@ -182,6 +182,8 @@ export class RankRuntime implements RankRuntimeFace {
       ...(intra ? { intra: intra.path } : {}),
       spins: wd.oversubscribed ? SPINS_OVERSUBSCRIBED : SPINS_DEDICATED,
       ...(wd.horizon ? { horizon: attachHorizon(wd, adapters, cq.id) } : {}),
+      // every message leaves its sender's post at least o + L before it arrives (transferTimes)
+      lookaheadUs: cost.overheadUs + Math.min(latencyUs(cost, true), latencyUs(cost, false)),
     });
 
     trace('bounce slab registered, engine up');

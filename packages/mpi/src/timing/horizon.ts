@@ -166,6 +166,28 @@ export class Horizon {
       this.counters.cachedChecks++;
       return true;
     }
+    this.rescan(r);
+    return t < this.cachedBound || (t === this.cachedBound && r < this.cachedRank);
+  }
+
+  /**
+   * May rank `r` handle an event at virtual time `t` (or let its program act at `t`)? Only events
+   * reach a rank from others, and every event comes at least `lookahead` after the action that
+   * made it, so it is enough that every other rank's bound is above t − lookahead (strictly: an
+   * event at exactly t could otherwise still come, from a rank that sorts first).
+   */
+  safeForEvents(r: number, t: number, lookahead: number): boolean {
+    const s = t - lookahead;
+    if (s < this.cachedBound) {
+      this.counters.cachedChecks++;
+      return true;
+    }
+    this.rescan(r);
+    return s < this.cachedBound;
+  }
+
+  /** The smallest (bound, rank) among the others, into the cache. */
+  private rescan(r: number): void {
     this.counters.scans++;
     let minBound = Infinity;
     let minRank = this.ranks;
@@ -179,7 +201,6 @@ export class Horizon {
     }
     this.cachedBound = minBound;
     this.cachedRank = minRank;
-    return t < minBound || (t === minBound && r < minRank);
   }
 
   /**

@@ -10,6 +10,8 @@ export interface TimelineItem {
   time: number;
   origin: number;
   order: number;
+  /** A post that reserves a port (exact safety) rather than an event (safe with lookahead). */
+  post?: boolean;
   run(): void;
 }
 
