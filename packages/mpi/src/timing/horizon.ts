@@ -59,20 +59,9 @@ export interface HorizonHandle {
 /** How rank `rank`'s completion queue `cqId` is read for its watermark (from any thread). */
 export type WatermarkReader = (rank: number, cqId: number) => number;
 
-/** Counters of one rank's synchronisation (exact; they say how often it had to wait for others). */
-export interface HorizonCounters {
-  /** Calls to safe() answered from the cached horizon. */
-  cachedChecks: number;
-  /** Calls that scanned every other rank's bound. */
-  scans: number;
-  /** Times the rank slept because another rank was behind it. */
-  sleeps: number;
-}
-
 export class Horizon {
   readonly handle: HorizonHandle;
   readonly ranks: number;
-  readonly counters: HorizonCounters = { cachedChecks: 0, scans: 0, sleeps: 0 };
   private readonly i32: Int32Array;
   private readonly f64: Float64Array;
   private readonly watermark: WatermarkReader;
@@ -163,7 +152,6 @@ export class Horizon {
   /** May rank `r` act at virtual time `t`? Every other rank is past it, or at it with a larger rank. */
   safe(r: number, t: number): boolean {
     if (t < this.cachedBound || (t === this.cachedBound && r < this.cachedRank)) {
-      this.counters.cachedChecks++;
       return true;
     }
     this.rescan(r);
@@ -179,7 +167,6 @@ export class Horizon {
   safeForEvents(r: number, t: number, lookahead: number): boolean {
     const s = t - lookahead;
     if (s < this.cachedBound) {
-      this.counters.cachedChecks++;
       return true;
     }
     this.rescan(r);
@@ -188,7 +175,6 @@ export class Horizon {
 
   /** The smallest (bound, rank) among the others, into the cache. */
   private rescan(r: number): void {
-    this.counters.scans++;
     let minBound = Infinity;
     let minRank = this.ranks;
     for (let q = 0; q < this.ranks; q++) {
@@ -241,7 +227,6 @@ export class Horizon {
    */
   sleepOn(q: number, seen: number, ms: number): void {
     const i = I_HEADER + q * I_ROW;
-    this.counters.sleeps++;
     Atomics.add(this.i32, i + WAITERS, 1);
     Atomics.wait(this.i32, i + EPOCH, seen, ms);
     Atomics.sub(this.i32, i + WAITERS, 1);
