@@ -1,4 +1,4 @@
-import { Comm, Message } from '../comm.js';
+import { COMM_PROTOTYPES, Message } from '../comm.js';
 import { ComputeBoundary } from '../compute.js';
 import { Request } from '../request.js';
 import { CartComm } from '../topology/cart.js';
@@ -15,7 +15,7 @@ const boundary = () => current;
  */
 export function installComputeBoundary(b: ComputeBoundary, runtimeProto: object): void {
   current = b;
-  for (const proto of [Comm.prototype, CartComm.prototype, Message.prototype, Request.prototype]) {
+  for (const proto of [...COMM_PROTOTYPES, CartComm.prototype, Message.prototype, Request.prototype]) {
     ComputeBoundary.instrument(proto, methodNames(proto).filter((n) => n !== 'then'), boundary);
   }
   ComputeBoundary.instrument(Request, ['waitAll', 'waitAny', 'waitSome', 'testAll', 'testAny', 'testSome'], boundary);

@@ -1,5 +1,5 @@
 import type { RegistrationProvider } from '@tsmpi/rcache';
-import { Comm, Message } from '../comm.js';
+import { COMM_PROTOTYPES, Comm, Message } from '../comm.js';
 import { Request } from '../request.js';
 import { CartComm } from '../topology/cart.js';
 import { protocolFor, type PeerPath } from '../p2p/select.js';
@@ -223,7 +223,7 @@ let active: Tracing | undefined;
 /** Starts recording this rank: wraps every MPI entry point (only when tracing is on; off, nothing is wrapped). */
 export function installTracing(t: TraceTargets): void {
   active = new Tracing(t);
-  for (const proto of [Comm.prototype, CartComm.prototype, Message.prototype]) {
+  for (const proto of [...COMM_PROTOTYPES, CartComm.prototype, Message.prototype]) {
     for (const n of methodNames(proto)) wrap(proto, n, categoryOf(n, proto === Message.prototype));
   }
   for (const n of methodNames(Request.prototype)) wrap(Request.prototype, n, 'wait');

@@ -1,0 +1,148 @@
+import { ANY_SOURCE, ANY_TAG, PROC_NULL } from '../constants.js';
+import { Message } from '../message.js';
+import { packObject } from '../p2p/object-codec.js';
+import type { Arrival, HeldRegistration, SendMode } from '../p2p/operations.js';
+import { PersistentRequest } from '../persistent.js';
+import { Request } from '../request.js';
+import type { Status } from '../status.js';
+import type { TypedBuffer } from '../typed-buffer.js';
+import type { Comm } from '../comm.js';
+import { CommCore } from './core.js';
+
+/** Point-to-point calls and msgpack'd objects (the engine in p2p/ does the work). */
+export abstract class CommPointToPoint extends CommCore {
+  // ───────────────────────── point-to-point ─────────────────────────
+
+  send(buf: TypedBuffer, dest: number, tag = 0): void {
+    this.isend(buf, dest, tag).wait();
+  }
+
+  isend(buf: TypedBuffer, dest: number, tag = 0): Request {
+    return this.sendMode(buf, dest, tag, {});
+  }
+
+  /** Synchronous send (MPI_Ssend): returns only once the receiver has matched it, whatever the size. */
+  ssend(buf: TypedBuffer, dest: number, tag = 0): void {
+    this.issend(buf, dest, tag).wait();
+  }
+
+  issend(buf: TypedBuffer, dest: number, tag = 0): Request {
+    return this.sendMode(buf, dest, tag, { synchronous: true });
+  }
+
+  /** A persistent send (MPI_Send_init): start() it, wait for it, start it again; free() it at the end. */
+  sendInit(buf: TypedBuffer, dest: number, tag = 0): Request {
+    this.checkSend(buf, dest, tag);
+    const release = (h: HeldRegistration) => h.reg && this.runtime.engine.env.cache.release(h.reg);
+    return new PersistentRequest(this.runtime.engine, 'send', dest, tag, (held) => this.sendMode(buf, dest, tag, { held }), release);
+  }
+
+  /** A persistent receive (MPI_Recv_init). */
+  recvInit(buf: TypedBuffer, source: number = ANY_SOURCE, tag: number = ANY_TAG): Request {
+    this.checkSource(source, 'recvInit');
+    this.checkTag(tag, true);
+    this.targetOf(buf, 'recvInit');
+    return new PersistentRequest(this.runtime.engine, 'recv', source, tag, () => this.irecv(buf, source, tag), () => {});
+  }
+
+  private sendMode(buf: TypedBuffer, dest: number, tag: number, mode: SendMode): Request {
+    const b = this.checkSend(buf, dest, tag);
+    return this.runtime.engine.isend(this.route, dest, tag, { addr: b.addr, length: b.byteLength }, mode);
+  }
+
+  private checkSend(buf: TypedBuffer, dest: number, tag: number): TypedBuffer {
+    this.checkDest(dest, 'send');
+    this.checkTag(tag, false);
+    return this.checkBuffer(buf, 'send');
+  }
+
+  recv(buf: TypedBuffer, source: number = ANY_SOURCE, tag: number = ANY_TAG): Status {
+    return this.irecv(buf, source, tag).wait();
+  }
+
+  irecv(buf: TypedBuffer, source: number = ANY_SOURCE, tag: number = ANY_TAG): Request {
+    this.checkSource(source, 'recv');
+    this.checkTag(tag, true);
+    return this.runtime.engine.irecv(this.route, source, tag, this.targetOf(buf, 'recv'));
+  }
+
+  /** Send and receive at once (both posted before either waits, so a ring exchange cannot deadlock). */
+  sendrecv(sbuf: TypedBuffer, dest: number, stag: number, rbuf: TypedBuffer, source: number = ANY_SOURCE, rtag: number = ANY_TAG): Status {
+    const r = this.irecv(rbuf, source, rtag);
+    const s = this.isend(sbuf, dest, stag);
+    return Request.waitAll([r, s])[0]!;
+  }
+
+  probe(source: number = ANY_SOURCE, tag: number = ANY_TAG): Status {
+    this.checkSource(source, 'probe');
+    this.checkTag(tag, true);
+    if (source === PROC_NULL) return procNullStatus();
+    return statusOf(this.runtime.engine.probe({ context: this.context, source, tag }, false));
+  }
+
+  iprobe(source: number = ANY_SOURCE, tag: number = ANY_TAG): Status | undefined {
+    this.checkSource(source, 'iprobe');
+    this.checkTag(tag, true);
+    if (source === PROC_NULL) return procNullStatus();
+    const a = this.runtime.engine.iprobe({ context: this.context, source, tag }, false);
+    return a && statusOf(a);
+  }
+
+  /** Matched probe: the message is removed from matching; receive it with the returned Message. */
+  mprobe(this: Comm, source: number = ANY_SOURCE, tag: number = ANY_TAG): Message {
+    this.checkSource(source, 'mprobe');
+    this.checkTag(tag, true);
+    if (source === PROC_NULL) return new Message(this, undefined);
+    return new Message(this, this.runtime.engine.probe({ context: this.context, source, tag }, true));
+  }
+
+  improbe(this: Comm, source: number = ANY_SOURCE, tag: number = ANY_TAG): Message | undefined {
+    this.checkSource(source, 'improbe');
+    this.checkTag(tag, true);
+    if (source === PROC_NULL) return new Message(this, undefined);
+    const a = this.runtime.engine.iprobe({ context: this.context, source, tag }, true);
+    return a && new Message(this, a);
+  }
+  // ───────────────────────── objects (msgpack) ─────────────────────────
+
+  /** Sends any msgpack-able value (mpi4py's lowercase send). */
+  sendObject(value: unknown, dest: number, tag = 0): void {
+    this.isendObject(value, dest, tag).wait();
+  }
+
+  isendObject(value: unknown, dest: number, tag = 0): Request {
+    this.checkDest(dest, 'sendObject');
+    this.checkTag(tag, false);
+    return this.runtime.engine.isend(this.route, dest, tag, { bytes: packObject(value) });
+  }
+
+  /** Receives a value sent with sendObject; sized from the envelope, so it never truncates. */
+  recvObject<V = unknown>(source: number = ANY_SOURCE, tag: number = ANY_TAG, status?: Partial<Status>): V {
+    const r = this.irecvObject(source, tag);
+    const s = r.wait();
+    if (status) Object.assign(status, s);
+    return r.value as V;
+  }
+
+  /** Nonblocking object receive: after completion the value is `request.value`. */
+  irecvObject(source: number = ANY_SOURCE, tag: number = ANY_TAG): Request {
+    this.checkSource(source, 'recvObject');
+    this.checkTag(tag, true);
+    return this.runtime.engine.irecv(this.route, source, tag, 'object');
+  }
+
+  sendrecvObject<V = unknown>(value: unknown, dest: number, stag: number, source: number = ANY_SOURCE, rtag: number = ANY_TAG): V {
+    const r = this.irecvObject(source, rtag);
+    const s = this.isendObject(value, dest, stag);
+    Request.waitAll([r, s]);
+    return r.value as V;
+  }
+}
+
+function statusOf(a: Arrival): Status {
+  return { source: a.source, tag: a.tag, count: a.length, byteCount: a.length };
+}
+
+function procNullStatus(): Status {
+  return { source: PROC_NULL, tag: ANY_TAG, count: 0, byteCount: 0 };
+}
