@@ -43,3 +43,44 @@ describe('PMI-2 commands', () => {
     expect(() => r.next()).toThrow(PmiError);
   });
 });
+
+describe('PMI-2 as Slurm speaks it (srun --mpi=pmi2)', () => {
+  it('a left-justified length prefix reads like a right-justified one', () => {
+    const r = new PmiReader('v2');
+    r.push('29    cmd=kvs-put;key=k;value=a;;b;');
+    expect(r.next()).toEqual({ cmd: 'kvs-put', attrs: { key: 'k', value: 'a;b' } });
+  });
+
+  it('fullinit carries pmijobid from PMI_JOBID, which Slurm requires', async () => {
+    const { createServer } = await import('node:net');
+    const { connectPmi } = await import('../src/launcher/pmi/client.js');
+    const seen: string[] = [];
+    // Slurm's side of the exchange, as its pmi2 plugin answers: it refuses a fullinit without pmijobid.
+    const server = createServer((s) => {
+      const r = new PmiReader('v1');
+      s.on('data', (d) => {
+        r.push(d.toString());
+        for (let c = r.next(); c; c = r.next()) {
+          seen.push(c.cmd);
+          if (c.cmd === 'init') {
+            s.write('cmd=response_to_init pmi_version=2 pmi_subversion=0 rc=0\n');
+            r.framing = 'v2';
+          } else if (c.cmd === 'fullinit') {
+            const ok = c.attrs.pmijobid === '7.0';
+            s.write(encodeV2({ cmd: 'fullinit-response', attrs: ok ? { rc: '0', rank: '1', size: '2', appnum: '0', 'spawner-jobid': '7.0' } : { rc: '1', errmsg: 'pmijobid missing' } }));
+          }
+        }
+      });
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const pmi = await connectPmi({ TSMPI_PMI: '2', PMI_PORT: `127.0.0.1:${port}`, PMI_RANK: '1', PMI_JOBID: '7.0' });
+      expect([pmi.rank, pmi.size, pmi.version]).toEqual([1, 2, 2]);
+      pmi.close();
+      expect(seen).toEqual(['init', 'fullinit']);
+    } finally {
+      server.close();
+    }
+  });
+});

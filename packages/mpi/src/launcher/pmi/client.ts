@@ -39,7 +39,13 @@ export async function connectPmi(env: NodeJS.ProcessEnv = process.env): Promise<
   const v = env.TSMPI_PMI ?? (env.SLURM_STEP_ID !== undefined ? '2' : '1');
   if (v !== '1' && v !== '2') throw new PmiError(`TSMPI_PMI=${v}: use 1 (PMI-1, the default) or 2 (PMI-2, e.g. srun --mpi=pmi2)`);
   const conn = await PmiConnection.open(env);
-  return v === '1' ? Pmi1Client.start(conn, env) : Pmi2Client.start(conn, env);
+  try {
+    return await (v === '1' ? Pmi1Client.start(conn, env) : Pmi2Client.start(conn, env));
+  } catch (e) {
+    // An open PMI socket would keep this process alive, and the process manager waits for it.
+    conn.close();
+    throw e;
+  }
 }
 
 /** True when a process manager started this process (a node of a multi-process job). */
@@ -132,7 +138,9 @@ class Pmi2Client implements PmiClient {
     }
     conn.framing = 'v2';
     const pmirank = env.PMI_RANK ?? env.PMI_ID ?? '0';
-    const r = await conn.ask({ cmd: 'fullinit', attrs: { pmirank, threaded: 'FALSE' } }, 'fullinit-response');
+    // Slurm's pmi2 plugin refuses a fullinit without the job id it put in PMI_JOBID; Hydra ignores it.
+    const attrs: Record<string, string> = env.PMI_JOBID === undefined ? { pmirank, threaded: 'FALSE' } : { pmijobid: env.PMI_JOBID, pmirank, threaded: 'FALSE' };
+    const r = await conn.ask({ cmd: 'fullinit', attrs }, 'fullinit-response');
     const rank = intAttr(r.attrs, 'rank', 'fullinit');
     const size = intAttr(r.attrs, 'size', 'fullinit');
     const appnum = r.attrs.appnum === undefined ? 0 : intAttr(r.attrs, 'appnum', 'fullinit');

@@ -132,7 +132,8 @@ export class PmiReader {
     }
     if (this.buf.length < PMI2_LENGTH_DIGITS) return undefined;
     const head = this.buf.slice(0, PMI2_LENGTH_DIGITS);
-    const len = /^ *\d+$/.test(head) ? Number(head.trim()) : NaN;
+    // Hydra right-justifies the length, Slurm and MPICH's client left-justify it: read both.
+    const len = /^ *\d+ *$/.test(head) ? Number(head.trim()) : NaN;
     if (!(len >= 0 && len <= PMI2_MAX_COMMAND)) throw new PmiError(`PMI-2 length prefix ${JSON.stringify(head)} is not a length up to ${PMI2_MAX_COMMAND}`);
     // Lengths count bytes; our buffer holds characters. PMI payloads are ASCII (addresses, hex), so they agree.
     if (this.buf.length < PMI2_LENGTH_DIGITS + len) return undefined;
