@@ -14,6 +14,10 @@ export type { LockType } from './rma/lock-word.js';
 export { Request } from './request.js';
 export { getCount } from './status.js';
 export {
+  Datatype, INT8, UINT8, INT16, UINT16, INT32, UINT32, FLOAT32, FLOAT64, BIGINT64, BIGUINT64, BYTE, getElements,
+} from './datatype/index.js';
+export type { BufferSpec, ArrayOrder } from './datatype/index.js';
+export {
   SUM, PROD, MIN, MAX, LAND, LOR, BAND, BOR, BXOR, MAXLOC, MINLOC, collectiveStats, resetCollectiveStats, reductionBytes,
   DEFAULT_TUNING, collectiveTuning, setCollectiveTuning,
   BCAST_LONG_BYTES, BCAST_LONG_MIN_RANKS, ALLREDUCE_LONG_BYTES, GATHER_LINEAR_BYTES, ALLGATHER_LONG_BYTES,

@@ -4,7 +4,7 @@ import { InvalidArgument } from './errors.js';
 import type { Arrival } from './p2p/operations.js';
 import type { Request } from './request.js';
 import type { Status } from './status.js';
-import type { TypedBuffer } from './typed-buffer.js';
+import type { BufferSpec } from './datatype/buffer-spec.js';
 
 /** A message taken out of the matching queues by mprobe()/improbe(): only this handle can receive it. */
 export class Message {
@@ -28,15 +28,16 @@ export class Message {
   }
 
   /** mrecv: receive this message into `buf`. */
-  recv(buf: TypedBuffer): Status {
+  recv(buf: BufferSpec): Status {
     return this.irecv(buf).wait();
   }
 
-  irecv(buf: TypedBuffer): Request {
+  irecv(buf: BufferSpec): Request {
     this.take();
     const target = this.comm.targetOf(buf, 'Message.recv');
     const { engine } = this.comm.runtime;
-    return this.arrival ? engine.mrecv(this.arrival, target) : engine.irecv(this.comm.route, PROC_NULL, ANY_TAG, target);
+    const req = this.arrival ? engine.mrecv(this.arrival, target) : engine.irecv(this.comm.route, PROC_NULL, ANY_TAG, target);
+    return target.finish ? target.finish(req) : req;
   }
 
   /** Receive this message as an object (it must have been sent with sendObject); undefined for the no-proc message. */

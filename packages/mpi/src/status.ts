@@ -1,3 +1,5 @@
+import { Datatype } from './datatype/datatype.js';
+import { getCountOf } from './datatype/counts.js';
 import type { TypedArrayCtor } from './typed-buffer.js';
 
 /** What a completed receive or a probe reports (MPI_Status). */
@@ -13,7 +15,11 @@ export interface Status {
   cancelled?: boolean;
 }
 
-/** MPI_Get_count: elements of `type` in the message a status describes. */
-export function getCount(status: Status, type: TypedArrayCtor): number {
+/**
+ * MPI_Get_count: elements of `type` in the message a status describes. With a Datatype, whole
+ * elements of it, or UNDEFINED when the message ends inside one (getElements counts basic elements).
+ */
+export function getCount(status: Status, type: TypedArrayCtor | Datatype): number {
+  if (type instanceof Datatype) return getCountOf(status, type);
   return Math.floor(status.byteCount / type.BYTES_PER_ELEMENT);
 }

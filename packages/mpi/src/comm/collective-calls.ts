@@ -1,7 +1,7 @@
 import * as coll from '../collectives/index.js';
 import type { Counts, ReduceFn, ReduceOp } from '../collectives/index.js';
 import type { Request } from '../request.js';
-import type { TypedBuffer } from '../typed-buffer.js';
+import type { BufferSpec } from '../datatype/buffer-spec.js';
 import type { Comm } from '../comm.js';
 import { CommPointToPoint } from './point-to-point.js';
 
@@ -16,64 +16,79 @@ export abstract class CommCollectives extends CommPointToPoint {
     coll.barrier(this);
   }
 
-  bcast(this: Comm, buf: TypedBuffer, root = 0): void {
-    coll.bcast(this, buf, root);
+  bcast(this: Comm, buf: BufferSpec, root = 0): void {
+    const a = this.staging('bcast');
+    a.run(() => coll.bcast(this, a.inout(buf), root));
   }
 
   /** rbuf matters at the root only (pass null elsewhere). */
-  reduce(this: Comm, sbuf: TypedBuffer, rbuf: TypedBuffer | null | undefined, op: ReduceOp, root = 0): void {
-    coll.reduce(this, sbuf, rbuf, op, root);
+  reduce(this: Comm, sbuf: BufferSpec, rbuf: BufferSpec | null | undefined, op: ReduceOp, root = 0): void {
+    const a = this.staging('reduce');
+    a.run(() => coll.reduce(this, a.in(sbuf), a.out(rbuf), op, root));
   }
 
-  allreduce(this: Comm, sbuf: TypedBuffer, rbuf: TypedBuffer, op: ReduceOp): void {
-    coll.allreduce(this, sbuf, rbuf, op);
+  allreduce(this: Comm, sbuf: BufferSpec, rbuf: BufferSpec, op: ReduceOp): void {
+    const a = this.staging('allreduce');
+    a.run(() => coll.allreduce(this, a.in(sbuf), a.out(rbuf), op));
   }
 
   /** rbuf (size × sbuf.count elements) matters at the root only. */
-  gather(this: Comm, sbuf: TypedBuffer, rbuf: TypedBuffer | null | undefined, root = 0): void {
-    coll.gather(this, sbuf, rbuf, root);
+  gather(this: Comm, sbuf: BufferSpec, rbuf: BufferSpec | null | undefined, root = 0): void {
+    const a = this.staging('gather');
+    a.run(() => coll.gather(this, a.in(sbuf), a.out(rbuf), root));
   }
 
   /** sbuf (size × rbuf.count elements) matters at the root only. */
-  scatter(this: Comm, sbuf: TypedBuffer | null | undefined, rbuf: TypedBuffer, root = 0): void {
-    coll.scatter(this, sbuf, rbuf, root);
+  scatter(this: Comm, sbuf: BufferSpec | null | undefined, rbuf: BufferSpec, root = 0): void {
+    const a = this.staging('scatter');
+    a.run(() => coll.scatter(this, a.in(sbuf), a.out(rbuf), root));
   }
 
-  allgather(this: Comm, sbuf: TypedBuffer, rbuf: TypedBuffer): void {
-    coll.allgather(this, sbuf, rbuf);
+  allgather(this: Comm, sbuf: BufferSpec, rbuf: BufferSpec): void {
+    const a = this.staging('allgather');
+    a.run(() => coll.allgather(this, a.in(sbuf), a.out(rbuf)));
   }
 
-  alltoall(this: Comm, sbuf: TypedBuffer, rbuf: TypedBuffer): void {
-    coll.alltoall(this, sbuf, rbuf);
+  alltoall(this: Comm, sbuf: BufferSpec, rbuf: BufferSpec): void {
+    const a = this.staging('alltoall');
+    a.run(() => coll.alltoall(this, a.in(sbuf), a.out(rbuf)));
   }
 
   // v-collectives, reduce-scatter, scans: counts and displacements in elements (collectives/vector.ts, reduce-scatter.ts, scan.ts)
   /** rbuf, counts and displs (null: packed) matter at the root only. */
-  gatherv(this: Comm, sbuf: TypedBuffer, rbuf: TypedBuffer | null | undefined, counts: Counts, displs: Counts = null, root = 0): void {
-    coll.gatherv(this, sbuf, rbuf, counts, displs, root);
+  gatherv(this: Comm, sbuf: BufferSpec, rbuf: BufferSpec | null | undefined, counts: Counts, displs: Counts = null, root = 0): void {
+    const a = this.staging('gatherv');
+    a.run(() => coll.gatherv(this, a.in(sbuf), a.out(rbuf), counts, displs, root));
   }
   /** sbuf, counts and displs (null: packed) matter at the root only. */
-  scatterv(this: Comm, sbuf: TypedBuffer | null | undefined, counts: Counts, displs: Counts, rbuf: TypedBuffer, root = 0): void {
-    coll.scatterv(this, sbuf, counts, displs, rbuf, root);
+  scatterv(this: Comm, sbuf: BufferSpec | null | undefined, counts: Counts, displs: Counts, rbuf: BufferSpec, root = 0): void {
+    const a = this.staging('scatterv');
+    a.run(() => coll.scatterv(this, a.in(sbuf), counts, displs, a.out(rbuf), root));
   }
-  allgatherv(this: Comm, sbuf: TypedBuffer, rbuf: TypedBuffer, counts: readonly number[], displs: Counts = null): void {
-    coll.allgatherv(this, sbuf, rbuf, counts, displs);
+  allgatherv(this: Comm, sbuf: BufferSpec, rbuf: BufferSpec, counts: readonly number[], displs: Counts = null): void {
+    const a = this.staging('allgatherv');
+    a.run(() => coll.allgatherv(this, a.in(sbuf), a.out(rbuf), counts, displs));
   }
-  alltoallv(this: Comm, sbuf: TypedBuffer, scounts: readonly number[], sdispls: Counts, rbuf: TypedBuffer, rcounts: readonly number[], rdispls: Counts = null): void {
-    coll.alltoallv(this, sbuf, scounts, sdispls, rbuf, rcounts, rdispls);
+  alltoallv(this: Comm, sbuf: BufferSpec, scounts: readonly number[], sdispls: Counts, rbuf: BufferSpec, rcounts: readonly number[], rdispls: Counts = null): void {
+    const a = this.staging('alltoallv');
+    a.run(() => coll.alltoallv(this, a.in(sbuf), scounts, sdispls, a.out(rbuf), rcounts, rdispls));
   }
-  reduceScatter(this: Comm, sbuf: TypedBuffer, rbuf: TypedBuffer, counts: readonly number[], op: ReduceOp): void {
-    coll.reduceScatter(this, sbuf, rbuf, counts, op);
+  reduceScatter(this: Comm, sbuf: BufferSpec, rbuf: BufferSpec, counts: readonly number[], op: ReduceOp): void {
+    const a = this.staging('reduceScatter');
+    a.run(() => coll.reduceScatter(this, a.in(sbuf), a.out(rbuf), counts, op));
   }
-  reduceScatterBlock(this: Comm, sbuf: TypedBuffer, rbuf: TypedBuffer, op: ReduceOp): void {
-    coll.reduceScatterBlock(this, sbuf, rbuf, op);
+  reduceScatterBlock(this: Comm, sbuf: BufferSpec, rbuf: BufferSpec, op: ReduceOp): void {
+    const a = this.staging('reduceScatterBlock');
+    a.run(() => coll.reduceScatterBlock(this, a.in(sbuf), a.out(rbuf), op));
   }
-  scan(this: Comm, sbuf: TypedBuffer, rbuf: TypedBuffer, op: ReduceOp): void {
-    coll.scan(this, sbuf, rbuf, op);
+  scan(this: Comm, sbuf: BufferSpec, rbuf: BufferSpec, op: ReduceOp): void {
+    const a = this.staging('scan');
+    a.run(() => coll.scan(this, a.in(sbuf), a.out(rbuf), op));
   }
   /** rank 0's rbuf is left untouched. */
-  exscan(this: Comm, sbuf: TypedBuffer, rbuf: TypedBuffer, op: ReduceOp): void {
-    coll.exscan(this, sbuf, rbuf, op);
+  exscan(this: Comm, sbuf: BufferSpec, rbuf: BufferSpec, op: ReduceOp): void {
+    const a = this.staging('exscan');
+    a.run(() => coll.exscan(this, a.in(sbuf), a.out(rbuf), op));
   }
   scanObject<V>(this: Comm, value: V, op: ReduceFn<V> | ReduceOp): V {
     return coll.scanObject(this, value, op);
@@ -87,23 +102,29 @@ export abstract class CommCollectives extends CommPointToPoint {
   ibarrier(this: Comm): Request {
     return coll.ibarrier(this);
   }
-  ibcast(this: Comm, buf: TypedBuffer, root = 0): Request {
-    return coll.ibcast(this, buf, root);
+  ibcast(this: Comm, buf: BufferSpec, root = 0): Request {
+    const a = this.staging('ibcast');
+    return a.after(coll.ibcast(this, a.inout(buf), root));
   }
-  ireduce(this: Comm, sbuf: TypedBuffer, rbuf: TypedBuffer | null | undefined, op: ReduceOp, root = 0): Request {
-    return coll.ireduce(this, sbuf, rbuf, op, root);
+  ireduce(this: Comm, sbuf: BufferSpec, rbuf: BufferSpec | null | undefined, op: ReduceOp, root = 0): Request {
+    const a = this.staging('ireduce');
+    return a.after(coll.ireduce(this, a.in(sbuf), a.out(rbuf), op, root));
   }
-  iallreduce(this: Comm, sbuf: TypedBuffer, rbuf: TypedBuffer, op: ReduceOp): Request {
-    return coll.iallreduce(this, sbuf, rbuf, op);
+  iallreduce(this: Comm, sbuf: BufferSpec, rbuf: BufferSpec, op: ReduceOp): Request {
+    const a = this.staging('iallreduce');
+    return a.after(coll.iallreduce(this, a.in(sbuf), a.out(rbuf), op));
   }
-  igather(this: Comm, sbuf: TypedBuffer, rbuf: TypedBuffer | null | undefined, root = 0): Request {
-    return coll.igather(this, sbuf, rbuf, root);
+  igather(this: Comm, sbuf: BufferSpec, rbuf: BufferSpec | null | undefined, root = 0): Request {
+    const a = this.staging('igather');
+    return a.after(coll.igather(this, a.in(sbuf), a.out(rbuf), root));
   }
-  iallgather(this: Comm, sbuf: TypedBuffer, rbuf: TypedBuffer): Request {
-    return coll.iallgather(this, sbuf, rbuf);
+  iallgather(this: Comm, sbuf: BufferSpec, rbuf: BufferSpec): Request {
+    const a = this.staging('iallgather');
+    return a.after(coll.iallgather(this, a.in(sbuf), a.out(rbuf)));
   }
-  ialltoall(this: Comm, sbuf: TypedBuffer, rbuf: TypedBuffer): Request {
-    return coll.ialltoall(this, sbuf, rbuf);
+  ialltoall(this: Comm, sbuf: BufferSpec, rbuf: BufferSpec): Request {
+    const a = this.staging('ialltoall');
+    return a.after(coll.ialltoall(this, a.in(sbuf), a.out(rbuf)));
   }
 
   bcastObject<V>(this: Comm, value: V, root = 0): V {

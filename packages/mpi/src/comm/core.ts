@@ -5,6 +5,10 @@ import type { Route, Target } from '../p2p/operations.js';
 import type { RankRuntimeFace } from '../rank/runtime-face.js';
 import type { RankStats } from '../stats.js';
 import { TypedBuffer, describe, isTypedArrayCtor, type TypedArray, type TypedArrayCtor } from '../typed-buffer.js';
+import { normalizeSpec, type BufferArg, type BufferSpec } from '../datatype/buffer-spec.js';
+import { CollectiveStaging, receiveTarget } from '../datatype/staging.js';
+import { Datatype } from '../datatype/datatype.js';
+import { packInto, unpackFrom } from '../datatype/pack.js';
 
 /**
  * What every communicator has: its group, context and route, the rank's memory, clock and
@@ -57,6 +61,44 @@ export abstract class CommCore {
     return this.runtime.heap;
   }
 
+  // ───────────────────────── pack / unpack (MPI_Pack, MPI_Unpack) ─────────────────────────
+
+  /** Bytes pack() needs for `count` elements of `datatype` (MPI_Pack_size). */
+  packSize(count: number, datatype: Datatype): number {
+    Datatype.checkCount(count, 'packSize count');
+    Datatype.checkOld(datatype, 'packSize()');
+    return count * datatype.size;
+  }
+
+  /** Packs `spec`'s data into `out` from byte `position`; returns the position after it (charged at the memcpy rate). */
+  pack(spec: BufferSpec, out: TypedBuffer, position = 0): number {
+    const arg = this.checkBuffer(spec, 'pack');
+    const dst = this.checkTyped(out, 'pack');
+    this.checkPosition(position, arg.bytes, dst, 'pack');
+    const bytes = new Uint8Array(arg.bytes);
+    packInto(arg, bytes);
+    if (bytes.length > 0) dst.memory.write(dst.addr + position, bytes);
+    this.chargeLocal(arg.bytes);
+    return position + arg.bytes;
+  }
+
+  /** Unpacks from `input` at byte `position` into `spec`; returns the position after what it read. */
+  unpack(input: TypedBuffer, position: number, spec: BufferSpec): number {
+    const src = this.checkTyped(input, 'unpack');
+    const arg = this.checkBuffer(spec, 'unpack');
+    this.checkPosition(position, arg.bytes, src, 'unpack');
+    if (arg.bytes > 0) unpackFrom(arg, src.memory.read(src.addr + position, arg.bytes));
+    this.chargeLocal(arg.bytes);
+    return position + arg.bytes;
+  }
+
+  private checkPosition(position: number, bytes: number, buf: TypedBuffer, op: string): void {
+    if (!Number.isSafeInteger(position) || position < 0) throw new InvalidArgument('position', `${op}(): expected a byte offset >= 0, got ${String(position)}`);
+    if (position + bytes > buf.byteLength) {
+      throw new InvalidBuffer(`${op}(): ${bytes} bytes at position ${position} overrun the packed buffer of ${buf.byteLength} bytes; size it with packSize()`);
+    }
+  }
+
   // ───────────────────────── time, stats, control ─────────────────────────
 
   /** The rank's virtual clock in seconds (like MPI.Wtime, but modeled time). */
@@ -89,18 +131,35 @@ export abstract class CommCore {
 
   // ───────────────────────── argument checks ─────────────────────────
 
-  /** @internal */
-  targetOf(buf: TypedBuffer, op: string): Target {
-    const b = this.checkBuffer(buf, op);
-    return { addr: b.addr, capacity: b.byteLength, elementSize: b.type.BYTES_PER_ELEMENT };
+  /**
+   * @internal Where a receive into `spec` lands. A non-contiguous [buf, count, datatype] lands in a
+   * staging buffer unpacked when the program sees the receive complete: hand the posted request
+   * to `target.finish` (irecv and Message.irecv do).
+   */
+  targetOf(spec: BufferSpec, op: string): Exclude<Target, 'object'> {
+    return receiveTarget(this, this.checkBuffer(spec, op));
   }
 
-  protected checkBuffer(buf: TypedBuffer, op: string): TypedBuffer {
+  /**
+   * @internal The one check of a buffer argument, a TypedBuffer or [buf, count, datatype]: the
+   * buffer is this rank's and alive, the datatype committed and of the buffer's element type, and
+   * count elements fit in the buffer.
+   */
+  checkBuffer(spec: BufferSpec, op: string): BufferArg {
+    return normalizeSpec(spec, op, (b, o) => this.checkTyped(b, o));
+  }
+
+  /** @internal A collective call's buffer arguments as TypedBuffers (datatype specs viewed or packed). */
+  staging(op: string): CollectiveStaging {
+    return new CollectiveStaging(this, (spec) => this.checkBuffer(spec as BufferSpec, op));
+  }
+
+  private checkTyped(buf: TypedBuffer, op: string): TypedBuffer {
     if (!(buf instanceof TypedBuffer)) {
       const hint = ArrayBuffer.isView(buf)
         ? 'a plain TypedArray lives outside the simulated memory: copy it into comm.alloc(Type, n) with buf.set(array)'
         : 'for plain values use sendObject()/recvObject()';
-      throw new InvalidType(`${op}(): expected a TypedBuffer from comm.alloc() or comm.wrap(), got ${describe(buf)}; ${hint}`);
+      throw new InvalidType(`${op}(): expected a TypedBuffer from comm.alloc() or comm.wrap(), or [buf, count, datatype], got ${describe(buf)}; ${hint}`);
     }
     if (buf.memory !== this.runtime.memory) {
       throw new InvalidBuffer(`${op}(): the buffer belongs to another rank's memory; allocate it with this rank's comm.alloc()`);

@@ -5,7 +5,9 @@ import type { Arrival, HeldRegistration, SendMode } from '../p2p/operations.js';
 import { PersistentRequest } from '../persistent.js';
 import { Request } from '../request.js';
 import type { Status } from '../status.js';
-import type { TypedBuffer } from '../typed-buffer.js';
+import type { BufferArg, BufferSpec } from '../datatype/buffer-spec.js';
+import { pack } from '../datatype/pack.js';
+import { guardBuffer } from '../p2p/buffer-errors.js';
 import type { Comm } from '../comm.js';
 import { CommCore } from './core.js';
 
@@ -13,61 +15,67 @@ import { CommCore } from './core.js';
 export abstract class CommPointToPoint extends CommCore {
   // ───────────────────────── point-to-point ─────────────────────────
 
-  send(buf: TypedBuffer, dest: number, tag = 0): void {
+  send(buf: BufferSpec, dest: number, tag = 0): void {
     this.isend(buf, dest, tag).wait();
   }
 
-  isend(buf: TypedBuffer, dest: number, tag = 0): Request {
+  isend(buf: BufferSpec, dest: number, tag = 0): Request {
     return this.sendMode(buf, dest, tag, {});
   }
 
   /** Synchronous send (MPI_Ssend): returns only once the receiver has matched it, whatever the size. */
-  ssend(buf: TypedBuffer, dest: number, tag = 0): void {
+  ssend(buf: BufferSpec, dest: number, tag = 0): void {
     this.issend(buf, dest, tag).wait();
   }
 
-  issend(buf: TypedBuffer, dest: number, tag = 0): Request {
+  issend(buf: BufferSpec, dest: number, tag = 0): Request {
     return this.sendMode(buf, dest, tag, { synchronous: true });
   }
 
   /** A persistent send (MPI_Send_init): start() it, wait for it, start it again; free() it at the end. */
-  sendInit(buf: TypedBuffer, dest: number, tag = 0): Request {
+  sendInit(buf: BufferSpec, dest: number, tag = 0): Request {
     this.checkSend(buf, dest, tag);
     const release = (h: HeldRegistration) => h.reg && this.runtime.engine.env.cache.release(h.reg);
     return new PersistentRequest(this.runtime.engine, 'send', dest, tag, (held) => this.sendMode(buf, dest, tag, { held }), release);
   }
 
   /** A persistent receive (MPI_Recv_init). */
-  recvInit(buf: TypedBuffer, source: number = ANY_SOURCE, tag: number = ANY_TAG): Request {
+  recvInit(buf: BufferSpec, source: number = ANY_SOURCE, tag: number = ANY_TAG): Request {
     this.checkSource(source, 'recvInit');
     this.checkTag(tag, true);
-    this.targetOf(buf, 'recvInit');
+    this.checkBuffer(buf, 'recvInit');
     return new PersistentRequest(this.runtime.engine, 'recv', source, tag, () => this.irecv(buf, source, tag), () => {});
   }
 
-  private sendMode(buf: TypedBuffer, dest: number, tag: number, mode: SendMode): Request {
+  private sendMode(buf: BufferSpec, dest: number, tag: number, mode: SendMode): Request {
     const b = this.checkSend(buf, dest, tag);
-    return this.runtime.engine.isend(this.route, dest, tag, { addr: b.addr, length: b.byteLength }, mode);
+    if (b.contiguous) return this.runtime.engine.isend(this.route, dest, tag, { addr: b.dataAddr, length: b.bytes }, mode);
+    // a non-contiguous datatype: packed (the pack copy charged at the memcpy rate), then sent as one run
+    const bytes = guardBuffer(() => pack(b), 'send buffer');
+    this.chargeLocal(b.bytes);
+    return this.runtime.engine.isend(this.route, dest, tag, { bytes }, mode);
   }
 
-  private checkSend(buf: TypedBuffer, dest: number, tag: number): TypedBuffer {
+  private checkSend(buf: BufferSpec, dest: number, tag: number): BufferArg {
     this.checkDest(dest, 'send');
     this.checkTag(tag, false);
     return this.checkBuffer(buf, 'send');
   }
 
-  recv(buf: TypedBuffer, source: number = ANY_SOURCE, tag: number = ANY_TAG): Status {
+  recv(buf: BufferSpec, source: number = ANY_SOURCE, tag: number = ANY_TAG): Status {
     return this.irecv(buf, source, tag).wait();
   }
 
-  irecv(buf: TypedBuffer, source: number = ANY_SOURCE, tag: number = ANY_TAG): Request {
+  irecv(buf: BufferSpec, source: number = ANY_SOURCE, tag: number = ANY_TAG): Request {
     this.checkSource(source, 'recv');
     this.checkTag(tag, true);
-    return this.runtime.engine.irecv(this.route, source, tag, this.targetOf(buf, 'recv'));
+    const target = this.targetOf(buf, 'recv');
+    const req = this.runtime.engine.irecv(this.route, source, tag, target);
+    return target.finish ? target.finish(req) : req;
   }
 
   /** Send and receive at once (both posted before either waits, so a ring exchange cannot deadlock). */
-  sendrecv(sbuf: TypedBuffer, dest: number, stag: number, rbuf: TypedBuffer, source: number = ANY_SOURCE, rtag: number = ANY_TAG): Status {
+  sendrecv(sbuf: BufferSpec, dest: number, stag: number, rbuf: BufferSpec, source: number = ANY_SOURCE, rtag: number = ANY_TAG): Status {
     const r = this.irecv(rbuf, source, rtag);
     const s = this.isend(sbuf, dest, stag);
     return Request.waitAll([r, s])[0]!;

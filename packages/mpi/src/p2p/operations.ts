@@ -15,7 +15,11 @@ export interface Route {
 /** A buffer in the rank's simulated memory, or bytes an object message carries. */
 export type Payload = { addr: number; length: number } | { bytes: Uint8Array };
 /** Where a receive lands: a buffer (capacity in bytes) or 'object' (sized on arrival, never truncates). */
-export type Target = { addr: number; capacity: number; elementSize: number } | 'object';
+export type Target = {
+  addr: number; capacity: number; elementSize: number;
+  /** a staging landing (non-contiguous datatype): unpacks once the program sees the posted receive complete */
+  finish?: (req: Request) => Request;
+} | 'object';
 
 /** A send in flight: from isend until its protocol completes it (at once, or on the receiver's FIN). */
 export interface SendOp {

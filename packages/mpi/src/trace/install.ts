@@ -30,7 +30,7 @@ export interface TraceTargets {
 
 /** Methods that are not MPI calls (memory, clock and counters, checks): never recorded. */
 const NOT_CALLS = new Set(['constructor', 'alloc', 'wrap', 'wtime', 'stats', 'chargeLocal', 'targetOf', 'abort', 'then',
-  'checkSend', 'checkBuffer', 'checkDest', 'checkSource', 'checkTag', 'sendMode', 'agreeOnContext', 'allgatherInternal', 'result',
+  'checkSend', 'checkBuffer', 'checkTyped', 'staging', 'checkPosition', 'checkDest', 'checkSource', 'checkTag', 'sendMode', 'agreeOnContext', 'allgatherInternal', 'result',
   // the engine's side of a request (it completes them inside progress loops)
   'complete', 'fail', 'rearm']);
 const SENDS = new Set(['isend', 'issend', 'isendObject']);
@@ -305,6 +305,8 @@ function isStatus(v: unknown): v is Status {
 }
 
 function byteLength(buf: unknown): number {
+  // [buf, count, datatype]: the message is count × the datatype's size
+  if (Array.isArray(buf)) return typeof buf[1] === 'number' && typeof buf[2]?.size === 'number' ? buf[1] * buf[2].size : -1;
   const n = (buf as { byteLength?: unknown } | null)?.byteLength;
   return typeof n === 'number' ? n : -1;
 }
