@@ -32,15 +32,24 @@ export interface PhysicalMemoryStats {
 /*
  * meta (Int32Array) layout; every cell is shared by all threads of the node:
  *   [0 .. HEADER)                      counters and the two allocator locks (indices below)
- *   freeQueue[frameCount]              ring of free frames from FREE_HEAD, FREE_COUNT long; guarded by FRAME_LOCK.
+ *   freeQueue[frameCount]              ring of free frames from FREE_HEAD, QUEUED long; guarded by FRAME_LOCK.
  *                                      FIFO on purpose: a freed frame goes to the back, so memory
  *                                      unmapped and mapped again lands on other frames (as the
  *                                      seeds' stale-registration story needs) unless the node is full
  *   refs[frameCount]                   mapCount + pinCount; the frame is freed when it drops to 0
  *   maps[frameCount], pins[frameCount] the two halves, kept for stats and for refusing migration
  *   slotStack[swapSlots]               free swap slots; [0, SWAP_TOP) valid; guarded by SWAP_LOCK
+ *   runs[RUN_SLOTS * 2]                per-thread reserved runs [next, end); guarded by FRAME_LOCK (frame-runs below)
  * refs is the only count whose transition to 0 frees, so a racing unmap and unpin cannot both
  * (or neither) free the frame.
+ *
+ * Frame runs (what a buddy allocator and Linux's per-CPU page lists give a faulting CPU): each thread
+ * that allocates claims a run slot, and refills it with the longest physically consecutive stretch at
+ * the head of the free queue, up to RUN_BYTES. Its next faults take frames from that run in order, so a
+ * buffer a rank touches page by page lands on a few long physical runs even while other ranks fault at
+ * the same moment (one shared FIFO handed them out alternately: 65-250 pieces per MiB). Reserved frames
+ * still count as free; when the queue is empty an allocation takes the next frame of any thread's run,
+ * so a node runs out of memory exactly when it did before.
  */
 const FRAME_LOCK = 0;
 const FREE_COUNT = 1;
@@ -53,7 +62,15 @@ const SWAP_TOP = 7;
 const SWAP_OUTS = 8;
 const SWAP_INS = 9;
 const FREE_HEAD = 10;
+/** Frames in the free queue (FREE_COUNT also counts the frames reserved in runs). */
+const QUEUED = 11;
+/** Run slots claimed so far (a thread past RUN_SLOTS allocates from the queue directly). */
+const RUN_SLOTS_CLAIMED = 12;
 const HEADER = 16;
+/** Threads that can hold a run; more than a node's ranks plus its fabric and network threads. */
+const RUN_SLOTS = 256;
+/** A run is at most a huge page: the buddy allocator's order-9 block on 4 KiB pages. */
+const RUN_BYTES = 2 * 1024 * 1024;
 
 /**
  * A node's physical memory: page frames in one SharedArrayBuffer, a frame allocator safe for
@@ -74,6 +91,11 @@ export class PhysicalMemory {
   private readonly maps: Int32Array;
   private readonly pins: Int32Array;
   private readonly slotStack: Int32Array;
+  /** [next, end) of each thread's reserved run (see frame runs above). */
+  private readonly runs: Int32Array;
+  /** This thread's run slot: -1 not claimed yet, -2 none left. */
+  private runSlot = -1;
+  private readonly runFrames: number;
 
   constructor(opts: { bytes?: number; pageSize?: number; swapBytes?: number } = {}, handle?: PhysicalMemoryHandle) {
     const fresh = handle === undefined;
@@ -98,7 +120,7 @@ export class PhysicalMemory {
       handle = {
         kind: 'physical-memory',
         frames: new SharedArrayBuffer(bytes),
-        meta: new SharedArrayBuffer((HEADER + 4 * frameCount + swapSlots) * 4),
+        meta: new SharedArrayBuffer((HEADER + 4 * frameCount + swapSlots + 2 * RUN_SLOTS) * 4),
         swap: new SharedArrayBuffer(swapBytes),
         pageSize,
         frameCount,
@@ -118,11 +140,14 @@ export class PhysicalMemory {
     this.maps = new Int32Array(handle.meta, (HEADER + 2 * n) * 4, n);
     this.pins = new Int32Array(handle.meta, (HEADER + 3 * n) * 4, n);
     this.slotStack = new Int32Array(handle.meta, (HEADER + 4 * n) * 4, this.swapSlots);
+    this.runs = new Int32Array(handle.meta, (HEADER + 4 * n + this.swapSlots) * 4, 2 * RUN_SLOTS);
+    this.runFrames = Math.max(1, RUN_BYTES / this.pageSize);
     if (fresh) {
       // fresh consecutive allocations are physically contiguous
       for (let i = 0; i < n; i++) this.freeQueue[i] = i;
       for (let i = 0; i < this.swapSlots; i++) this.slotStack[i] = this.swapSlots - 1 - i;
       Atomics.store(this.meta, FREE_COUNT, n);
+      Atomics.store(this.meta, QUEUED, n);
       Atomics.store(this.meta, SWAP_TOP, this.swapSlots);
     }
   }
@@ -145,9 +170,7 @@ export class PhysicalMemory {
           `Create PhysicalMemory with more bytes, free memory, or reclaim() to swap.`,
       );
     }
-    const head = meta[FREE_HEAD]!;
-    const f = this.freeQueue[head]!;
-    Atomics.store(meta, FREE_HEAD, head + 1 === this.frameCount ? 0 : head + 1);
+    const f = this.takeFrame();
     Atomics.store(meta, FREE_COUNT, count - 1);
     unlockMutex(meta, FRAME_LOCK);
     if (Atomics.compareExchange(this.refs, f, 0, 1) !== 0) {
@@ -288,10 +311,61 @@ export class PhysicalMemory {
     if (Atomics.sub(this.refs, f, 1) !== 1) return;
     const meta = this.meta;
     lockMutex(meta, FRAME_LOCK);
-    const count = meta[FREE_COUNT]!;
-    this.freeQueue[(meta[FREE_HEAD]! + count) % this.frameCount] = f;
-    Atomics.store(meta, FREE_COUNT, count + 1);
+    const queued = meta[QUEUED]!;
+    this.freeQueue[(meta[FREE_HEAD]! + queued) % this.frameCount] = f;
+    Atomics.store(meta, QUEUED, queued + 1);
+    Atomics.store(meta, FREE_COUNT, meta[FREE_COUNT]! + 1);
     unlockMutex(meta, FRAME_LOCK);
     Atomics.add(meta, FREES, 1);
+  }
+
+  /**
+   * A free frame, with FRAME_LOCK held and FREE_COUNT > 0: the next of this thread's run; else the
+   * first of a new run cut from the queue's head; else (queue empty) the next of another thread's run.
+   */
+  private takeFrame(): number {
+    const runs = this.runs;
+    const slot = this.claimRunSlot();
+    if (slot >= 0) {
+      const next = runs[2 * slot]!;
+      if (next < runs[2 * slot + 1]!) {
+        runs[2 * slot] = next + 1;
+        return next;
+      }
+    }
+    const meta = this.meta;
+    const queued = meta[QUEUED]!;
+    if (queued > 0) {
+      const n = this.frameCount;
+      const q = this.freeQueue;
+      const head = meta[FREE_HEAD]!;
+      const first = q[head]!;
+      let length = 1;
+      if (slot >= 0) {
+        const most = Math.min(queued, this.runFrames);
+        while (length < most && q[(head + length) % n] === first + length) length++;
+        runs[2 * slot] = first + 1;
+        runs[2 * slot + 1] = first + length;
+      }
+      Atomics.store(meta, FREE_HEAD, (head + length) % n);
+      Atomics.store(meta, QUEUED, queued - length);
+      return first;
+    }
+    for (let s = 0; s < RUN_SLOTS; s++) {
+      const next = runs[2 * s]!;
+      if (next < runs[2 * s + 1]!) {
+        runs[2 * s] = next + 1;
+        return next;
+      }
+    }
+    throw new VmError('EINVAL', 'frame allocator corrupted: free frames counted but none queued or reserved');
+  }
+
+  private claimRunSlot(): number {
+    if (this.runSlot === -1) {
+      const claimed = Atomics.add(this.meta, RUN_SLOTS_CLAIMED, 1);
+      this.runSlot = claimed < RUN_SLOTS ? claimed : -2;
+    }
+    return this.runSlot;
   }
 }

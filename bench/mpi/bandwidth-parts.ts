@@ -1,0 +1,134 @@
+/**
+ * Wall-clock bandwidth of large messages between 2 ranks against the copy they cannot beat, and what
+ * the copies walk: the physical pieces per MiB of the ranks' buffers.
+ *
+ *   npx tsx --conditions=source bench/mpi/bandwidth-parts.ts [--quick]
+ *
+ * - `bw1MiBGBps`, `bw16MiBGBps`: osu_bw's loop (a window of isends, one ack) of 1 MiB (window 8) and
+ *   16 MiB (window 2) messages; the sender fills its buffers while the receiver's fault in as it
+ *   registers them, at the same time, so the two ranks' page faults interleave as a real program's would;
+ * - `copyGBps`, `copy16MiBGBps`: TypedArray.set between two SharedArrayBuffers of that size;
+ * - `bw1MiBRatio`, `bw16MiBRatio`: bandwidth over copy (target ≥ 0.70);
+ * - `piecesPerMiB`: { "1MiB", "16MiB" }, each {min, max} over both ranks and every run: physically
+ *   consecutive runs per MiB of the buffers (1 is one run; 256 is every 4 KiB page on its own).
+ * Each figure is the best of `runs` (≥ 5) repetitions, the job and the copies interleaved.
+ * bench/mpi.ts imports measureBandwidth() for these figures. This file is also the rank program.
+ */
+import { fileURLToPath } from 'node:url';
+import { loadavg } from 'node:os';
+import { Request, inRank, init, runJob, setResult } from '@tsmpi/mpi';
+
+const MIB = 1 << 20;
+export const BANDWIDTH_RATIO_TARGET = 0.7;
+
+interface RankFigures {
+  bw1MiBGBps: number;
+  bw16MiBGBps: number;
+  /** Physical pieces per MiB of the 1 MiB and the 16 MiB buffers. */
+  pieces1MiB: number;
+  pieces16MiB: number;
+}
+
+if (inRank()) {
+  const quick = process.argv.includes('--quick');
+  const world = init();
+  const peer = 1 - world.rank;
+  const ack = world.alloc(Uint8Array, 1);
+  let pieces = 0;
+  const stream = (size: number, window: number, iters: number): number => {
+    const bufs = Array.from({ length: window }, () => world.alloc(Uint8Array, size));
+    // the sender fills its buffers; the receiver's pages fault in when they are registered, as osu_bw's do
+    if (world.rank === 0) for (const [i, b] of bufs.entries()) b.fill(i + 1);
+    world.barrier();
+    const once = () => {
+      if (world.rank === 0) {
+        Request.waitAll(bufs.map((b) => world.isend(b, peer, 2)));
+        world.recv(ack, peer, 3);
+      } else {
+        Request.waitAll(bufs.map((b) => world.irecv(b, peer, 2)));
+        world.send(ack, peer, 3);
+      }
+    };
+    once(); // first registrations
+    const t0 = performance.now();
+    for (let i = 0; i < iters; i++) once();
+    const seconds = (performance.now() - t0) / 1000;
+    pieces = 0;
+    for (const b of bufs) pieces += world.space.runs(b.addr, b.byteLength, 'read').length / (b.byteLength / MIB) / window;
+    const last = bufs[window - 1]!.toArray();
+    if (last[0] !== window || last[size - 1] !== window) throw new Error(`bandwidth-parts: ${size}-byte message arrived wrong`);
+    for (const b of bufs) b.free();
+    return (iters * window * size) / seconds / 1e9;
+  };
+  const bw1MiBGBps = stream(MIB, 8, quick ? 10 : 40);
+  const pieces1MiB = pieces;
+  const bw16MiBGBps = stream(16 * MIB, 2, quick ? 3 : 10);
+  setResult({ bw1MiBGBps, bw16MiBGBps, pieces1MiB, pieces16MiB: pieces } satisfies RankFigures);
+}
+
+/** TypedArray.set between two SharedArrayBuffers: GB/s for `bytes`-byte copies, best of `runs`. */
+function sabCopyGBps(bytes: number, iters: number, runs: number): number {
+  const src = new Uint8Array(new SharedArrayBuffer(bytes));
+  const dst = new Uint8Array(new SharedArrayBuffer(bytes));
+  for (let i = 0; i < bytes; i++) src[i] = i & 0xff;
+  for (let i = 0; i < 5; i++) dst.set(src);
+  let best = 0;
+  for (let r = 0; r < runs; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < iters; i++) dst.set(src);
+    best = Math.max(best, (bytes * iters) / ((performance.now() - t0) / 1000) / 1e9);
+  }
+  return best;
+}
+
+/** The figures above, each the best of `runs` interleaved repetitions. */
+export async function measureBandwidth(opts: { quick: boolean; runs?: number }): Promise<Record<string, number | object>> {
+  const runs = Math.max(5, opts.runs ?? 5);
+  const program = fileURLToPath(import.meta.url);
+  let copyGBps = 0;
+  let copy16MiBGBps = 0;
+  let bw1 = 0;
+  let bw16 = 0;
+  const all: RankFigures[] = [];
+  for (let r = 0; r < runs; r++) {
+    copyGBps = Math.max(copyGBps, sabCopyGBps(MIB, 200, 1));
+    copy16MiBGBps = Math.max(copy16MiBGBps, sabCopyGBps(16 * MIB, 12, 1));
+    // 16 MiB x 2 in flight per side plus 8 x 1 MiB: above the default 8 MiB memlock, as HPC sites configure
+    const job = await runJob({ np: 2, program, args: opts.quick ? ['--quick'] : [], captureOutput: true, memlock: Infinity });
+    if (job.exitCode !== 0) throw new Error(`bandwidth job failed: ${job.error?.message}\n${job.ranks.map((x) => x.output).join('')}`);
+    for (const rank of job.ranks) all.push(rank.value as RankFigures);
+    const f = job.ranks[0]!.value as RankFigures;
+    bw1 = Math.max(bw1, f.bw1MiBGBps);
+    bw16 = Math.max(bw16, f.bw16MiBGBps);
+  }
+  const range = (k: 'pieces1MiB' | 'pieces16MiB') => ({ min: Math.min(...all.map((x) => x[k])), max: Math.max(...all.map((x) => x[k])) });
+  return {
+    copyGBps,
+    copy16MiBGBps,
+    bw1MiBGBps: bw1,
+    bw16MiBGBps: bw16,
+    bw1MiBRatio: bw1 / copyGBps,
+    bw16MiBRatio: bw16 / copy16MiBGBps,
+    piecesPerMiB: { '1MiB': range('pieces1MiB'), '16MiB': range('pieces16MiB') },
+    runs: { bw1MiBGBps: all.filter((_, i) => i % 2 === 0).map((x) => x.bw1MiBGBps), bw16MiBGBps: all.filter((_, i) => i % 2 === 0).map((x) => x.bw16MiBGBps) },
+  };
+}
+
+if (!inRank() && process.argv[1] === fileURLToPath(import.meta.url)) {
+  const quick = process.argv.includes('--quick');
+  const json = process.argv.includes('--json');
+  const load0 = loadavg()[0]!;
+  const out = await measureBandwidth({ quick });
+  const load1 = loadavg()[0]!;
+  if (json) console.log(JSON.stringify({ ...out, load: [load0, load1] }));
+  else {
+    const n = (k: string) => (out[k] as number).toFixed(2);
+    const pieces = out.piecesPerMiB as Record<string, { min: number; max: number }>;
+    const p = (k: string) => `${pieces[k]!.min.toFixed(1)} .. ${pieces[k]!.max.toFixed(1)}`;
+    console.log(`node ${process.version}, ${new Date().toISOString()}, load ${load0.toFixed(1)} → ${load1.toFixed(1)}`);
+    console.log(`1 MiB:  tsmpi ${n('bw1MiBGBps')} GB/s, copy ${n('copyGBps')} GB/s, ratio ${n('bw1MiBRatio')} (target ${BANDWIDTH_RATIO_TARGET})`);
+    console.log(`16 MiB: tsmpi ${n('bw16MiBGBps')} GB/s, copy ${n('copy16MiBGBps')} GB/s, ratio ${n('bw16MiBRatio')} (target ${BANDWIDTH_RATIO_TARGET})`);
+    console.log(`physical pieces per MiB of the ranks' buffers: 1 MiB ones ${p('1MiB')}, 16 MiB ones ${p('16MiB')}`);
+    console.log(`runs: ${JSON.stringify(out.runs)}`);
+  }
+}
