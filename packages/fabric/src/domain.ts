@@ -12,6 +12,7 @@ import {
   ReceiveQueue, createReceiveQueue, destroyReceiveQueue, drainParked, postOrUnpark, type ParkedSend,
 } from './queues/receive-queue.js';
 import { pushCompletion } from './queues/completion-queue.js';
+import { markError } from './qp-error.js';
 import { Opcode, RNR_INFINITE, Status } from './constants.js';
 import { QueuePair, type LocalPeer, type QueuePairOptions } from './queue-pair.js';
 import { DOMAIN_FREE, DOMAIN_OPEN, M_DOMAIN, MR_STRIDE, Q_DOMAIN, Q_SEND_CQ, QP_STRIDE } from './shared/layout.js';
@@ -188,8 +189,8 @@ export class ProtectionDomain {
       const parked = postOrUnpark(this.state, rqId, recv);
       if (parked === undefined) return;
       const qp = this.qps.get(parked.dstQpn);
-      if (qp === undefined || qp.peer === undefined) {
-        this.failParked(parked); // its QP went away: the sender's transport gives up
+      if (qp === undefined || qp.peer === undefined || qp.qpState === 'error') {
+        this.failParked(parked); // its QP went away or failed: the sender's transport gives up
         continue;
       }
       const sender = this.reach(parked.srcNode);
@@ -217,8 +218,8 @@ export class ProtectionDomain {
     }
   }
 
-  /** A parked send that can never be delivered completes RETRY_EXCEEDED at its sender (never dropped silently). */
-  private failParked(p: ParkedSend): void {
+  /** @internal a parked send that can never be delivered completes RETRY_EXCEEDED at its sender (never dropped silently). */
+  failParked(p: ParkedSend): void {
     const sender = this.reach(p.srcNode);
     const cost = this.adapter.cost;
     const time = p.arrive + RNR_INFINITE * cost.rnrTimerUs + latencyUs(cost, p.srcNode === this.adapter.nodeId);
@@ -227,6 +228,7 @@ export class ProtectionDomain {
     const srow = p.srcQpn * QP_STRIDE;
     pushCompletion(sst, sst.qps[srow + Q_SEND_CQ]!, { status: Status.RETRY_EXCEEDED, opcode: Opcode.SEND, byteLength: 0,
       wrId: p.wrId, qpNum: p.srcQpn, immData: -1, time });
+    markError(sst, p.srcQpn); // a RETRY_EXCEEDED completion puts its QP in the error state
   }
 
   /** For an on-demand backend: the notifier's invalidations empty the translations of every region they overlap. */

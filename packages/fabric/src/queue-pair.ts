@@ -10,6 +10,8 @@ import { InvalidArgument, NotConnected } from './errors.js';
 import { checkKey, NEED_LOCAL_WRITE, NEED_NONE, NEED_REMOTE_ATOMIC, NEED_REMOTE_READ, NEED_REMOTE_WRITE } from './mr/table.js';
 import { lowerWatermark, pushCompletion, type CompletionQueue } from './queues/completion-queue.js';
 import { createReceiveQueue, takeOrPark, type ReceiveQueue } from './queues/receive-queue.js';
+import { DEFAULT_RETRY, LinkSchedule, checkRetryBudget } from './link-down.js';
+import { flushOutstanding, markError, qpFailure, type QpFailure } from './qp-error.js';
 import {
   H_QP_HINT, Q_DOMAIN, Q_RECV_CQ, Q_REMOTE_DOMAIN, Q_REMOTE_NODE, Q_REMOTE_QPN, Q_RNR, Q_RQ, Q_SEND_CQ, Q_STATE,
   QP_STRIDE, QpState,
@@ -30,7 +32,14 @@ export interface QueuePairOptions {
   recvDepth?: number;
   /** Retries when the peer has no receive posted; 'infinite' (verbs 7, the default) parks the send. */
   rnrRetry?: number | 'infinite';
+  /** Ack timeout before a retransmission, µs (verbs timeout; default 4.096 µs × 2^14). Matters while the link is down. */
+  retryTimeoutUs?: number;
+  /** Retransmissions before an operation completes RETRY_EXCEEDED (verbs retry_cnt, 0..7; default 7). */
+  retryCount?: number;
 }
+
+/** verbs' QP states as tsmpi has them: created (RESET/INIT), connected (RTS), error (ERR). */
+export type QpStateName = 'created' | 'connected' | 'error';
 
 /** The connected peer, resolved once at connect(): in this process, or behind the network wire. */
 export type Peer = LocalPeer | RemotePeer;
@@ -90,10 +99,16 @@ export class QueuePair {
   readonly sendCqId: number;
   /** @internal 0..6, or RNR_INFINITE */
   readonly rnrRetry: number;
-  private readonly hasSrq: boolean;
+  /** @internal */
+  readonly hasSrq: boolean;
+  /** Down windows of the link and the retry budget that decides whether an operation waits or fails. */
+  private readonly link: LinkSchedule;
+  /** Why this QP entered the error state (set on this thread; another thread may only mark the row). */
+  private failure: QpFailure | undefined;
 
   private constructor(pd: ProtectionDomain, qpNum: number, rqId: number, sendCq: number, recvCq: number, rnrRetry: number,
-    hasSrq: boolean) {
+    hasSrq: boolean, link: LinkSchedule) {
+    this.link = link;
     this.pd = pd;
     this.state = pd.adapter.state;
     this.qpNum = qpNum;
@@ -113,6 +128,8 @@ export class QueuePair {
     if (!Number.isInteger(rnrRetry) || rnrRetry < 0 || rnrRetry > RNR_INFINITE) {
       throw new InvalidArgument(`createQueuePair: rnrRetry must be 0..6 or 'infinite' (7), got ${String(rnr)}`);
     }
+    const link = new LinkSchedule(checkRetryBudget({ timeoutUs: opts.retryTimeoutUs ?? DEFAULT_RETRY.timeoutUs,
+      retryCount: opts.retryCount ?? DEFAULT_RETRY.retryCount }, 'createQueuePair'));
     const rqId = opts.srq !== undefined ? opts.srq.id : createReceiveQueue(st, pd.id, opts.recvDepth ?? 256, false);
     const qpNum = st.claimRow(st.qps, QP_STRIDE, st.limits.maxQueuePairs, QpState.CREATED, H_QP_HINT, 'queue-pair', 'maxQueuePairs');
     const row = qpNum * QP_STRIDE;
@@ -121,7 +138,7 @@ export class QueuePair {
     st.qps[row + Q_RECV_CQ] = opts.recvCq.id;
     st.qps[row + Q_RQ] = rqId;
     st.qps[row + Q_RNR] = rnrRetry;
-    return new QueuePair(pd, qpNum, rqId, opts.sendCq.id, opts.recvCq.id, rnrRetry, opts.srq !== undefined);
+    return new QueuePair(pd, qpNum, rqId, opts.sendCq.id, opts.recvCq.id, rnrRetry, opts.srq !== undefined, link);
   }
 
   /** Hand this to the peer (out of band) for its connect(). */
@@ -130,11 +147,50 @@ export class QueuePair {
   }
 
   get connected(): boolean {
-    return this.peer !== undefined;
+    return this.peer !== undefined && this.qpState === 'connected';
+  }
+
+  /** The QP's state (verbs: RESET/INIT → 'created', RTS → 'connected', ERR → 'error'). */
+  get qpState(): QpStateName {
+    const s = Atomics.load(this.state.qps, this.qpNum * QP_STRIDE + Q_STATE);
+    return s === QpState.ERROR ? 'error' : s === QpState.CONNECTED ? 'connected' : 'created';
+  }
+
+  /** In the error state: the status that put it there and why (undefined while it is not). */
+  get error(): QpFailure | undefined {
+    return this.qpState === 'error' ? (this.failure ?? qpFailure('RETRY_EXCEEDED', 'its peer gave up on it')) : undefined;
+  }
+
+  /**
+   * ibv_modify_qp(IBV_QPS_ERR): the QP enters the error state. Its outstanding work requests (receives
+   * on its own queue, sends parked at the peer) complete with WR_FLUSH_ERROR, and so does every later
+   * post; the peer's operations towards it complete RETRY_EXCEEDED. `cause` says why (fault injection,
+   * a fatal completion). reset() then connect() bring it back.
+   */
+  toError(cause: string): void {
+    this.enterError(qpFailure('WR_FLUSH_ERROR', cause), this.pd.clock.now);
+  }
+
+  /** ibv_modify_qp(IBV_QPS_RESET): forget the peer; connect() again to use it. */
+  reset(): void {
+    flushOutstanding(this, this.pd.clock.now);
+    this.peer = undefined;
+    this.failure = undefined;
+    Atomics.store(this.state.qps, this.qpNum * QP_STRIDE + Q_STATE, QpState.CREATED);
+  }
+
+  /**
+   * The link this QP's packets cross is down during [startUs, endUs) of virtual time: an operation
+   * posted then waits for the first retransmission after it (retryTimeoutUs apart, retryCount of
+   * them), or completes RETRY_EXCEEDED when none falls after the window (see link-down.ts).
+   */
+  linkDown(startUs: number, endUs: number): void {
+    this.link.add(startUs, endUs);
   }
 
   /** Connect to a peer QP (RC): both sides call connect with the other's address. */
   connect(remote: QpAddress): void {
+    if (this.qpState === 'error') throw new InvalidArgument(`queue pair ${this.qpNum} is in the error state; reset() it before connect()`);
     if (this.peer !== undefined) throw new InvalidArgument(`queue pair ${this.qpNum} is already connected`);
     if (remote === null || typeof remote !== 'object' || !Number.isInteger(remote.qpNum) || !Number.isInteger(remote.nodeId)) {
       throw new InvalidArgument('connect: expected the peer\'s qp.address { nodeId, qpNum, domainId, space }');
@@ -169,12 +225,17 @@ export class QueuePair {
 
   postRecv(wr: RecvWorkRequest): void {
     if (this.hasSrq) throw new InvalidArgument(`postRecv: queue pair ${this.qpNum} takes receives from its SRQ; post there`);
+    if (this.qpState === 'error') {
+      checkWrId(wr?.wrId, 'postRecv');
+      return this.flush(Opcode.RECV, wr.wrId, this.recvCqId);
+    }
     this.pd.postRecvTo(this.rqId, wr);
   }
 
   /** Two-sided send into the peer's next posted receive (see README for RNR). */
   postSend(wr: SendWorkRequest): void {
-    const peer = this.ready(wr, 'postSend');
+    const peer = this.ready(wr, 'postSend', Opcode.SEND);
+    if (peer === undefined) return;
     const imm = checkImm(wr.immData, 'postSend');
     const signaled = wr.signaled !== false;
     if (peer.kind === 'remote') return peer.node.postSend(this, wr, imm, signaled);
@@ -191,11 +252,14 @@ export class QueuePair {
     const prow = peer.qpNum * QP_STRIDE;
     if (!this.peerAlive(pst, prow)) {
       const alone = transferTimes(cost, 'send', sge.length, t0, sameNode);
-      return this.complete(Opcode.SEND, wr.wrId, Status.RETRY_EXCEEDED, 0, alone.arrive + latencyUs(cost, sameNode), true);
+      return this.complete(Opcode.SEND, wr.wrId, Status.RETRY_EXCEEDED, 0, alone.arrive + latencyUs(cost, sameNode), true,
+        `queue pair ${peer.qpNum} of node ${peer.nodeId} is not connected to it`);
     }
+    const leaves = this.depart(Opcode.SEND, wr.wrId, t0);
+    if (leaves === undefined) return;
     // The data goes on the wire now (in post order on this thread): it takes its share of both ports
     // even if the receiver turns out not to be ready (the first packet is sent, then RNR-NAKed).
-    const t = transferTimes(cost, 'send', sge.length, t0, sameNode, 0, peer.outbound);
+    const t = transferTimes(cost, 'send', sge.length, leaves, sameNode, 0, peer.outbound);
     const park = this.rnrRetry === RNR_INFINITE
       ? { srcNode: this.pd.adapter.nodeId, srcQpn: this.qpNum, dstQpn: peer.qpNum, lkey: sge.lkey, addr: sge.addr,
           length: sge.length, wrId: wr.wrId, immData: imm, arrive: t.arrive, signaled }
@@ -210,7 +274,7 @@ export class QueuePair {
     if (got === 'none') {
       bump(this.state.counters, this.pd.id, Counter.rnrExceeded);
       const at = t.arrive + this.rnrRetry * cost.rnrTimerUs + latencyUs(cost, sameNode);
-      return this.complete(Opcode.SEND, wr.wrId, Status.RETRY_EXCEEDED, 0, at, true);
+      return this.complete(Opcode.SEND, wr.wrId, Status.RETRY_EXCEEDED, 0, at, true, `the receiver had no receive posted after ${this.rnrRetry} RNR retries`);
     }
     deliverSend(cost, new LocalSend(
       { state: this.state, memory: this.pd.adapter.memory, space: this.pd.remoteView(), nodeId: this.pd.adapter.nodeId,
@@ -234,7 +298,8 @@ export class QueuePair {
   private rdma(wr: RdmaWorkRequest, op: 'write' | 'read'): void {
     const what = op === 'write' ? 'rdmaWrite' : 'rdmaRead';
     const opcode = op === 'write' ? Opcode.RDMA_WRITE : Opcode.RDMA_READ;
-    const peer = this.ready(wr, what);
+    const peer = this.ready(wr, what, opcode);
+    if (peer === undefined) return;
     checkRemote(wr.remoteAddr, wr.rkey, what);
     if (peer.kind === 'remote') return peer.node.rdma(this, wr, op);
     const signaled = wr.signaled !== false;
@@ -250,7 +315,9 @@ export class QueuePair {
     const local = n === 0 ? 0 : checkKey(this.state, sge.lkey, 'lkey', this.pd.id, sge.addr, n, op === 'read' ? NEED_LOCAL_WRITE : NEED_NONE);
     if (typeof local !== 'number') return this.complete(opcode, wr.wrId, Status.LOCAL_PROTECTION_ERROR, 0, posted, true);
     const pst = peer.adapter.state;
-    if (!this.peerAlive(pst, peer.qpNum * QP_STRIDE)) return this.complete(opcode, wr.wrId, Status.RETRY_EXCEEDED, 0, nak, true);
+    if (!this.peerAlive(pst, peer.qpNum * QP_STRIDE)) return this.deadPeer(opcode, wr.wrId, nak, peer);
+    const leaves = this.depart(opcode, wr.wrId, t0);
+    if (leaves === undefined) return;
     let faultUs = 0;
     if (n > 0) {
       const remote = checkKey(pst, wr.rkey, 'rkey', peer.domainId, wr.remoteAddr, n, op === 'read' ? NEED_REMOTE_READ : NEED_REMOTE_WRITE);
@@ -269,7 +336,7 @@ export class QueuePair {
       faultUs = odpFaultCost(cost, out.faultChunks);
     }
     // Only a transfer that moved data occupies the ports (an error moved nothing), in post order on this thread.
-    const done = transferTimes(cost, op, n, t0, sameNode, faultUs, op === 'write' ? peer.outbound : peer.inbound);
+    const done = transferTimes(cost, op, n, leaves, sameNode, faultUs, op === 'write' ? peer.outbound : peer.inbound);
     bump(this.state.counters, this.pd.id, op === 'write' ? Counter.writeOps : Counter.readOps);
     bump(this.state.counters, this.pd.id, op === 'write' ? Counter.writeBytes : Counter.readBytes, n);
     this.complete(opcode, wr.wrId, Status.SUCCESS, n, done.complete, signaled);
@@ -293,7 +360,8 @@ export class QueuePair {
   private atomic(wr: AtomicWorkRequest, op: AtomicOp): void {
     const what = op === 'fetch-add' ? 'atomicFetchAdd' : 'atomicCompareSwap';
     const opcode = op === 'fetch-add' ? Opcode.FETCH_ADD : Opcode.COMP_SWAP;
-    const peer = this.ready(wr, what);
+    const peer = this.ready(wr, what, opcode);
+    if (peer === undefined) return;
     checkRemote(wr.remoteAddr, wr.rkey, what);
     if (typeof wr.compareAdd !== 'bigint' || (op === 'compare-swap' && typeof wr.swap !== 'bigint')) {
       throw new InvalidArgument(`${what}: compareAdd${op === 'compare-swap' ? ' and swap' : ''} must be bigint values (64-bit)`);
@@ -311,7 +379,9 @@ export class QueuePair {
     const local = checkKey(this.state, sge.lkey, 'lkey', this.pd.id, sge.addr, ATOMIC_BYTES, NEED_LOCAL_WRITE);
     if (typeof local !== 'number') return this.complete(opcode, wr.wrId, Status.LOCAL_PROTECTION_ERROR, 0, posted, true);
     const pst = peer.adapter.state;
-    if (!this.peerAlive(pst, peer.qpNum * QP_STRIDE)) return this.complete(opcode, wr.wrId, Status.RETRY_EXCEEDED, 0, nak, true);
+    if (!this.peerAlive(pst, peer.qpNum * QP_STRIDE)) return this.deadPeer(opcode, wr.wrId, nak, peer);
+    const leaves = this.depart(opcode, wr.wrId, t0);
+    if (leaves === undefined) return;
     if (wr.remoteAddr % ATOMIC_BYTES !== 0) return this.complete(opcode, wr.wrId, Status.REMOTE_INVALID_REQUEST, 0, nak, true);
     const remote = checkKey(pst, wr.rkey, 'rkey', peer.domainId, wr.remoteAddr, ATOMIC_BYTES, NEED_REMOTE_ATOMIC);
     if (typeof remote !== 'number') return this.complete(opcode, wr.wrId, Status.REMOTE_ACCESS_ERROR, 0, nak, true);
@@ -326,16 +396,42 @@ export class QueuePair {
     cost.odpFaultChunkBytes);
     if (!landed.ok) return this.complete(opcode, wr.wrId, Status.LOCAL_PROTECTION_ERROR, 0, posted, true);
     const faultUs = odpFaultCost(cost, out.faultChunks + landed.faultChunks);
-    const done = transferTimes(cost, 'read', ATOMIC_BYTES, t0, sameNode, faultUs, peer.inbound);
+    const done = transferTimes(cost, 'read', ATOMIC_BYTES, leaves, sameNode, faultUs, peer.inbound);
     bump(this.state.counters, this.pd.id, Counter.atomicOps);
     this.complete(opcode, wr.wrId, Status.SUCCESS, ATOMIC_BYTES, done.complete, signaled);
   }
 
-  private ready(wr: { wrId: number; sge: { lkey: number; addr: number; length: number } }, what: string): Peer {
+  /** The peer to post to; undefined when the QP is in the error state (the post completed with a flush error). */
+  private ready(wr: { wrId: number; sge: { lkey: number; addr: number; length: number } }, what: string, opcode: number): Peer | undefined {
+    if (this.qpState === 'error') {
+      checkWrId(wr?.wrId, what);
+      this.flush(opcode, wr.wrId, this.sendCqId);
+      return undefined;
+    }
     if (this.peer === undefined) throw new NotConnected(this.qpNum);
     checkWrId(wr?.wrId, what);
     checkSge(wr.sge, what);
     return this.peer;
+  }
+
+  /** A post to a QP in the error state: verbs accepts it and completes it with a flush error at once. */
+  private flush(opcode: number, wrId: number, cqId: number): void {
+    const time = this.pd.clock.now + this.pd.adapter.cost.overheadUs;
+    this.pd.clock.advanceTo(time);
+    pushCompletion(this.state, cqId, { status: Status.WR_FLUSH_ERROR, opcode, byteLength: 0, wrId, qpNum: this.qpNum, immData: -1, time });
+  }
+
+  /** The link's verdict on an operation posted at t0: when its first packet leaves, or undefined once it gave up. */
+  private depart(opcode: number, wrId: number, t0: number): number | undefined {
+    if (this.link.empty) return t0;
+    const d = this.link.departure(t0);
+    if ('leaves' in d) return d.leaves;
+    this.complete(opcode, wrId, Status.RETRY_EXCEEDED, 0, d.gaveUpAt, true, `the link was down for every retransmission from ${t0.toFixed(1)} µs on`);
+    return undefined;
+  }
+
+  private deadPeer(opcode: number, wrId: number, time: number, peer: Peer): void {
+    this.complete(opcode, wrId, Status.RETRY_EXCEEDED, 0, time, true, `queue pair ${peer.qpNum} of node ${peer.nodeId} is not connected to it`);
   }
 
   /** The peer QP still exists and is connected back to this one (else the transport gives up). */
@@ -344,10 +440,21 @@ export class QueuePair {
       pst.qps[prow + Q_REMOTE_QPN] === this.qpNum && pst.qps[prow + Q_REMOTE_NODE] === this.pd.adapter.nodeId;
   }
 
-  /** @internal push this QP's own completion (successes only when signaled). */
-  complete(opcode: number, wrId: number, status: number, bytes: number, time: number, signaled: boolean): void {
+  /**
+   * @internal push this QP's own completion (successes only when signaled). A transport failure
+   * (RETRY_EXCEEDED: retries or RNR retries exhausted, the peer gone) puts the QP in the error state.
+   */
+  complete(opcode: number, wrId: number, status: number, bytes: number, time: number, signaled: boolean, why?: string): void {
     if (status === Status.SUCCESS && !signaled) return;
     pushCompletion(this.state, this.sendCqId, { status, opcode, byteLength: bytes, wrId, qpNum: this.qpNum, immData: -1, time });
+    if (status === Status.RETRY_EXCEEDED) this.enterError(qpFailure('RETRY_EXCEEDED', why ?? 'the transport\'s retries ran out'), time);
+  }
+
+  private enterError(f: QpFailure, time: number): void {
+    if (this.qpState === 'error') return;
+    this.failure = f;
+    markError(this.state, this.qpNum);
+    flushOutstanding(this, time);
   }
 
   /** @internal */

@@ -77,8 +77,10 @@ describe.each(['pinning', 'odp'] as const)('%s: two-sided send/recv', (kind) => 
     s.b.pd.close();
     expect(one(s.a.cq)).toMatchObject({ wrId: 31, status: Status.RETRY_EXCEEDED });
     s.qa.postSend({ wrId: 32, sge: { lkey: s.smr.lkey, addr: s.sbuf, length: 8 } });
-    expect(one(s.a.cq)).toMatchObject({ wrId: 32, status: Status.RETRY_EXCEEDED }); // the peer QP is gone
-    expect(s.a.pd.stats.errors.RETRY_EXCEEDED).toBe(2);
+    // RETRY_EXCEEDED put the sender's QP in the error state (verbs): a later post completes with a flush error
+    expect(s.qa.qpState).toBe('error');
+    expect(one(s.a.cq)).toMatchObject({ wrId: 32, status: Status.WR_FLUSH_ERROR });
+    expect(s.a.pd.stats.errors).toMatchObject({ RETRY_EXCEEDED: 1, WR_FLUSH_ERROR: 1 });
   });
 
   it('serves several QPs from one shared receive queue', () => {

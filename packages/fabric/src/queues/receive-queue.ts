@@ -247,3 +247,48 @@ export class ReceiveQueue {
     return queueDepths(this.pd.adapter.state, this.id).parked;
   }
 }
+
+/** Owner, when its QP enters the error state: take every posted receive (they complete with a flush error). */
+export function drainPosted(state: AdapterState, id: number): PostedRecv[] {
+  const out: PostedRecv[] = [];
+  const rqs = state.rqs;
+  const row = id * RQ_STRIDE;
+  const f = state.arena.f64;
+  lock(rqs, row + R_LOCK);
+  for (let h = rqs[row + R_HEAD]!; h < rqs[row + R_TAIL]!; h++) {
+    const at = rqs[row + R_RING]! + (h % rqs[row + R_DEPTH]!) * RQE_WORDS;
+    out.push({ wrId: f[at + RQE_WRID]!, lkey: f[at + RQE_LKEY]!, addr: f[at + RQE_ADDR]!, length: f[at + RQE_LENGTH]!,
+      postedAt: f[at + RQE_POSTED_AT]! });
+  }
+  Atomics.store(rqs, row + R_HEAD, rqs[row + R_TAIL]!);
+  unlock(rqs, row + R_LOCK);
+  return out;
+}
+
+/**
+ * A QP entered the error state: take the sends parked in queue `id` that `which` picks (the QP's own,
+ * parked at its peer; or those that wait for it, in its own queue); the others keep their order.
+ */
+export function takeParked(state: AdapterState, id: number, which: (p: ParkedSend) => boolean): ParkedSend[] {
+  const taken: ParkedSend[] = [];
+  const rqs = state.rqs;
+  const row = id * RQ_STRIDE;
+  const f = state.arena.f64;
+  lock(rqs, row + R_LOCK);
+  const ring = rqs[row + R_PARK_RING]!;
+  const depth = rqs[row + R_PARK_DEPTH]!;
+  let kept = rqs[row + R_PARK_HEAD]!;
+  for (let ph = kept; ph < rqs[row + R_PARK_TAIL]!; ph++) {
+    const at = ring + (ph % depth) * PKE_WORDS;
+    const p = readParked(f, at);
+    if (which(p)) {
+      taken.push(p);
+      continue;
+    }
+    if (kept !== ph) f.copyWithin(ring + (kept % depth) * PKE_WORDS, at, at + PKE_WORDS);
+    kept++;
+  }
+  rqs[row + R_PARK_TAIL] = kept;
+  unlock(rqs, row + R_LOCK);
+  return taken;
+}

@@ -37,7 +37,7 @@ export const PAGE_EMPTY = -1;
 
 /** Queue-pair row (Int32). Written by the owner at create / connect; read by peers. */
 export const QP_STRIDE = 16;
-export const Q_STATE = 0; // 0 free, 1 created, 2 connected
+export const Q_STATE = 0; // 0 free, 1 created, 2 connected, 3 error
 export const Q_DOMAIN = 1;
 export const Q_SEND_CQ = 2;
 export const Q_RECV_CQ = 3;
@@ -46,7 +46,7 @@ export const Q_RNR = 5; // rnrRetry; 7 = infinite
 export const Q_REMOTE_NODE = 6;
 export const Q_REMOTE_QPN = 7;
 export const Q_REMOTE_DOMAIN = 8;
-export const QpState = { FREE: 0, CREATED: 1, CONNECTED: 2 } as const;
+export const QpState = { FREE: 0, CREATED: 1, CONNECTED: 2, ERROR: 3 } as const;
 
 /** Completion-queue row (Int32). */
 export const CQ_STRIDE = 16;
