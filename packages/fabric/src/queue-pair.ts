@@ -252,8 +252,7 @@ export class QueuePair {
     const prow = peer.qpNum * QP_STRIDE;
     if (!this.peerAlive(pst, prow)) {
       const alone = transferTimes(cost, 'send', sge.length, t0, sameNode);
-      return this.complete(Opcode.SEND, wr.wrId, Status.RETRY_EXCEEDED, 0, alone.arrive + latencyUs(cost, sameNode), true,
-        `queue pair ${peer.qpNum} of node ${peer.nodeId} is not connected to it`);
+      return this.deadPeer(Opcode.SEND, wr.wrId, alone.arrive + latencyUs(cost, sameNode), peer);
     }
     const leaves = this.depart(Opcode.SEND, wr.wrId, t0);
     if (leaves === undefined) return;
@@ -430,8 +429,11 @@ export class QueuePair {
     return undefined;
   }
 
-  private deadPeer(opcode: number, wrId: number, time: number, peer: Peer): void {
-    this.complete(opcode, wrId, Status.RETRY_EXCEEDED, 0, time, true, `queue pair ${peer.qpNum} of node ${peer.nodeId} is not connected to it`);
+  /** The peer QP is gone, in the error state, or connected elsewhere: the transport's retries run out. */
+  private deadPeer(opcode: number, wrId: number, time: number, peer: LocalPeer): void {
+    const inError = Atomics.load(peer.adapter.state.qps, peer.qpNum * QP_STRIDE + Q_STATE) === QpState.ERROR;
+    this.complete(opcode, wrId, Status.RETRY_EXCEEDED, 0, time, true,
+      `queue pair ${peer.qpNum} of node ${peer.nodeId} ${inError ? 'is in the error state' : 'is not connected to it'}`);
   }
 
   /** The peer QP still exists and is connected back to this one (else the transport gives up). */

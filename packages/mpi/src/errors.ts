@@ -25,7 +25,8 @@ export type MpiErrorCode =
   | 'TSMPI_TRANSFER'
   | 'TSMPI_USAGE'
   | 'TSMPI_PMI'
-  | 'TSMPI_WIREUP';
+  | 'TSMPI_WIREUP'
+  | 'TSMPI_CONNECTION';
 
 export class MpiError extends Error {
   readonly code: MpiErrorCode;
@@ -198,5 +199,23 @@ export class PmiError extends MpiError {
 export class WireUpError extends MpiError {
   constructor(message: string) {
     super('TSMPI_WIREUP', message);
+  }
+}
+
+/**
+ * The queue pair to a peer failed (verbs' error state): its operations completed RETRY_EXCEEDED or
+ * with a flush error. tsmpi does not reconnect — as Open MPI's ob1 and UCX's default error mode, the
+ * rank fails with this error and the job stops; `reason` says why the queue pair failed.
+ */
+export class ConnectionFailed extends MpiError {
+  readonly peer: number;
+  readonly status: string;
+  readonly reason: string;
+  constructor(rank: number, peer: number, status: string, reason: string) {
+    super('TSMPI_CONNECTION', `the connection of rank ${rank} to rank ${peer} failed (${status}): ${reason}; ` +
+      'the job stops (tsmpi does not reconnect a failed queue pair)');
+    this.peer = peer;
+    this.status = status;
+    this.reason = reason;
   }
 }

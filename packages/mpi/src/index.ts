@@ -25,7 +25,7 @@ export {
 export { copyUs } from './p2p/copy-cost.js';
 export {
   MpiError, InvalidRank, InvalidTag, InvalidBuffer, InvalidType, InvalidArgument, TruncationError, InvalidObjectMessage, RequestError,
-  NotInRank, JobAborted, TransferError, DeadlockError, RankFailed, UsageError, MemlockExhausted, PmiError, WireUpError, TAG_UB,
+  NotInRank, JobAborted, TransferError, ConnectionFailed, DeadlockError, RankFailed, UsageError, MemlockExhausted, PmiError, WireUpError, TAG_UB,
   USAGE_EXIT_CODE,
 } from './errors.js';
 export { runJob, DEADLOCK_EXIT_CODE } from './launcher/job.js';

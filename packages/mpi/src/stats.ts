@@ -51,6 +51,8 @@ export interface RankStats {
    * comm.compute()), the runtime's work for it, and waiting for completions; they add up to virtualUs.
    */
   time: TimeSplit;
+  /** With --inject: the faults injected into this rank, by kind (inject-timed.ts FaultCounts). */
+  faults?: Record<string, number>;
 }
 
 /** Keeps the numeric leaves of a counter object (stats from other packages may carry strings or flags). */
@@ -75,6 +77,8 @@ export interface JobTotals {
   /** Sums over ranks of the time split. */
   time: TimeSplit;
   maxVirtualUs: number;
+  /** With --inject: the faults injected, summed over ranks. */
+  faults?: Record<string, number>;
 }
 
 export function sumStats(all: RankStats[]): JobTotals {
@@ -93,6 +97,7 @@ export function sumStats(all: RankStats[]): JobTotals {
       t.time.waitingUs += s.time.waitingUs;
     }
     t.maxVirtualUs = Math.max(t.maxVirtualUs, s.virtualUs);
+    if (s.faults) add((t.faults ??= {}), s.faults);
   }
   return t;
 }

@@ -14,8 +14,8 @@ const outcome = (r: JobResult) => ({
 
 describe('--inject: seeded registration faults (issue 15 item 12, registration part)', () => {
   it('parses SPEC and refuses what it cannot read, naming the flag or variable', () => {
-    expect(parseInject('reg-enomem:0.25,reg-efault:0.01,seed:9')).toEqual({ regEnomem: 0.25, regEfault: 0.01, seed: 9 });
-    expect(parseInject('')).toEqual({ regEnomem: 0, regEfault: 0, seed: 1 });
+    expect(parseInject('reg-enomem:0.25,reg-efault:0.01,seed:9')).toEqual({ regEnomem: 0.25, regEfault: 0.01, odpStorm: 0, memPressure: 0, seed: 9 });
+    expect(parseInject('')).toEqual({ regEnomem: 0, regEfault: 0, odpStorm: 0, memPressure: 0, seed: 1 });
     expect(() => parseInject('reg-enomem:2')).toThrow(/^--inject reg-enomem:2: the rate of reg-enomem must be 0 to 1/);
     expect(() => parseInject('link-flap:1', 'TSMPI_INJECT')).toThrow(/^TSMPI_INJECT=link-flap:1: unknown fault 'link-flap'/);
     expect(() => parseInject('reg-enomem')).toThrow(/'reg-enomem' is not FAULT:VALUE/);

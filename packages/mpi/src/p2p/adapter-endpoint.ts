@@ -1,4 +1,5 @@
 import { MpiError } from '../errors.js';
+import { connectionFailure } from './connection-failure.js';
 import type { BouncePool } from './bounce.js';
 import { ENVELOPE_BYTES, decodeEnvelope, encodeEnvelope, type Envelope } from './envelope.js';
 import type { CompletionPort, CqPort, JobControlPort, MessageCosts, QpPort, RecvQueuePort, SpacePort } from './ports.js';
@@ -22,6 +23,8 @@ export interface AdapterEndpointEnv {
   takeSeq(dest: number): number;
   /** An envelope that arrived, for in-order delivery at its virtual time. */
   deliver(env: Envelope, payload: Uint8Array, time: number): void;
+  /** --inject: names the injected fault behind a queue pair's failure. */
+  faults?: { explain(cause: string, peer: number): string };
 }
 
 /**
@@ -154,6 +157,14 @@ export class AdapterEndpoint {
 
   /** A completion: a send slot back, an RDMA read done, or an envelope in a receive slot. */
   private take(c: CompletionPort): void {
+    const broken = connectionFailure(this.env.rank, this.env.qps, c, this.env.faults);
+    if (broken !== undefined) {
+      // the rank fails at the completion's virtual time, as an event among its others
+      this.env.scheduler.schedule(c.time, this.env.rank, this.env.scheduler.takeOrder(), () => {
+        throw broken;
+      });
+      return;
+    }
     const index = workRequestIndex(c.wrId);
     switch (workRequestKind(c.wrId)) {
       case WorkRequest.SEND_SLOT:

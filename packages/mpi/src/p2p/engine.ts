@@ -55,6 +55,8 @@ export interface EngineEnv {
   horizon?: Horizon;
   /** The least virtual time from another rank's action to an event it makes here (see scheduler.ts). */
   lookaheadUs?: number;
+  /** --inject's timed faults (inject-timed.ts): due at each program action; they name the fault behind a failed QP. */
+  faults?: { due(t: number): void; explain(cause: string, peer: number): string };
 }
 
 /**
@@ -383,6 +385,7 @@ export class Engine implements Progress, ProtocolHost {
   /** A program action at the program clock (see TimedWaits.sync). */
   private sync(): void {
     this.timed.sync();
+    this.env.faults?.due(this.env.clock.now);
   }
 
   private waitForEvent(done: () => boolean, wait: WaitDescription | (() => WaitDescription)): void {

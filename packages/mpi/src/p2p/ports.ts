@@ -47,6 +47,8 @@ export type SgePort = Sge;
 
 export interface QpPort {
   readonly qpNum: number;
+  /** In verbs' error state: the status that put it there and why (fabric's QueuePair.error). */
+  readonly error?: { status: string; cause: string } | undefined;
   postSend(wr: { wrId: number; sge: SgePort; immData?: number; signaled?: boolean }): void;
   rdmaRead(wr: { wrId: number; sge: SgePort; remoteAddr: number; rkey: number; signaled?: boolean }): void;
 }

@@ -23,7 +23,9 @@ import { openIntra, type IntraSetup } from './intra-setup.js';
 import { ComputeBoundary, ProgramClock, parseCompute } from '../compute.js';
 import { installComputeBoundary } from './compute-setup.js';
 import { installTracing } from '../trace/install.js';
-import { RegistrationFaults, parseInject } from '../inject.js';
+import { RegistrationFaults, injects, parseInject } from '../inject.js';
+import type { TimedFaults } from '../inject-timed.js';
+import { injectTimedFaults } from './inject-setup.js';
 
 /** The JobAborted errors a rank throws after calling abort() itself (it already told the launcher). */
 const selfAborts = new WeakSet<Error>();
@@ -55,14 +57,17 @@ export class RankRuntime implements RankRuntimeFace {
   private readonly port: MessagePort;
   private readonly ctrl: ControlBlock;
   private readonly intra: IntraSetup | undefined;
+  /** --inject: what was injected into this rank (RankStats.faults). */
+  private readonly faults: TimedFaults | undefined;
   /** This rank's collective counters (its switch points come from JobOptions.collectiveTuning). */
   private readonly collectiveCounters: CollectiveStats = emptyCollectiveStats();
 
   private constructor(parts: {
     wd: RankWorkerData; port: MessagePort; ctrl: ControlBlock; space: AddressSpace; heap: Allocator; clock: ProgramClock;
     pd: ReturnType<Adapter['openDomain']>; cache: ReturnType<typeof createRegistrationPolicy<MemoryRegion>>; engine: Engine;
-    counters: MessageCounters; intra?: IntraSetup;
+    counters: MessageCounters; intra?: IntraSetup; faults?: TimedFaults;
   }) {
+    this.faults = parts.faults;
     this.intra = parts.intra;
     this.worldRank = parts.wd.rank;
     this.worldSize = parts.wd.size;
@@ -113,7 +118,8 @@ export class RankRuntime implements RankRuntimeFace {
       if (wd.options.forkSafe) space.madvise(addr, length, 'dontfork');
     };
     // --inject: seeded failures of user-buffer registrations (the bounce slab below is registered directly)
-    const faults = new RegistrationFaults(parseInject(wd.options.inject), wd.rank);
+    const spec = parseInject(wd.options.inject);
+    const faults = new RegistrationFaults(spec, wd.rank);
     const cache = createRegistrationPolicy<MemoryRegion>(wd.options.rcache, {
       ops: {
         register: (start: number, end: number, access: number) => {
@@ -160,6 +166,7 @@ export class RankRuntime implements RankRuntimeFace {
       p === wd.rank ? undefined : pd.createQueuePair({ sendCq: cq, recvCq: cq, srq }),
     );
 
+    const timedFaults = injects(spec) ? injectTimedFaults(spec, wd, { pd, space, qps, faults }) : undefined;
     const counters = emptyMessageCounters();
     const intra = openIntra(wd, memory, space, deviceClockCore, device, heap);
     const engine = new Engine({
@@ -184,6 +191,7 @@ export class RankRuntime implements RankRuntimeFace {
       ...(wd.horizon ? { horizon: attachHorizon(wd, adapters, cq.id) } : {}),
       // every message leaves its sender's post at least o + L before it arrives (transferTimes)
       lookaheadUs: cost.overheadUs + Math.min(latencyUs(cost, true), latencyUs(cost, false)),
+      ...(timedFaults ? { faults: timedFaults } : {}),
     });
 
     trace('bounce slab registered, engine up');
@@ -212,7 +220,8 @@ export class RankRuntime implements RankRuntimeFace {
     // from here on the program runs: with measured compute, its time between runtime calls is charged
     const compute = parseCompute(wd.options.compute);
     if (compute.kind === 'measured') installComputeBoundary(new ComputeBoundary(clock, compute.factor), RankRuntime.prototype);
-    return new RankRuntime({ wd, port, ctrl, space, heap, clock, pd, cache, engine, counters, ...(intra ? { intra } : {}) });
+    return new RankRuntime({ wd, port, ctrl, space, heap, clock, pd, cache, engine, counters, ...(intra ? { intra } : {}),
+      ...(timedFaults ? { faults: timedFaults } : {}) });
   }
 
   stats(): RankStats {
@@ -226,6 +235,7 @@ export class RankRuntime implements RankRuntimeFace {
       adapter: numericLeaves(this.intra ? { ...this.pd.stats, intra: this.intra.endpoint.stats } : this.pd.stats),
       collectives: numericLeaves(this.collectiveCounters),
       time: this.clock.split(),
+      ...(this.faults ? { faults: { ...this.faults.counts } } : {}),
     };
   }
 
