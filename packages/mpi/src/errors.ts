@@ -1,3 +1,5 @@
+import type { Status } from './status.js';
+
 /**
  * One home for every error @tsmpi/mpi raises. Each has a stable `code` (MPI error classes where one
  * exists) and a message that says what was wrong and what to do about it.
@@ -9,6 +11,8 @@ export type MpiErrorCode =
   | 'MPI_ERR_TYPE'
   | 'MPI_ERR_COUNT'
   | 'MPI_ERR_ARG'
+  | 'MPI_ERR_OP'
+  | 'MPI_ERR_IN_STATUS'
   | 'MPI_ERR_TRUNCATE'
   | 'MPI_ERR_REQUEST'
   | 'MPI_ERR_COMM'
@@ -131,6 +135,33 @@ export class MemlockExhausted extends MpiError {
 export class RequestError extends MpiError {
   constructor(message: string) {
     super('MPI_ERR_REQUEST', message);
+  }
+}
+
+/** One failed request of a set: its index in the list the program passed, and its own error. */
+export interface RequestFailure {
+  index: number;
+  error: Error;
+}
+
+/**
+ * MPI_ERR_IN_STATUS: a call on several requests (waitAll, testAll, waitSome, testSome) saw some of
+ * them fail. Every request it returned is complete; `statuses` are theirs, in the order of
+ * `indices`, and a failed one's status carries its error in `status.error`.
+ */
+export class ErrorInStatus extends MpiError {
+  constructor(
+    call: string,
+    readonly indices: readonly number[],
+    readonly statuses: readonly Status[],
+    readonly failures: readonly RequestFailure[],
+  ) {
+    super(
+      'MPI_ERR_IN_STATUS',
+      `${call}(): ${failures.length} of the ${statuses.length} requests it completed failed — ` +
+        failures.map((f) => `request ${f.index}: ${f.error.message}`).join('; ') +
+        '; the others completed: read each status (status.error is set on the failed ones)',
+    );
   }
 }
 

@@ -18,14 +18,14 @@ export {
 } from './datatype/index.js';
 export type { BufferSpec, ArrayOrder } from './datatype/index.js';
 export {
-  SUM, PROD, MIN, MAX, LAND, LOR, BAND, BOR, BXOR, MAXLOC, MINLOC, collectiveStats, resetCollectiveStats, reductionBytes,
+  SUM, PROD, MIN, MAX, LAND, LOR, LXOR, BAND, BOR, BXOR, MAXLOC, MINLOC, Op, collectiveStats, resetCollectiveStats, reductionBytes,
   DEFAULT_TUNING, collectiveTuning, setCollectiveTuning,
   BCAST_LONG_BYTES, BCAST_LONG_MIN_RANKS, ALLREDUCE_LONG_BYTES, GATHER_LINEAR_BYTES, ALLGATHER_LONG_BYTES,
 } from './collectives/index.js';
 export { copyUs } from './p2p/copy-cost.js';
 export {
   MpiError, InvalidRank, InvalidTag, InvalidBuffer, InvalidType, InvalidArgument, TruncationError, InvalidObjectMessage, RequestError,
-  NotInRank, JobAborted, TransferError, ConnectionFailed, DeadlockError, RankFailed, UsageError, MemlockExhausted, PmiError, WireUpError, TAG_UB,
+  ErrorInStatus, NotInRank, JobAborted, TransferError, ConnectionFailed, DeadlockError, RankFailed, UsageError, MemlockExhausted, PmiError, WireUpError, TAG_UB,
   USAGE_EXIT_CODE,
 } from './errors.js';
 export { runJob, DEADLOCK_EXIT_CODE } from './launcher/job.js';
@@ -51,8 +51,8 @@ export { kCollective } from './symbols.js';
 
 export type { Status } from './status.js';
 export type { TypedArray, TypedArrayCtor } from './typed-buffer.js';
-export type { ReduceOp, ReduceFn, CollectiveStats, CollectiveTuning } from './collectives/index.js';
-export type { MpiErrorCode } from './errors.js';
+export type { ReduceOp, ReduceFn, UserFunction, CollectiveStats, CollectiveTuning } from './collectives/index.js';
+export type { MpiErrorCode, RequestFailure } from './errors.js';
 export type { RunJobOptions, JobResult, RankResult, RankOutcome, JobFailure } from './launcher/job.js';
 export type { RunNodeOptions, NodeJobResult } from './launcher/procs/node.js';
 export type { SpawnNodesOptions } from './launcher/procs/spawn.js';

@@ -11,7 +11,6 @@ import { Request, type Progress } from './request.js';
  */
 export class PersistentRequest extends Request {
   private inner: Request | undefined;
-  private freed = false;
   private readonly held: HeldRegistration = {};
 
   /** @internal made by comm.sendInit() / recvInit() */
@@ -48,10 +47,13 @@ export class PersistentRequest extends Request {
     this.inner = this.begin(this.held);
   }
 
-  /** Ends the request (MPI_Request_free): lets go of the held registration; start() is an error after. */
+  /**
+   * Ends the request (MPI_Request_free): lets go of the held registration; start() is an error
+   * after. An active one must be waited for first: its registration is in use until it completes.
+   */
   override free(): void {
-    if (this.freed) return;
-    if (!this.completed) throw new RequestError('free(): the request is still active; wait() for it before freeing it');
+    this.checkUsable('free');
+    if (!this.completed) throw new RequestError('free(): the persistent request is still active; wait() for it before freeing it');
     this.freed = true;
     this.release(this.held);
   }

@@ -1,4 +1,5 @@
-import { RequestError } from './errors.js';
+import { UNDEFINED } from './constants.js';
+import { ErrorInStatus, RequestError, type RequestFailure } from './errors.js';
 import type { Status } from './status.js';
 
 /** How a request gets completed; the message engine implements it. */
@@ -25,7 +26,9 @@ export class Request implements PromiseLike<Status> {
   /** @internal */ errorValue: Error | undefined;
   /** @internal virtual µs at which the operation completes */ readyTime = 0;
   /** @internal µs the rank spends after readyTime when it observes completion (receive overhead, copy out) */ localUs = 0;
-  /** @internal */ observed = false;
+  /** @internal returned by a wait/test (waitAny & co skip it after) */ observed = false;
+  /** @internal its cost has reached the program clock (getStatus charges it without returning the request) */ charged = false;
+  /** @internal */ freed = false;
   /** @internal object receives: the decoded value */ objectValue: unknown = undefined;
   /** @internal */ hasObject = false;
   /** @internal receives: withdraws the receive if nothing matched it yet (set by the engine) */ cancelHook: (() => boolean) | undefined;
@@ -77,14 +80,34 @@ export class Request implements PromiseLike<Status> {
 
   /** Blocks until the operation completes; returns its status or throws its error. */
   wait(): Status {
+    this.checkUsable('wait');
     if (this.state === PENDING) this.progress.waitRequest(this);
     return this.result();
   }
 
   /** One poll: the status if complete (throws its error), undefined if not. Costs a modeled poll. */
   test(): Status | undefined {
+    this.checkUsable('test');
     if (this.state === PENDING && !this.progress.testRequest(this)) return undefined;
     return this.result();
+  }
+
+  /**
+   * MPI_Request_get_status: the status if the operation is complete (throws its error), undefined
+   * if not, one modeled poll when it is pending — without ending the request: wait(), test() and
+   * waitAny still return it after.
+   */
+  getStatus(): Status | undefined {
+    this.checkUsable('getStatus');
+    if (!this.completed && !this.progress.testRequest(this)) return undefined;
+    this.charge();
+    if (this.state === FAILED) throw this.errorValue!;
+    return this.statusValue!;
+  }
+
+  /** @internal */
+  checkUsable(call: string): void {
+    if (this.freed) throw new RequestError(`${call}(): this request was freed (request.free()); a freed request cannot be waited for or tested`);
   }
 
   /**
@@ -107,7 +130,7 @@ export class Request implements PromiseLike<Status> {
     this.state = PENDING;
     this.statusValue = this.errorValue = undefined;
     this.readyTime = this.localUs = 0;
-    this.observed = false;
+    this.observed = this.charged = false;
     this.promise = undefined;
   }
 
@@ -131,42 +154,41 @@ export class Request implements PromiseLike<Status> {
 
   /** @internal */
   result(): Status {
-    if (!this.observed) {
-      this.observed = true;
-      this.onObserve?.(this);
-    }
+    this.observed = true;
+    this.charge();
     if (this.state === FAILED) throw this.errorValue!;
     return this.statusValue!;
   }
 
-  /** Waits for every request; returns their statuses. If any failed, throws the first error after all completed. */
+  /** The request's cost reaches the program clock once, however many calls look at it. */
+  private charge(): void {
+    if (this.charged) return;
+    this.charged = true;
+    this.onObserve?.(this);
+  }
+
+  /**
+   * Waits for every request; returns their statuses. If any failed, throws one ErrorInStatus
+   * (MPI_ERR_IN_STATUS) after all completed: its statuses carry each failed request's error.
+   */
   static waitAll(rs: readonly Request[]): Status[] {
+    usable(rs, 'waitAll');
     const progress = rs.find((r) => !r.completed)?.progress;
     if (progress) progress.waitRequests(rs, true);
-    const out: Status[] = [];
-    let first: unknown;
-    for (const r of rs) {
-      try {
-        out.push(r.result());
-      } catch (e) {
-        first ??= e;
-        out.push(r.statusValue ?? { source: -1, tag: -1, count: 0, byteCount: 0 });
-      }
-    }
-    if (first !== undefined) throw first;
-    return out;
+    return harvestAll(rs, 'waitAll');
   }
 
   /**
    * Waits for one request not yet returned or waited for; returns its index and status (the lowest
-   * such index among those complete). Like MPI_Waitany with its inactive requests: once every
-   * request has been seen, returns index -1 (MPI_UNDEFINED) at once, so
-   * `for (;;) { const { index } = Request.waitAny(rs); if (index < 0) break; ... }` visits each once.
+   * such index among those complete); throws its error if it failed. Like MPI_Waitany with its
+   * inactive requests: once every request has been seen (or for an empty list), returns index
+   * UNDEFINED (MPI_UNDEFINED) at once, so
+   * `for (;;) { const { index } = Request.waitAny(rs); if (index === UNDEFINED) break; ... }` visits each once.
    */
   static waitAny(rs: readonly Request[]): { index: number; status: Status } {
-    if (rs.length === 0) throw new RequestError('waitAny() needs at least one request');
+    usable(rs, 'waitAny');
     const live = rs.filter((r) => !r.observed);
-    if (live.length === 0) return { index: -1, status: { source: -1, tag: -1, count: 0, byteCount: 0 } };
+    if (live.length === 0) return { index: UNDEFINED, status: emptyStatus() };
     let found = live.find((r) => r.completed);
     if (!found) found = live[live[0]!.progress.waitRequests(live, false)]!;
     return { index: rs.indexOf(found), status: found.result() };
@@ -175,38 +197,43 @@ export class Request implements PromiseLike<Status> {
   /**
    * Waits until at least one request not yet returned completes; returns every such completed one
    * (MPI_Waitsome). Once every request has been seen, returns empty lists at once (MPI_UNDEFINED).
-   * If any of them failed, throws the first error (all of them count as seen).
+   * If any of them failed, throws an ErrorInStatus listing them (all of them count as seen).
    */
   static waitSome(rs: readonly Request[]): { indices: number[]; statuses: Status[] } {
+    usable(rs, 'waitSome');
     const live = rs.filter((r) => !r.observed);
     if (live.length > 0 && !live.some((r) => r.completed)) live[0]!.progress.waitRequests(live, false);
-    return harvest(rs);
+    return harvest(rs, 'waitSome');
   }
 
-  /** One poll: every status if all requests are complete (throws the first error), else undefined and none is consumed. */
+  /** One poll: every status if all requests are complete (ErrorInStatus if any failed), else undefined and none is consumed. */
   static testAll(rs: readonly Request[]): Status[] | undefined {
+    usable(rs, 'testAll');
     const pending = rs.find((r) => !r.completed);
     if (pending && !pending.progress.testRequest(pending)) return undefined;
-    return rs.every((r) => r.completed) ? Request.waitAll(rs) : undefined;
+    return rs.every((r) => r.completed) ? harvestAll(rs, 'testAll') : undefined;
   }
 
   /**
    * One poll: the lowest-indexed complete request not yet returned, or undefined if none is
-   * complete; `{ index: -1 }` once every request has been seen (MPI_Testany's MPI_UNDEFINED).
+   * complete; `{ index: UNDEFINED }` once every request has been seen or for an empty list
+   * (MPI_Testany's MPI_UNDEFINED).
    */
   static testAny(rs: readonly Request[]): { index: number; status: Status } | undefined {
+    usable(rs, 'testAny');
     const live = rs.filter((r) => !r.observed);
-    if (live.length === 0) return { index: -1, status: { source: -1, tag: -1, count: 0, byteCount: 0 } };
+    if (live.length === 0) return { index: UNDEFINED, status: emptyStatus() };
     if (!live.some((r) => r.completed)) live[0]!.progress.testRequest(live[0]!);
     const found = live.find((r) => r.completed);
     return found && { index: rs.indexOf(found), status: found.result() };
   }
 
-  /** One poll: every complete request not yet returned (possibly none); throws the first error among them. */
+  /** One poll: every complete request not yet returned (possibly none); ErrorInStatus if any of them failed. */
   static testSome(rs: readonly Request[]): { indices: number[]; statuses: Status[] } {
+    usable(rs, 'testSome');
     const live = rs.filter((r) => !r.observed);
     if (live.length > 0 && !live.some((r) => r.completed)) live[0]!.progress.testRequest(live[0]!);
-    return harvest(rs);
+    return harvest(rs, 'testSome');
   }
 
   /** Persistent requests (comm.sendInit / recvInit) only: runs the bound operation again (MPI_Start). */
@@ -214,9 +241,15 @@ export class Request implements PromiseLike<Status> {
     throw new RequestError('start(): only persistent requests can be started; make one with comm.sendInit() or comm.recvInit()');
   }
 
-  /** Persistent requests: ends the request and lets go of what it holds (MPI_Request_free). */
+  /**
+   * MPI_Request_free: lets go of the request. An active operation goes on in the background (a
+   * send still delivers its bytes, a receive still fills its buffer, and the rank's finalize
+   * waits for its sends) but can no longer be waited for or tested: learn of its completion
+   * some other way (a reply, a barrier). Persistent requests release what they hold.
+   */
   free(): void {
-    throw new RequestError('free(): only persistent requests are freed; other requests end when they complete');
+    this.checkUsable('free');
+    this.freed = true;
   }
 
   /** Starts every persistent request of `rs` (MPI_Startall). */
@@ -230,23 +263,54 @@ export class Request implements PromiseLike<Status> {
   }
 }
 
-/** The complete requests of `rs` not yet returned, observed in index order; the first error is thrown after all are seen. */
-function harvest(rs: readonly Request[]): { indices: number[]; statuses: Status[] } {
+/** Statuses of every request of `rs` (all complete), in order; one ErrorInStatus if any failed. */
+function harvestAll(rs: readonly Request[], call: string): Status[] {
+  return harvest(rs, call, true).statuses;
+}
+
+/**
+ * The complete requests of `rs` not yet returned (or all of them), observed in index order; if any
+ * failed, one ErrorInStatus after all are seen, its statuses carrying each failed request's error.
+ */
+function harvest(rs: readonly Request[], call: string, all = false): { indices: number[]; statuses: Status[] } {
   const indices: number[] = [];
   const statuses: Status[] = [];
-  let first: unknown;
+  const failures: RequestFailure[] = [];
   rs.forEach((r, i) => {
-    if (r.observed || !r.completed) return;
+    if (!all && (r.observed || !r.completed)) return;
     indices.push(i);
     try {
       statuses.push(r.result());
     } catch (e) {
-      first ??= e;
-      statuses.push(r.statusValue ?? { source: -1, tag: -1, count: 0, byteCount: 0 });
+      const error = e instanceof Error ? e : new Error(String(e));
+      failures.push({ index: i, error });
+      statuses.push({ ...(r.statusValue ?? emptyStatus()), error });
     }
   });
-  if (first !== undefined) throw first;
+  if (failures.length > 0) throw new ErrorInStatus(call, indices, statuses, failures);
   return { indices, statuses };
+}
+
+function usable(rs: readonly Request[], call: string): void {
+  for (const r of rs) r.checkUsable(call);
+}
+
+/** The status of an inactive or absent request (MPI's empty status). */
+export function emptyStatus(): Status {
+  return { source: -1, tag: -1, count: 0, byteCount: 0 };
+}
+
+/**
+ * The runtime's own waits on several requests (sendrecv, a collective's round) report the failing
+ * operation's own error, as MPI_Sendrecv does, rather than MPI_ERR_IN_STATUS.
+ */
+export function waitAllOwnError(rs: readonly Request[]): Status[] {
+  try {
+    return Request.waitAll(rs);
+  } catch (e) {
+    if (e instanceof ErrorInStatus) throw e.failures[0]!.error;
+    throw e;
+  }
 }
 
 /** A request born complete (PROC_NULL operations). */

@@ -13,6 +13,8 @@ export interface Status {
   byteCount: number;
   /** A receive withdrawn by request.cancel() before any message matched it (MPI_Test_cancelled). */
   cancelled?: boolean;
+  /** Set only in the statuses of an ErrorInStatus (MPI_ERR_IN_STATUS): this request's own error. */
+  error?: Error;
 }
 
 /**

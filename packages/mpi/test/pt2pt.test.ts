@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runJob, PROC_NULL, ANY_TAG } from '../src/index.js';
+import { runJob, PROC_NULL, ANY_TAG, UNDEFINED } from '../src/index.js';
 
 const program = new URL('./programs/pt2pt.ts', import.meta.url);
 
@@ -82,8 +82,8 @@ describe.each(configs)('point-to-point, eager < $eager B, $fabric adapter', ({ e
     });
     expect(r1!.objects.bigBytes).toBeGreaterThan(eager);
 
-    // waitAny: each request once, then -1
-    expect(r1!.waitAny).toEqual({ visited: [0, 1, 2, 3, 4], values: [40, 30, 20, 10, 0], again: -1 });
+    // waitAny: each request once, then UNDEFINED, as for an empty list
+    expect(r1!.waitAny).toEqual({ visited: [0, 1, 2, 3, 4], values: [40, 30, 20, 10, 0], again: UNDEFINED, empty: UNDEFINED });
 
     // a zero-copy view aliases the buffer's frames; a freed buffer has none
     expect(r0!.view).toEqual({ seen: 42.5, back: 7, after: 'MPI_ERR_BUFFER' });

@@ -46,7 +46,8 @@ export function* allreduceSchedule(comm: CollectiveComm, sbuf: Buffer, rbuf: Buf
   while (pof2 * 2 <= p) pof2 *= 2;
   const rem = p - pof2;
   const items = sbuf.count / op.unit;
-  const long = rbuf.byteLength >= tuning.allreduceLongBytes && items >= pof2;
+  // Rabenseifner's halving pairs ranks pof2/2 apart first: out of rank order, so commutative ops only (as MPICH).
+  const long = rbuf.byteLength >= tuning.allreduceLongBytes && items >= pof2 && op.commutative;
   countAlgorithm(long ? 'allreduce.rabenseifner' : 'allreduce.recursiveDoubling');
 
   const tmp = temporary(comm, rbuf.type, rbuf.count);

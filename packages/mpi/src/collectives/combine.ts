@@ -1,6 +1,7 @@
 import { InvalidArgument, InvalidBuffer } from '../errors.js';
 import type { ReduceOp } from './ops.js';
 import { countReduction } from './stats.js';
+import { checkCount, checkSameType } from './transport.js';
 import type { Buffer, LocalWork } from './types.js';
 
 /**
@@ -36,6 +37,14 @@ export function checkOp(name: string, op: ReduceOp, buf: Buffer): void {
   const empty = new buf.type(0);
   op.apply(empty, empty, empty);
   if (buf.count % op.unit !== 0) {
-    throw new InvalidBuffer(`${name}: ${op.name} reduces (value, index) pairs but the buffer has ${buf.count} elements; pass an even count`);
+    throw new InvalidBuffer(`${name}: ${op.name} reduces items of ${op.unit} elements but the buffer has ${buf.count}; pass a multiple of ${op.unit}`);
   }
+}
+
+/** MPI_Reduce_local: inout = in op inout, element-wise (`in` is the left operand), charged as a local reduction. */
+export function reduceLocal(work: LocalWork, inbuf: Buffer, inoutbuf: Buffer, op: ReduceOp): void {
+  checkOp('reduceLocal', op, inbuf);
+  checkCount('reduceLocal', 'the inout buffer', inoutbuf, inbuf.count);
+  checkSameType('reduceLocal', inbuf, inoutbuf);
+  combineInto(work, op, inoutbuf, inbuf, inoutbuf);
 }

@@ -14,12 +14,14 @@ export { ibarrier, ibcast, ireduce, iallreduce, igather, iallgather, ialltoall }
 export {
   bcastObject, gatherObject, scatterObject, allgatherObject, alltoallObject, reduceObject, allreduceObject,
 } from './objects.js';
-export { SUM, PROD, MIN, MAX, LAND, LOR, BAND, BOR, BXOR, MAXLOC, MINLOC } from './ops.js';
+export { SUM, PROD, MIN, MAX, LAND, LOR, LXOR, BAND, BOR, BXOR, MAXLOC, MINLOC } from './ops.js';
+export { Op } from './user-op.js';
 export { collectiveStats, resetCollectiveStats } from './stats.js';
-export { reductionBytes } from './combine.js';
+export { reductionBytes, reduceLocal } from './combine.js';
 export { DEFAULT_TUNING, collectiveTuning, setCollectiveTuning } from './tuning.js';
 
 export type { ReduceOp } from './ops.js';
+export type { UserFunction } from './user-op.js';
 export type { ReduceFn } from './objects.js';
 export type { CollectiveStats } from './stats.js';
 export type { CollectiveTuning } from './tuning.js';

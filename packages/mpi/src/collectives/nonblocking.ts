@@ -1,5 +1,6 @@
 import type { ProgramClock } from '../compute.js';
 import { ANY_SOURCE, ANY_TAG } from '../constants.js';
+import { RequestError } from '../errors.js';
 import { Request, type Progress } from '../request.js';
 import { allgatherSchedule } from './allgather.js';
 import { allreduceSchedule } from './allreduce.js';
@@ -66,6 +67,11 @@ class ScheduleRequest extends Request {
 
   override get description(): string {
     return `${this.name}(tag=${this.tag})`;
+  }
+
+  /** MPI forbids freeing a nonblocking collective's request: every rank must complete it. */
+  override free(): void {
+    throw new RequestError(`free(): ${this.name} is a nonblocking collective, whose request cannot be freed; wait() or test() it to completion`);
   }
 
   /** The first step, in the call: the program posts the first round and pays for it; argument errors are thrown. */

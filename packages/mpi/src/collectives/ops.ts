@@ -5,13 +5,14 @@ import { InvalidArgument, InvalidBuffer, InvalidType } from '../errors.js';
  * A reduction operator. `apply` writes `left op right` element by element into `out`
  * (which may alias either operand); callers always pass the lower-ranked contribution
  * as `left`, so a floating-point reduction is evaluated in one fixed order.
- * `unit` is how many elements form one reduction item: 1, or 2 for the (value, index)
- * pairs of MAXLOC/MINLOC, so the algorithms never split a pair when they cut a buffer.
+ * `unit` is how many elements form one reduction item: 1, 2 for the (value, index)
+ * pairs of MAXLOC/MINLOC, or what a user op says, so the algorithms never split an item when
+ * they cut a buffer.
  */
 export interface ReduceOp {
   readonly name: string;
-  readonly unit: 1 | 2;
-  /** All MPI predefined ops are commutative; kept explicit for the tree shapes that care. */
+  readonly unit: number;
+  /** All MPI predefined ops are commutative; a user op may not be (reduce and allreduce then keep rank order). */
   readonly commutative: boolean;
   apply(out: TypedArray, left: TypedArray, right: TypedArray): void;
   /** The same operator on plain values, for reduceObject / allreduceObject (numbers, bigints, arrays of them). */
@@ -34,7 +35,7 @@ function is32(a: TypedArray): boolean {
   return a instanceof Int32Array || a instanceof Uint32Array;
 }
 
-function checkShapes(name: string, out: TypedArray, left: TypedArray, right: TypedArray): void {
+export function checkShapes(name: string, out: TypedArray, left: TypedArray, right: TypedArray): void {
   if (left.length !== right.length || out.length !== left.length) {
     throw new InvalidBuffer(
       `${name}: operands have ${left.length} and ${right.length} elements (result ${out.length}); ` +
@@ -43,7 +44,7 @@ function checkShapes(name: string, out: TypedArray, left: TypedArray, right: Typ
   }
 }
 
-function isTypedArray(v: unknown): v is TypedArray {
+export function isTypedArray(v: unknown): v is TypedArray {
   return ArrayBuffer.isView(v) && !(v instanceof DataView);
 }
 
@@ -140,6 +141,15 @@ export const LOR: ReduceOp = makeOp(
     for (let i = 0; i < o.length; i++) o[i] = l[i] || r[i] ? t : f;
   },
   (a, b) => Boolean(a) || Boolean(b),
+);
+
+export const LXOR: ReduceOp = makeOp(
+  'LXOR',
+  (o, l, r, a) => {
+    const [t, f] = isBig(a) ? [1n, 0n] : [1, 0];
+    for (let i = 0; i < o.length; i++) o[i] = !l[i] !== !r[i] ? t : f;
+  },
+  (a, b) => Boolean(a) !== Boolean(b),
 );
 
 export const BAND: ReduceOp = makeOp(

@@ -42,7 +42,7 @@ export function* reduceScatterSchedule(
     throw new InvalidBuffer(`${name}: the send buffer holds ${sbuf.count} elements but the counts add up to ${total}; pass one block per rank`);
   }
   for (const c of l.counts) {
-    if (c % op.unit !== 0) throw new InvalidBuffer(`${name}: ${op.name} reduces (value, index) pairs but a count is ${c}; pass even counts`);
+    if (c % op.unit !== 0) throw new InvalidBuffer(`${name}: ${op.name} reduces items of ${op.unit} elements but a count is ${c}; pass multiples of ${op.unit}`);
   }
   const n = l.counts[r]!;
   if (rbuf.count !== n) {

@@ -12,7 +12,8 @@ import type { Buffer, CollectiveComm } from './types.js';
  * sends. ceil(log2 p) steps. The partial of the lower relative rank is always the left
  * operand, so the evaluation order is fixed for a given (p, root). MPICH switches to
  * reduce-scatter + gather above 2 KiB; we keep the tree at every size (one algorithm to
- * verify; reduce is not on the study's critical path).
+ * verify; reduce is not on the study's critical path). A non-commutative op runs the tree
+ * rooted at rank 0, in rank order, and rank 0 forwards the result to the root.
  *
  * `rbuf` is only read on the root; other ranks may pass null.
  */
@@ -37,36 +38,42 @@ export function* reduceSchedule(
     if (isRoot && rbuf !== sbuf) copy(comm, rbuf!, sbuf);
     return;
   }
-  countAlgorithm('reduce.binomial');
+  // A non-commutative op must see the ranks in order, which a tree over ranks relative to the
+  // root breaks: the tree is then rooted at rank 0, which forwards the result (as MPICH does).
+  const top = op.commutative ? root : 0;
+  countAlgorithm(top === root ? 'reduce.binomial' : 'reduce.binomialRankOrder');
   const tw = twinOf(comm);
-  const vr = (comm.rank - root + p) % p;
-  const abs = (v: number) => (v + root) % p;
+  const vr = (comm.rank - top + p) % p;
+  const abs = (v: number) => (v + top) % p;
 
   // A leaf (odd relative rank) sends its contribution as it is and needs no memory.
   if (vr & 1) {
     yield* sendStep(tw, sbuf, abs(vr - 1), tag);
-    return;
-  }
-  const incoming = temporary(comm, sbuf.type, sbuf.count);
-  const acc = isRoot ? rbuf! : temporary(comm, sbuf.type, sbuf.count);
-  try {
-    // `partial` starts as sbuf, read-only; the first fold writes into the accumulator.
-    let partial: Buffer = sbuf;
-    for (let mask = 1; mask < p; mask <<= 1) {
-      if (vr & mask) {
-        yield* sendStep(tw, partial, abs(vr - mask), tag);
-        return;
+  } else {
+    const incoming = temporary(comm, sbuf.type, sbuf.count);
+    const intoRbuf = isRoot && top === root;
+    const acc = intoRbuf ? rbuf! : temporary(comm, sbuf.type, sbuf.count);
+    try {
+      // `partial` starts as sbuf, read-only; the first fold writes into the accumulator.
+      let partial: Buffer = sbuf;
+      for (let mask = 1; mask < p; mask <<= 1) {
+        if (vr & mask) {
+          yield* sendStep(tw, partial, abs(vr - mask), tag);
+          break;
+        }
+        if (vr + mask < p) {
+          yield* recvStep(tw, incoming, abs(vr + mask), tag);
+          combineInto(comm, op, acc, partial, incoming);
+          partial = acc;
+        }
       }
-      if (vr + mask < p) {
-        yield* recvStep(tw, incoming, abs(vr + mask), tag);
-        combineInto(comm, op, acc, partial, incoming);
-        partial = acc;
-      }
+      if (vr === 0 && top !== root) yield* sendStep(tw, partial, root, tag);
+    } finally {
+      if (!intoRbuf) acc.free();
+      incoming.free();
     }
-  } finally {
-    if (!isRoot) acc.free();
-    incoming.free();
   }
+  if (isRoot && top !== root) yield* recvStep(tw, rbuf!, top, tag);
 }
 
 function rootNeedsRbuf(): Error {

@@ -1,4 +1,4 @@
-import { Request } from '../request.js';
+import { waitAllOwnError } from '../request.js';
 import { countTemporary } from './stats.js';
 import { irecv, isend } from './transport.js';
 import type { Buffer, CollectiveComm, PointToPoint, TypedArray, TypedArrayCtor, Waitable } from './types.js';
@@ -18,7 +18,7 @@ export function runBlocking(s: Schedule): void {
   let step = s.next();
   while (!step.done) {
     try {
-      Request.waitAll(step.value);
+      waitAllOwnError(step.value);
     } catch (e) {
       s.return();
       throw e;

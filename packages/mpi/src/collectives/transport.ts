@@ -1,4 +1,4 @@
-import { Request } from '../request.js';
+import { waitAllOwnError } from '../request.js';
 import { kCollective } from '../symbols.js';
 import { InvalidArgument, InvalidBuffer, InvalidType, MpiError } from '../errors.js';
 import { countLocalCopy, countMessage, countObject, countTemporary } from './stats.js';
@@ -102,7 +102,7 @@ export function irecv(tw: PointToPoint, buf: Buffer, source: number, tag: number
 }
 
 export function waitAll(reqs: Waitable[]): void {
-  Request.waitAll(reqs);
+  waitAllOwnError(reqs);
 }
 
 export function sendObject(tw: PointToPoint, value: unknown, dest: number, tag: number): void {

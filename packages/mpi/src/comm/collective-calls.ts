@@ -98,6 +98,11 @@ export abstract class CommCollectives extends CommPointToPoint {
     return coll.exscanObject(this, value, op);
   }
 
+  /** MPI_Reduce_local: inoutbuf = inbuf op inoutbuf, element-wise, on this rank only (charged as a local reduction). */
+  reduceLocal(inbuf: TypedBuffer, inoutbuf: TypedBuffer, op: ReduceOp): void {
+    coll.reduceLocal(this, this.checkBuffer(inbuf, 'reduceLocal'), this.checkBuffer(inoutbuf, 'reduceLocal'), op);
+  }
+
   // nonblocking collectives: the blocking forms' schedules, advanced as the program waits or tests (collectives/nonblocking.ts)
   ibarrier(this: Comm): Request {
     return coll.ibarrier(this);

@@ -3,7 +3,7 @@ import { Message } from '../message.js';
 import { packObject } from '../p2p/object-codec.js';
 import type { Arrival, HeldRegistration, SendMode } from '../p2p/operations.js';
 import { PersistentRequest } from '../persistent.js';
-import { Request } from '../request.js';
+import { waitAllOwnError, type Request } from '../request.js';
 import type { Status } from '../status.js';
 import type { BufferArg, BufferSpec } from '../datatype/buffer-spec.js';
 import { pack } from '../datatype/pack.js';
@@ -78,7 +78,7 @@ export abstract class CommPointToPoint extends CommCore {
   sendrecv(sbuf: BufferSpec, dest: number, stag: number, rbuf: BufferSpec, source: number = ANY_SOURCE, rtag: number = ANY_TAG): Status {
     const r = this.irecv(rbuf, source, rtag);
     const s = this.isend(sbuf, dest, stag);
-    return Request.waitAll([r, s])[0]!;
+    return waitAllOwnError([r, s])[0]!;
   }
 
   probe(source: number = ANY_SOURCE, tag: number = ANY_TAG): Status {
@@ -142,7 +142,7 @@ export abstract class CommPointToPoint extends CommCore {
   sendrecvObject<V = unknown>(value: unknown, dest: number, stag: number, source: number = ANY_SOURCE, rtag: number = ANY_TAG): V {
     const r = this.irecvObject(source, rtag);
     const s = this.isendObject(value, dest, stag);
-    Request.waitAll([r, s]);
+    waitAllOwnError([r, s]);
     return r.value as V;
   }
 }

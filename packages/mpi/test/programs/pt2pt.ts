@@ -2,7 +2,7 @@
 // under several eager thresholds and both adapters. Each scenario returns what it observed
 // (statuses, orders, data checks, counter deltas); the test asserts them.
 import {
-  ANY_SOURCE, ANY_TAG, PROC_NULL, Request, TruncationError, init, type Comm, type MessageCounters, type TypedBuffer,
+  ANY_SOURCE, ANY_TAG, PROC_NULL, Request, UNDEFINED, TruncationError, init, type Comm, type MessageCounters, type TypedBuffer,
 } from '@tsmpi/mpi';
 
 const world = init();
@@ -296,7 +296,7 @@ if (rank === 0) {
 }
 sync(world);
 
-// 11. waitAny visits every request once, then answers -1 (MPI_UNDEFINED).
+// 11. waitAny visits every request once, then answers UNDEFINED (MPI_UNDEFINED), as for an empty list.
 {
   if (rank === 0) {
     for (let t = 0; t < 5; t++) world.sendObject(t * 10, 1, 90 + t);
@@ -305,10 +305,10 @@ sync(world);
     const visited: number[] = [];
     for (;;) {
       const { index } = Request.waitAny(reqs);
-      if (index < 0) break;
+      if (index === UNDEFINED) break;
       visited.push(index);
     }
-    out.waitAny = { visited: [...visited].sort(), values: reqs.map((r) => r.value), again: Request.waitAny(reqs).index };
+    out.waitAny = { visited: [...visited].sort(), values: reqs.map((r) => r.value), again: Request.waitAny(reqs).index, empty: Request.waitAny([]).index };
   }
   sync(world);
 }

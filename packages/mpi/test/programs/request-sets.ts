@@ -48,7 +48,7 @@ export function main(c: Comm) {
       Request.waitSome([c.irecv(small, 1, 3)]);
       out.truncation = 'no error';
     } catch (e) {
-      out.truncation = (e as { code?: string }).code;
+      out.truncation = `${(e as { code?: string }).code} ${(e as { failures?: { error: { code?: string } }[] }).failures?.[0]?.error.code}`;
     }
   }
   return out;
