@@ -12,6 +12,7 @@ export { RmaSyncError, RmaRangeError, RmaAttachError } from './rma/errors.js';
 export type { WindowKind } from './rma/window.js';
 export type { LockType } from './rma/lock-word.js';
 export { Request } from './request.js';
+export { BSEND_OVERHEAD } from './p2p/buffered.js';
 export { getCount } from './status.js';
 export {
   Datatype, INT8, UINT8, INT16, UINT16, INT32, UINT32, FLOAT32, FLOAT64, BIGINT64, BIGUINT64, BYTE, getElements,

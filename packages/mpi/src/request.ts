@@ -160,8 +160,8 @@ export class Request implements PromiseLike<Status> {
     return this.statusValue!;
   }
 
-  /** The request's cost reaches the program clock once, however many calls look at it. */
-  private charge(): void {
+  /** @internal The request's cost reaches the program clock once, however many calls look at it. */
+  charge(): void {
     if (this.charged) return;
     this.charged = true;
     this.onObserve?.(this);

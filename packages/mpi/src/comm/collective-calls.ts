@@ -99,8 +99,11 @@ export abstract class CommCollectives extends CommPointToPoint {
   }
 
   /** MPI_Reduce_local: inoutbuf = inbuf op inoutbuf, element-wise, on this rank only (charged as a local reduction). */
-  reduceLocal(inbuf: TypedBuffer, inoutbuf: TypedBuffer, op: ReduceOp): void {
-    coll.reduceLocal(this, this.checkBuffer(inbuf, 'reduceLocal'), this.checkBuffer(inoutbuf, 'reduceLocal'), op);
+  reduceLocal(this: Comm, inbuf: BufferSpec, inoutbuf: BufferSpec, op: ReduceOp): void {
+    this.checkBuffer(inbuf, 'reduceLocal');
+    this.checkBuffer(inoutbuf, 'reduceLocal');
+    const a = this.staging('reduceLocal');
+    a.run(() => coll.reduceLocal(this, a.in(inbuf), a.inout(inoutbuf), op));
   }
 
   // nonblocking collectives: the blocking forms' schedules, advanced as the program waits or tests (collectives/nonblocking.ts)

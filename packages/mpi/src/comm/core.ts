@@ -154,7 +154,7 @@ export abstract class CommCore {
     return new CollectiveStaging(this, (spec) => this.checkBuffer(spec as BufferSpec, op));
   }
 
-  private checkTyped(buf: TypedBuffer, op: string): TypedBuffer {
+  protected checkTyped(buf: TypedBuffer, op: string): TypedBuffer {
     if (!(buf instanceof TypedBuffer)) {
       const hint = ArrayBuffer.isView(buf)
         ? 'a plain TypedArray lives outside the simulated memory: copy it into comm.alloc(Type, n) with buf.set(array)'

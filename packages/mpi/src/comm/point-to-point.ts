@@ -2,14 +2,22 @@ import { ANY_SOURCE, ANY_TAG, PROC_NULL } from '../constants.js';
 import { Message } from '../message.js';
 import { packObject } from '../p2p/object-codec.js';
 import type { Arrival, HeldRegistration, SendMode } from '../p2p/operations.js';
+import { CombinedRequest } from '../combined-request.js';
 import { PersistentRequest } from '../persistent.js';
-import { waitAllOwnError, type Request } from '../request.js';
+import { completedRequest, waitAllOwnError, type Request } from '../request.js';
+import { AttachedBuffer } from '../p2p/buffered.js';
+import { InvalidBuffer } from '../errors.js';
+import type { RankRuntimeFace } from '../rank/runtime-face.js';
 import type { Status } from '../status.js';
 import type { BufferArg, BufferSpec } from '../datatype/buffer-spec.js';
+import type { TypedBuffer } from '../typed-buffer.js';
 import { pack } from '../datatype/pack.js';
 import { guardBuffer } from '../p2p/buffer-errors.js';
 import type { Comm } from '../comm.js';
 import { CommCore } from './core.js';
+
+/** Each rank's attached buffer for buffered sends (MPI attaches one per process). */
+const attached = new WeakMap<RankRuntimeFace, AttachedBuffer>();
 
 /** Point-to-point calls and msgpack'd objects (the engine in p2p/ does the work). */
 export abstract class CommPointToPoint extends CommCore {
@@ -47,6 +55,51 @@ export abstract class CommPointToPoint extends CommCore {
     return new PersistentRequest(this.runtime.engine, 'recv', source, tag, () => this.irecv(buf, source, tag), () => {});
   }
 
+  // ───────────────────────── buffered sends (p2p/buffered.ts) ─────────────────────────
+
+  /** MPI_Buffer_attach: `buf` becomes this rank's buffer for bsend/ibsend; one at a time. */
+  bufferAttach(buf: TypedBuffer): void {
+    const b = this.checkTyped(buf, 'bufferAttach');
+    if (attached.has(this.runtime)) throw new InvalidBuffer('bufferAttach(): a buffer is already attached to this rank; bufferDetach() it first');
+    attached.set(this.runtime, new AttachedBuffer(b));
+  }
+
+  /** MPI_Buffer_detach: waits until every buffered message has left, then hands the buffer back. */
+  bufferDetach(): TypedBuffer {
+    const a = attached.get(this.runtime);
+    if (!a) throw new InvalidBuffer('bufferDetach(): no buffer is attached to this rank; bufferAttach(buf) first');
+    try {
+      a.drain();
+    } finally {
+      attached.delete(this.runtime);
+    }
+    return a.buffer;
+  }
+
+  /** Buffered send (MPI_Bsend): copies the message into the attached buffer and returns; it leaves from there. */
+  bsend(buf: BufferSpec, dest: number, tag = 0): void {
+    this.ibsend(buf, dest, tag).wait();
+  }
+
+  /** MPI_Ibsend: as bsend, and the request is complete once the copy is made. */
+  ibsend(buf: BufferSpec, dest: number, tag = 0): Request {
+    const b = this.checkSend(buf, dest, tag);
+    if (dest === PROC_NULL) return this.isend(buf, dest, tag);
+    const a = attached.get(this.runtime);
+    if (!a) {
+      throw new InvalidBuffer(`bsend(): no buffer is attached to this rank; attach one first: comm.bufferAttach(comm.alloc(Uint8Array, ${b.bytes} + BSEND_OVERHEAD))`);
+    }
+    const { engine } = this.runtime;
+    const at = a.reserve(b.bytes, (r) => engine.testRequest(r));
+    const segment = this.wrap(Uint8Array, at, b.bytes);
+    segment.set(guardBuffer(() => pack(b), 'send buffer'));
+    this.chargeLocal(b.bytes);
+    // sent as an isend of the segment, so tracing pairs it with its receive like any message
+    a.track(at, b.bytes, this.isend(segment, dest, tag));
+    const status = { source: this.rank, tag, count: 0, byteCount: b.bytes };
+    return completedRequest(engine, status, this.runtime.clock.now, 'send', dest, tag);
+  }
+
   private sendMode(buf: BufferSpec, dest: number, tag: number, mode: SendMode): Request {
     const b = this.checkSend(buf, dest, tag);
     if (b.contiguous) return this.runtime.engine.isend(this.route, dest, tag, { addr: b.dataAddr, length: b.bytes }, mode);
@@ -79,6 +132,39 @@ export abstract class CommPointToPoint extends CommCore {
     const r = this.irecv(rbuf, source, rtag);
     const s = this.isend(sbuf, dest, stag);
     return waitAllOwnError([r, s])[0]!;
+  }
+
+  /** Nonblocking sendrecv (MPI_Isendrecv): one request, complete when both are; its status is the receive's. */
+  isendrecv(sbuf: BufferSpec, dest: number, stag: number, rbuf: BufferSpec, source: number = ANY_SOURCE, rtag: number = ANY_TAG): Request {
+    const r = this.irecv(rbuf, source, rtag);
+    const s = this.isend(sbuf, dest, stag);
+    return new CombinedRequest([r, s], r);
+  }
+
+  /** Sends `buf` and receives into it (MPI_Sendrecv_replace): the outgoing bytes go through a temporary copy. */
+  sendrecvReplace(buf: BufferSpec, dest: number, stag: number, source: number = ANY_SOURCE, rtag: number = ANY_TAG): Status {
+    return this.isendrecvReplace(buf, dest, stag, source, rtag).wait();
+  }
+
+  /**
+   * Nonblocking sendrecvReplace (MPI_Isendrecv_replace): `buf` is copied into a temporary (charged
+   * as a memcpy) that is sent while the receive lands in `buf`; the temporary is freed on completion.
+   */
+  isendrecvReplace(buf: BufferSpec, dest: number, stag: number, source: number = ANY_SOURCE, rtag: number = ANY_TAG): Request {
+    this.checkDest(dest, 'isendrecvReplace');
+    this.checkTag(stag, false);
+    const b = this.checkBuffer(buf, 'isendrecvReplace');
+    const copy = this.alloc(Uint8Array, b.bytes);
+    try {
+      copy.set(guardBuffer(() => pack(b), 'send buffer'));
+      this.chargeLocal(b.bytes);
+      const r = this.irecv(buf, source, rtag);
+      const s = this.isend(copy, dest, stag);
+      return new CombinedRequest([r, s], r, () => copy.free());
+    } catch (e) {
+      copy.free();
+      throw e;
+    }
   }
 
   probe(source: number = ANY_SOURCE, tag: number = ANY_TAG): Status {

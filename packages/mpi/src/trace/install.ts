@@ -32,10 +32,11 @@ export interface TraceTargets {
 const NOT_CALLS = new Set(['constructor', 'alloc', 'wrap', 'wtime', 'stats', 'chargeLocal', 'targetOf', 'abort', 'then',
   'checkSend', 'checkBuffer', 'checkTyped', 'staging', 'checkPosition', 'checkDest', 'checkSource', 'checkTag', 'sendMode', 'agreeOnContext', 'allgatherInternal', 'result',
   // the engine's side of a request (it completes them inside progress loops)
-  'complete', 'fail', 'rearm']);
+  'complete', 'fail', 'rearm', 'charge', 'checkUsable']);
 const SENDS = new Set(['isend', 'issend', 'isendObject']);
 const RECVS = new Set(['irecv', 'irecvObject']);
-const P2P = new Set(['send', 'ssend', 'sendObject', 'recv', 'recvObject', 'sendrecv', 'sendrecvObject', 'sendInit', 'recvInit', ...SENDS, ...RECVS]);
+const P2P = new Set(['send', 'ssend', 'sendObject', 'recv', 'recvObject', 'sendrecv', 'sendrecvObject', 'sendInit', 'recvInit', ...SENDS, ...RECVS,
+  'bsend', 'ibsend', 'bufferAttach', 'bufferDetach', 'isendrecv', 'sendrecvReplace', 'isendrecvReplace']);
 const PROBES = new Set(['probe', 'iprobe', 'mprobe', 'improbe']);
 
 interface OpenRecv { req: Request; world: (r: number) => number; context: number; order: number }
@@ -285,7 +286,7 @@ function methodNames(proto: object): string[] {
 /** peer / tag / bytes of a call, from its arguments (sends) or its status (receives, probes). */
 function callArgs(name: string, self: unknown, a: unknown[], result: unknown): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  if (name === 'send' || name === 'ssend' || name === 'isend' || name === 'issend' || name === 'sendInit') {
+  if (name === 'send' || name === 'ssend' || name === 'isend' || name === 'issend' || name === 'sendInit' || name === 'bsend' || name === 'ibsend') {
     Object.assign(out, { peer: a[1], tag: a[2] ?? 0, bytes: byteLength(a[0]) });
   } else if (name === 'sendObject' || name === 'isendObject') {
     Object.assign(out, { peer: a[1], tag: a[2] ?? 0 });
