@@ -37,7 +37,8 @@ export function checkOp(name: string, op: ReduceOp, buf: Buffer): void {
   const empty = new buf.type(0);
   op.apply(empty, empty, empty);
   if (buf.count % op.unit !== 0) {
-    throw new InvalidBuffer(`${name}: ${op.name} reduces items of ${op.unit} elements but the buffer has ${buf.count}; pass a multiple of ${op.unit}`);
+    const what = op.unit === 2 ? 'pass an even count' : `pass a multiple of ${op.unit}`;
+    throw new InvalidBuffer(`${name}: ${op.name} reduces items of ${op.unit} elements but the buffer has ${buf.count}; ${what}`);
   }
 }
 
