@@ -175,12 +175,12 @@ export class Connection {
       return;
     }
     const header = type === FrameType.SEND || type === FrameType.WRITE || type === FrameType.READ || type === FrameType.ATOMIC ? Op.HEADER
-      : type === FrameType.READ_DATA ? Data.HEADER : type === FrameType.COMPLETE ? body : -1;
+      : type === FrameType.READ_DATA ? Data.HEADER : type === FrameType.COMPLETE || type === FrameType.PROMISE ? body : -1;
     if (header < 0) return this.fail('frame', `sent a frame of type ${type} after the handshake`);
     // The fixed header in one piece (a small copy when it straddles two reads).
     const head = parts[0]!.length >= LENGTH_BYTES + header ? parts[0]! : joinParts(parts).subarray(0, LENGTH_BYTES + header);
     const f = new FrameReader(head, LENGTH_BYTES);
-    const length = type === FrameType.READ || type === FrameType.COMPLETE ? 0 : type === FrameType.ATOMIC ? Operands.BYTES
+    const length = type === FrameType.READ || type === FrameType.COMPLETE || type === FrameType.PROMISE ? 0 : type === FrameType.ATOMIC ? Operands.BYTES
       : f.u32(type === FrameType.READ_DATA ? Data.LENGTH : Op.LENGTH);
     if (header + length !== body) return this.fail('frame', `sent a frame of type ${type} whose length ${body} disagrees with its header`);
     this.events.frame(this, f, sliceParts(parts, LENGTH_BYTES + header));

@@ -24,6 +24,11 @@ export const FrameType = {
   READ_DATA: 6,
   /** A fetch-and-add or compare-and-swap: the Op header, then compareAdd and swap (two int64). */
   ATOMIC: 7,
+  /**
+   * Exact timing across processes: the bounds of the sender's ranks (no action of each before that
+   * virtual time), after every operation those ranks posted before it on this connection.
+   */
+  PROMISE: 8,
 } as const;
 
 /** Bytes before the body: the u32 body length. */
@@ -47,7 +52,8 @@ export const Op = {
   LENGTH: 64, // u32 (SEND / WRITE: the payload's length)
   LKEY: 68, // u32: READ: the local key, echoed in READ_DATA
   LOCAL_ADDR: 72, // f64: READ / ATOMIC: the local address, echoed in READ_DATA
-  HEADER: 80,
+  ORIGIN: 80, // u32: who posted it, in the sequencer's numbering (the world rank); ties at one T0 go by it
+  HEADER: 88,
 } as const;
 
 /** ATOMIC: the operands after the Op header (little-endian int64). */
@@ -98,6 +104,9 @@ export const Data = {
   HEADER: 64,
 } as const;
 
+/** PROMISE (offsets from the type byte): COUNT entries of (u32 origin, f64 bound) from ENTRIES on. */
+export const Promised = { COUNT: 4, ENTRIES: 8, ENTRY: 12, ORIGIN: 0, BOUND: 4 } as const;
+
 /** Smallest body of each type (a shorter one is not a frame of that type). */
 export const MIN_BODY: Readonly<Record<number, number>> = {
   [FrameType.HELLO]: 2,
@@ -107,6 +116,7 @@ export const MIN_BODY: Readonly<Record<number, number>> = {
   [FrameType.ATOMIC]: Op.HEADER + Operands.BYTES,
   [FrameType.COMPLETE]: Done.HEADER,
   [FrameType.READ_DATA]: Data.HEADER,
+  [FrameType.PROMISE]: Promised.ENTRIES,
 };
 
 /** A frame body being written: a DataView over its bytes, offsets from the type byte. */

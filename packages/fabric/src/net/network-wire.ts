@@ -5,7 +5,7 @@ import { Adapter } from '../adapter.js';
 import { Opcode, Status } from '../constants.js';
 import { latencyUs } from '../cost/formulas.js';
 import { InvalidArgument, NetworkError } from '../errors.js';
-import { pushCompletion } from '../queues/completion-queue.js';
+import { pushCompletion, releaseCompletion } from '../queues/completion-queue.js';
 import { Q_DOMAIN, Q_SEND_CQ, Q_STATE, QP_STRIDE, QpState } from '../shared/layout.js';
 import type { Wire } from '../wire.js';
 import { Connection } from './connection.js';
@@ -16,6 +16,7 @@ import { RankWire } from './rank-wire.js';
 import { completeFrame } from './payload-send.js';
 import { NetworkResponder, uncount } from './responder.js';
 import type { ListenOptions, NetworkWireHandle, PeerAddress } from './types.js';
+import { FrameOrder, promiseFrame, readPromise, type WireSequencer } from './sequencer.js';
 
 /** ListenOptions.pollUs's default. */
 const POLL_US = 0;
@@ -27,6 +28,10 @@ interface Pending {
   opcode: number;
   t0: number;
   length: number;
+  /** Who posted it (Op.ORIGIN), and the CQ whose watermark it holds until its answer (holdCompletion). */
+  origin: number;
+  cq: number;
+  held: boolean;
 }
 
 /**
@@ -54,6 +59,12 @@ export class NetworkWire {
   private spinning = false;
   private parked = false;
   private closed = false;
+  /** Exact timing across processes (sequenceBy): the frames held back for virtual-time order. */
+  private order: FrameOrder | undefined;
+  private sequencer: WireSequencer | undefined;
+  /** The bounds last promised to the peers, by origin. */
+  private readonly promised = new Map<number, number>();
+  private parkedOnBounds = false;
 
   private readonly pollMs: number;
 
@@ -105,9 +116,27 @@ export class NetworkWire {
     }
   }
 
+  /**
+   * Exact virtual time across processes (see sequencer.ts): from now on operation frames and read
+   * data are applied in (virtual time, origin) order, and this node promises its bounds to its peers.
+   */
+  sequenceBy(sequencer: WireSequencer): void {
+    this.sequencer = sequencer;
+    this.order = new FrameOrder(sequencer, (id) => this.spaces.announced(id));
+    this.promise(sequencer.promises());
+    this.kick();
+  }
+
+  /** Frames held back for virtual-time order (sequenceBy), for reports. */
+  get heldFrames(): number {
+    return this.order?.waiting ?? 0;
+  }
+
   /** Close every connection and stop listening; operations still waiting complete RETRY_EXCEEDED. */
   async close(): Promise<void> {
     if (this.closed) return;
+    // the last word: this node's ranks are done (their bounds are infinite), so the peers need not wait on them
+    if (this.sequencer !== undefined) this.promise(this.sequencer.promises());
     this.closed = true;
     this.outbox.close();
     for (const c of this.conns.values()) c.close();
@@ -120,10 +149,11 @@ export class NetworkWire {
   /**
    * In a rank thread: the Wire to pass to adapter.openDomain(space, clock, { wire }). `adapter` is
    * this node's adapter attached in the thread (Adapter.attach); QPs of this node connect through
-   * it as in one process, QPs of other nodes through the network thread.
+   * it as in one process, QPs of other nodes through the network thread. `origin`: who posts (the
+   * world rank), which orders its operations among others' at one virtual time (sequenceBy).
    */
-  static attach(handle: NetworkWireHandle, adapter: Adapter): Wire {
-    return new RankWire(handle, adapter);
+  static attach(handle: NetworkWireHandle, adapter: Adapter, opts: { origin?: number } = {}): Wire {
+    return new RankWire(handle, adapter, opts.origin);
   }
 
   // ---------------------------------------------------------------- the network thread's loop
@@ -139,7 +169,17 @@ export class NetworkWire {
     if (this.closed) return;
     const seen = this.outbox.bell;
     const now = performance.now();
+    // Bounds are read before the outbox is drained: what a rank posted before its bound rose is
+    // then shipped ahead of the promise that says it rose.
+    const s = this.sequencer;
+    const epoch = s?.epoch() ?? 0;
+    const bounds = s?.promises();
     if (this.pump()) this.lastActive = now;
+    if (bounds !== undefined) {
+      this.promise(bounds);
+      this.order!.release();
+      this.parkOnBounds(epoch);
+    }
     if (now - this.lastActive < this.pollMs) {
       this.spinning = true;
       setImmediate(this.tick);
@@ -154,6 +194,27 @@ export class NetworkWire {
       this.kick();
     });
   };
+
+  /** Wake the loop when a bound of this node may have risen (a rank published). */
+  private parkOnBounds(epoch: number): void {
+    if (this.parkedOnBounds || this.closed) return;
+    const moved = this.sequencer!.moved(epoch);
+    if (moved === undefined) return this.kick();
+    this.parkedOnBounds = true;
+    void moved.then(() => {
+      this.parkedOnBounds = false;
+      this.kick();
+    });
+  }
+
+  /** Send the peers the bounds that changed since the last promise. */
+  private promise(bounds: ReadonlyArray<readonly [number, number]>): void {
+    const changed = bounds.filter(([origin, b]) => this.promised.get(origin) !== b);
+    if (changed.length === 0) return;
+    for (const [origin, b] of changed) this.promised.set(origin, b);
+    const frame = promiseFrame(changed);
+    for (const node of this.peers.keys()) this.to(node)?.send(frame);
+  }
 
   private kick(): void {
     this.lastActive = performance.now();
@@ -181,7 +242,8 @@ export class NetworkWire {
     const p: Pending = { qpn: view.getUint32(Op.SRC_QPN, true), wrId: view.getFloat64(Op.WR_ID, true),
       opcode: type === FrameType.SEND ? Opcode.SEND : type === FrameType.WRITE ? Opcode.RDMA_WRITE
         : type === FrameType.READ ? Opcode.RDMA_READ : (view.getUint8(Op.FLAGS) & ATOMIC_CAS_FLAG) !== 0 ? Opcode.COMP_SWAP : Opcode.FETCH_ADD,
-      t0: view.getFloat64(Op.T0, true), length: view.getUint32(Op.LENGTH, true) };
+      t0: view.getFloat64(Op.T0, true), length: view.getUint32(Op.LENGTH, true), origin: view.getUint32(Op.ORIGIN, true),
+      cq: this.adapter.state.qps[view.getUint32(Op.SRC_QPN, true) * QP_STRIDE + Q_SEND_CQ]!, held: true };
     stampSeq(frame, seq);
     const c = this.to(dst);
     if (c === undefined) {
@@ -289,6 +351,7 @@ export class NetworkWire {
 
   private received(c: Connection, f: FrameReader, payload: Uint8Array[]): void {
     this.kick();
+    if (this.order !== undefined && c.peer !== undefined && this.sequenced(c, f, payload)) return;
     if (c.backlog.length > 0) {
       c.backlog.push({ f, payload });
       return;
@@ -318,6 +381,32 @@ export class NetworkWire {
       c.backlog = [];
       this.onError(new NetworkError('frame', c.label, `${e.message}; ${dropped} frame(s) dropped`));
     });
+  }
+
+  /** Exact timing: hold an operation or read data for its turn, take a promise; false for what is applied on arrival. */
+  private sequenced(c: Connection, f: FrameReader, payload: Uint8Array[]): boolean {
+    const order = this.order!;
+    const peer = c.peer!;
+    switch (f.type) {
+      case FrameType.SEND: case FrameType.WRITE: case FrameType.READ: case FrameType.ATOMIC:
+        order.hold(f.u32(Op.ORIGIN), f.f64(Op.T0), true, () => this.serve(c, f, payload));
+        break;
+      case FrameType.READ_DATA: {
+        const p = this.pending.get(peer)?.get(f.f64(Data.SEQ));
+        if (p === undefined) return false;
+        order.hold(p.origin, p.t0, false, () => this.serve(c, f, payload));
+        break;
+      }
+      case FrameType.PROMISE:
+        if (!readPromise(f, (origin, bound) => order.promise(peer, origin, bound))) {
+          this.onError(new NetworkError('frame', c.label, 'sent a PROMISE frame whose length disagrees with its count'));
+        }
+        break;
+      default:
+        return false;
+    }
+    order.release();
+    return true;
   }
 
   /** Serve one frame; a domain id when it must wait for that domain's announcement (nothing was done). */
@@ -354,12 +443,24 @@ export class NetworkWire {
         case FrameType.WRITE: return this.responder.write(f, payload);
         case FrameType.READ: return this.responder.read(f);
         case FrameType.ATOMIC: return this.responder.atomic(f, payload);
-        case FrameType.COMPLETE:
-          if (this.responder.complete(f) & DoneBits.FINAL) this.pending.get(peer)?.delete(f.f64(Done.SEQ));
+        case FrameType.COMPLETE: {
+          const bits = this.responder.complete(f);
+          const m = this.pending.get(peer);
+          const p = m?.get(f.f64(Done.SEQ));
+          // parked at the receiver: its completion now waits on the receiver's post, which the receiver's bound covers
+          if (p !== undefined && (bits & (DoneBits.FINAL | DoneBits.RNR_PARKED)) !== 0) this.unhold(p);
+          if (bits & DoneBits.FINAL) m?.delete(f.f64(Done.SEQ));
           return;
-        case FrameType.READ_DATA:
+        }
+        case FrameType.READ_DATA: {
           this.responder.readData(f, payload);
-          this.pending.get(peer)?.delete(f.f64(Data.SEQ));
+          const m = this.pending.get(peer);
+          const p = m?.get(f.f64(Data.SEQ));
+          if (p !== undefined) this.unhold(p);
+          m?.delete(f.f64(Data.SEQ));
+          return;
+        }
+        case FrameType.PROMISE: // without sequenceBy (fast timing) a peer's promises mean nothing here
           return;
       }
     }
@@ -368,6 +469,7 @@ export class NetworkWire {
   private lost(c: Connection, problem: { reason: 'closed' | 'token' | 'frame'; message: string } | undefined): void {
     const node = c.peer;
     const current = node !== undefined && this.conns.get(node) === c;
+    if (current && node !== undefined && (c.ready || problem !== undefined)) this.order?.lost(node);
     if (current && (c.ready || problem !== undefined)) this.conns.delete(node);
     if (problem !== undefined && !this.closed) this.onError(new NetworkError(problem.reason, c.label, problem.message));
     if (current && node !== undefined && (c.ready || problem !== undefined)) this.failPending(node);
@@ -384,11 +486,19 @@ export class NetworkWire {
   private failOne(p: Pending): void {
     const st = this.adapter.state;
     const row = p.qpn * QP_STRIDE;
-    if (Atomics.load(st.qps, row + Q_STATE) === QpState.FREE) return;
+    if (Atomics.load(st.qps, row + Q_STATE) === QpState.FREE) return this.unhold(p);
     const cost = this.adapter.cost;
     uncount(st.counters, st.qps[row + Q_DOMAIN]!, p.opcode, p.length);
     pushCompletion(st, st.qps[row + Q_SEND_CQ]!, { status: Status.RETRY_EXCEEDED, opcode: p.opcode, byteLength: 0, wrId: p.wrId,
       qpNum: p.qpn, immData: -1, time: p.t0 + cost.overheadUs + 2 * latencyUs(cost, false) });
+    this.unhold(p);
+  }
+
+  /** The operation's answer is in: its CQ's watermark need no longer cover it (holdCompletion). */
+  private unhold(p: Pending): void {
+    if (!p.held) return;
+    p.held = false;
+    releaseCompletion(this.adapter.state, p.cq);
   }
 }
 

@@ -1,7 +1,8 @@
 import { BroadcastChannel } from 'node:worker_threads';
 import type { Adapter } from '../adapter.js';
 import { Opcode, Status } from '../constants.js';
-import { transferTimes, type LinkPorts } from '../cost/formulas.js';
+import { latencyUs, transferTimes, type LinkPorts } from '../cost/formulas.js';
+import { holdCompletion } from '../queues/completion-queue.js';
 import { dmaCopy } from '../dma/copy.js';
 import type { SendSource } from '../dma/deliver.js';
 import type { ProtectionDomain } from '../domain.js';
@@ -36,7 +37,8 @@ export class RankWire implements Wire {
   private readonly channel: BroadcastChannel;
   private readonly ports = new Map<number, RemotePort>();
 
-  constructor(handle: NetworkWireHandle, private readonly adapter: Adapter) {
+  /** `origin`: who posts through this wire, in the sequencer's numbering (the world rank); see frames.ts Op.ORIGIN. */
+  constructor(handle: NetworkWireHandle, private readonly adapter: Adapter, private readonly origin = 0) {
     if (handle?.kind !== 'network-wire') throw new InvalidArgument('NetworkWire.attach: not a network wire handle (pass wire.handle from the node process)');
     if (handle.nodeId !== adapter.nodeId) {
       throw new InvalidArgument(`NetworkWire.attach: the wire is node ${handle.nodeId}'s but the adapter is node ${adapter.nodeId}'s; attach this node's adapter`);
@@ -50,7 +52,7 @@ export class RankWire implements Wire {
     if (nodeId === this.adapter.nodeId) return this.adapter;
     if (!Number.isInteger(nodeId) || nodeId < 0) throw new InvalidArgument(`network wire: node id must be an integer >= 0, got ${nodeId}`);
     let p = this.ports.get(nodeId);
-    if (p === undefined) this.ports.set(nodeId, (p = new RemotePort(nodeId, this.outbox, this.adapter)));
+    if (p === undefined) this.ports.set(nodeId, (p = new RemotePort(nodeId, this.outbox, this.adapter, this.origin)));
     return p;
   }
 
@@ -73,8 +75,12 @@ class RemotePort implements RemoteNode {
   /** Reserves our transmit side; the receive side is the far node's, reserved there. */
   private readonly transmitHere: LinkPorts;
 
-  constructor(readonly nodeId: number, private readonly outbox: Outbox, adapter: Adapter) {
+  /** The earliest a completion of a SEND or WRITE can come back: its data crosses the wire, then the ack does. */
+  private readonly ackUs: number;
+
+  constructor(readonly nodeId: number, private readonly outbox: Outbox, adapter: Adapter, private readonly origin: number) {
     const port = adapter.state.port;
+    this.ackUs = adapter.cost.overheadUs + 2 * latencyUs(adapter.cost, false);
     this.transmitHere = { transmit: (ready, d) => port.reserve(PORT_TX, ready, d), receive: (ready) => ready };
   }
 
@@ -99,6 +105,8 @@ class RemotePort implements RemoteNode {
     }
     const f = this.header(new FrameWriter(FrameType.READ, Op.HEADER, new Uint8Array(4 + Op.HEADER)), qp, wr.wrId, at.t0, signaled, sge.length)
       .f64(Op.IMM, wr.remoteAddr).u32(Op.RKEY, wr.rkey).u32(Op.LKEY, sge.lkey).f64(Op.LOCAL_ADDR, sge.addr);
+    // its data lands on this node's port in the order of t0 (READ_DATA is sequenced by it): hold at t0
+    holdCompletion(qp.state, qp.sendCqId, at.t0);
     this.outbox.put(this.nodeId, f.bytes);
   }
 
@@ -117,6 +125,7 @@ class RemotePort implements RemoteNode {
     const operands = new DataView(f.bytes.buffer, 4 + Op.HEADER, Operands.BYTES);
     operands.setBigInt64(Operands.COMPARE_ADD, BigInt.asIntN(64, wr.compareAdd), true);
     operands.setBigInt64(Operands.SWAP, BigInt.asIntN(64, wr.swap ?? 0n), true);
+    holdCompletion(qp.state, qp.sendCqId, at.t0);
     this.outbox.put(this.nodeId, f.bytes);
   }
 
@@ -179,6 +188,7 @@ class RemotePort implements RemoteNode {
       ? new FrameWriter(type, Op.HEADER + n, new Uint8Array(4 + Op.HEADER))
       : new FrameWriter(type, Op.HEADER + n, ring, off + 4);
     fill(this.header(f, qp, wrId, t0, signaled, n).f64(Op.START, t.start).u32(Op.SRC_CHUNKS, chunks));
+    holdCompletion(qp.state, qp.sendCqId, t0 + this.ackUs);
     if (off === undefined) {
       this.outbox.put(this.nodeId, f.bytes, data);
     } else {
@@ -194,7 +204,7 @@ class RemotePort implements RemoteNode {
 
   private header(f: FrameWriter, qp: QueuePair, wrId: number, t0: number, signaled: boolean, length: number): FrameWriter {
     return f.u8(Op.FLAGS, (signaled ? 1 : 0) | (qp.rnrRetry << 1)).u32(Op.SRC_NODE, qp.pd.adapter.nodeId).u32(Op.SRC_QPN, qp.qpNum)
-      .u32(Op.DST_QPN, qp.peer!.qpNum).f64(Op.WR_ID, wrId).f64(Op.T0, t0).f64(Op.IMM, -1).u32(Op.LENGTH, length);
+      .u32(Op.DST_QPN, qp.peer!.qpNum).f64(Op.WR_ID, wrId).f64(Op.T0, t0).f64(Op.IMM, -1).u32(Op.LENGTH, length).u32(Op.ORIGIN, this.origin);
   }
 
 }

@@ -1,7 +1,7 @@
 import { CompletionQueueOverrun, InvalidArgument } from '../errors.js';
 import { lock, unlock } from '../shared/lock.js';
 import {
-  C_DEPTH, C_DOMAIN, C_DOORBELL, C_HEAD, C_LOCK, C_OVERRUN, C_RING, C_STATE, C_TAIL, C_WAITERS, CQ_STRIDE, CQE_BYTES,
+  C_DEPTH, C_DOMAIN, C_DOORBELL, C_HEAD, C_LOCK, C_OVERRUN, C_RING, C_STATE, C_TAIL, C_WAITERS, C_HELD, CQ_STRIDE, CQE_BYTES,
   CQE_IMM, CQE_OPCODE, CQE_QPN, CQE_STATUS, CQE_TIME, CQE_WORDS, CQE_WRID,
 } from '../shared/layout.js';
 import type { AdapterState } from '../shared/state.js';
@@ -78,6 +78,44 @@ export function lowerWatermark(state: AdapterState, cqId: number, time: number):
   unlock(cqs, row + C_LOCK);
 }
 
+/*
+ * Held completions (the network wire, exact timing across processes). An operation shipped to
+ * another node completes when its answer comes back, wall-clock later; in one process its
+ * completion was pushed during the post. Until the answer is in, the CQ keeps its watermark at or
+ * below `time` — the earliest the completion (or, for a read, the landing of its data on this
+ * node's port) can be — so its owner's bound covers what is still on the way. The word after the
+ * watermark keeps the smallest such time since the CQ last had nothing held (conservative: held
+ * times are not kept one by one).
+ */
+
+/** An operation of CQ `cqId`'s owner left for another node: hold the watermark at or below `time` until its answer. */
+export function holdCompletion(state: AdapterState, cqId: number, time: number): void {
+  const cqs = state.cqs;
+  const row = cqId * CQ_STRIDE;
+  lock(cqs, row + C_LOCK);
+  const wm = watermarkWord(cqs, row, cqs[row + C_DEPTH]!);
+  const f = state.arena.f64;
+  cqs[row + C_HELD]!++;
+  if (time < f[wm + 1]!) f[wm + 1] = time;
+  if (time < f[wm]!) f[wm] = time;
+  unlock(cqs, row + C_LOCK);
+}
+
+/**
+ * Its answer came back (and its completion, if any, is pushed): one hold less. The watermark itself
+ * rises only when the owner retires; the doorbell tells it to look.
+ */
+export function releaseCompletion(state: AdapterState, cqId: number): void {
+  const cqs = state.cqs;
+  const row = cqId * CQ_STRIDE;
+  if (Atomics.load(cqs, row + C_STATE) === 0) return; // destroyed meanwhile
+  lock(cqs, row + C_LOCK);
+  const wm = watermarkWord(cqs, row, cqs[row + C_DEPTH]!);
+  if (cqs[row + C_HELD]! > 0 && --cqs[row + C_HELD]! === 0) state.arena.f64[wm + 1] = Infinity;
+  unlock(cqs, row + C_LOCK);
+  ringDoorbell(cqs, row);
+}
+
 /** The watermark of CQ `cqId` as any thread sees it (Infinity: nothing pending). */
 export function readWatermark(state: AdapterState, cqId: number): number {
   const cqs = state.cqs;
@@ -133,9 +171,11 @@ export class CompletionQueue {
       'completion-queue', 'maxCompletionQueues');
     const row = id * CQ_STRIDE;
     try {
-      const ring = state.arena.alloc((depth * CQE_WORDS + 1) * 8, 'a completion queue');
+      const ring = state.arena.alloc((depth * CQE_WORDS + 2) * 8, 'a completion queue');
       state.cqs[row + C_RING] = ring;
       state.arena.f64[ring + depth * CQE_WORDS] = Infinity;
+      state.arena.f64[ring + depth * CQE_WORDS + 1] = Infinity;
+      state.cqs[row + C_HELD] = 0;
     } catch (e) {
       Atomics.store(state.cqs, row + C_STATE, 0);
       throw e;
@@ -190,7 +230,7 @@ export class CompletionQueue {
     lock(cqs, row + C_LOCK);
     const head = cqs[row + C_HEAD]!;
     const tail = cqs[row + C_TAIL]!;
-    let min = Infinity;
+    let min = f[ring + this.depth * CQE_WORDS + 1]!; // what is held (see holdCompletion)
     for (let i = head; i < tail; i++) {
       const t = f[ring + (i % this.depth) * CQE_WORDS + CQE_TIME]!;
       if (t < min) min = t;
@@ -227,7 +267,7 @@ export class CompletionQueue {
   /** @internal */
   destroy(): void {
     const cqs = this.state.cqs;
-    this.state.arena.free(cqs[this.row + C_RING]!, (this.depth * CQE_WORDS + 1) * 8);
+    this.state.arena.free(cqs[this.row + C_RING]!, (this.depth * CQE_WORDS + 2) * 8);
     Atomics.store(cqs, this.row + C_STATE, 0);
   }
 }

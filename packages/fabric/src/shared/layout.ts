@@ -60,6 +60,7 @@ export const C_DOORBELL = 6; // +1 per push; Atomics.wait target
 export const C_LOCK = 7;
 export const C_OVERRUN = 8;
 export const C_WAITERS = 9; // owner threads inside wait(): a push notifies only when this is non-zero
+export const C_HELD = 10; // operations shipped to another node whose answer has not come back (network wire), under C_LOCK
 export const CQE_WORDS = 8;
 export const CQE_STATUS = 0;
 export const CQE_OPCODE = 1;

@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { Horizon } from '../timing/horizon.js';
+import { HorizonSequencer } from '../timing/wire-sequencer.js';
 import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
@@ -92,9 +93,14 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
   const nodes = role?.ownNode ?? createNodes(np, options);
   const localCount = role ? role.localRanks.length : np;
   const ctrl = ControlBlock.create(np);
-  const horizon = options.timing === 'exact'
-    ? Horizon.create(np, (rank) => !role || nodeOfRank(rank, np, options.nodes) === role.node)
-    : undefined;
+  const horizon = options.timing === 'exact' ? Horizon.create(np) : undefined;
+  // A node process: its network wire orders the other nodes' operations among this node's ranks
+  // and mirrors the other nodes' ranks in this horizon (exact timing across processes).
+  if (horizon && role?.wire) {
+    const adapter = role.ownNode.adapters[role.node]!;
+    const view = Horizon.attach(horizon, (rank, cq) => (role.localRanks.includes(rank) ? adapter.completionWatermark(cq) : Infinity));
+    role.wire.sequenceBy(new HorizonSequencer(view, role.localRanks));
+  }
 
   const here = import.meta.url;
   const fromSource = here.endsWith('.ts');

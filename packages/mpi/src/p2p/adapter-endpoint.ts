@@ -139,6 +139,9 @@ export class AdapterEndpoint {
       for (;;) {
         const cs = cq.poll(64);
         if (cs.length === 0) {
+          // a ring without a completion: an answer from another node released a hold on the
+          // watermark (network wire), which rises when the engine retires
+          if (bell !== this.quietBell) any = true;
           this.quietBell = bell;
           break;
         }

@@ -110,7 +110,7 @@ export class RankRuntime implements RankRuntimeFace {
     const heap = new Allocator(space);
     const clock = new ProgramClock(new VirtualClock());
     const deviceClockCore = new VirtualClock();
-    const pd = adapter.openDomain(space, deviceClockCore, { wire: wd.network ? NetworkWire.attach(wd.network, adapter) : new InProcessWire(adapters.filter((a) => a !== undefined)) });
+    const pd = adapter.openDomain(space, deviceClockCore, { wire: wd.network ? NetworkWire.attach(wd.network, adapter, { origin: wd.rank }) : new InProcessWire(adapters.filter((a) => a !== undefined)) });
     const device = deviceClock(deviceClockCore);
     // --fork-safe (ibv_fork_init): what the adapter reads is left out of a fork's child, as rdma-core
     // does on registration (it also undoes it, range-counted, on deregistration; here it stays)

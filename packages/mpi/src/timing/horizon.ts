@@ -41,7 +41,10 @@
 export const TimingMode = { RUNNING: 0, BLOCKED: 1, FINISHED: 2 } as const;
 export type TimingModeValue = (typeof TimingMode)[keyof typeof TimingMode];
 
-const I_HEADER = 0;
+// Header: NODE_EPOCH counts every publication of this process's ranks (the network thread of a node
+// process sleeps on it to promise their bounds to the other nodes); NODE_WAITERS says whether it does.
+const NODE_EPOCH = 0, NODE_WAITERS = 1;
+const I_HEADER = 2;
 const I_ROW = 5;
 // EPOCH counts the row's publications; a rank held back by this one sleeps on it (WAITERS says how
 // many do, so a publication nobody waits for costs no futex call).
@@ -58,6 +61,10 @@ export interface HorizonHandle {
 
 /** How rank `rank`'s completion queue `cqId` is read for its watermark (from any thread). */
 export type WatermarkReader = (rank: number, cqId: number) => number;
+
+// Node 20 has Atomics.waitAsync; the project's lib (ES2023) does not declare it yet.
+type WaitAsyncResult = { async: false; value: string } | { async: true; value: Promise<string> };
+const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number): WaitAsyncResult }).waitAsync;
 
 export class Horizon {
   readonly handle: HorizonHandle;
@@ -78,10 +85,11 @@ export class Horizon {
   }
 
   /**
-   * The launcher's: every rank of this process starts RUNNING at virtual time 0. Ranks that
-   * `local` says live in another process start FINISHED here: this table cannot see them.
+   * The launcher's: every rank starts RUNNING at virtual time 0. In a node process, the rows of the
+   * ranks that live in other processes are mirrors: this process's network thread writes them (mirror()) from
+   * what those ranks' node promises (see @tsmpi/fabric's net/sequencer.ts).
    */
-  static create(ranks: number, local: (rank: number) => boolean = () => true): HorizonHandle {
+  static create(ranks: number): HorizonHandle {
     const ints = new SharedArrayBuffer((I_HEADER + ranks * I_ROW) * 4);
     const floats = new SharedArrayBuffer(ranks * F_ROW * 8);
     const i32 = new Int32Array(ints);
@@ -89,7 +97,6 @@ export class Horizon {
     for (let r = 0; r < ranks; r++) {
       i32[I_HEADER + r * I_ROW + CQ] = -1;
       f64[r * F_ROW + PENDING] = Infinity;
-      if (!local(r)) i32[I_HEADER + r * I_ROW + MODE] = TimingMode.FINISHED;
     }
     return { kind: 'tsmpi.horizon', ints, floats, ranks };
   }
@@ -119,6 +126,7 @@ export class Horizon {
     Atomics.add(this.i32, i + SEQ, 1);
     Atomics.add(this.i32, i + EPOCH, 1);
     if (Atomics.load(this.i32, i + WAITERS) !== 0) Atomics.notify(this.i32, i + EPOCH);
+    this.moved();
   }
 
   /** Rank `r`'s bound rose outside its row (its completion queue's watermark): wake its waiters. */
@@ -126,6 +134,53 @@ export class Horizon {
     const i = I_HEADER + r * I_ROW;
     Atomics.add(this.i32, i + EPOCH, 1);
     if (Atomics.load(this.i32, i + WAITERS) !== 0) Atomics.notify(this.i32, i + EPOCH);
+    this.moved();
+  }
+
+  private moved(): void {
+    Atomics.add(this.i32, NODE_EPOCH, 1);
+    if (Atomics.load(this.i32, NODE_WAITERS) !== 0) Atomics.notify(this.i32, NODE_EPOCH);
+  }
+
+  // ───────────────────────────── the network thread's side (node processes) ─────────────────────────────
+
+  /** Remote rank `q` will not act before `bound` (its node's promise, its frames still held here). */
+  mirror(q: number, bound: number): void {
+    const i = I_HEADER + q * I_ROW;
+    const f = q * F_ROW;
+    Atomics.add(this.i32, i + SEQ, 1);
+    this.f64[f + CLOCK] = bound;
+    this.f64[f + PENDING] = Infinity;
+    this.i32[i + MODE] = bound === Infinity ? TimingMode.FINISHED : TimingMode.RUNNING;
+    Atomics.add(this.i32, i + SEQ, 1);
+    Atomics.add(this.i32, i + EPOCH, 1);
+    if (Atomics.load(this.i32, i + WAITERS) !== 0) Atomics.notify(this.i32, i + EPOCH);
+  }
+
+  /** Moves whenever a rank of this process publishes. */
+  get nodeEpoch(): number {
+    return Atomics.load(this.i32, NODE_EPOCH);
+  }
+
+  /** Settles once nodeEpoch differs from `seen` (undefined: it already does). For an event loop (Atomics.waitAsync). */
+  movedAsync(seen: number): Promise<unknown> | undefined {
+    Atomics.store(this.i32, NODE_WAITERS, 1);
+    const w = waitAsync(this.i32, NODE_EPOCH, seen);
+    if (!w.async) {
+      Atomics.store(this.i32, NODE_WAITERS, 0);
+      return undefined;
+    }
+    return w.value.then(() => Atomics.store(this.i32, NODE_WAITERS, 0));
+  }
+
+  /** safe() without the cache (the network thread asks for many origins): every rank but `r` is past (t, r). */
+  clear(r: number, t: number): boolean {
+    for (let q = 0; q < this.ranks; q++) {
+      if (q === r) continue;
+      const b = this.bound(q);
+      if (b < t || (b === t && q < r)) return false;
+    }
+    return true;
   }
 
   // ───────────────────────────── everybody's side ─────────────────────────────

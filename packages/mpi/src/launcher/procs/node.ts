@@ -106,7 +106,7 @@ async function asNode(pmi: PmiClient, opts: RunNodeOptions): Promise<NodeJobResu
   }
   // The PMI socket stays open for the whole job (Hydra reads a close before finalize as a failure).
   pmi.unref();
-  const role = new NodeRole(w.node, w.nodes, np, links, own, net?.handle);
+  const role = new NodeRole(w.node, w.nodes, np, links, own, net?.handle, net);
   const result = await runJob({ ...job, nodes, role });
   await net?.close();
   await pmi.finalize().catch(() => {});

@@ -1,4 +1,4 @@
-import type { NetworkWireHandle } from '@tsmpi/fabric';
+import type { NetworkWire, NetworkWireHandle } from '@tsmpi/fabric';
 import type { ControlBlock } from '../control-block.js';
 import { BlockedRanks } from '../deadlock.js';
 import type { JobFailure, RankResult } from '../job.js';
@@ -51,6 +51,8 @@ export class NodeRole {
     readonly ownNode: ReturnType<typeof createNodes>,
     /** The network wire's handle, for the rank threads (none when the job has a single node). */
     readonly network: NetworkWireHandle | undefined,
+    /** The network wire itself (this process's main thread runs it), for exact timing across processes. */
+    readonly wire?: NetworkWire,
   ) {
     this.localRanks = ranksOfNode(node, np, nodes);
     this.leader = node === 0;
