@@ -9,6 +9,7 @@ import { pack } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import { Status } from '@tsmpi/fabric';
 import { inProcess, startPair, stop } from './net-harness.js';
+import { Op } from '../src/net/frames.js';
 
 /** A raw TCP client to a node's address; resolves once connected. */
 function dial(address: string): Promise<{ socket: Socket; closed: Promise<void> }> {
@@ -77,7 +78,7 @@ describe('network wire failures', () => {
       wrongToken.socket.write(hello('not-the-token', 7));
       await wrongToken.closed;
       const noHello = await dial(addresses[0]!);
-      noHello.socket.write(frame(2, new Uint8Array(80)));
+      noHello.socket.write(frame(2, new Uint8Array(Op.HEADER))); // a whole SEND header, but before the token
       await noHello.closed;
       const unknownType = await dial(addresses[0]!);
       unknownType.socket.write(hello(token, 7));

@@ -5,8 +5,6 @@ import { Adapter } from '../adapter.js';
 import { Opcode, Status } from '../constants.js';
 import { latencyUs } from '../cost/formulas.js';
 import { InvalidArgument, NetworkError } from '../errors.js';
-import { pushCompletion, releaseCompletion } from '../queues/completion-queue.js';
-import { Q_DOMAIN, Q_SEND_CQ, Q_STATE, QP_STRIDE, QpState } from '../shared/layout.js';
 import type { Wire } from '../wire.js';
 import { Connection } from './connection.js';
 import { AwaitAnnouncement, DomainSpaces } from './domain-spaces.js';
@@ -14,25 +12,13 @@ import { ATOMIC_CAS_FLAG, Data, DoneBits, Done, FrameType, FrameWriter, Op, type
 import { Outbox, createOutbox } from './outbox.js';
 import { RankWire } from './rank-wire.js';
 import { completeFrame } from './payload-send.js';
-import { NetworkResponder, uncount } from './responder.js';
+import { NetworkResponder } from './responder.js';
+import { InFlight } from './in-flight.js';
 import type { ListenOptions, NetworkWireHandle, PeerAddress } from './types.js';
 import { FrameOrder, promiseFrame, readPromise, type WireSequencer } from './sequencer.js';
 
 /** ListenOptions.pollUs's default. */
 const POLL_US = 0;
-
-/** An operation shipped and not finished: what its initiator hears if the peer goes away. */
-interface Pending {
-  qpn: number;
-  wrId: number;
-  opcode: number;
-  t0: number;
-  length: number;
-  /** Who posted it (Op.ORIGIN), and the CQ whose watermark it holds until its answer (holdCompletion). */
-  origin: number;
-  cq: number;
-  held: boolean;
-}
 
 /**
  * The network wire of one node process (see types.ts for the picture). Created on the process's
@@ -52,7 +38,7 @@ export class NetworkWire {
   private readonly peers = new Map<number, string>();
   /** The one connection per peer node (dialed or accepted), or the dialed one whose frames wait for it. */
   private readonly conns = new Map<number, Connection>();
-  private readonly pending = new Map<number, Map<number, Pending>>();
+  private readonly inFlight: InFlight;
   private readonly sockets = new Set<Socket>();
   private seq = 0;
   private lastActive = 0;
@@ -78,6 +64,7 @@ export class NetworkWire {
     this.handle = { kind: 'network-wire', nodeId: adapter.nodeId, outbox, channel };
     this.outbox = new Outbox(outbox);
     this.spaces = new DomainSpaces(channel, adapter.memory);
+    this.inFlight = new InFlight(adapter);
     this.responder = new NetworkResponder(adapter, this.spaces, (node, frame, payload) => this.reply(node, frame, payload));
     server.on('connection', (s) => this.accepted(s));
     this.tick();
@@ -140,7 +127,7 @@ export class NetworkWire {
     this.closed = true;
     this.outbox.close();
     for (const c of this.conns.values()) c.close();
-    for (const node of [...this.pending.keys()]) this.failPending(node);
+    this.inFlight.failAll();
     for (const s of this.sockets) s.destroy();
     this.spaces.close();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -239,21 +226,15 @@ export class NetworkWire {
     }
     const view = new DataView(head.buffer, head.byteOffset + 4, Op.HEADER);
     const seq = ++this.seq;
-    const p: Pending = { qpn: view.getUint32(Op.SRC_QPN, true), wrId: view.getFloat64(Op.WR_ID, true),
-      opcode: type === FrameType.SEND ? Opcode.SEND : type === FrameType.WRITE ? Opcode.RDMA_WRITE
-        : type === FrameType.READ ? Opcode.RDMA_READ : (view.getUint8(Op.FLAGS) & ATOMIC_CAS_FLAG) !== 0 ? Opcode.COMP_SWAP : Opcode.FETCH_ADD,
-      t0: view.getFloat64(Op.T0, true), length: view.getUint32(Op.LENGTH, true), origin: view.getUint32(Op.ORIGIN, true),
-      cq: this.adapter.state.qps[view.getUint32(Op.SRC_QPN, true) * QP_STRIDE + Q_SEND_CQ]!, held: true };
+    const p = this.inFlight.describe(view, type);
     stampSeq(frame, seq);
     const c = this.to(dst);
     if (c === undefined) {
       release();
       if (!this.closed) this.onError(new NetworkError('connect', `node ${dst}`, 'is not among the peers given to connectPeers; its operations fail'));
-      return this.failOne(p);
+      return this.inFlight.fail(p);
     }
-    let m = this.pending.get(dst);
-    if (m === undefined) this.pending.set(dst, (m = new Map()));
-    m.set(seq, p);
+    this.inFlight.add(dst, seq, p);
     c.send(frame, undefined, release);
   };
 
@@ -392,7 +373,7 @@ export class NetworkWire {
         order.hold(f.u32(Op.ORIGIN), f.f64(Op.T0), true, () => this.serve(c, f, payload));
         break;
       case FrameType.READ_DATA: {
-        const p = this.pending.get(peer)?.get(f.f64(Data.SEQ));
+        const p = this.inFlight.get(peer, f.f64(Data.SEQ));
         if (p === undefined) return false;
         order.hold(p.origin, p.t0, false, () => this.serve(c, f, payload));
         break;
@@ -445,19 +426,13 @@ export class NetworkWire {
         case FrameType.ATOMIC: return this.responder.atomic(f, payload);
         case FrameType.COMPLETE: {
           const bits = this.responder.complete(f);
-          const m = this.pending.get(peer);
-          const p = m?.get(f.f64(Done.SEQ));
           // parked at the receiver: its completion now waits on the receiver's post, which the receiver's bound covers
-          if (p !== undefined && (bits & (DoneBits.FINAL | DoneBits.RNR_PARKED)) !== 0) this.unhold(p);
-          if (bits & DoneBits.FINAL) m?.delete(f.f64(Done.SEQ));
+          this.inFlight.answered(peer, f.f64(Done.SEQ), (bits & DoneBits.FINAL) !== 0, (bits & (DoneBits.FINAL | DoneBits.RNR_PARKED)) !== 0);
           return;
         }
         case FrameType.READ_DATA: {
           this.responder.readData(f, payload);
-          const m = this.pending.get(peer);
-          const p = m?.get(f.f64(Data.SEQ));
-          if (p !== undefined) this.unhold(p);
-          m?.delete(f.f64(Data.SEQ));
+          this.inFlight.answered(peer, f.f64(Data.SEQ), true, true);
           return;
         }
         case FrameType.PROMISE: // without sequenceBy (fast timing) a peer's promises mean nothing here
@@ -472,33 +447,7 @@ export class NetworkWire {
     if (current && node !== undefined && (c.ready || problem !== undefined)) this.order?.lost(node);
     if (current && (c.ready || problem !== undefined)) this.conns.delete(node);
     if (problem !== undefined && !this.closed) this.onError(new NetworkError(problem.reason, c.label, problem.message));
-    if (current && node !== undefined && (c.ready || problem !== undefined)) this.failPending(node);
-  }
-
-  /** The peer is gone: everything waiting on it completes RETRY_EXCEEDED (verbs: the transport's retries ran out). */
-  private failPending(node: number): void {
-    const m = this.pending.get(node);
-    if (m === undefined) return;
-    this.pending.delete(node);
-    for (const p of m.values()) this.failOne(p);
-  }
-
-  private failOne(p: Pending): void {
-    const st = this.adapter.state;
-    const row = p.qpn * QP_STRIDE;
-    if (Atomics.load(st.qps, row + Q_STATE) === QpState.FREE) return this.unhold(p);
-    const cost = this.adapter.cost;
-    uncount(st.counters, st.qps[row + Q_DOMAIN]!, p.opcode, p.length);
-    pushCompletion(st, st.qps[row + Q_SEND_CQ]!, { status: Status.RETRY_EXCEEDED, opcode: p.opcode, byteLength: 0, wrId: p.wrId,
-      qpNum: p.qpn, immData: -1, time: p.t0 + cost.overheadUs + 2 * latencyUs(cost, false) });
-    this.unhold(p);
-  }
-
-  /** The operation's answer is in: its CQ's watermark need no longer cover it (holdCompletion). */
-  private unhold(p: Pending): void {
-    if (!p.held) return;
-    p.held = false;
-    releaseCompletion(this.adapter.state, p.cq);
+    if (current && node !== undefined && (c.ready || problem !== undefined)) this.inFlight.failPeer(node);
   }
 }
 
