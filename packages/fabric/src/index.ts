@@ -54,7 +54,7 @@ export { QueuePair } from './queue-pair.js';
 export type { QueuePairOptions, QpStateName } from './queue-pair.js';
 export type { QpFailure } from './qp-error.js';
 export type { RetryBudget } from './link-down.js';
-export { CompletionQueue } from './queues/completion-queue.js';
+export { CompletionQueue, holdDoorbells, releaseDoorbells } from './queues/completion-queue.js';
 export { InProcessWire } from './wire.js';
 export type { Wire } from './wire.js';
 export { IntranodeError } from './errors.js';

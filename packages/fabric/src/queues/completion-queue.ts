@@ -144,7 +144,41 @@ export function readWatermark(state: AdapterState, cqId: number): number {
  */
 function ringDoorbell(cqs: Int32Array, row: number): void {
   Atomics.add(cqs, row + C_DOORBELL, 1);
+  if (holding > 0) {
+    heldCqs.push(cqs);
+    heldRows.push(row);
+    return;
+  }
   if (Atomics.load(cqs, row + C_WAITERS) !== 0) Atomics.notify(cqs, row + C_DOORBELL);
+}
+
+/*
+ * Held wake-ups (this thread's pushes only): between holdDoorbells() and releaseDoorbells() a push
+ * moves the doorbell at once but notifies its sleeping owner only at the release. Delaying P2 above
+ * loses nothing (the argument does not depend on when P2 runs); it lets the producer finish what
+ * the woken owner will need first — under exact timing, publishing its new virtual-time bound, so
+ * the owner wakes once to an event it may run instead of waking, finding it held back, and sleeping
+ * again. A spinning owner sees the doorbell move without waiting for the release.
+ */
+let holding = 0;
+const heldCqs: Int32Array[] = [];
+const heldRows: number[] = [];
+
+/** Hold the wake-ups of this thread's pushes until the matching releaseDoorbells(); calls nest. */
+export function holdDoorbells(): void {
+  holding++;
+}
+
+/** Notify the owners of every completion queue pushed to since the outermost holdDoorbells(). */
+export function releaseDoorbells(): void {
+  if (--holding > 0) return;
+  for (let i = 0; i < heldRows.length; i++) {
+    const cqs = heldCqs[i]!;
+    const row = heldRows[i]!;
+    if (Atomics.load(cqs, row + C_WAITERS) !== 0) Atomics.notify(cqs, row + C_DOORBELL);
+  }
+  heldCqs.length = 0;
+  heldRows.length = 0;
 }
 
 /** A completion queue; poll and wait on its owner's thread, pushes come from any thread. */

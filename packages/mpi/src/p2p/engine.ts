@@ -144,7 +144,7 @@ export class Engine implements Progress, ProtocolHost {
     const destWorld = route.world(dest);
     const op: SendOp = { req, id: this.nextId++, destWorld, dest, tag, length, ...mode };
     const sendStatus: Status = { source: route.rank, tag, count: 0, byteCount: length };
-    this.selection.selectProtocol(destWorld, length, op.synchronous === true).send(route, op, payload, sendStatus);
+    this.timed.act(() => this.selection.selectProtocol(destWorld, length, op.synchronous === true).send(route, op, payload, sendStatus));
     this.env.ctrl.noteActivity();
     return req;
   }
@@ -417,7 +417,8 @@ export class Engine implements Progress, ProtocolHost {
   };
 
   waitRequest(r: Request): void {
-    this.waitUntil(() => r.completed, () => describe(r));
+    // wait() observes the request at once (request.ts), so the clock goes on from its readyTime
+    this.timed.waitForEvent(() => r.completed, () => describe(r), () => (r.completed ? r.readyTime : 0));
   }
 
   testRequest(r: Request): boolean {

@@ -157,7 +157,10 @@ export class Scheduler {
 
   /** The rank is held back by another (an item or a program action waits for the horizon), not by an event. */
   heldBack(limit: number): boolean {
-    return this.timeline.nextTime <= limit;
+    // an empty timeline is not held back (its next time, Infinity, is "due" by an Infinity limit):
+    // the rank waits for an event then, and must sleep on its doorbell, which the event rings
+    const next = this.timeline.nextTime;
+    return next !== Infinity && next <= limit;
   }
 
   /** The rank that holds this one back (the smallest bound among the others), for reports. */

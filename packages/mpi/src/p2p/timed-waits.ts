@@ -1,3 +1,4 @@
+import { holdDoorbells, releaseDoorbells } from '@tsmpi/fabric';
 import { TimingMode } from '../timing/horizon.js';
 import { WaitKind, type ClockPort, type WaitDescription } from './ports.js';
 import type { Scheduler } from './scheduler.js';
@@ -41,11 +42,35 @@ export class TimedWaits {
   }
 
   /**
+   * A program call that posts (a send): after it, publish the clock it left the rank at, at once
+   * rather than at the next call, and only then wake the peers it pushed completions to. A peer
+   * handling this call's message at t needs this rank's bound above t − lookahead, and the clock
+   * before the call (published by sync) is not: woken before the publication, it found the message
+   * held back and slept again — two wake-ups per message of a ping-pong instead of one.
+   */
+  act(call: () => void): void {
+    const { scheduler: s, clock } = this.host;
+    if (!s.exact || s.inItem) {
+      call();
+      return;
+    }
+    holdDoorbells();
+    try {
+      call();
+      if (!s.blocked && clock.now > s.clockMark) s.enter(TimingMode.RUNNING, clock.now);
+    } finally {
+      releaseDoorbells();
+    }
+  }
+
+  /**
    * Waits for an event (a request, a probe, finalize): the rank says it is BLOCKED — it acts again
    * only on an event — runs what comes in order, and says it resumes before its bound may rise past
-   * the clock it resumes at.
+   * the clock it resumes at: `resumesAt()`, when the caller knows the program clock will be at least
+   * that once it sees what it waited for (a request's completion time). Resuming at the old clock
+   * instead held back a peer whose clock had already passed it (a ping-pong partner in its next call).
    */
-  waitForEvent(done: () => boolean, wait: WaitDescription | (() => WaitDescription)): void {
+  waitForEvent(done: () => boolean, wait: WaitDescription | (() => WaitDescription), resumesAt: () => number = () => 0): void {
     const { scheduler: s, clock } = this.host;
     if (!s.exact || s.inItem) {
       this.waiter.waitUntil(done, wait);
@@ -61,7 +86,7 @@ export class TimedWaits {
         return moved || r === 'ran' ? 'ran' : 'idle';
       }, () => s.heldBack(Infinity), s, wait);
     } finally {
-      s.enter(TimingMode.RUNNING, Math.max(clock.now, s.clockMark));
+      s.enter(TimingMode.RUNNING, Math.max(clock.now, s.clockMark, resumesAt()));
     }
   }
 

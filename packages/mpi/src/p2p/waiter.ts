@@ -15,6 +15,9 @@ export const SPINS_DEDICATED = 100_000;
 export const SPINS_OVERSUBSCRIBED = 20;
 export const SPIN_US_DEDICATED = 50;
 const WAIT_SLICE_MS = 25;
+// A sleep this short (µs) was a hand-off the spin just missed, not a descheduled peer (the
+// scheduler gives a preempted thread back its core only after a tick, milliseconds).
+const SHORT_SLEEP_US = 4 * SPIN_US_DEDICATED;
 // With intra-node rings, a blocked rank sleeps on its ring doorbell (a peer's push wakes it at once)
 // and looks at the completion queue between slices this short.
 const INTRA_SLICE_MS = 1;
@@ -79,10 +82,14 @@ export class Waiter {
     const { cq, ctrl, rank, counters } = this.env;
     let spins = 0;
     let spinStart = -1;
-    let slept = false;
-    // Adaptive spinning (as adaptive mutexes do): the budget doubles after waits that ended while
-    // spinning and halves after waits that had to sleep, so a rank stops stealing the core from a
-    // descheduled peer; every 64th wait probes with the full budget so it recovers when cores free up.
+    /** performance.now() at the first sleep of this wait (-1: it has not slept). */
+    let sleptAt = -1;
+    // Adaptive spinning (as adaptive mutexes do): the budget grows after waits that ended while
+    // spinning; after a wait that had to sleep it halves only if the sleep was long (the peer was
+    // descheduled, or busy for a while: spinning longer would not have caught it). A short sleep
+    // means the answer came soon after the spin gave up, so the budget stays: halving on every
+    // sleep collapsed it to 0 after a few, and under exact timing every hand-off became a futex
+    // wake-up. Every 64th wait probes with the full budget so it recovers when cores free up.
     const budgetUs = (++this.waitsStarted & 63) === 0 ? SPIN_US_DEDICATED : this.spinUs;
     const intra = this.env.intra;
     // The rank stays BLOCKED for the deadlock detector from its first sleep until a step moves
@@ -116,7 +123,7 @@ export class Waiter {
         spinStart = -1;
         if (ctrl.aborted) throw aborted();
         counters.blockingWaits++;
-        slept = true;
+        if (sleptAt < 0) sleptAt = performance.now();
         ctrl.block(rank, typeof wait === 'function' ? wait() : wait);
         blocked = true;
         const horizon = sleepOn?.();
@@ -127,7 +134,8 @@ export class Waiter {
     } finally {
       if (blocked) ctrl.unblock(rank);
     }
-    this.spinUs = slept ? (this.spinUs < 2 ? 0 : this.spinUs / 2) : Math.min(SPIN_US_DEDICATED, this.spinUs + 8);
+    if (sleptAt < 0) this.spinUs = Math.min(SPIN_US_DEDICATED, this.spinUs + 8);
+    else if ((performance.now() - sleptAt) * 1000 > SHORT_SLEEP_US) this.spinUs = this.spinUs < 2 ? 0 : this.spinUs / 2;
   }
 
   /** Polls progress between turns of the event loop until `done()`, so other async code of the rank keeps running. */
