@@ -1,34 +1,50 @@
 /**
- * Real (wall-clock) speed of the @tsmpi/mpi runtime, against Node's own ways of moving bytes between
- * threads, measured in the same run:
+ * Real (wall-clock) speed of the @tsmpi/mpi runtime against what the hardware and Node can do between
+ * threads, measured in the same run (issue 11):
  *
- *   npx tsx --conditions=source bench/mpi.ts          (or `npm run build` first, then npx tsx bench/mpi.ts)
- *   npx tsx --conditions=source bench/mpi.ts --quick  (fewer iterations)
+ *   npx tsx --conditions=source bench/mpi.ts                 a table: each figure, its target, met / not met
+ *   npx tsx --conditions=source bench/mpi.ts --json FILE     the same figures as one JSON object in FILE
+ *   npx tsx --conditions=source bench/mpi.ts --quick         fewer iterations (a smoke run, not for the README)
+ *   ... --reps N (default 5) --timing exact|fast (default exact, as tsmpi runs)
  *
- * 1. one-way latency of an 8-byte message between 2 ranks (blocking send/recv ping-pong), vs
- *    MessagePort.postMessage ping-pong of an 8-byte Uint8Array between two worker threads;
- * 2. bandwidth of 1 MiB messages between 2 ranks (rendezvous: RTS, RDMA read through the registration
- *    cache, FIN; a window of 8 in flight, as osu_bw), vs TypedArray.set between two SharedArrayBuffers
- *    (the copy a single-copy transport cannot beat) and postMessage of 1 MiB;
- * 3. 64 ranks on this machine's cores completing an allreduce (no livelock), wall time.
- * Targets: latency at least 10x better than postMessage; 1 MiB bandwidth at least 70% of the
- * TypedArray.set copy bandwidth.
+ * Each figure is the best of N interleaved repetitions (one round measures every baseline and the
+ * runtime in turn, so a change in the machine's load hits all of them alike):
+ *   postMessageOneWayUs   MessagePort.postMessage ping-pong of an 8-byte Uint8Array between two workers
+ *   sabSpinOneWayUs       two workers handing a counter through a SharedArrayBuffer, spinning on
+ *                         Atomics.load: the floor for a one-way hand-off between two threads
+ *   oneWay8BUs            tsmpi 8 B ping-pong, 2 ranks on one node (blocking send/recv)
+ *   copyGBps, copy16MiBGBps   TypedArray.set between two SharedArrayBuffers, 1 MiB and 16 MiB
+ *   bw1MiBGBps, bw16MiBGBps   tsmpi windowed bandwidth (rendezvous, as osu_bw): 8 × 1 MiB, 2 × 16 MiB
+ * Figures from other modules: every `export async function measure…(opts: { quick: boolean })` of
+ * bench/mpi/*.ts runs once and its keys join the object (rcacheHitNs, ranks1024WallMs, bytesPerRank...);
+ * a figure no module gave is printed as "not measured" and left out of the JSON.
  *
- * This file is also the rank program of parts 1 and 2 (it checks inRank()).
+ * This file is also the rank program of the tsmpi figures (it checks inRank(); bench/sync.ts runs it too).
  */
+import { readdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import { Request, inRank, init, runJob, setResult } from '@tsmpi/mpi';
+import { Request, inRank, init, runJob, setResult, type TimingKind, type TypedBuffer } from '@tsmpi/mpi';
 
-const quick = process.argv.includes('--quick');
-const LAT_ITERS = quick ? 5_000 : 50_000;
-const BW_ITERS = quick ? 20 : 100;
-const WINDOW = 8;
+// a rank's argv is runJob's args alone (no script path), so flags are searched in the whole argv
+const argv = process.argv;
+const quick = argv.includes('--quick');
+const option = (name: string): string | undefined => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+const LAT_ITERS = quick ? 3_000 : 20_000;
+const BW_ITERS = quick ? 5 : 20;
 const MIB = 1 << 20;
+const WINDOW_1M = 8;
+const WINDOW_16M = 2;
 
-interface RankFigures {
+/** What one rank-program run measures (rank 0's view). */
+export interface RankFigures {
   latencyUs: number;
   bandwidthMBps: number;
+  bandwidth16MBps: number;
   virtualLatencyUs: number;
   virtualBandwidthMBps: number;
 }
@@ -37,7 +53,6 @@ if (inRank()) {
   const world = init();
   const peer = 1 - world.rank;
   const small = world.alloc(Uint8Array, 8);
-  const big = Array.from({ length: WINDOW }, () => world.alloc(Uint8Array, MIB));
   const ack = world.alloc(Uint8Array, 1);
   const pingPong = (iters: number) => {
     for (let i = 0; i < iters; i++) {
@@ -50,31 +65,38 @@ if (inRank()) {
       }
     }
   };
-  const stream = (iters: number) => {
+  const stream = (bufs: TypedBuffer<Uint8Array>[], iters: number) => {
     for (let i = 0; i < iters; i++) {
       if (world.rank === 0) {
-        Request.waitAll(big.map((b) => world.isend(b, peer, 2)));
+        Request.waitAll(bufs.map((b) => world.isend(b, peer, 2)));
         world.recv(ack, peer, 3);
       } else {
-        Request.waitAll(big.map((b) => world.irecv(b, peer, 2)));
+        Request.waitAll(bufs.map((b) => world.irecv(b, peer, 2)));
         world.send(ack, peer, 3);
       }
     }
   };
+  /** Bytes per second of `iters` windows of `bufs`, after a warm-up (first registrations). */
+  const bandwidth = (bufs: TypedBuffer<Uint8Array>[], iters: number) => {
+    stream(bufs, 2);
+    const v0 = world.wtime();
+    const t0 = performance.now();
+    stream(bufs, iters);
+    const bytes = iters * bufs.length * bufs[0]!.byteLength;
+    return { wall: bytes / ((performance.now() - t0) / 1000), virtual: bytes / (world.wtime() - v0) };
+  };
   pingPong(Math.max(2_000, LAT_ITERS / 2)); // warm-up: JIT tiers, first registrations
-  let v0 = world.wtime();
-  let t0 = performance.now();
+  const v0 = world.wtime();
+  const t0 = performance.now();
   pingPong(LAT_ITERS);
   const latencyUs = ((performance.now() - t0) * 1000) / (2 * LAT_ITERS);
   const virtualLatencyUs = ((world.wtime() - v0) * 1e6) / (2 * LAT_ITERS);
-  stream(3);
-  v0 = world.wtime();
-  t0 = performance.now();
-  stream(BW_ITERS);
-  const seconds = (performance.now() - t0) / 1000;
-  const bandwidthMBps = (BW_ITERS * WINDOW * MIB) / seconds / 1e6;
-  const virtualBandwidthMBps = (BW_ITERS * WINDOW * MIB) / (world.wtime() - v0) / 1e6;
-  setResult({ latencyUs, bandwidthMBps, virtualLatencyUs, virtualBandwidthMBps } satisfies RankFigures);
+  const bw1 = bandwidth(Array.from({ length: WINDOW_1M }, () => world.alloc(Uint8Array, MIB)), BW_ITERS);
+  const bw16 = bandwidth(Array.from({ length: WINDOW_16M }, () => world.alloc(Uint8Array, 16 * MIB)), Math.max(2, BW_ITERS / 4));
+  setResult({
+    latencyUs, virtualLatencyUs,
+    bandwidthMBps: bw1.wall / 1e6, virtualBandwidthMBps: bw1.virtual / 1e6, bandwidth16MBps: bw16.wall / 1e6,
+  } satisfies RankFigures);
 } else {
   await driver();
 }
@@ -97,78 +119,171 @@ function postMessagePingPong(bytes: number, iters: number): Promise<number> {
     if (first) port.postMessage(msg);
   `;
   const { port1, port2 } = new MessageChannel();
+  return twoWorkers(code, { port: port1, first: true, iters, bytes }, { port: port2, first: false, iters, bytes }, [port1], [port2]);
+}
+
+/**
+ * Two workers hand a counter back and forth through one SharedArrayBuffer, each spinning on
+ * Atomics.load until it sees its turn: one-way µs. No runtime can hand a message between two
+ * threads faster than this.
+ */
+function sabSpinPingPong(iters: number): Promise<number> {
+  const code = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const { sab, first, iters } = workerData;
+    const cell = new Int32Array(sab);
+    const total = 1000 + iters;
+    let t0 = 0;
+    for (let i = 1; i <= total; i++) {
+      if (first && i === 1001) t0 = performance.now();
+      if (first) {
+        Atomics.store(cell, 0, i);
+        while (Atomics.load(cell, 1) !== i);
+      } else {
+        while (Atomics.load(cell, 0) !== i);
+        Atomics.store(cell, 1, i);
+      }
+    }
+    parentPort.postMessage(first ? (performance.now() - t0) * 1000 / (2 * iters) : -1);
+  `;
+  const sab = new SharedArrayBuffer(8);
+  return twoWorkers(code, { sab, first: true, iters }, { sab, first: false, iters }, [], []);
+}
+
+/** Starts worker b, then a; resolves with a's one message. */
+function twoWorkers(code: string, a: object, b: object, ta: Transferable[], tb: Transferable[]): Promise<number> {
   return new Promise((resolve, reject) => {
-    const b = new Worker(code, { eval: true, workerData: { port: port2, first: false, iters, bytes }, transferList: [port2] });
-    const a = new Worker(code, { eval: true, workerData: { port: port1, first: true, iters, bytes }, transferList: [port1] });
-    a.once('message', (us: number) => {
-      void a.terminate();
-      void b.terminate();
+    const wb = new Worker(code, { eval: true, workerData: b, transferList: tb as never });
+    const wa = new Worker(code, { eval: true, workerData: a, transferList: ta as never });
+    wa.once('message', (us: number) => {
+      void wa.terminate();
+      void wb.terminate();
       resolve(us);
     });
-    a.once('error', reject);
-    b.once('error', reject);
+    wa.once('error', reject);
+    wb.once('error', reject);
   });
 }
 
-/** TypedArray.set between two SharedArrayBuffers: MB/s for `bytes`-byte copies. */
-function sabCopyMBps(bytes: number, iters: number): number {
+/** TypedArray.set between two SharedArrayBuffers: GB/s for `bytes`-byte copies, best of short runs. */
+function sabCopyGBps(bytes: number): number {
   const src = new Uint8Array(new SharedArrayBuffer(bytes));
   const dst = new Uint8Array(new SharedArrayBuffer(bytes));
-  for (let i = 0; i < bytes; i++) src[i] = i & 0xff;
-  for (let i = 0; i < 20; i++) dst.set(src);
-  const t0 = performance.now();
-  for (let i = 0; i < iters; i++) dst.set(src);
-  return (bytes * iters) / ((performance.now() - t0) / 1000) / 1e6;
+  for (let i = 0; i < bytes; i += 4096) src[i] = i & 0xff;
+  for (let i = 0; i < 5; i++) dst.set(src);
+  const iters = Math.max(4, Math.round((quick ? 64 : 256) * MIB / bytes));
+  let best = 0;
+  for (let r = 0; r < 5; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < iters; i++) dst.set(src);
+    best = Math.max(best, (bytes * iters) / ((performance.now() - t0) / 1000) / 1e9);
+  }
+  return best;
+}
+
+/** The figures of bench/mpi/*.ts (P1's and P3's modules): every exported measure…() function, run once. */
+async function moduleFigures(): Promise<Record<string, unknown>> {
+  const dir = new URL('./mpi/', import.meta.url);
+  let files: string[];
+  try {
+    files = readdirSync(dir).filter((f) => f.endsWith('.ts')).sort();
+  } catch {
+    return {};
+  }
+  const out: Record<string, unknown> = {};
+  for (const f of files) {
+    const mod = (await import(new URL(f, dir).href)) as Record<string, unknown>;
+    for (const [name, fn] of Object.entries(mod)) {
+      if (!name.startsWith('measure') || typeof fn !== 'function') continue;
+      process.stderr.write(`# bench/mpi/${f}: ${name}\n`);
+      Object.assign(out, await (fn as (o: { quick: boolean }) => Promise<Record<string, unknown>>)({ quick }));
+    }
+  }
+  return out;
 }
 
 async function driver(): Promise<void> {
   const self = fileURLToPath(import.meta.url);
-  console.log(`# bench/mpi.ts — wall-clock speed of the runtime (${quick ? 'quick' : 'full'}), Node ${process.versions.node}`);
+  const jsonFile = option('--json');
+  const reps = Number(option('--reps') ?? 5);
+  const timing = (option('--timing') ?? 'exact') as TimingKind;
+  if (!Number.isInteger(reps) || reps < 1) throw new Error(`--reps: a positive integer, got ${option('--reps')}`);
+  if (timing !== 'exact' && timing !== 'fast') throw new Error(`--timing: exact or fast, got ${timing}`);
+  const load0 = loadavg()[0]!;
+  const runs: Array<Record<string, number>> = [];
+  for (let r = 0; r < reps; r++) {
+    process.stderr.write(`# round ${r + 1}/${reps}\n`);
+    const job = await runJob({ np: 2, program: self, args: quick ? ['--quick'] : [], captureOutput: true, memlock: Infinity, timing });
+    if (job.exitCode !== 0) throw new Error(`tsmpi job failed: ${job.error?.message}\n${job.ranks.map((x) => x.output).join('')}`);
+    const f = job.ranks[0]!.value as RankFigures;
+    runs.push({
+      postMessageOneWayUs: await postMessagePingPong(8, LAT_ITERS),
+      sabSpinOneWayUs: await sabSpinPingPong(LAT_ITERS * 10),
+      oneWay8BUs: f.latencyUs,
+      copyGBps: sabCopyGBps(MIB),
+      copy16MiBGBps: sabCopyGBps(16 * MIB),
+      bw1MiBGBps: f.bandwidthMBps / 1e3,
+      bw16MiBGBps: f.bandwidth16MBps / 1e3,
+      virtualOneWay8BUs: f.virtualLatencyUs,
+    });
+  }
+  const best = (k: string, higher: boolean) => (higher ? Math.max : Math.min)(...runs.map((x) => x[k]!));
+  const figures: Record<string, unknown> = {
+    postMessageOneWayUs: best('postMessageOneWayUs', false),
+    sabSpinOneWayUs: best('sabSpinOneWayUs', false),
+    oneWay8BUs: best('oneWay8BUs', false),
+    copyGBps: best('copyGBps', true),
+    bw1MiBGBps: best('bw1MiBGBps', true),
+    bw16MiBGBps: best('bw16MiBGBps', true),
+    copy16MiBGBps: best('copy16MiBGBps', true),
+    ...(await moduleFigures()),
+  };
+  const load1 = loadavg()[0]!;
+  const meta = {
+    when: new Date().toISOString(), node: process.versions.node, cpus: cpus().length, loadavg: [load0, load1],
+    reps, quick, timing, virtualOneWay8BUs: runs[0]!.virtualOneWay8BUs,
+    // every repetition, so the spread (min/median/max) can be read from the file
+    runs,
+  };
+  if (jsonFile) writeFileSync(jsonFile, JSON.stringify({ ...figures, meta }, null, 2) + '\n');
+  printTable(figures, meta);
+}
 
-  // 8 MiB in flight plus the bounce buffers: above the 8 MiB default memlock, as HPC sites configure
-  const job = await runJob({ np: 2, program: self, captureOutput: true, memlock: Infinity });
-  if (job.exitCode !== 0) throw new Error(`ping-pong job failed: ${job.error?.message}\n${job.ranks.map((r) => r.output).join('')}`);
-  const f = job.ranks[0]!.value as RankFigures;
-
-  const pmLatencyUs = await postMessagePingPong(8, LAT_ITERS);
-  const pmMiBUs = await postMessagePingPong(MIB, BW_ITERS * 4);
-  const pmBandwidthMBps = MIB / pmMiBUs;
-  const copyMBps = sabCopyMBps(MIB, 2000);
-
-  const t0 = performance.now();
-  const allreduce = await runJob({
-    np: 64,
-    program: new URL('../examples/allreduce.ts', import.meta.url),
-    args: ['4096'],
-    captureOutput: true,
-  });
-  const allreduceMs = performance.now() - t0;
-
-  const rows: [string, string, string][] = [
-    ['8 B one-way latency, tsmpi (blocking send/recv)', `${f.latencyUs.toFixed(2)} us`, `modeled ${f.virtualLatencyUs.toFixed(2)} us`],
-    ['8 B one-way latency, postMessage between workers', `${pmLatencyUs.toFixed(2)} us`, ''],
-    ['  ratio postMessage / tsmpi (target >= 10)', `${(pmLatencyUs / f.latencyUs).toFixed(1)}x`, ''],
-    ['1 MiB bandwidth, tsmpi (rendezvous, window 8)', `${f.bandwidthMBps.toFixed(0)} MB/s`, `modeled ${f.virtualBandwidthMBps.toFixed(0)} MB/s`],
-    ['1 MiB TypedArray.set between SABs', `${copyMBps.toFixed(0)} MB/s`, ''],
-    ['1 MiB postMessage (structured clone) ping-pong', `${pmBandwidthMBps.toFixed(0)} MB/s`, ''],
-    ['  tsmpi / copy (target >= 70%)', `${((100 * f.bandwidthMBps) / copyMBps).toFixed(0)}%`, ''],
-    [
-      '64 ranks: allreduce of 4096 doubles, whole job',
-      `${allreduce.exitCode === 0 ? 'ok' : `FAILED (${allreduce.error?.message})`} in ${(allreduceMs / 1000).toFixed(1)} s wall`,
-      `modeled ${allreduce.totals.maxVirtualUs.toFixed(1)} us`,
-    ],
-  ];
+function printTable(f: Record<string, unknown>, meta: { reps: number; loadavg: number[]; timing: string; quick: boolean }): void {
+  const num = (k: string) => (typeof f[k] === 'number' ? (f[k] as number) : undefined);
+  const hit = f.rcacheHitNs as Record<string, number> | undefined;
+  const ratio = (a?: number, b?: number) => (a !== undefined && b !== undefined ? a / b : undefined);
+  // [figure, value, target, met]: met undefined → not measured
+  const rows: Array<[string, string, string, boolean | undefined]> = [];
+  const fmt = (x: number | undefined, d: number, unit: string) => (x === undefined ? 'not measured' : `${x.toFixed(d)} ${unit}`);
+  rows.push(['8 B one-way, postMessage between workers', fmt(num('postMessageOneWayUs'), 2, 'us'), 'baseline', true]);
+  rows.push(['8 B one-way, SAB spin between workers', fmt(num('sabSpinOneWayUs'), 3, 'us'), 'floor', true]);
+  rows.push(['8 B one-way, tsmpi', fmt(num('oneWay8BUs'), 2, 'us'), '', true]);
+  const lat = ratio(num('postMessageOneWayUs'), num('oneWay8BUs'));
+  rows.push(['  postMessage / tsmpi', fmt(lat, 2, 'x'), '>= 10x', lat === undefined ? undefined : lat >= 10]);
+  rows.push(['1 MiB TypedArray.set SAB -> SAB', fmt(num('copyGBps'), 2, 'GB/s'), 'baseline', true]);
+  rows.push(['1 MiB bandwidth, tsmpi (window 8)', fmt(num('bw1MiBGBps'), 2, 'GB/s'), '', true]);
+  const b1 = ratio(num('bw1MiBGBps'), num('copyGBps'));
+  rows.push(['  tsmpi / copy, 1 MiB', fmt(b1, 2, ''), '>= 0.70', b1 === undefined ? undefined : b1 >= 0.7]);
+  rows.push(['16 MiB TypedArray.set SAB -> SAB', fmt(num('copy16MiBGBps'), 2, 'GB/s'), 'baseline', true]);
+  rows.push(['16 MiB bandwidth, tsmpi (window 2)', fmt(num('bw16MiBGBps'), 2, 'GB/s'), '', true]);
+  const b16 = ratio(num('bw16MiBGBps'), num('copy16MiBGBps'));
+  rows.push(['  tsmpi / copy, 16 MiB', fmt(b16, 2, ''), '>= 0.70', b16 === undefined ? undefined : b16 >= 0.7]);
+  for (const [k, target] of [['1e4', 100], ['1e5', 100], ['1e6', 150]] as const) {
+    const v = hit?.[k];
+    rows.push([`rcache hit, ${k} regions`, fmt(v, 1, 'ns'), `<= ${target} ns`, v === undefined ? undefined : v <= target]);
+  }
+  const w = num('ranks1024WallMs');
+  rows.push(['1024 ranks (16 nodes), barrier + allreduce', fmt(w === undefined ? undefined : w / 1000, 1, 's wall'), 'completes', w === undefined ? undefined : true]);
+  const m = num('bytesPerRank');
+  rows.push(['memory per rank', fmt(m === undefined ? undefined : m / 1e6, 1, 'MB'), '<= 10 MB', m === undefined ? undefined : m <= 10e6]);
+  console.log(`# bench/mpi.ts — best of ${meta.reps} interleaved rounds${meta.quick ? ' (quick)' : ''}, timing ${meta.timing}, ` +
+    `Node ${process.versions.node}, ${cpus().length} CPUs, load average ${meta.loadavg.map((x) => x.toFixed(2)).join(' → ')}`);
   const w0 = Math.max(...rows.map((r) => r[0].length));
   const w1 = Math.max(...rows.map((r) => r[1].length));
-  for (const [a, b, c] of rows) console.log(`${a.padEnd(w0)}  ${b.padStart(w1)}  ${c}`);
-  console.log(
-    JSON.stringify({
-      latencyUs: f.latencyUs,
-      postMessageLatencyUs: pmLatencyUs,
-      bandwidthMBps: f.bandwidthMBps,
-      copyMBps,
-      postMessageMBps: pmBandwidthMBps,
-      allreduce64: { exitCode: allreduce.exitCode, wallMs: allreduceMs, virtualUs: allreduce.totals.maxVirtualUs },
-    }),
-  );
+  const w2 = Math.max(...rows.map((r) => r[2].length));
+  for (const [a, b, c, met] of rows) {
+    const verdict = c === '' || c === 'baseline' || c === 'floor' ? '' : met === undefined ? '' : met ? 'met' : 'not met';
+    console.log(`${a.padEnd(w0)}  ${b.padStart(w1)}  ${c.padEnd(w2)}  ${verdict}`);
+  }
 }

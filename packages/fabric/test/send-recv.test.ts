@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Access, Opcode, Status, statusName, transferTimes, rnrDeliveryTime } from '@tsmpi/fabric';
+import { Access, Opcode, Status, holdDoorbells, releaseDoorbells, statusName, transferTimes, rnrDeliveryTime } from '@tsmpi/fabric';
 import { ALL, PAGE, one, pair, pattern } from './fixture.js';
 
 describe.each(['pinning', 'odp'] as const)('%s: two-sided send/recv', (kind) => {
@@ -145,5 +145,20 @@ describe('completion queue', () => {
     p.qa.rdmaWrite({ wrId: 1, sge: { lkey: 0, addr: 0, length: 0 }, remoteAddr: 0, rkey: 0 });
     expect(p.a.cq.wait(seen, 1000)).toBe(true);
     expect(p.a.cq.pending).toBe(1);
+  });
+});
+
+describe('held wake-ups', () => {
+  it('a push between holdDoorbells and releaseDoorbells moves the doorbell at once (a spinning owner sees it); calls nest', () => {
+    const p = pair('pinning');
+    const seen = p.a.cq.doorbell;
+    holdDoorbells();
+    holdDoorbells();
+    p.qa.rdmaWrite({ wrId: 1, sge: { lkey: 0, addr: 0, length: 0 }, remoteAddr: 0, rkey: 0 });
+    expect(p.a.cq.doorbell).toBe(seen + 1);
+    expect(p.a.cq.wait(seen, 1000)).toBe(true);
+    releaseDoorbells();
+    releaseDoorbells();
+    expect(p.a.cq.poll()).toHaveLength(1);
   });
 });
