@@ -23,7 +23,7 @@
  */
 import { readdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { Request, inRank, init, runJob, setResult, type TimingKind, type TypedBuffer } from '@tsmpi/mpi';
 
@@ -151,10 +151,10 @@ function sabSpinPingPong(iters: number): Promise<number> {
 }
 
 /** Starts worker b, then a; resolves with a's one message. */
-function twoWorkers(code: string, a: object, b: object, ta: Transferable[], tb: Transferable[]): Promise<number> {
+function twoWorkers(code: string, a: object, b: object, ta: MessagePort[], tb: MessagePort[]): Promise<number> {
   return new Promise((resolve, reject) => {
-    const wb = new Worker(code, { eval: true, workerData: b, transferList: tb as never });
-    const wa = new Worker(code, { eval: true, workerData: a, transferList: ta as never });
+    const wb = new Worker(code, { eval: true, workerData: b, transferList: tb });
+    const wa = new Worker(code, { eval: true, workerData: a, transferList: ta });
     wa.once('message', (us: number) => {
       void wa.terminate();
       void wb.terminate();
