@@ -34,14 +34,20 @@ describe('PMI-2 under Slurm', () => {
     })));
   });
 
-  it.skipIf(!slurmUp)('srun --mpi=pmi2 and salloc + mpiexec run a 2-node tsmpi job: every element exact, one stats report', () => {
+  it.skipIf(!slurmUp)('srun --mpi=pmi2 and salloc + mpiexec run a 2-node tsmpi job: every element exact, one stats report, the in-process clocks and counters', () => {
     const args = ['run', '-n', '8', '--compute', 'none', '--stats', 'examples/allreduce.ts'];
+    // The stats table without its wall-clock header: every rank's virtual time and counters.
+    const table = (out: string) => out.split('\n').filter((l) => /^\s*(\d+|total)\s/.test(l)).join('\n');
+    const inProcess = run(tsmpi, [...args.slice(0, 1), '--nodes', '2', ...args.slice(1)], repoDir);
+    expect(inProcess.status, inProcess.stderr).toBe(0);
+    expect(table(inProcess.stdout).split('\n')).toHaveLength(9);
     for (const [cmd, pre] of [['srun', ['--mpi=pmi2', '-n', '2']], ['salloc', ['-n', '2', 'mpiexec', '-n', '2']]] as const) {
       const r = run(cmd, [...pre, tsmpi, ...args], repoDir);
       expect(r.status, `${cmd}: ${r.stderr}`).toBe(0);
       expect(r.stdout).toContain('allreduce SUM of 65536 doubles on 8 ranks: every element exact');
       expect(r.stdout).toContain('is bit-identical on every rank');
       expect(r.stdout.match(/tsmpi stats: 8 ranks on 2 node\(s\)/g), `${cmd}: node 0 prints --stats once`).toHaveLength(1);
+      expect(table(r.stdout), `${cmd}: the same virtual times and counters as in one process`).toBe(table(inProcess.stdout));
     }
   });
 });
