@@ -10,6 +10,10 @@ export { alltoall } from './alltoall.js';
 export { gatherv, scatterv, allgatherv, alltoallv } from './vector.js';
 export { reduceScatter, reduceScatterBlock } from './reduce-scatter.js';
 export { scan, exscan, scanObject, exscanObject } from './scan.js';
+export {
+  barrierInit, bcastInit, reduceInit, allreduceInit, gatherInit, scatterInit, allgatherInit, alltoallInit,
+  gathervInit, scattervInit, allgathervInit, alltoallvInit, reduceScatterInit, reduceScatterBlockInit, scanInit, exscanInit,
+} from './persistent.js';
 export { ibarrier, ibcast, ireduce, iallreduce, igather, iallgather, ialltoall } from './nonblocking.js';
 export {
   bcastObject, gatherObject, scatterObject, allgatherObject, alltoallObject, reduceObject, allreduceObject,

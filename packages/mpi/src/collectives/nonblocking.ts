@@ -131,7 +131,7 @@ function emptyStatus() {
   return { source: ANY_SOURCE, tag: ANY_TAG, count: 0, byteCount: 0 };
 }
 
-function start(comm: NonblockingComm, name: string, make: (tag: number) => Schedule): Request {
+export function startSchedule(comm: NonblockingComm, name: string, make: (tag: number) => Schedule): Request {
   // any blocking wait of the rank (a recv, a probe) moves running schedules on too
   comm.runtime.engine.afterProgress ??= progressSchedules;
   const n = started.get(comm) ?? 0;
@@ -141,29 +141,29 @@ function start(comm: NonblockingComm, name: string, make: (tag: number) => Sched
 }
 
 export function ibarrier(comm: NonblockingComm): Request {
-  return start(comm, 'ibarrier', (tag) => barrierSchedule(comm, tag));
+  return startSchedule(comm, 'ibarrier', (tag) => barrierSchedule(comm, tag));
 }
 
 export function ibcast(comm: NonblockingComm, buf: Buffer, root: number): Request {
-  return start(comm, 'ibcast', (tag) => bcastSchedule(comm, buf, root, tag));
+  return startSchedule(comm, 'ibcast', (tag) => bcastSchedule(comm, buf, root, tag));
 }
 
 export function ireduce(comm: NonblockingComm, sbuf: Buffer, rbuf: Buffer | null | undefined, op: ReduceOp, root: number): Request {
-  return start(comm, 'ireduce', (tag) => reduceSchedule(comm, sbuf, rbuf, op, root, tag));
+  return startSchedule(comm, 'ireduce', (tag) => reduceSchedule(comm, sbuf, rbuf, op, root, tag));
 }
 
 export function iallreduce(comm: NonblockingComm, sbuf: Buffer, rbuf: Buffer, op: ReduceOp): Request {
-  return start(comm, 'iallreduce', (tag) => allreduceSchedule(comm, sbuf, rbuf, op, tag));
+  return startSchedule(comm, 'iallreduce', (tag) => allreduceSchedule(comm, sbuf, rbuf, op, tag));
 }
 
 export function igather(comm: NonblockingComm, sbuf: Buffer, rbuf: Buffer | null | undefined, root: number): Request {
-  return start(comm, 'igather', (tag) => gatherSchedule(comm, sbuf, rbuf, root, tag));
+  return startSchedule(comm, 'igather', (tag) => gatherSchedule(comm, sbuf, rbuf, root, tag));
 }
 
 export function iallgather(comm: NonblockingComm, sbuf: Buffer, rbuf: Buffer): Request {
-  return start(comm, 'iallgather', (tag) => allgatherSchedule(comm, sbuf, rbuf, tag));
+  return startSchedule(comm, 'iallgather', (tag) => allgatherSchedule(comm, sbuf, rbuf, tag));
 }
 
 export function ialltoall(comm: NonblockingComm, sbuf: Buffer, rbuf: Buffer): Request {
-  return start(comm, 'ialltoall', (tag) => alltoallSchedule(comm, sbuf, rbuf, tag));
+  return startSchedule(comm, 'ialltoall', (tag) => alltoallSchedule(comm, sbuf, rbuf, tag));
 }

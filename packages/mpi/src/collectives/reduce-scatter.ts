@@ -23,14 +23,18 @@ export function reduceScatter(comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer, 
 
 /** reduceScatter with every block rbuf.count elements; sbuf holds p × rbuf.count. */
 export function reduceScatterBlock(comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer, op: ReduceOp): void {
+  runBlocking(reduceScatterBlockSchedule(comm, sbuf, rbuf, op));
+}
+
+export function* reduceScatterBlockSchedule(comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer, op: ReduceOp, tag: number = Tag.reduceScatter): Schedule {
   if (sbuf.count !== rbuf.count * comm.size) {
     throw new InvalidBuffer(`reduceScatterBlock: the send buffer holds ${sbuf.count} elements but ${comm.size} × ${rbuf.count} are needed; size it as size × the receive count`);
   }
-  runBlocking(reduceScatterSchedule(comm, sbuf, rbuf, new Array<number>(comm.size).fill(rbuf.count), op, 'reduceScatterBlock'));
+  yield* reduceScatterSchedule(comm, sbuf, rbuf, new Array<number>(comm.size).fill(rbuf.count), op, 'reduceScatterBlock', tag);
 }
 
 export function* reduceScatterSchedule(
-  comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer, counts: readonly number[], op: ReduceOp, name = 'reduceScatter',
+  comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer, counts: readonly number[], op: ReduceOp, name = 'reduceScatter', tag: number = Tag.reduceScatter,
 ): Schedule {
   const p = comm.size;
   const r = comm.rank;
@@ -62,7 +66,7 @@ export function* reduceScatterSchedule(
     for (let s = 1; s < p; s++) {
       const dest = (r + s) % p;
       const source = (r - s + p) % p;
-      const round = exchangeRound(tw, block(sbuf, l, dest), dest, contribution(source), source, Tag.reduceScatter);
+      const round = exchangeRound(tw, block(sbuf, l, dest), dest, contribution(source), source, tag);
       if (round.length) yield round;
     }
     if (n === 0) return;

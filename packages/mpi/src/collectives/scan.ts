@@ -23,7 +23,9 @@ export function exscan(comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer, op: Red
   runBlocking(scanSchedule(comm, sbuf, rbuf, op, true));
 }
 
-export function* scanSchedule(comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer, op: ReduceOp, exclusive: boolean): Schedule {
+export function* scanSchedule(
+  comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer, op: ReduceOp, exclusive: boolean, tag: number = exclusive ? Tag.exscan : Tag.scan,
+): Schedule {
   const name = exclusive ? 'exscan' : 'scan';
   checkOp(name, op, sbuf);
   checkCount(name, 'the receive buffer', rbuf, sbuf.count);
@@ -37,7 +39,6 @@ export function* scanSchedule(comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer, 
   }
   countAlgorithm(`${name}.recursiveDoubling`);
   const tw = twinOf(comm);
-  const tag = exclusive ? Tag.exscan : Tag.scan;
   const partial = temporary(comm, sbuf.type, sbuf.count);
   const incoming = temporary(comm, sbuf.type, sbuf.count);
   try {

@@ -2,7 +2,8 @@ import { InvalidBuffer } from '../errors.js';
 import { subtreeSize } from './gather.js';
 import { tuning } from './tuning.js';
 import { countAlgorithm } from './stats.js';
-import { Tag, checkCount, checkRoot, checkSameType, copy, isend, recv, send, twinOf, waitAll, withTemp } from './transport.js';
+import { Tag, checkCount, checkRoot, checkSameType, copy, isend, twinOf } from './transport.js';
+import { recvStep, runBlocking, sendStep, temporary, type Schedule } from './schedule.js';
 import type { Buffer, CollectiveComm, PointToPoint, Waitable } from './types.js';
 
 /**
@@ -11,6 +12,10 @@ import type { Buffer, CollectiveComm, PointToPoint, Waitable } from './types.js'
  * the root; other ranks may pass null.
  */
 export function scatter(comm: CollectiveComm, sbuf: Buffer | null | undefined, rbuf: Buffer, root: number): void {
+  runBlocking(scatterSchedule(comm, sbuf, rbuf, root, Tag.scatter));
+}
+
+export function* scatterSchedule(comm: CollectiveComm, sbuf: Buffer | null | undefined, rbuf: Buffer, root: number, tag: number): Schedule {
   checkRoot('scatter', comm, root);
   const p = comm.size;
   const n = rbuf.count;
@@ -28,14 +33,15 @@ export function scatter(comm: CollectiveComm, sbuf: Buffer | null | undefined, r
   const tw = twinOf(comm);
   if (rbuf.byteLength >= tuning.gatherLinearBytes) {
     countAlgorithm('scatter.linear');
-    if (!isRoot) return recv(tw, rbuf, root, Tag.scatter);
+    if (!isRoot) return yield* recvStep(tw, rbuf, root, tag);
     const reqs: Waitable[] = [];
-    for (let dst = 0; dst < p; dst++) if (dst !== root) isend(tw, sbuf!.subarray(dst * n, (dst + 1) * n), dst, Tag.scatter, reqs);
+    for (let dst = 0; dst < p; dst++) if (dst !== root) isend(tw, sbuf!.subarray(dst * n, (dst + 1) * n), dst, tag, reqs);
     copy(comm, rbuf, sbuf!.subarray(root * n, (root + 1) * n));
-    return waitAll(reqs);
+    if (reqs.length) yield reqs;
+    return;
   }
   countAlgorithm('scatter.binomial');
-  binomialScatter(comm, tw, sbuf ?? null, rbuf, root);
+  yield* binomialScatter(comm, tw, sbuf ?? null, rbuf, root, tag);
 }
 
 /**
@@ -44,29 +50,32 @@ export function scatter(comm: CollectiveComm, sbuf: Buffer | null | undefined, r
  * into rbuf; a root at rank 0 sends straight from sbuf; another root first rotates sbuf
  * into relative order in a temporary.
  */
-function binomialScatter(comm: CollectiveComm, tw: PointToPoint, sbuf: Buffer | null, rbuf: Buffer, root: number): void {
+function* binomialScatter(comm: CollectiveComm, tw: PointToPoint, sbuf: Buffer | null, rbuf: Buffer, root: number, tag: number): Schedule {
   const p = comm.size;
   const n = rbuf.count;
   const vr = (comm.rank - root + p) % p;
   const abs = (v: number) => (v + root) % p;
   const size = subtreeSize(vr, p);
-  if (size === 1) return recv(tw, rbuf, abs(vr - (vr & -vr)), Tag.scatter);
+  if (size === 1) return yield* recvStep(tw, rbuf, abs(vr - (vr & -vr)), tag);
 
   let lowbit = 1;
   while (lowbit < p && !(vr & lowbit)) lowbit <<= 1;
-  const distribute = (data: Buffer) => {
-    if (vr !== 0) recv(tw, data.subarray(0, n * size), abs(vr - lowbit), Tag.scatter);
+  const distribute = function* (data: Buffer): Schedule {
+    if (vr !== 0) yield* recvStep(tw, data.subarray(0, n * size), abs(vr - lowbit), tag);
     for (let mask = lowbit >> 1; mask > 0; mask >>= 1) {
-      if (vr + mask < p) send(tw, data.subarray(n * mask, n * Math.min(2 * mask, size)), abs(vr + mask), Tag.scatter);
+      if (vr + mask < p) yield* sendStep(tw, data.subarray(n * mask, n * Math.min(2 * mask, size)), abs(vr + mask), tag);
     }
     copy(comm, rbuf, data.subarray(0, n));
   };
-  if (vr === 0 && root === 0) return distribute(sbuf!);
-  withTemp(comm, rbuf.type, n * size, (data) => {
+  if (vr === 0 && root === 0) return yield* distribute(sbuf!);
+  const data = temporary(comm, rbuf.type, n * size);
+  try {
     if (vr === 0) {
       copy(comm, data.subarray(0, (p - root) * n), sbuf!.subarray(root * n, p * n));
       copy(comm, data.subarray((p - root) * n, p * n), sbuf!.subarray(0, root * n));
     }
-    distribute(data);
-  });
+    yield* distribute(data);
+  } finally {
+    data.free();
+  }
 }

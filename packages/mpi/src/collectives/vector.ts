@@ -24,7 +24,7 @@ export function gatherv(
 
 export function* gathervSchedule(
   comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer | null | undefined,
-  counts: readonly number[] | null | undefined, displs: readonly number[] | null | undefined, root: number,
+  counts: readonly number[] | null | undefined, displs: readonly number[] | null | undefined, root: number, tag: number = Tag.gatherv,
 ): Schedule {
   checkRoot('gatherv', comm, root);
   const p = comm.size;
@@ -32,7 +32,7 @@ export function* gathervSchedule(
     countAlgorithm('gatherv.linear');
     if (sbuf.count === 0) return;
     const round: Waitable[] = [];
-    isend(twinOf(comm), sbuf, root, Tag.gatherv, round);
+    isend(twinOf(comm), sbuf, root, tag, round);
     yield round;
     return;
   }
@@ -44,7 +44,7 @@ export function* gathervSchedule(
   const round: Waitable[] = [];
   if (p > 1) {
     const tw = twinOf(comm);
-    for (let src = 0; src < p; src++) if (src !== root) irecv(tw, block(rbuf, l, src), src, Tag.gatherv, round);
+    for (let src = 0; src < p; src++) if (src !== root) irecv(tw, block(rbuf, l, src), src, tag, round);
   }
   copy(comm, block(rbuf, l, root), sbuf);
   if (round.length) yield round;
@@ -60,7 +60,7 @@ export function scatterv(
 
 export function* scattervSchedule(
   comm: CollectiveComm, sbuf: Buffer | null | undefined, counts: readonly number[] | null | undefined,
-  displs: readonly number[] | null | undefined, rbuf: Buffer, root: number,
+  displs: readonly number[] | null | undefined, rbuf: Buffer, root: number, tag: number = Tag.scatterv,
 ): Schedule {
   checkRoot('scatterv', comm, root);
   const p = comm.size;
@@ -68,7 +68,7 @@ export function* scattervSchedule(
     countAlgorithm('scatterv.linear');
     if (rbuf.count === 0) return;
     const round: Waitable[] = [];
-    irecv(twinOf(comm), rbuf, root, Tag.scatterv, round);
+    irecv(twinOf(comm), rbuf, root, tag, round);
     yield round;
     return;
   }
@@ -80,7 +80,7 @@ export function* scattervSchedule(
   const round: Waitable[] = [];
   if (p > 1) {
     const tw = twinOf(comm);
-    for (let dst = 0; dst < p; dst++) if (dst !== root) isend(tw, block(sbuf, l, dst), dst, Tag.scatterv, round);
+    for (let dst = 0; dst < p; dst++) if (dst !== root) isend(tw, block(sbuf, l, dst), dst, tag, round);
   }
   copy(comm, rbuf, block(sbuf, l, root));
   if (round.length) yield round;
@@ -94,7 +94,7 @@ export function allgatherv(
 }
 
 export function* allgathervSchedule(
-  comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer, counts: readonly number[], displs?: readonly number[] | null,
+  comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer, counts: readonly number[], displs?: readonly number[] | null, tag: number = Tag.allgatherv,
 ): Schedule {
   const p = comm.size;
   const r = comm.rank;
@@ -111,7 +111,7 @@ export function* allgathervSchedule(
   const right = (r + 1) % p;
   const left = (r - 1 + p) % p;
   for (let i = 0; i < p - 1; i++) {
-    const round = exchangeRound(tw, block(rbuf, l, (r - i + p) % p), right, block(rbuf, l, (r - i - 1 + p) % p), left, Tag.allgatherv);
+    const round = exchangeRound(tw, block(rbuf, l, (r - i + p) % p), right, block(rbuf, l, (r - i - 1 + p) % p), left, tag);
     if (round.length) yield round;
   }
 }
@@ -129,7 +129,7 @@ export function alltoallv(
 
 export function* alltoallvSchedule(
   comm: CollectiveComm, sbuf: Buffer, scounts: readonly number[], sdispls: readonly number[] | null | undefined,
-  rbuf: Buffer, rcounts: readonly number[], rdispls: readonly number[] | null | undefined,
+  rbuf: Buffer, rcounts: readonly number[], rdispls: readonly number[] | null | undefined, tag: number = Tag.alltoallv,
 ): Schedule {
   const p = comm.size;
   const r = comm.rank;
@@ -153,7 +153,7 @@ export function* alltoallvSchedule(
   for (let step = 1; step < p; step++) {
     const dest = xor ? r ^ step : (r + step) % p;
     const source = xor ? r ^ step : (r - step + p) % p;
-    const round = exchangeRound(tw, block(sbuf, sl, dest), dest, block(rbuf, rl, source), source, Tag.alltoallv);
+    const round = exchangeRound(tw, block(sbuf, sl, dest), dest, block(rbuf, rl, source), source, tag);
     if (round.length) yield round;
   }
 }

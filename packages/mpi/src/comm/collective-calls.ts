@@ -2,6 +2,7 @@ import * as coll from '../collectives/index.js';
 import type { Counts, ReduceFn, ReduceOp } from '../collectives/index.js';
 import type { Request } from '../request.js';
 import type { BufferSpec } from '../datatype/buffer-spec.js';
+import type { TypedBuffer } from '../typed-buffer.js';
 import type { Comm } from '../comm.js';
 import { CommPointToPoint } from './point-to-point.js';
 
@@ -133,6 +134,57 @@ export abstract class CommCollectives extends CommPointToPoint {
   ialltoall(this: Comm, sbuf: BufferSpec, rbuf: BufferSpec): Request {
     const a = this.staging('ialltoall');
     return a.after(coll.ialltoall(this, a.in(sbuf), a.out(rbuf)));
+  }
+
+  // persistent collectives (MPI-4 *_init; collectives/persistent.ts): start(), wait(), start() ..., free().
+  // TypedBuffers only; their registrations are held from init to free.
+  barrierInit(this: Comm): Request { return coll.barrierInit(this); }
+  bcastInit(this: Comm, buf: TypedBuffer, root = 0): Request { return coll.bcastInit(this, this.typed(buf, 'bcastInit'), root); }
+  reduceInit(this: Comm, sbuf: TypedBuffer, rbuf: TypedBuffer | null | undefined, op: ReduceOp, root = 0): Request {
+    return coll.reduceInit(this, this.typed(sbuf, 'reduceInit'), this.typed(rbuf, 'reduceInit'), op, root);
+  }
+  allreduceInit(this: Comm, sbuf: TypedBuffer, rbuf: TypedBuffer, op: ReduceOp): Request {
+    return coll.allreduceInit(this, this.typed(sbuf, 'allreduceInit'), this.typed(rbuf, 'allreduceInit'), op);
+  }
+  gatherInit(this: Comm, sbuf: TypedBuffer, rbuf: TypedBuffer | null | undefined, root = 0): Request {
+    return coll.gatherInit(this, this.typed(sbuf, 'gatherInit'), this.typed(rbuf, 'gatherInit'), root);
+  }
+  scatterInit(this: Comm, sbuf: TypedBuffer | null | undefined, rbuf: TypedBuffer, root = 0): Request {
+    return coll.scatterInit(this, this.typed(sbuf, 'scatterInit'), this.typed(rbuf, 'scatterInit'), root);
+  }
+  allgatherInit(this: Comm, sbuf: TypedBuffer, rbuf: TypedBuffer): Request {
+    return coll.allgatherInit(this, this.typed(sbuf, 'allgatherInit'), this.typed(rbuf, 'allgatherInit'));
+  }
+  alltoallInit(this: Comm, sbuf: TypedBuffer, rbuf: TypedBuffer): Request {
+    return coll.alltoallInit(this, this.typed(sbuf, 'alltoallInit'), this.typed(rbuf, 'alltoallInit'));
+  }
+  gathervInit(this: Comm, sbuf: TypedBuffer, rbuf: TypedBuffer | null | undefined, counts: Counts, displs: Counts = null, root = 0): Request {
+    return coll.gathervInit(this, this.typed(sbuf, 'gathervInit'), this.typed(rbuf, 'gathervInit'), counts, displs, root);
+  }
+  scattervInit(this: Comm, sbuf: TypedBuffer | null | undefined, counts: Counts, displs: Counts, rbuf: TypedBuffer, root = 0): Request {
+    return coll.scattervInit(this, this.typed(sbuf, 'scattervInit'), counts, displs, this.typed(rbuf, 'scattervInit'), root);
+  }
+  allgathervInit(this: Comm, sbuf: TypedBuffer, rbuf: TypedBuffer, counts: readonly number[], displs: Counts = null): Request {
+    return coll.allgathervInit(this, this.typed(sbuf, 'allgathervInit'), this.typed(rbuf, 'allgathervInit'), counts, displs);
+  }
+  alltoallvInit(this: Comm, sbuf: TypedBuffer, scounts: readonly number[], sdispls: Counts, rbuf: TypedBuffer, rcounts: readonly number[], rdispls: Counts = null): Request {
+    return coll.alltoallvInit(this, this.typed(sbuf, 'alltoallvInit'), scounts, sdispls, this.typed(rbuf, 'alltoallvInit'), rcounts, rdispls);
+  }
+  reduceScatterInit(this: Comm, sbuf: TypedBuffer, rbuf: TypedBuffer, counts: readonly number[], op: ReduceOp): Request {
+    return coll.reduceScatterInit(this, this.typed(sbuf, 'reduceScatterInit'), this.typed(rbuf, 'reduceScatterInit'), counts, op);
+  }
+  reduceScatterBlockInit(this: Comm, sbuf: TypedBuffer, rbuf: TypedBuffer, op: ReduceOp): Request {
+    return coll.reduceScatterBlockInit(this, this.typed(sbuf, 'reduceScatterBlockInit'), this.typed(rbuf, 'reduceScatterBlockInit'), op);
+  }
+  scanInit(this: Comm, sbuf: TypedBuffer, rbuf: TypedBuffer, op: ReduceOp): Request {
+    return coll.scanInit(this, this.typed(sbuf, 'scanInit'), this.typed(rbuf, 'scanInit'), op);
+  }
+  exscanInit(this: Comm, sbuf: TypedBuffer, rbuf: TypedBuffer, op: ReduceOp): Request {
+    return coll.exscanInit(this, this.typed(sbuf, 'exscanInit'), this.typed(rbuf, 'exscanInit'), op);
+  }
+
+  private typed<B extends TypedBuffer | null | undefined>(buf: B, op: string): B {
+    return (buf === null || buf === undefined ? buf : this.checkTyped(buf, op)) as B;
   }
 
   bcastObject<V>(this: Comm, value: V, root = 0): V {
