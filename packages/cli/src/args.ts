@@ -1,5 +1,5 @@
 import {
-  UsageError, formatCompute, optionsFromEnv, parseCompute, parseBytes, parseFabric, parseIntra, parsePinMode, parsePositiveInt, parseRcache, parseTiming, parseRndv, parseInject, OPTION_VARIABLES, type JobOptions,
+  UsageError, formatCompute, optionsFromEnv, parseCompute, parseBytes, parseFabric, parseIntra, parsePinMode, parsePositiveInt, parseRcache, parseTiming, parseRndv, parseInject, parseNoncontig, OPTION_VARIABLES, type JobOptions,
   type OptionKey, type OptionLabels,
 } from '@tsmpi/mpi';
 import { parseTraceClock, type JobTraceOption, type TraceClock } from '@tsmpi/mpi';
@@ -24,6 +24,7 @@ const FLAG_KEYS: Record<string, OptionKey> = {
   '--intra': 'intra', '--compute': 'compute', '--timing': 'timing', '--rndv': 'rndv', '--pin-mode': 'pinMode',
   '--rcache-max-regions': 'rcacheMaxRegions', '--eager': 'eagerThreshold', '--cost': 'cost', '--mem': 'memBytes',
   '--memlock': 'memlock', '--deadlock-ms': 'deadlockMs', '--stats': 'stats', '--inject': 'inject',
+  '--noncontig': 'noncontig',
 };
 
 export const RUN_USAGE = `usage: tsmpi run -n N [options] prog.ts [args...]
@@ -53,6 +54,10 @@ export const RUN_USAGE = `usage: tsmpi run -n N [options] prog.ts [args...]
                            how a rendezvous moves a large message: whole (one registration), pipeline
                            (CHUNK-byte pieces, default 1M, 4 in flight, each registered and released)
                            or auto = whole when it fits the locked memory left (TSMPI_RNDV, default auto)
+  --noncontig auto|pack|sge
+                           how a non-contiguous send (a derived datatype with gaps) travels: pack (copy
+                           into one run), sge (scatter/gather RDMA reads, over the adapter at rendezvous
+                           sizes) or auto = the rule in mpi's p2p/noncontig.ts (TSMPI_NONCONTIG, default auto)
   --inject SPEC            inject faults, seeded: reg-enomem:RATE, reg-efault:RATE (a user-buffer registration
                            fails), seed:N; e.g. reg-enomem:0.05,seed:3 (TSMPI_INJECT)
   --fork-safe              as ibv_fork_init(): mark every registered range MADV_DONTFORK, so a fork()
@@ -133,6 +138,9 @@ export function parseRunArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {
       case '--rndv':
         options.rndv = value(flag, inline);
         parseRndv(options.rndv);
+        break;
+      case '--noncontig':
+        options.noncontig = parseNoncontig(value(flag, inline));
         break;
       case '--pin-mode':
         options.pinMode = parsePinMode(value(flag, inline));

@@ -21,7 +21,7 @@ import type { AdapterState } from './shared/state.js';
 import { Counter, bump } from './stats.js';
 import type { AtomicWorkRequest, QpAddress, RdmaWorkRequest, RecvWorkRequest, SendWorkRequest } from './types.js';
 import type { RemoteNode } from './wire.js';
-import { checkImm, checkRemote, checkSge, checkWrId } from './work-request.js';
+import { checkImm, checkRemote, checkSge, checkSgl, checkWrId, sgeCostUs } from './work-request.js';
 
 export interface QueuePairOptions {
   sendCq: CompletionQueue;
@@ -300,19 +300,23 @@ export class QueuePair {
     const peer = this.ready(wr, what, opcode);
     if (peer === undefined) return;
     checkRemote(wr.remoteAddr, wr.rkey, what);
+    const list = checkSgl(wr, this.pd.adapter.state.limits.maxSge, what);
     if (peer.kind === 'remote') return peer.node.rdma(this, wr, op);
     const signaled = wr.signaled !== false;
     const cost = this.pd.adapter.cost;
     const sameNode = peer.nodeId === this.pd.adapter.nodeId;
-    const { sge } = wr;
-    const n = sge.length;
+    const n = list.reduce((sum, e) => sum + e.length, 0);
     const t0 = this.pd.clock.now;
     const posted = t0 + cost.overheadUs;
     this.pd.clock.advanceTo(posted);
     const L = latencyUs(cost, sameNode);
     const nak = posted + 2 * L; // the request reaches the responder, the NAK comes back
-    const local = n === 0 ? 0 : checkKey(this.state, sge.lkey, 'lkey', this.pd.id, sge.addr, n, op === 'read' ? NEED_LOCAL_WRITE : NEED_NONE);
-    if (typeof local !== 'number') return this.complete(opcode, wr.wrId, Status.LOCAL_PROTECTION_ERROR, 0, posted, true);
+    const locals: number[] = [];
+    for (const e of list) {
+      const local = e.length === 0 ? 0 : checkKey(this.state, e.lkey, 'lkey', this.pd.id, e.addr, e.length, op === 'read' ? NEED_LOCAL_WRITE : NEED_NONE);
+      if (typeof local !== 'number') return this.complete(opcode, wr.wrId, Status.LOCAL_PROTECTION_ERROR, 0, posted, true);
+      locals.push(local);
+    }
     const pst = peer.adapter.state;
     if (!this.peerAlive(pst, peer.qpNum * QP_STRIDE)) return this.deadPeer(opcode, wr.wrId, nak, peer);
     const leaves = this.depart(opcode, wr.wrId, t0);
@@ -321,21 +325,30 @@ export class QueuePair {
     if (n > 0) {
       const remote = checkKey(pst, wr.rkey, 'rkey', peer.domainId, wr.remoteAddr, n, op === 'read' ? NEED_REMOTE_READ : NEED_REMOTE_WRITE);
       if (typeof remote !== 'number') return this.complete(opcode, wr.wrId, Status.REMOTE_ACCESS_ERROR, 0, nak, true);
-      const mine = { state: this.state, memory: this.pd.adapter.memory, space: this.pd.remoteView(), nodeId: this.pd.adapter.nodeId,
-        slot: local, key: sge.lkey, which: 'lkey' as const, addr: sge.addr, length: n, write: op === 'read' };
-      const theirs = { state: pst, memory: peer.adapter.memory, space: peer.space, nodeId: peer.nodeId, slot: remote,
-        key: wr.rkey, which: 'rkey' as const, addr: wr.remoteAddr, length: n, write: op === 'write' };
-      const out = op === 'write' ? dmaCopy(mine, theirs, cost.odpFaultChunkBytes) : dmaCopy(theirs, mine, cost.odpFaultChunkBytes);
-      if (!out.ok) {
-        const localSide = (op === 'write') === (out.side === 'src');
-        return localSide
-          ? this.complete(opcode, wr.wrId, Status.LOCAL_PROTECTION_ERROR, 0, posted, true)
-          : this.complete(opcode, wr.wrId, Status.REMOTE_ACCESS_ERROR, 0, nak, true);
+      // each element against its stretch of the one remote range, in list order
+      let at = wr.remoteAddr;
+      let faultChunks = 0;
+      for (let i = 0; i < list.length; i++) {
+        const e = list[i]!;
+        if (e.length === 0) continue;
+        const mine = { state: this.state, memory: this.pd.adapter.memory, space: this.pd.remoteView(), nodeId: this.pd.adapter.nodeId,
+          slot: locals[i]!, key: e.lkey, which: 'lkey' as const, addr: e.addr, length: e.length, write: op === 'read' };
+        const theirs = { state: pst, memory: peer.adapter.memory, space: peer.space, nodeId: peer.nodeId, slot: remote,
+          key: wr.rkey, which: 'rkey' as const, addr: at, length: e.length, write: op === 'write' };
+        const out = op === 'write' ? dmaCopy(mine, theirs, cost.odpFaultChunkBytes) : dmaCopy(theirs, mine, cost.odpFaultChunkBytes);
+        if (!out.ok) {
+          const localSide = (op === 'write') === (out.side === 'src');
+          return localSide
+            ? this.complete(opcode, wr.wrId, Status.LOCAL_PROTECTION_ERROR, 0, posted, true)
+            : this.complete(opcode, wr.wrId, Status.REMOTE_ACCESS_ERROR, 0, nak, true);
+        }
+        faultChunks += out.faultChunks;
+        at += e.length;
       }
-      faultUs = odpFaultCost(cost, out.faultChunks);
+      faultUs = odpFaultCost(cost, faultChunks);
     }
     // Only a transfer that moved data occupies the ports (an error moved nothing), in post order on this thread.
-    const done = transferTimes(cost, op, n, leaves, sameNode, faultUs, op === 'write' ? peer.outbound : peer.inbound);
+    const done = transferTimes(cost, op, n, leaves, sameNode, faultUs + sgeCostUs(cost, list.length), op === 'write' ? peer.outbound : peer.inbound);
     bump(this.state.counters, this.pd.id, op === 'write' ? Counter.writeOps : Counter.readOps);
     bump(this.state.counters, this.pd.id, op === 'write' ? Counter.writeBytes : Counter.readBytes, n);
     this.complete(opcode, wr.wrId, Status.SUCCESS, n, done.complete, signaled);
@@ -401,7 +414,7 @@ export class QueuePair {
   }
 
   /** The peer to post to; undefined when the QP is in the error state (the post completed with a flush error). */
-  private ready(wr: { wrId: number; sge: { lkey: number; addr: number; length: number } }, what: string, opcode: number): Peer | undefined {
+  private ready(wr: { wrId: number; sge: { lkey: number; addr: number; length: number }; sgl?: unknown }, what: string, opcode: number): Peer | undefined {
     if (this.qpState === 'error') {
       checkWrId(wr?.wrId, what);
       this.flush(opcode, wr.wrId, this.sendCqId);
@@ -409,7 +422,7 @@ export class QueuePair {
     }
     if (this.peer === undefined) throw new NotConnected(this.qpNum);
     checkWrId(wr?.wrId, what);
-    checkSge(wr.sge, what);
+    if (wr.sgl === undefined) checkSge(wr.sge, what);
     return this.peer;
   }
 

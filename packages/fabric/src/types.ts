@@ -13,6 +13,8 @@ export interface AdapterLimits {
   maxReceiveQueues: number;
   /** Shared arena for MR page tables, CQ rings, receive rings and parked sends, bytes. */
   arenaBytes: number;
+  /** Scatter/gather elements one RDMA work request may carry (verbs max_sge; ConnectX-5/6 report 30). */
+  maxSge: number;
 }
 
 /** A registered range. Plain and cloneable: the rkey (with addr/length) is what a peer needs. */
@@ -60,6 +62,12 @@ export interface RdmaWorkRequest {
   wrId: number;
   /** Local buffer: the source of a write, the target of a read. */
   sge: Sge;
+  /**
+   * A scatter/gather list (verbs sg_list) instead of `sge`: the local side in pieces, possibly of
+   * several regions, filled (read) or gathered (write) in order against one contiguous remote range.
+   * At most the adapter's maxSge elements; each one past the first costs cost.sgeUs.
+   */
+  sgl?: readonly Sge[];
   remoteAddr: number;
   rkey: number;
   signaled?: boolean;

@@ -1,5 +1,6 @@
 import { InvalidArgument } from './errors.js';
-import type { Sge } from './types.js';
+import type { CostModel } from './cost/model.js';
+import type { RdmaWorkRequest, Sge } from './types.js';
 
 /** Post-time argument checks: what ibv_post_* would refuse with EINVAL. */
 export function checkWrId(wrId: unknown, what: string): asserts wrId is number {
@@ -30,4 +31,20 @@ export function checkRemote(remoteAddr: number, rkey: number, what: string): voi
     throw new InvalidArgument(`${what}: remoteAddr must be an integer >= 0, got ${remoteAddr}`);
   }
   if (!Number.isInteger(rkey)) throw new InvalidArgument(`${what}: rkey must be an integer, got ${rkey}`);
+}
+
+/** The local side of an RDMA work request: its scatter/gather list, or its one sge (ibv_post_send refuses num_sge > max_sge). */
+export function checkSgl(wr: RdmaWorkRequest, maxSge: number, what: string): readonly Sge[] {
+  if (wr.sgl === undefined) return [wr.sge];
+  if (!Array.isArray(wr.sgl) || wr.sgl.length === 0) throw new InvalidArgument(`${what}: sgl must be a non-empty array of { lkey, addr, length }`);
+  if (wr.sgl.length > maxSge) {
+    throw new InvalidArgument(`${what}: ${wr.sgl.length} scatter/gather elements, more than the adapter's maxSge (${maxSge}); split the transfer into several work requests`);
+  }
+  wr.sgl.forEach((e, i) => checkSge(e, `${what} sgl[${i}]`));
+  return wr.sgl;
+}
+
+/** What a work request's scatter/gather elements past the first add to its transfer, µs. */
+export function sgeCostUs(cost: Pick<CostModel, 'sgeUs'>, elements: number): number {
+  return elements > 1 ? (elements - 1) * cost.sgeUs : 0;
 }

@@ -43,6 +43,8 @@ export {
 } from './options.js';
 export { checkHostCapacity, OPTION_VARIABLES } from './option-checks.js';
 export { parseInject } from './inject.js';
+export { parseNoncontig, NONCONTIG_MODES, SGE_COPY_FACTOR, SGE_MAX_SPAN_RATIO } from './p2p/noncontig.js';
+export type { NoncontigMode } from './p2p/noncontig.js';
 export type { InjectSpec } from './inject.js';
 export type { OptionLabels, OptionKey } from './option-checks.js';
 export { sumStats } from './stats.js';

@@ -15,6 +15,7 @@ export const OPTION_FLAGS: OptionLabels = {
   np: '-n', nodes: '--nodes', fabric: '--fabric', rcache: '--rcache', eagerThreshold: '--eager', cost: '--cost',
   memBytes: '--mem', memlock: '--memlock', stats: '--stats', deadlockMs: '--deadlock-ms', pinMode: '--pin-mode',
   rcacheMaxRegions: '--rcache-max-regions', intra: '--intra', compute: '--compute', timing: '--timing', inject: '--inject',
+  noncontig: '--noncontig',
 };
 
 /** The TSMPI_* variable of each option (optionsFromEnv reads these). */
@@ -22,7 +23,7 @@ export const OPTION_VARIABLES: OptionLabels = {
   np: 'TSMPI_NP', nodes: 'TSMPI_NODES', fabric: 'TSMPI_FABRIC', rcache: 'TSMPI_RCACHE', eagerThreshold: 'TSMPI_EAGER',
   cost: 'TSMPI_COST', memBytes: 'TSMPI_MEM', memlock: 'TSMPI_MEMLOCK', stats: 'TSMPI_STATS', deadlockMs: 'TSMPI_DEADLOCK_MS',
   pinMode: 'TSMPI_PIN_MODE', rcacheMaxRegions: 'TSMPI_RCACHE_MAX_REGIONS', intra: 'TSMPI_INTRA', compute: 'TSMPI_COMPUTE',
-  timing: 'TSMPI_TIMING', inject: 'TSMPI_INJECT',
+  timing: 'TSMPI_TIMING', inject: 'TSMPI_INJECT', noncontig: 'TSMPI_NONCONTIG',
 };
 
 /** "--fabric zz" for a flag, "TSMPI_FABRIC=zz" for a variable: the way the user wrote it. */

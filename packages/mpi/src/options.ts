@@ -4,6 +4,7 @@ import { formatCompute, parseCompute } from './compute.js';
 import { DEFAULT_TUNING, applyTuning, tuningFromEnv, type CollectiveTuning } from './collective-tuning.js';
 import { UsageError } from './errors.js';
 import { parseInject } from './inject.js';
+import { parseNoncontig } from './p2p/noncontig.js';
 import { checkCapacity, checkRanges, checkedCost, labelOf, shown, type OptionLabels } from './option-checks.js';
 
 // The names belong to the layers that implement them; the job's options only re-export them.
@@ -74,6 +75,11 @@ export interface JobOptions {
   forkSafe: boolean;
   /** Faults to inject (src/inject.ts): '' for none, or e.g. 'reg-enomem:0.1,seed:7'. */
   inject: string;
+  /**
+   * Non-contiguous sends (derived datatypes with gaps): 'auto' (the default: p2p/noncontig.ts's rule),
+   * 'pack' (always copy into one run) or 'sge' (scatter/gather RDMA reads wherever the path allows).
+   */
+  noncontig: string;
 }
 
 export type RndvMode = 'whole' | 'pipeline' | 'auto';
@@ -124,6 +130,7 @@ export const DEFAULT_OPTIONS: JobOptions = {
   rndv: 'auto',
   forkSafe: false,
   inject: '',
+  noncontig: 'auto',
 };
 
 const UNITS: Record<string, number> = {
@@ -189,6 +196,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): Partial<JobOptions> & { 
   if (env.TSMPI_COMPUTE) o.compute = formatCompute(parseCompute(env.TSMPI_COMPUTE));
   if (env.TSMPI_TIMING) o.timing = parseTiming(env.TSMPI_TIMING, 'TSMPI_TIMING');
   if (env.TSMPI_RNDV) o.rndv = env.TSMPI_RNDV;
+  if (env.TSMPI_NONCONTIG) o.noncontig = env.TSMPI_NONCONTIG;
   if (env.TSMPI_INJECT) {
     parseInject(env.TSMPI_INJECT, 'TSMPI_INJECT'); // a bad spec is reported as the variable
     o.inject = env.TSMPI_INJECT;
@@ -217,6 +225,7 @@ export function resolveOptions(np: number, partial: Partial<JobOptions> = {}, la
   parseCompute(o.compute);
   parseTiming(o.timing);
   parseRndv(o.rndv);
+  parseNoncontig(o.noncontig ?? 'auto', labelOf('noncontig', labels));
   parseInject(o.inject, labelOf('inject', labels));
   if (!(o.rcacheMaxRegions >= 1)) throw new UsageError(`rcacheMaxRegions must be >= 1 or Infinity (got ${o.rcacheMaxRegions})`);
   checkRanges(o, labels);

@@ -18,6 +18,10 @@ export interface MessageCounters {
   probes: number;
   tests: number; // test()/iprobe() polls, each charged to the virtual clock
   blockingWaits: number; // times the rank slept on its completion queue doorbell
+  packedSends: number; // non-contiguous sends packed into one run (p2p/noncontig.ts)
+  packedBytes: number;
+  sgeSends: number; // non-contiguous sends moved by scatter/gather RDMA reads (no copy)
+  sgeSegments: number; // scatter/gather elements the receivers' reads of those sends carried
 }
 
 export function emptyMessageCounters(): MessageCounters {
@@ -26,6 +30,7 @@ export function emptyMessageCounters(): MessageCounters {
     eagerBytesSent: 0, rendezvousBytesSent: 0, bytesReceived: 0,
     receivesPosted: 0, matchedPosted: 0, matchedUnexpected: 0, unexpectedMessages: 0,
     truncations: 0, rdmaReads: 0, probes: 0, tests: 0, blockingWaits: 0,
+    packedSends: 0, packedBytes: 0, sgeSends: 0, sgeSegments: 0,
   };
 }
 

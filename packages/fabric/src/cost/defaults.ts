@@ -40,6 +40,10 @@ const common = {
   pollUs: 0.05,
   // estimate: single-core memcpy out of cache on a current server.
   memcpyGBps: 10,
+  // estimate: the HCA reads a WQE's SGEs and DMAs each piece on its own (one PCIe read round of
+  // ~0.1-0.2 us per segment fetched, largely overlapped); tens of ns each, as 64-byte segments halve
+  // small-message read throughput in Kalia et al., ATC'16 ("Design guidelines for high performance RDMA systems").
+  sgeUs: 0.03,
   // estimate: a trivial syscall with current mitigations.
   syscallUs: 0.2,
   // UCX mm_iface.c: shared-memory latency 80 ns, bandwidth 15.4 GB/s.

@@ -41,6 +41,8 @@ export interface CostModel {
   pollUs: number;
   /** CPU memcpy bandwidth (eager copies in and out of bounce buffers), GB/s. */
   memcpyGBps: number;
+  /** Each scatter/gather element of an RDMA work request past the first (a descriptor fetch and a DMA of its own), µs. */
+  sgeUs: number;
   /** A cheap system call, µs. */
   syscallUs: number;
   /** Intra-node shared-memory transport latency, µs. */

@@ -91,7 +91,8 @@ class RemotePort implements RemoteNode {
   }
 
   rdma(qp: QueuePair, wr: RdmaWorkRequest, op: 'write' | 'read'): void {
-    const { sge } = wr;
+    if (wr.sgl !== undefined && wr.sgl.length > 1) return this.rdmaList(qp, wr, op);
+    const sge = wr.sgl?.[0] ?? wr.sge;
     const signaled = wr.signaled !== false;
     const at = this.posted(qp, sge.length, op === 'write' ? 'rdmaWrite' : 'rdmaRead');
     if (op === 'write') {
@@ -108,6 +109,21 @@ class RemotePort implements RemoteNode {
     // its data lands on this node's port in the order of t0 (READ_DATA is sequenced by it): hold at t0
     holdCompletion(qp.state, qp.sendCqId, at.t0);
     this.outbox.put(this.nodeId, f.bytes);
+  }
+
+  /**
+   * A scatter/gather list across node processes: one frame per element against its stretch of the
+   * remote range, only the last signaled (an error completes whichever it hits). Each element pays a
+   * post's overhead here, where one process charges cost.sgeUs per extra element.
+   */
+  private rdmaList(qp: QueuePair, wr: RdmaWorkRequest, op: 'write' | 'read'): void {
+    const list = wr.sgl!;
+    let at = wr.remoteAddr;
+    list.forEach((e, i) => {
+      const last = i === list.length - 1;
+      this.rdma(qp, { wrId: wr.wrId, sge: e, remoteAddr: at, rkey: wr.rkey, signaled: last ? wr.signaled !== false : false }, op);
+      at += e.length;
+    });
   }
 
   atomic(qp: QueuePair, wr: AtomicWorkRequest, op: AtomicOp): void {

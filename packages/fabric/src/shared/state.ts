@@ -34,6 +34,8 @@ export const DEFAULT_LIMITS: AdapterLimits = Object.freeze({
   maxReceiveQueues: 8192,
   // Reserved, not committed: the OS backs a SharedArrayBuffer lazily, so a large arena costs nothing until used.
   arenaBytes: 256 * 1024 * 1024,
+  // mlx5 (ConnectX-5/6) ibv_query_device max_sge
+  maxSge: 30,
 });
 
 /** A key is slot × 2^KEY_RAND_BITS + random bits; the slot count must keep keys below 2^31. */

@@ -103,10 +103,9 @@ export abstract class CommPointToPoint extends CommCore {
   private sendMode(buf: BufferSpec, dest: number, tag: number, mode: SendMode): Request {
     const b = this.checkSend(buf, dest, tag);
     if (b.contiguous) return this.runtime.engine.isend(this.route, dest, tag, { addr: b.dataAddr, length: b.bytes }, mode);
-    // a non-contiguous datatype: packed (the pack copy charged at the memcpy rate), then sent as one run
-    const bytes = guardBuffer(() => pack(b), 'send buffer');
-    this.chargeLocal(b.bytes);
-    return this.runtime.engine.isend(this.route, dest, tag, { bytes }, mode);
+    // a non-contiguous datatype: packed or sent by scatter/gather RDMA, as p2p/noncontig.ts's rule says
+    const span = b.span();
+    return this.runtime.engine.isend(this.route, dest, tag, { addr: span.addr, length: b.bytes, gather: { segments: b.segments(), span } }, mode);
   }
 
   private checkSend(buf: BufferSpec, dest: number, tag: number): BufferArg {

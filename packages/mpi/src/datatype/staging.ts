@@ -30,11 +30,13 @@ export function receiveTarget(host: StagingHost, arg: BufferArg): Exclude<Target
   if (arg.contiguous) return { addr: arg.dataAddr, capacity: arg.bytes, elementSize };
   const staging = host.heap.malloc(Math.max(1, arg.bytes));
   const memory = arg.buf.memory;
+  // an sge rendezvous reads straight into the segments and sets landed: nothing to unpack then
+  const direct = { segments: arg.segments(), span: arg.span(), landed: false };
   return {
-    addr: staging, capacity: arg.bytes, elementSize,
+    addr: staging, capacity: arg.bytes, elementSize, direct,
     finish: (req) => afterObserved(req, (r) => {
       const got = r.completed && r.statusValue !== undefined && r.errorValue === undefined ? r.statusValue.byteCount : 0;
-      if (got > 0) {
+      if (got > 0 && !direct.landed) {
         unpackFrom(arg, memory.read(staging, got), 0, got);
         host.chargeLocal(got);
       }

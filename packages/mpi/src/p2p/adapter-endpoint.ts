@@ -83,6 +83,7 @@ export class AdapterEndpoint {
     this.postOneSided(destWorld, (qp, wrId) => qp.rdmaRead({
       wrId,
       sge: { lkey: read.lkey, addr: read.landing, length: read.length },
+      ...(read.sgl ? { sgl: read.sgl } : {}),
       remoteAddr: read.remoteAddr,
       rkey: read.rkey,
     }), done);

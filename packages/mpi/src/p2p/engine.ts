@@ -2,6 +2,7 @@ import { ANY_TAG, PROC_NULL } from '../constants.js';
 import { TimingMode, type Horizon } from '../timing/horizon.js';
 import { TruncationError } from '../errors.js';
 import type { RndvSetting } from '../options.js';
+import type { NoncontigMode } from './noncontig.js';
 import { Request, type Progress } from '../request.js';
 import type { MessageCounters } from '../stats.js';
 import type { Status } from '../status.js';
@@ -46,6 +47,8 @@ export interface EngineEnv {
   eagerThreshold: number;
   /** --rndv: how a rendezvous over the adapter moves the message (default auto, 1 MiB chunks) */
   rndv?: RndvSetting;
+  /** --noncontig (default auto) and the adapter's max_sge (default 30): non-contiguous sends, p2p/noncontig.ts */
+  noncontig?: { mode: NoncontigMode; maxSge: number };
   counters: MessageCounters;
   /** intra-node transports (issue 7); absent with --intra rdma */
   intra?: IntraPath;
@@ -99,7 +102,7 @@ export class Engine implements Progress, ProtocolHost {
     this.env = env;
     this.nextSeqOut = new Array(env.size).fill(0);
     const table = protocolTable(this);
-    this.selection = new ProtocolSelection(table, env.rank, env.eagerThreshold, env.intra, env.rndv?.mode);
+    this.selection = new ProtocolSelection(table, env.rank, env.eagerThreshold, env.intra, env.rndv?.mode, env.noncontig?.mode, env.costs);
     this.handlers = [...Object.values(table), new FinHandler(this)];
     this.scheduler = new Scheduler(
       env.rank, env.horizon,
@@ -144,7 +147,7 @@ export class Engine implements Progress, ProtocolHost {
     const destWorld = route.world(dest);
     const op: SendOp = { req, id: this.nextId++, destWorld, dest, tag, length, ...mode };
     const sendStatus: Status = { source: route.rank, tag, count: 0, byteCount: length };
-    this.timed.act(() => this.selection.selectProtocol(destWorld, length, op.synchronous === true).send(route, op, payload, sendStatus));
+    this.timed.act(() => this.selection.selectProtocol(destWorld, length, op.synchronous === true, payload).send(route, op, payload, sendStatus));
     this.env.ctrl.noteActivity();
     return req;
   }

@@ -30,8 +30,9 @@ export type KindValue = (typeof Kind)[keyof typeof Kind];
  * PIPELINE: an RTS, chunk announcement or FIN of the pipelined rendezvous (protocols/rendezvous-pipeline.ts);
  * CHUNK: an RTS that announces one more chunk of a message already announced (addr/rkey/length: the chunk).
  * RECEIVER: with ERROR on a FIN, the receiver's own buffer was at fault (the sender's was fine).
+ * SGE: an RTS of a non-contiguous send whose payload lists its segments (protocols/rendezvous-sge.ts).
  */
-export const Flags = { ERROR: 1, CMA: 2, XPMEM: 4, SYNC: 8, PIPELINE: 16, CHUNK: 32, RECEIVER: 64 } as const;
+export const Flags = { ERROR: 1, CMA: 2, XPMEM: 4, SYNC: 8, PIPELINE: 16, CHUNK: 32, RECEIVER: 64, SGE: 128 } as const;
 
 export interface Envelope {
   kind: KindValue;

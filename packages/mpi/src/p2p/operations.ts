@@ -12,13 +12,31 @@ export interface Route {
   world(rank: number): number;
 }
 
-/** A buffer in the rank's simulated memory, or bytes an object message carries. */
-export type Payload = { addr: number; length: number } | { bytes: Uint8Array };
+/**
+ * A buffer in the rank's simulated memory, or bytes an object message carries. `gather`: the
+ * buffer is non-contiguous (a derived datatype): `length` bytes in these segments, in order, within
+ * `span`; only the pack and sge protocols take it (p2p/noncontig.ts).
+ */
+export type Payload = { addr: number; length: number; gather?: Gather } | { bytes: Uint8Array };
+
+/** A range of the rank's memory. */
+export interface Range {
+  readonly addr: number;
+  readonly length: number;
+}
+
+/** The pieces of a non-contiguous buffer, in typemap order, and the range they lie in. */
+export interface Gather {
+  readonly segments: readonly Range[];
+  readonly span: Range;
+}
 /** Where a receive lands: a buffer (capacity in bytes) or 'object' (sized on arrival, never truncates). */
 export type Target = {
   addr: number; capacity: number; elementSize: number;
   /** a staging landing (non-contiguous datatype): unpacks once the program sees the posted receive complete */
   finish?: (req: Request) => Request;
+  /** the receive's own non-contiguous layout: an sge rendezvous reads straight into it (and says so in `landed`) */
+  direct?: Gather & { landed: boolean };
 } | 'object';
 
 /** A send in flight: from isend until its protocol completes it (at once, or on the receiver's FIN). */
@@ -73,4 +91,6 @@ export interface Arrival extends MatchKey {
   flags?: number;
   /** shm: the payload still coming through the ring */
   shm?: ShmIncoming;
+  /** sge RTS: the sender's segments, as offsets from `addr` */
+  remoteSegments?: readonly Range[];
 }

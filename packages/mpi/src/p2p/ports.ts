@@ -50,7 +50,7 @@ export interface QpPort {
   /** In verbs' error state: the status that put it there and why (fabric's QueuePair.error). */
   readonly error?: { status: string; cause: string } | undefined;
   postSend(wr: { wrId: number; sge: SgePort; immData?: number; signaled?: boolean }): void;
-  rdmaRead(wr: { wrId: number; sge: SgePort; remoteAddr: number; rkey: number; signaled?: boolean }): void;
+  rdmaRead(wr: { wrId: number; sge: SgePort; sgl?: readonly SgePort[]; remoteAddr: number; rkey: number; signaled?: boolean }): void;
 }
 
 export interface RecvQueuePort {

@@ -28,7 +28,8 @@ export interface EnvelopeHandler {
   onEnvelope(env: Envelope, payload: Uint8Array, time: number, from: number, incoming?: ShmIncoming): void;
 }
 
-export type ProtocolName = 'self' | 'eager' | 'shm' | 'rendezvous-rdma' | 'rendezvous-pipeline' | 'rendezvous-single-copy';
+export type ProtocolName =
+  | 'self' | 'eager' | 'shm' | 'rendezvous-rdma' | 'rendezvous-pipeline' | 'rendezvous-single-copy' | 'pack' | 'rendezvous-sge';
 
 /** What a protocol sees of the rank: no queue pair, completion queue or ring; those go through the host's posts. */
 export type ProtocolEnv = Omit<EngineEnv, 'qps' | 'cq' | 'srq' | 'pool' | 'ctrl' | 'intra'>;
@@ -74,6 +75,8 @@ export interface RdmaRead {
   length: number;
   remoteAddr: number;
   rkey: number;
+  /** the landing as a scatter/gather list instead (at most the adapter's maxSge pieces) */
+  sgl?: readonly { lkey: number; addr: number; length: number }[];
 }
 
 export type SingleCopyRoute = 'cma' | 'xpmem';

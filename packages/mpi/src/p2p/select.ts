@@ -1,5 +1,10 @@
 import type { IntraKind, RndvMode } from '../options.js';
+import { noncontigProtocol, type NoncontigMode } from './noncontig.js';
+import type { Payload } from './operations.js';
+import type { MessageCosts } from './ports.js';
 import type { Protocol, ProtocolHost } from './protocol.js';
+import { PackProtocol } from './protocols/pack.js';
+import { RendezvousSgeProtocol } from './protocols/rendezvous-sge.js';
 import { EagerProtocol } from './protocols/eager.js';
 import { RendezvousPipelineProtocol } from './protocols/rendezvous-pipeline.js';
 import { RendezvousRdmaProtocol } from './protocols/rendezvous-rdma.js';
@@ -17,7 +22,12 @@ export interface ProtocolTable {
   readonly rendezvousPipeline: RendezvousPipelineProtocol;
   readonly rendezvousCma: RendezvousSingleCopyProtocol;
   readonly rendezvousXpmem: RendezvousSingleCopyProtocol;
+  readonly pack: PackProtocol;
+  readonly rendezvousSge: RendezvousSgeProtocol;
 }
+
+/** verbs max_sge when the engine is not told (the fabric's default adapter limit) */
+const DEFAULT_MAX_SGE = 30;
 
 export function protocolTable(host: ProtocolHost): ProtocolTable {
   const rendezvousRdma = new RendezvousRdmaProtocol(host);
@@ -26,6 +36,9 @@ export function protocolTable(host: ProtocolHost): ProtocolTable {
     selfSynchronous: new SelfProtocol(host, false),
     eager: new EagerProtocol(host),
     shm: new ShmProtocol(host),
+    // before the other rendezvous: an RTS with Flags.SGE is its own (the pipeline accepts any other RTS)
+    rendezvousSge: new RendezvousSgeProtocol(host, () => host.env.noncontig?.maxSge ?? DEFAULT_MAX_SGE),
+    pack: new PackProtocol(host),
     // before rendezvousRdma: envelopes go to the first handler that accepts them, and the whole
     // rendezvous would take a pipelined RTS (it accepts every RTS without CMA / XPMEM)
     rendezvousPipeline: new RendezvousPipelineProtocol(host, rendezvousRdma),
@@ -89,10 +102,24 @@ export class ProtocolSelection {
     readonly eagerThreshold: number,
     private readonly intra: { readonly kind: IntraKind; onNode(peer: number): boolean } | undefined,
     private readonly rndv: RndvMode = 'auto',
-  ) {}
+    private readonly noncontig: NoncontigMode = 'auto',
+    private readonly costs: Pick<MessageCosts, 'overheadUs' | 'memcpyGBps'> = { overheadUs: 0, memcpyGBps: 1 },
+  ) {
+    table.pack.inner = (peer, length, synchronous) => this.selectProtocol(peer, length, synchronous);
+  }
 
-  selectProtocol(peer: number, length: number, synchronous = false): Protocol {
-    return this.table[protocolFor(this.pathTo(peer), length, this.eagerThreshold, synchronous, this.rndv)];
+  /** `payload` with a gather list (a non-contiguous buffer) goes by pack or rendezvousSge (p2p/noncontig.ts's rule). */
+  selectProtocol(peer: number, length: number, synchronous = false, payload?: Payload): Protocol {
+    const name = protocolFor(this.pathTo(peer), length, this.eagerThreshold, synchronous, this.rndv);
+    const gather = payload !== undefined && 'gather' in payload ? payload.gather : undefined;
+    if (gather === undefined) return this.table[name];
+    const choice = noncontigProtocol({
+      overAdapterRendezvous: name === 'rendezvousRdma' || name === 'rendezvousPipeline',
+      bytes: length, segments: gather.segments.length, spanBytes: gather.span.length,
+      // a slot holds an envelope and an eager payload: the list must fit in eagerThreshold bytes
+      listRoom: this.eagerThreshold,
+    }, this.noncontig, this.costs);
+    return choice === 'sge' ? this.table.rendezvousSge : this.table.pack;
   }
 
   private pathTo(peer: number): PeerPath {

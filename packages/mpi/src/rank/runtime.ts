@@ -1,5 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import { parseRndv } from '../options.js';
+import { parseNoncontig } from '../p2p/noncontig.js';
 import { Horizon } from '../timing/horizon.js';
 import { nodeOfRank } from '../launcher/placement.js';
 import { AddressSpace, Allocator, PhysicalMemory } from '@tsmpi/vm';
@@ -185,6 +186,7 @@ export class RankRuntime implements RankRuntimeFace {
       costs: { overheadUs: cost.overheadUs, pollUs: cost.pollUs, memcpyGBps: cost.memcpyGBps },
       eagerThreshold: wd.options.eagerThreshold,
       rndv: parseRndv(wd.options.rndv ?? 'auto'),
+      noncontig: { mode: parseNoncontig(wd.options.noncontig ?? 'auto'), maxSge: adapter.state.limits.maxSge ?? 30 },
       counters,
       ...(intra ? { intra: intra.path } : {}),
       spins: wd.oversubscribed ? SPINS_OVERSUBSCRIBED : SPINS_DEDICATED,
