@@ -78,7 +78,14 @@ describe('tsmpi bench arguments', () => {
     expect(o.out).toBe('tsmpi-study');
     const jobs = planJobs(o);
     expect(o.suites).toEqual(['latency', 'bw']);
-    expect(jobs.length).toBe(2 * (6 * 4 + 2));
+    // the non-contiguous case last: latency, strided:pack then strided:sge, every configuration but pipeline
+    expect(o.noncontig).toBe(true);
+    expect(jobs.length).toBe(2 * (6 * 4 + 2) + 2 * 5);
+    expect(jobs.slice(-10).map((j) => j.spec.name)).toEqual(['pack', 'sge'].flatMap((m) =>
+      ['pinning-off', 'pinning-none', 'pinning-hooks', 'pinning-notifier', 'odp-notifier'].map((c) => `latency/${c}/strided:${m}`)));
+    expect(planJobs(parseBenchArgs(['study', '--no-noncontig'])).length).toBe(2 * (6 * 4 + 2));
+    expect(formatPattern(parsePattern('strided:sge'))).toBe('strided:sge');
+    expect(() => parsePattern('strided:zz')).toThrow(/strided takes pack or sge/);
     expect(jobs.filter((j) => j.spec.pattern.kind === 'migrate').map((j) => j.spec.name)).toEqual([
       'latency/pinning-mlock-hooks/migrate:2', 'latency/pinning-mlock-notifier/migrate:2',
       'bw/pinning-mlock-hooks/migrate:2', 'bw/pinning-mlock-notifier/migrate:2',

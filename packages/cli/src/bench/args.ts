@@ -23,6 +23,8 @@ export interface BenchOptions {
   patterns: Pattern[];
   /** Add the kernel-initiated case: mlock×hooks and mlock×notifier under migrate:K. */
   migration: boolean;
+  /** The study's non-contiguous case: latency of a strided vector, strided:pack and strided:sge under every policy but the pipeline. */
+  noncontig: boolean;
   sizes: [number, number];
   /** Timed iterations for small messages (large ones get fewer, see sizes.ts). */
   iterations: number;
@@ -65,6 +67,7 @@ export const USAGE = `usage: tsmpi bench [study] [latency|bw|bibw|allreduce ...]
   study                     the pin-per-op vs cached-registration study: every configuration
                             (pin-per-op, pipeline, pinning×none|hooks|notifier, odp×notifier) × pattern
                             (reuse, rotate:N, churn, fork:2) plus the migration case (mlock×hooks|notifier)
+                            and the non-contiguous case (latency of a strided vector, strided:pack|sge)
   latency bw bibw allreduce OSU-style suites (default: latency; the study: latency and bw)
   intranode                 shm, CMA, XPMEM and RDMA loopback between two ranks of one node
                             (its own options: tsmpi bench intranode --help)
@@ -88,6 +91,8 @@ options
                             (the study's default: tsmpi-study)
   --json FILE               write the JSON records to FILE
   --no-migration            leave out the study's migration case (mlock×hooks|notifier)
+  --no-noncontig            leave out the study's non-contiguous case (latency of a strided vector,
+                            strided:pack and strided:sge, under every configuration but pipeline)
   --timing exact|fast       exact (default): virtual time identical run after run; fast: ranks are not
                             synchronised, results may differ between runs (marked in every output)
   --procs                   run each job's two nodes as two OS processes over TCP (as tsmpi run --procs)
@@ -124,6 +129,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   let json: string | undefined;
   let progress = true;
   let noMigration = false;
+  let noNoncontig = false;
   let check: string | undefined;
   let help = false;
   let procs = false;
@@ -203,6 +209,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       case '--no-migration':
         noMigration = true;
         break;
+      case '--no-noncontig':
+        noNoncontig = true;
+        break;
       case '--timing':
         timing = parseTiming(value(flag, inline));
         break;
@@ -240,10 +249,12 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   configs = dedupe(configs, (c) => c.id);
 
   let migration = false;
+  let noncontig = false;
   if (patterns.length === 0) {
     if (study) {
       patterns.push({ kind: 'reuse' }, { kind: 'rotate', buffers: maxRegions + 2 }, { kind: 'churn' }, { kind: 'fork', every: FORK_EVERY });
       migration = !noMigration;
+      noncontig = !noNoncontig;
     } else {
       patterns.push({ kind: 'reuse' });
     }
@@ -262,6 +273,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     configs,
     patterns: dedupe(patterns, (p) => JSON.stringify(p)),
     migration,
+    noncontig,
     sizes: sizes ?? [1, MAX_SIZE],
     iterations: iterations ?? counts.iterations,
     byteBudget: counts.byteBudget,

@@ -55,6 +55,9 @@ export const STUDY_CONFIGS: readonly Configuration[] = [
   configuration('odp', 'notifier'),
 ];
 
+/** The non-contiguous case (strided:pack|sge): every registration policy, the pipeline left out (its chunks are contiguous). */
+export const NONCONTIG_CONFIGS: readonly Configuration[] = STUDY_CONFIGS.filter((c) => c !== PIPELINE);
+
 /** The kernel-initiated case: locked (not pinned) pages migrated under a cached registration. */
 export const MIGRATION_CONFIGS: readonly Configuration[] = [
   configuration('pinning', 'hooks', 'mlock'),

@@ -13,18 +13,26 @@
  *              fork, as a helper process would) under the legacy fork policy (kernels before 5.12):
  *              the parent's next write to its buffer copies the page away from the frame its
  *              registration pinned (seed 001's other way a registration goes wrong)
+ * - strided:M  one buffer twice the size, the message a strided vector in it (blocks of
+ *              STRIDED_BLOCK_BYTES every other block, a derived datatype) on both ranks, sent with
+ *              --noncontig M: pack (copy into one run, unpack at the receiver) or sge (the span
+ *              registered, scatter/gather RDMA reads, no copy) — the study's non-contiguous case
  */
 import { BenchUsageError } from './errors.js';
 
 /** The study's fork case: fork every this many iterations (large sizes run only 3 in the short form). */
 export const FORK_EVERY = 2;
+/** strided:M: the vector's block; the gap after each block is as long. */
+export const STRIDED_BLOCK_BYTES = 2048;
+export type StridedMode = 'pack' | 'sge';
 
 export type Pattern =
   | { kind: 'reuse' }
   | { kind: 'rotate'; buffers: number }
   | { kind: 'churn' }
   | { kind: 'migrate'; every: number }
-  | { kind: 'fork'; every: number };
+  | { kind: 'fork'; every: number }
+  | { kind: 'strided'; mode: StridedMode };
 
 export function parsePattern(text: string): Pattern {
   const [name, arg, extra] = text.trim().split(':');
@@ -36,7 +44,7 @@ export function parsePattern(text: string): Pattern {
     }
     return n;
   };
-  if (extra !== undefined) throw new BenchUsageError(`pattern "${text}" has too many ':' parts: use reuse, rotate:N, churn, migrate:K or fork:K`);
+  if (extra !== undefined) throw new BenchUsageError(`pattern "${text}" has too many ':' parts: use reuse, rotate:N, churn, migrate:K, fork:K or strided:pack|sge`);
   switch (name) {
     case 'reuse':
       return { kind: 'reuse' };
@@ -48,8 +56,11 @@ export function parsePattern(text: string): Pattern {
       return { kind: 'migrate', every: count('K (iterations between migrations)', 4) };
     case 'fork':
       return { kind: 'fork', every: count('K (iterations between forks)', 2) };
+    case 'strided':
+      if (arg === 'pack' || arg === 'sge') return { kind: 'strided', mode: arg };
+      throw new BenchUsageError(`pattern "${text}": strided takes pack or sge (strided:pack, strided:sge)`);
     default:
-      throw new BenchUsageError(`pattern "${text}" is unknown: use reuse, rotate:N, churn, migrate:K or fork:K`);
+      throw new BenchUsageError(`pattern "${text}" is unknown: use reuse, rotate:N, churn, migrate:K, fork:K or strided:pack|sge`);
   }
 }
 
@@ -64,10 +75,12 @@ export function formatPattern(p: Pattern): string {
       return `migrate:${p.every}`;
     case 'fork':
       return `fork:${p.every}`;
+    case 'strided':
+      return `strided:${p.mode}`;
   }
 }
 
 /** Buffers each rank holds at once under this pattern (the study sizes physical memory from it). */
 export function buffersHeld(p: Pattern): number {
-  return p.kind === 'rotate' ? p.buffers : 1;
+  return p.kind === 'rotate' ? p.buffers : p.kind === 'strided' ? 2 : 1;
 }

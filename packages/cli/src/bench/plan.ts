@@ -4,7 +4,7 @@
  */
 import type { BenchOptions } from './args.js';
 import type { Configuration } from './configs.js';
-import { MIGRATION_CONFIGS } from './configs.js';
+import { MIGRATION_CONFIGS, NONCONTIG_CONFIGS } from './configs.js';
 import type { JobSpec, SizeStep } from './job.js';
 import { bytesHeld } from './job.js';
 import type { Pattern } from './patterns.js';
@@ -60,6 +60,12 @@ export function planJobs(o: BenchOptions): PlannedJob[] {
     if (o.migration) {
       for (const config of MIGRATION_CONFIGS) add(suite, config, { kind: 'migrate', every: MIGRATE_EVERY }, steps);
     }
+  }
+  // The non-contiguous case, last (the records before it are as they were without it): ping-pong of
+  // a strided vector, packed or by scatter/gather RDMA, under each registration policy.
+  if (o.noncontig) {
+    const steps = stepsFor('latency', o);
+    for (const mode of ['pack', 'sge'] as const) for (const config of NONCONTIG_CONFIGS) add('latency', config, { kind: 'strided', mode }, steps);
   }
   return jobs;
 }

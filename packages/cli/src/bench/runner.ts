@@ -49,6 +49,8 @@ export const runBenchJob: JobRunner = (job, o) => {
     rcache: config.rcache,
     pinMode: config.pinMode,
     rndv: config.rndv,
+    // strided:M: how the non-contiguous message travels (pack, or scatter/gather RDMA)
+    ...(spec.pattern.kind === 'strided' ? { noncontig: spec.pattern.mode } : {}),
     // The region limit is rotate:N's subject (N buffers against a smaller cache). Elsewhere the
     // cache is unlimited, as UCX's is by default: a bw window receives into 64 distinct slices,
     // and a limit below that would make "reuse" thrash on the receiver.

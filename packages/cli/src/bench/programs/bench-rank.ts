@@ -6,6 +6,7 @@ import { init, MAX } from '@tsmpi/mpi';
 import type { JobSpec, RankSizeResult } from '../job.js';
 import type { BenchComm } from './comm.js';
 import { registrationCounters } from './counters.js';
+import { stridedComm } from './strided.js';
 import { runJob } from './suites.js';
 
 export function main(): RankSizeResult[] {
@@ -15,7 +16,7 @@ export function main(): RankSizeResult[] {
   const comm = init();
   return runJob(
     {
-      comm: comm as unknown as BenchComm,
+      comm: spec.pattern.kind === 'strided' ? stridedComm(comm as unknown as BenchComm) : (comm as unknown as BenchComm),
       counters: () => registrationCounters(comm.stats()),
       max: MAX,
     },

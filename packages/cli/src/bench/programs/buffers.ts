@@ -14,6 +14,7 @@
  */
 import type { Pattern } from '../patterns.js';
 import type { BenchBuffer, BenchComm } from './comm.js';
+import { StridedBuffer } from './strided.js';
 
 export class BufferSet {
   private readonly comm: BenchComm;
@@ -35,7 +36,8 @@ export class BufferSet {
     if (pattern.kind === 'fork') comm.space.forkPolicy = 'legacy';
     if (pattern.kind !== 'churn') {
       const n = pattern.kind === 'rotate' ? pattern.buffers : 1;
-      for (let b = 0; b < n; b++) this.buffers.push(this.pageAligned(maxBytes));
+      // strided: the data's blocks with a gap as long after each
+      for (let b = 0; b < n; b++) this.buffers.push(this.pageAligned(pattern.kind === 'strided' ? 2 * maxBytes : maxBytes));
     }
   }
 
@@ -77,10 +79,23 @@ export class BufferSet {
         }
         return this.buffers[0]!.subarray(0, bytes);
       }
+      case 'strided': {
+        // one vector type per size (the suites ask for the same size every iteration)
+        if (this.strided?.byteLength !== bytes) {
+          this.strided?.free();
+          this.strided = new StridedBuffer(this.buffers[0]!.subarray(0, 2 * bytes), bytes);
+        }
+        return this.strided;
+      }
     }
   }
 
+  /** strided:M: the current size's message. */
+  private strided: StridedBuffer | undefined;
+
   dispose(): void {
+    this.strided?.free();
+    this.strided = undefined;
     this.child?.exit();
     this.child = undefined;
     for (const a of this.allocations) a.free();
