@@ -4,7 +4,7 @@ import { formatCompute, parseCompute } from './compute.js';
 import { DEFAULT_TUNING, applyTuning, tuningFromEnv, type CollectiveTuning } from './collective-tuning.js';
 import { UsageError } from './errors.js';
 import { parseInject } from './inject.js';
-import { parseNoncontig } from './p2p/noncontig.js';
+import { parseNoncontig, type NoncontigMode } from './p2p/noncontig.js';
 import { checkCapacity, checkRanges, checkedCost, labelOf, shown, type OptionLabels } from './option-checks.js';
 
 // The names belong to the layers that implement them; the job's options only re-export them.
@@ -87,6 +87,10 @@ export type RndvMode = 'whole' | 'pipeline' | 'auto';
 export interface RndvSetting {
   mode: RndvMode;
   chunk: number;
+  /** --noncontig: a non-contiguous send packed, or by the scatter/gather rendezvous (p2p/noncontig.ts; default auto) */
+  noncontig?: NoncontigMode;
+  /** the adapter's max_sge: local pieces one RDMA read of the scatter/gather rendezvous carries (default 30) */
+  maxSge?: number;
 }
 export const DEFAULT_PIPELINE_CHUNK = 1024 * 1024;
 

@@ -2,7 +2,6 @@ import { ANY_TAG, PROC_NULL } from '../constants.js';
 import { TimingMode, type Horizon } from '../timing/horizon.js';
 import { TruncationError } from '../errors.js';
 import type { RndvSetting } from '../options.js';
-import type { NoncontigMode } from './noncontig.js';
 import { Request, type Progress } from '../request.js';
 import type { MessageCounters } from '../stats.js';
 import type { Status } from '../status.js';
@@ -47,8 +46,6 @@ export interface EngineEnv {
   eagerThreshold: number;
   /** --rndv: how a rendezvous over the adapter moves the message (default auto, 1 MiB chunks) */
   rndv?: RndvSetting;
-  /** --noncontig (default auto) and the adapter's max_sge (default 30): non-contiguous sends, p2p/noncontig.ts */
-  noncontig?: { mode: NoncontigMode; maxSge: number };
   counters: MessageCounters;
   /** intra-node transports (issue 7); absent with --intra rdma */
   intra?: IntraPath;
@@ -102,7 +99,7 @@ export class Engine implements Progress, ProtocolHost {
     this.env = env;
     this.nextSeqOut = new Array(env.size).fill(0);
     const table = protocolTable(this);
-    this.selection = new ProtocolSelection(table, env.rank, env.eagerThreshold, env.intra, env.rndv?.mode, env.noncontig?.mode, env.costs);
+    this.selection = new ProtocolSelection(table, env.rank, env.eagerThreshold, env.intra, env.rndv?.mode, env.rndv?.noncontig, env.costs);
     this.handlers = [...Object.values(table), new FinHandler(this)];
     this.scheduler = new Scheduler(
       env.rank, env.horizon,

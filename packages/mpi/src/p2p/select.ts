@@ -37,7 +37,7 @@ export function protocolTable(host: ProtocolHost): ProtocolTable {
     eager: new EagerProtocol(host),
     shm: new ShmProtocol(host),
     // before the other rendezvous: an RTS with Flags.SGE is its own (the pipeline accepts any other RTS)
-    rendezvousSge: new RendezvousSgeProtocol(host, () => host.env.noncontig?.maxSge ?? DEFAULT_MAX_SGE),
+    rendezvousSge: new RendezvousSgeProtocol(host, () => host.env.rndv?.maxSge ?? DEFAULT_MAX_SGE),
     pack: new PackProtocol(host),
     // before rendezvousRdma: envelopes go to the first handler that accepts them, and the whole
     // rendezvous would take a pipelined RTS (it accepts every RTS without CMA / XPMEM)
