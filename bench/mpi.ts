@@ -13,13 +13,14 @@
  *   sabSpinOneWayUs       two workers handing a counter through a SharedArrayBuffer, spinning on
  *                         Atomics.load: the floor for a one-way hand-off between two threads
  *   oneWay8BUs            tsmpi 8 B ping-pong, 2 ranks on one node (blocking send/recv)
- *   copyGBps, copy16MiBGBps   TypedArray.set between two SharedArrayBuffers, 1 MiB and 16 MiB
- *   bw1MiBGBps, bw16MiBGBps   tsmpi windowed bandwidth (rendezvous, as osu_bw): 8 × 1 MiB, 2 × 16 MiB
- * Figures from other modules: every `export async function measure…(opts: { quick: boolean })` of
- * bench/mpi/*.ts runs once and its keys join the object (rcacheHitNs, ranks1024WallMs, bytesPerRank...);
- * a figure no module gave is printed as "not measured" and left out of the JSON.
+ * Figures from the modules of bench/mpi/: every `export async function measure…(opts: { quick: boolean })`
+ * there runs once (each takes its own best of ≥ 5) and its keys join the object — bandwidth-parts.ts:
+ * copyGBps, copy16MiBGBps, bw1MiBGBps, bw16MiBGBps; rcache-hit.ts: rcacheHitNs; scale.ts:
+ * ranks1024WallMs, bytesPerRank. A figure no module gave is printed as "not measured" and left out
+ * of the JSON.
  *
- * This file is also the rank program of the tsmpi figures (it checks inRank(); bench/sync.ts runs it too).
+ * This file is also the rank program of the tsmpi figures (it checks inRank()); bench/sync.ts runs it
+ * for the 8 B latency and the 1 MiB bandwidth (window 8) under exact and fast timing.
  */
 import { readdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -38,13 +39,11 @@ const LAT_ITERS = quick ? 3_000 : 20_000;
 const BW_ITERS = quick ? 5 : 20;
 const MIB = 1 << 20;
 const WINDOW_1M = 8;
-const WINDOW_16M = 2;
 
 /** What one rank-program run measures (rank 0's view). */
 export interface RankFigures {
   latencyUs: number;
   bandwidthMBps: number;
-  bandwidth16MBps: number;
   virtualLatencyUs: number;
   virtualBandwidthMBps: number;
 }
@@ -91,11 +90,12 @@ if (inRank()) {
   pingPong(LAT_ITERS);
   const latencyUs = ((performance.now() - t0) * 1000) / (2 * LAT_ITERS);
   const virtualLatencyUs = ((world.wtime() - v0) * 1e6) / (2 * LAT_ITERS);
-  const bw1 = bandwidth(Array.from({ length: WINDOW_1M }, () => world.alloc(Uint8Array, MIB)), BW_ITERS);
-  const bw16 = bandwidth(Array.from({ length: WINDOW_16M }, () => world.alloc(Uint8Array, 16 * MIB)), Math.max(2, BW_ITERS / 4));
+  // bench/mpi.ts itself takes bandwidth from bench/mpi/bandwidth-parts.ts; bench/sync.ts wants it here
+  const bw1 = argv.includes('--latency-only') ? { wall: NaN, virtual: NaN }
+    : bandwidth(Array.from({ length: WINDOW_1M }, () => world.alloc(Uint8Array, MIB)), BW_ITERS);
   setResult({
     latencyUs, virtualLatencyUs,
-    bandwidthMBps: bw1.wall / 1e6, virtualBandwidthMBps: bw1.virtual / 1e6, bandwidth16MBps: bw16.wall / 1e6,
+    bandwidthMBps: bw1.wall / 1e6, virtualBandwidthMBps: bw1.virtual / 1e6,
   } satisfies RankFigures);
 } else {
   await driver();
@@ -165,22 +165,6 @@ function twoWorkers(code: string, a: object, b: object, ta: MessagePort[], tb: M
   });
 }
 
-/** TypedArray.set between two SharedArrayBuffers: GB/s for `bytes`-byte copies, best of short runs. */
-function sabCopyGBps(bytes: number): number {
-  const src = new Uint8Array(new SharedArrayBuffer(bytes));
-  const dst = new Uint8Array(new SharedArrayBuffer(bytes));
-  for (let i = 0; i < bytes; i += 4096) src[i] = i & 0xff;
-  for (let i = 0; i < 5; i++) dst.set(src);
-  const iters = Math.max(4, Math.round((quick ? 64 : 256) * MIB / bytes));
-  let best = 0;
-  for (let r = 0; r < 5; r++) {
-    const t0 = performance.now();
-    for (let i = 0; i < iters; i++) dst.set(src);
-    best = Math.max(best, (bytes * iters) / ((performance.now() - t0) / 1000) / 1e9);
-  }
-  return best;
-}
-
 /** The figures of bench/mpi/*.ts (P1's and P3's modules): every exported measure…() function, run once. */
 async function moduleFigures(): Promise<Record<string, unknown>> {
   const dir = new URL('./mpi/', import.meta.url);
@@ -213,17 +197,13 @@ async function driver(): Promise<void> {
   const runs: Array<Record<string, number>> = [];
   for (let r = 0; r < reps; r++) {
     process.stderr.write(`# round ${r + 1}/${reps}\n`);
-    const job = await runJob({ np: 2, program: self, args: quick ? ['--quick'] : [], captureOutput: true, memlock: Infinity, timing });
+    const job = await runJob({ np: 2, program: self, args: ['--latency-only', ...(quick ? ['--quick'] : [])], captureOutput: true, memlock: Infinity, timing });
     if (job.exitCode !== 0) throw new Error(`tsmpi job failed: ${job.error?.message}\n${job.ranks.map((x) => x.output).join('')}`);
     const f = job.ranks[0]!.value as RankFigures;
     runs.push({
       postMessageOneWayUs: await postMessagePingPong(8, LAT_ITERS),
       sabSpinOneWayUs: await sabSpinPingPong(LAT_ITERS * 10),
       oneWay8BUs: f.latencyUs,
-      copyGBps: sabCopyGBps(MIB),
-      copy16MiBGBps: sabCopyGBps(16 * MIB),
-      bw1MiBGBps: f.bandwidthMBps / 1e3,
-      bw16MiBGBps: f.bandwidth16MBps / 1e3,
       virtualOneWay8BUs: f.virtualLatencyUs,
     });
   }
@@ -232,10 +212,6 @@ async function driver(): Promise<void> {
     postMessageOneWayUs: best('postMessageOneWayUs', false),
     sabSpinOneWayUs: best('sabSpinOneWayUs', false),
     oneWay8BUs: best('oneWay8BUs', false),
-    copyGBps: best('copyGBps', true),
-    bw1MiBGBps: best('bw1MiBGBps', true),
-    bw16MiBGBps: best('bw16MiBGBps', true),
-    copy16MiBGBps: best('copy16MiBGBps', true),
     ...(await moduleFigures()),
   };
   const load1 = loadavg()[0]!;
