@@ -1,7 +1,9 @@
 import { UNDEFINED } from './constants.js';
-import { InvalidArgument, TAG_UB } from './errors.js';
+import { InvalidArgument } from './errors.js';
+import type { Group } from './group.js';
 import type { RankRuntimeFace } from './rank/runtime-face.js';
 import { Message } from './message.js';
+import type { Request } from './request.js';
 import { Win } from './rma/window.js';
 import { kCollective } from './symbols.js';
 import type { CartComm } from './topology/cart.js';
@@ -10,11 +12,12 @@ import type { TypedArray, TypedArrayCtor, TypedBuffer } from './typed-buffer.js'
 import { CommCore } from './comm/core.js';
 import { CommPointToPoint } from './comm/point-to-point.js';
 import { CommCollectives } from './comm/collective-calls.js';
+import { allgatherSmall, checkDrawn, freshContext, leaderContext } from './comm/context.js';
+import { commCreate, commCreateGroup, idup, splitType } from './comm/create.js';
+import { guardFreed } from './comm/lifecycle.js';
+import { intercommCreate, type Intercomm } from './comm/intercomm.js';
 
 export { Message };
-
-/** Tag the runtime uses on a communicator's collective twin to agree on context ids (dup/split). */
-const CONTEXT_TAG = TAG_UB;
 
 /**
  * A communicator: a group of ranks and a context. Its calls come in layers, one file each:
@@ -34,7 +37,7 @@ export class Comm extends CommCollectives {
 
   /** The collective twin: same group, context + 1. Collectives send and receive on it. */
   get [kCollective](): Comm {
-    this.twin ??= new Comm(this.runtime, this.group, this.context + 1, this);
+    this.twin ??= new Comm(this.runtime, this.members, this.context + 1, this);
     return this.twin;
   }
 
@@ -58,12 +61,17 @@ export class Comm extends CommCollectives {
     return new Win(this, 'dynamic', undefined, false);
   }
 
-  // ───────────────────────── communicators ─────────────────────────
+  // ───────────────────────── communicators (comm/context.ts, comm/create.ts, comm/intercomm.ts) ─────────────────────────
 
   /** Same group, new context: its messages never match this communicator's. Collective. */
   dup(): Comm {
-    const context = this.agreeOnContext();
-    return new Comm(this.runtime, this.group, context);
+    const context = leaderContext(this[kCollective], this.runtime, 'dup');
+    return new Comm(this.runtime, this.members, context);
+  }
+
+  /** Nonblocking dup (MPI_Comm_idup): once the request completes, `request.value` is the new communicator. Collective. */
+  idup(): Request {
+    return idup(this);
   }
 
   /**
@@ -75,36 +83,40 @@ export class Comm extends CommCollectives {
       throw new InvalidArgument('color', `expected an integer >= 0 or UNDEFINED, got ${String(color)}`);
     }
     if (!Number.isInteger(key)) throw new InvalidArgument('key', `expected an integer, got ${String(key)}`);
-    const all = this.allgatherInternal<[number, number, number]>([color, key, this.runtime.nextContext]);
-    const context = Math.max(...all.map((e) => e[2]));
-    this.runtime.nextContext = context + 2;
+    // rank 0 draws the context for every color (the groups are disjoint) and sends it with the colors and keys
+    const all = allgatherSmall<[number, number, number]>(this[kCollective], [color, key, this.rank === 0 ? freshContext(this.runtime) : 0]);
+    const context = checkDrawn(all[0]![2], 'split');
     if (color < 0) return null;
     const members = all
       .map(([c, k], r) => ({ c, k, r }))
       .filter((e) => e.c === color)
       .sort((a, b) => a.k - b.k || a.r - b.r)
-      .map((e) => this.group[e.r]!);
+      .map((e) => this.members[e.r]!);
     return new Comm(this.runtime, members, context);
   }
 
-  private agreeOnContext(): number {
-    const all = this.allgatherInternal<number>(this.runtime.nextContext);
-    const context = Math.max(...all);
-    this.runtime.nextContext = context + 2;
-    return context;
+  /** COMM_TYPE_SHARED: one communicator per simulated node, ordered by `key` then rank; UNDEFINED gives null (MPI_Comm_split_type). Collective. */
+  splitType(type: number, key = 0): Comm | null {
+    return splitType(this, type, key);
   }
 
-  /** Linear allgather of small objects on the collective twin (the runtime's own, independent of src/collectives). */
-  private allgatherInternal<V>(mine: V): V[] {
-    const c = this[kCollective];
-    if (c.rank === 0) {
-      const all: V[] = [mine];
-      for (let r = 1; r < c.size; r++) all.push(c.recvObject<V>(r, CONTEXT_TAG));
-      for (let r = 1; r < c.size; r++) c.sendObject(all, r, CONTEXT_TAG);
-      return all;
-    }
-    c.sendObject(mine, 0, CONTEXT_TAG);
-    return c.recvObject<V[]>(0, CONTEXT_TAG);
+  /** The members of `group` get a communicator over it, the others null (MPI_Comm_create). Collective over this communicator. */
+  commCreate(group: Group): Comm | null {
+    return commCreate(this, group);
+  }
+
+  /** A communicator over `group`, called by its members only (MPI_Comm_create_group); `tag` tells concurrent calls apart. */
+  commCreateGroup(group: Group, tag = 0): Comm {
+    return commCreateGroup(this, group, tag);
+  }
+
+  /**
+   * An intercommunicator between this communicator's group and a disjoint remote group
+   * (MPI_Intercomm_create): the two leaders meet on `peerComm` (significant at `localLeader` only)
+   * under `tag`. Collective over both groups.
+   */
+  intercommCreate(localLeader: number, peerComm: Comm | null, remoteLeader: number, tag = 0): Intercomm {
+    return intercommCreate(this, localLeader, peerComm, remoteLeader, tag);
   }
 
   /** A Cartesian communicator over the first prod(dims) ranks (null on the others); see topology/cart.ts. Collective. */
@@ -115,3 +127,4 @@ export class Comm extends CommCollectives {
 
 /** Every prototype a Comm's methods live on, base first: what tracing and the compute boundary wrap. */
 export const COMM_PROTOTYPES: readonly object[] = [CommCore.prototype, CommPointToPoint.prototype, CommCollectives.prototype, Comm.prototype];
+for (const proto of COMM_PROTOTYPES) guardFreed(proto);

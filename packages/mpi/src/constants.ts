@@ -6,3 +6,12 @@ export const ANY_TAG = -1;
 export const PROC_NULL = -2;
 /** Returned by split() callers to leave the new communicator out (MPI_UNDEFINED). */
 export const UNDEFINED = -32766;
+/** A collective's root on an intercommunicator, passed by the root itself (MPI_ROOT); the rest of its group passes PROC_NULL. */
+export const ROOT = -3;
+/** splitType(): the ranks that share memory, i.e. one simulated node (MPI_COMM_TYPE_SHARED). */
+export const COMM_TYPE_SHARED = 1;
+/** Results of Group.compare() and Comm.compare() (MPI_IDENT, MPI_CONGRUENT, MPI_SIMILAR, MPI_UNEQUAL). */
+export const IDENT = 0;
+export const CONGRUENT = 1;
+export const SIMILAR = 2;
+export const UNEQUAL = 3;

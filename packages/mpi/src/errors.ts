@@ -16,6 +16,7 @@ export type MpiErrorCode =
   | 'MPI_ERR_TRUNCATE'
   | 'MPI_ERR_REQUEST'
   | 'MPI_ERR_COMM'
+  | 'MPI_ERR_GROUP'
   | 'MPI_ERR_OTHER'
   | 'MPI_ERR_INTERN'
   | 'MPI_ERR_NO_MEM'
@@ -84,6 +85,20 @@ export class InvalidArgument extends MpiError {
 }
 
 /** The matched message is longer than the receive buffer. Raised at the receiver only; the sender succeeds. */
+/** A group argument that does not fit the call: a rank outside the group, a rank named twice, a group not inside the communicator. */
+export class InvalidGroup extends MpiError {
+  constructor(message: string) {
+    super('MPI_ERR_GROUP', message);
+  }
+}
+
+/** A communicator that cannot take the call: freed, or of the wrong kind (an intercommunicator where an intracommunicator is needed). */
+export class InvalidComm extends MpiError {
+  constructor(message: string) {
+    super('MPI_ERR_COMM', message);
+  }
+}
+
 export class TruncationError extends MpiError {
   readonly source: number;
   readonly tag: number;

@@ -1,8 +1,12 @@
 // @tsmpi/mpi — the public face: the program API (init, Comm, buffers, requests), the launcher's
 // embedding API (runJob) and the options `tsmpi run` shares with it.
-export { ANY_SOURCE, ANY_TAG, PROC_NULL, UNDEFINED } from './constants.js';
+export { ANY_SOURCE, ANY_TAG, PROC_NULL, UNDEFINED, ROOT, COMM_TYPE_SHARED, IDENT, CONGRUENT, SIMILAR, UNEQUAL } from './constants.js';
 export { init, inRank, setResult } from './rank/context.js';
 export { Comm, Message } from './comm.js';
+export { Intercomm } from './comm/intercomm.js';
+export { Group, GROUP_EMPTY } from './group.js';
+export type { RankRange } from './group.js';
+export { MAX_OBJECT_NAME } from './comm/lifecycle.js';
 export { CartComm, cartCreate } from './topology/cart.js';
 export { computeDims } from './topology/dims.js';
 export { TypedBuffer } from './typed-buffer.js';
@@ -29,6 +33,7 @@ export {
   ErrorInStatus, NotInRank, JobAborted, TransferError, ConnectionFailed, DeadlockError, RankFailed, UsageError, MemlockExhausted, PmiError, WireUpError, TAG_UB,
   USAGE_EXIT_CODE,
 } from './errors.js';
+export { InvalidGroup, InvalidComm } from './errors.js';
 export { runJob, DEADLOCK_EXIT_CODE } from './launcher/job.js';
 export { toChromeTrace, writeTrace, pairMessages, parseTraceClock, RANK_END, TRACE_CLOCKS } from './trace/index.js';
 export type { ChromeTrace, RankTrace, TraceEvent, TraceClock, TraceCategory, MessageEnd, Located, JobTraceOption, JobTraceReport } from './trace/index.js';

@@ -131,6 +131,7 @@ function emptyStatus() {
   return { source: ANY_SOURCE, tag: ANY_TAG, count: 0, byteCount: 0 };
 }
 
+/** Starts a schedule as a nonblocking collective of `comm` (its own tag; advanced by progress as every i-form is). */
 export function startSchedule(comm: NonblockingComm, name: string, make: (tag: number) => Schedule): Request {
   // any blocking wait of the rank (a recv, a probe) moves running schedules on too
   comm.runtime.engine.afterProgress ??= progressSchedules;

@@ -4,6 +4,8 @@ import { InvalidArgument, InvalidBuffer, InvalidRank, InvalidTag, InvalidType, T
 import type { Route, Target } from '../p2p/operations.js';
 import type { RankRuntimeFace } from '../rank/runtime-face.js';
 import type { RankStats } from '../stats.js';
+import { Group } from '../group.js';
+import { compareComms, freeComm, getName, setName } from './lifecycle.js';
 import { TypedBuffer, describe, isTypedArrayCtor, type TypedArray, type TypedArrayCtor } from '../typed-buffer.js';
 import { normalizeSpec, type BufferArg, type BufferSpec } from '../datatype/buffer-spec.js';
 import { CollectiveStaging, receiveTarget } from '../datatype/staging.js';
@@ -20,19 +22,22 @@ export abstract class CommCore {
   readonly rank: number;
   readonly size: number;
   /** @internal */ readonly runtime: RankRuntimeFace;
-  /** @internal world rank of each rank of this communicator */ readonly group: readonly number[];
+  /** @internal world rank of each rank of this communicator (for an intercommunicator: of the local group) */ readonly members: readonly number[];
   /** @internal even for user communicators; the twin has context + 1 */ readonly context: number;
   /** @internal */ readonly route: Route;
 
-  /** @internal created by init(), dup() and split() */
-  constructor(runtime: RankRuntimeFace, group: readonly number[], context: number) {
+  /**
+   * @internal created by init(), dup(), split() and the calls of comm/create.ts. An intercommunicator
+   * passes its remote group: its ranks name the remote group's members (route.size is their count).
+   */
+  constructor(runtime: RankRuntimeFace, group: readonly number[], context: number, remote?: readonly number[]) {
     this.runtime = runtime;
-    this.group = group;
+    this.members = group;
     this.context = context;
     this.size = group.length;
     this.rank = group.indexOf(runtime.worldRank);
-    const g = group;
-    this.route = { context, rank: this.rank, size: this.size, world: (r: number) => g[r]! };
+    const peers = remote ?? group;
+    this.route = { context, rank: this.rank, size: peers.length, world: (r: number) => peers[r]! };
   }
 
   // ───────────────────────── memory ─────────────────────────
@@ -129,6 +134,41 @@ export abstract class CommCore {
     return this.runtime.abort(code, message);
   }
 
+  // ───────────────────────── group, name, free (comm/lifecycle.ts) ─────────────────────────
+
+  /** The communicator's group (MPI_Comm_group); for an intercommunicator, the local group. */
+  group(): Group {
+    return new Group(this.members, this.runtime.worldRank);
+  }
+
+  /** False here; true on an Intercomm (MPI_Comm_test_inter). */
+  get isInter(): boolean {
+    return false;
+  }
+
+  /** IDENT, CONGRUENT, SIMILAR or UNEQUAL (MPI_Comm_compare). */
+  compare(other: CommCore): number {
+    return compareComms(this, other);
+  }
+
+  /** Names the communicator, for traces and reports (MPI_Comm_set_name); at most MAX_OBJECT_NAME characters. */
+  setName(name: string): void {
+    setName(this, name);
+  }
+
+  /** 'MPI_COMM_WORLD' for the world, '' for a new communicator until setName() (MPI_Comm_get_name). */
+  getName(): string {
+    return getName(this, this.context === 0);
+  }
+
+  /**
+   * Frees the communicator (MPI_Comm_free): every later call on it throws InvalidComm, while the
+   * operations already posted on it complete as usual. Collective in MPI; here nothing is exchanged.
+   */
+  free(): void {
+    freeComm(this, this.context === 0);
+  }
+
   // ───────────────────────── argument checks ─────────────────────────
 
   /**
@@ -170,12 +210,14 @@ export abstract class CommCore {
 
   protected checkDest(dest: number, op: string): void {
     if (dest === PROC_NULL) return;
-    if (!Number.isInteger(dest) || dest < 0 || dest >= this.size) throw new InvalidRank(`${op} destination`, dest, this.size, false);
+    const n = this.route.size;
+    if (!Number.isInteger(dest) || dest < 0 || dest >= n) throw new InvalidRank(`${op} destination`, dest, n, false);
   }
 
   protected checkSource(source: number, op: string): void {
     if (source === PROC_NULL || source === ANY_SOURCE) return;
-    if (!Number.isInteger(source) || source < 0 || source >= this.size) throw new InvalidRank(`${op} source`, source, this.size, true);
+    const n = this.route.size;
+    if (!Number.isInteger(source) || source < 0 || source >= n) throw new InvalidRank(`${op} source`, source, n, true);
   }
 
   protected checkTag(tag: number, wildcard: boolean): void {

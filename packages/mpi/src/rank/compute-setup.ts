@@ -2,6 +2,8 @@ import { COMM_PROTOTYPES, Message } from '../comm.js';
 import { ComputeBoundary } from '../compute.js';
 import { Request } from '../request.js';
 import { CartComm } from '../topology/cart.js';
+import { Intercomm } from '../comm/intercomm.js';
+import { Group } from '../group.js';
 
 /** The rank's boundary while `measured` compute is on (module state is per rank: one worker thread each). */
 let current: ComputeBoundary | undefined;
@@ -15,7 +17,7 @@ const boundary = () => current;
  */
 export function installComputeBoundary(b: ComputeBoundary, runtimeProto: object): void {
   current = b;
-  for (const proto of [...COMM_PROTOTYPES, CartComm.prototype, Message.prototype, Request.prototype]) {
+  for (const proto of [...COMM_PROTOTYPES, CartComm.prototype, Intercomm.prototype, Group.prototype, Message.prototype, Request.prototype]) {
     ComputeBoundary.instrument(proto, methodNames(proto).filter((n) => n !== 'then'), boundary);
   }
   ComputeBoundary.instrument(Request, ['waitAll', 'waitAny', 'waitSome', 'testAll', 'testAny', 'testSome'], boundary);

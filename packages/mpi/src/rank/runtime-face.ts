@@ -8,6 +8,8 @@ import type { BufferMemory } from '../typed-buffer.js';
 export interface RankRuntimeFace {
   readonly worldRank: number;
   readonly worldSize: number;
+  /** The simulated node the rank runs on (splitType(COMM_TYPE_SHARED) groups by it). */
+  readonly node: number;
   readonly engine: Engine;
   readonly memory: BufferMemory;
   /** The rank's AddressSpace (@tsmpi/vm), exposed to programs as comm.space. */
@@ -16,7 +18,7 @@ export interface RankRuntimeFace {
   readonly heap: Allocator;
   /** The program clock: wtime(), and the compute / communication / waiting tallies (src/compute.ts). */
   readonly clock: ProgramClock;
-  /** Next context id this rank may hand out (even); agreed among a group by dup/split. */
+  /** How many context ids this rank has handed out, plus 2 (comm/context.ts turns it into a job-wide unique context). */
   nextContext: number;
   stats(): RankStats;
   abort(code: number, message: string): never;

@@ -37,7 +37,7 @@ export class TargetAccess {
   }
 
   world(target: number): number {
-    return this.comm.group[target]!;
+    return this.comm.members[target]!;
   }
 
   /** [remote, +length) of `target` into local memory at `local`; complete on return. */

@@ -78,7 +78,7 @@ export class CartComm extends Comm {
     const linear = (keep: boolean) => remainDims.reduce((acc, k, d) => (k === keep ? acc * this.dims[d]! + at[d]! : acc), 0);
     const part = this.split(linear(false), linear(true))!;
     const kept = (xs: readonly number[] | readonly boolean[]) => xs.filter((_, d) => remainDims[d]);
-    return new CartComm(this.runtime, part.group, part.context, kept(this.dims) as number[], kept(this.periods) as boolean[]);
+    return new CartComm(this.runtime, part.members, part.context, kept(this.dims) as number[], kept(this.periods) as boolean[]);
   }
 
   /** The 2 × ndims neighbours in the order the neighbourhood collectives use: per dimension, down then up. */
@@ -140,7 +140,7 @@ export function cartCreate(comm: Comm, dims: readonly number[], periods: readonl
   }
   const part = comm.split(comm.rank < n ? 0 : UNDEFINED, comm.rank);
   if (part === null) return null;
-  return new CartComm(comm.runtime, part.group, part.context, dims, dims.map((_, d) => Boolean(periods[d])));
+  return new CartComm(comm.runtime, part.members, part.context, dims, dims.map((_, d) => Boolean(periods[d])));
 }
 
 topologyHooks.cartCreate = cartCreate;

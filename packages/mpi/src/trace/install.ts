@@ -2,6 +2,8 @@ import type { RegistrationProvider } from '@tsmpi/rcache';
 import { COMM_PROTOTYPES, Comm, Message } from '../comm.js';
 import { Request } from '../request.js';
 import { CartComm } from '../topology/cart.js';
+import { Intercomm } from '../comm/intercomm.js';
+import { Group } from '../group.js';
 import { protocolFor, type PeerPath } from '../p2p/select.js';
 import type { IntraKind } from '../options.js';
 import type { Status } from '../status.js';
@@ -224,7 +226,7 @@ let active: Tracing | undefined;
 /** Starts recording this rank: wraps every MPI entry point (only when tracing is on; off, nothing is wrapped). */
 export function installTracing(t: TraceTargets): void {
   active = new Tracing(t);
-  for (const proto of [...COMM_PROTOTYPES, CartComm.prototype, Message.prototype]) {
+  for (const proto of [...COMM_PROTOTYPES, CartComm.prototype, Intercomm.prototype, Group.prototype, Message.prototype]) {
     for (const n of methodNames(proto)) wrap(proto, n, categoryOf(n, proto === Message.prototype));
   }
   for (const n of methodNames(Request.prototype)) wrap(Request.prototype, n, 'wait');
