@@ -72,7 +72,7 @@ export function compareComms(a: CommIdentity, b: CommIdentity): number {
  * (a nonblocking collective's temporaries and local work).
  */
 const STILL_ALLOWED = new Set(['constructor', 'alloc', 'wrap', 'wtime', 'compute', 'stats', 'abort', 'chargeLocal', 'targetOf',
-  'checkBuffer', 'checkDest', 'checkSource', 'checkTag', 'checkSend', 'sendMode']);
+  'checkBuffer', 'checkTyped', 'checkPosition', 'staging', 'checkDest', 'checkSource', 'checkTag', 'checkSend', 'sendMode']);
 
 /** Puts every call of `proto` (its own methods) behind the freed check: a freed communicator throws InvalidComm. */
 export function guardFreed(proto: object): void {
