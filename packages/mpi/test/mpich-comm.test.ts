@@ -42,7 +42,7 @@ describe('communicator creation and life (MPICH test/mpi/comm in spirit)', () =>
         expect(x.shared).toEqual({ size: onNode.length, rank: onNode.indexOf(me), members: onNode });
         expect(x.sharedUndefined).toBeNull();
         expect(x.splitTypeBad).toBe('MPI_ERR_ARG');
-        expect(x.ctxalloc).toBe(20);
+        expect(x.ctxalloc).toBe(10);
         // the last id is handed out, then every kind of creation fails alike on every rank, typed
         expect(x.exhausted).toEqual({ lastOk: 'no error', dup: 'MPI_ERR_COMM', split: 'MPI_ERR_COMM', idup: 'MPI_ERR_COMM' });
         expect(x.constants).toEqual([IDENT, CONGRUENT, SIMILAR, UNEQUAL]);

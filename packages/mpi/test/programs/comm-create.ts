@@ -118,8 +118,8 @@ export function main() {
   // ctxalloc: many batches of dup + free, each dup checked with a message
   const base = world.dup();
   let checked = 0;
-  for (let batch = 0; batch < 20; batch++) {
-    const made = Array.from({ length: 10 }, () => base.dup());
+  for (let batch = 0; batch < 10; batch++) {
+    const made = Array.from({ length: 8 }, () => base.dup());
     const last = made[made.length - 1]!;
     if (ring(last, batch) === (rank - 1 + size) % size) checked++;
     for (const c of made) c.free();
