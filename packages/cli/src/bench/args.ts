@@ -78,7 +78,7 @@ options
                             registration policies (off = pin-per-op)
   --config F:P              one configuration, e.g. pinning:notifier, odp:notifier, mlock:hooks, pin-per-op,
                             pipeline (pin-per-op in 1 MiB chunks), pinning:notifier:pipeline
-  --pattern P               reuse | rotate:N | churn | migrate:K | fork:K (repeatable, or a comma list)
+  --pattern P               reuse | rotate:N | churn | migrate:K | fork:K | strided:pack|sge (repeatable, or a comma list)
   --sizes MIN:MAX           message sizes, powers of two (default 1:16M)
   --iterations N            timed iterations for small messages (default ${SHORT.iterations}; --full: ${FULL.iterations})
   --full                    OSU-like iteration counts (slow: minutes to hours)
