@@ -86,6 +86,8 @@ describe('tsmpi bench arguments', () => {
     expect(planJobs(parseBenchArgs(['study', '--no-noncontig'])).length).toBe(2 * (6 * 4 + 2));
     expect(formatPattern(parsePattern('strided:sge'))).toBe('strided:sge');
     expect(() => parsePattern('strided:zz')).toThrow(/strided takes pack or sge/);
+    expect(() => parseBenchArgs(['bw', '--pattern', 'strided:sge'])).toThrow(/latency suite only/);
+    expect(parseBenchArgs(['--pattern', 'strided:sge']).suites).toEqual(['latency']);
     expect(jobs.filter((j) => j.spec.pattern.kind === 'migrate').map((j) => j.spec.name)).toEqual([
       'latency/pinning-mlock-hooks/migrate:2', 'latency/pinning-mlock-notifier/migrate:2',
       'bw/pinning-mlock-hooks/migrate:2', 'bw/pinning-mlock-notifier/migrate:2',

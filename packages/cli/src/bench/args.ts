@@ -261,6 +261,10 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   }
 
   const counts = full ? FULL : SHORT;
+  const others = suites.filter((x) => x !== 'latency');
+  if (patterns.some((p) => p.kind === 'strided') && (suites.length === 0 ? study : others.length > 0)) {
+    throw new BenchUsageError(`pattern strided:pack|sge runs the latency suite only (one message per buffer), not ${suites.length === 0 ? 'latency and bw' : others.join(', ')}: add latency alone`);
+  }
   if (traceDir !== undefined && procs) throw new BenchUsageError('--trace runs the jobs in one process for now: drop --procs to record timelines');
   return {
     ...(procs ? { procs } : {}),
