@@ -76,15 +76,7 @@ export class RendezvousRdmaProtocol implements Protocol {
     if (adapterStatus !== 0) {
       cache.release(reg);
       if (temp !== undefined) heap.free(temp);
-      // a local error is the landing's (under odp nothing checked it before the read), a remote one the sender's
-      const local = adapterStatus === WcStatus.LOCAL_PROTECTION_ERROR || adapterStatus === WcStatus.LOCAL_LENGTH_ERROR;
-      recv.req.fail(
-        local
-          ? receiveBufferFault(`the RDMA read into it completed ${statusName(adapterStatus)}`)
-          : new TransferError(String(adapterStatus), `RDMA read of ${a.length} bytes from rank ${a.source} failed: the sender's registration no longer covers its buffer`),
-        device.now, status,
-      );
-      sendFin(this.host, a, local ? Flags.ERROR | Flags.RECEIVER : Flags.ERROR, device.now);
+      failRead(this.host, recv, a, adapterStatus, status);
       return;
     }
     // FIN first, then deregister (Open MPI ob1: the rget completion sends FIN, then
@@ -102,4 +94,21 @@ export class RendezvousRdmaProtocol implements Protocol {
   drop(a: Arrival, start: number): void {
     sendFin(this.host, a, 0, start);
   }
+}
+
+/**
+ * A receiver's RDMA read of `a` completed with an error: the receive fails and the sender hears FIN
+ * with ERROR. A local error is the landing's (under odp nothing checked it before the read), a
+ * remote one the sender's (its registration no longer covers its buffer).
+ */
+export function failRead(host: ProtocolHost, recv: RecvOp, a: Arrival, adapterStatus: number, status: Status): void {
+  const now = host.env.device.now;
+  const local = adapterStatus === WcStatus.LOCAL_PROTECTION_ERROR || adapterStatus === WcStatus.LOCAL_LENGTH_ERROR;
+  recv.req.fail(
+    local
+      ? receiveBufferFault(`the RDMA read into it completed ${statusName(adapterStatus)}`)
+      : new TransferError(String(adapterStatus), `RDMA read of ${a.length} bytes from rank ${a.source} failed: the sender's registration no longer covers its buffer`),
+    now, status,
+  );
+  sendFin(host, a, local ? Flags.ERROR | Flags.RECEIVER : Flags.ERROR, now);
 }

@@ -1,7 +1,5 @@
-import { Status as WcStatus, statusName } from '@tsmpi/fabric';
-import { TransferError } from '../../errors.js';
 import type { Status } from '../../status.js';
-import { asBufferError, guardBuffer, receiveBufferFault, sendBufferName } from '../buffer-errors.js';
+import { asBufferError, guardBuffer, sendBufferName } from '../buffer-errors.js';
 import { ENVELOPE_BYTES, Flags, Kind, type Envelope } from '../envelope.js';
 import { decodeObject } from '../object-codec.js';
 import type { Arrival, Payload, Range, RecvOp, Route, SendOp } from '../operations.js';
@@ -9,7 +7,7 @@ import type { RegistrationPort } from '../ports.js';
 import type { Protocol, ProtocolHost } from '../protocol.js';
 import { planReads } from '../sge-plan.js';
 import { rtsArrival, sendFin } from './rendezvous.js';
-import { USER_BUFFER_ACCESS } from './rendezvous-rdma.js';
+import { USER_BUFFER_ACCESS, failRead } from './rendezvous-rdma.js';
 
 /**
  * Scatter/gather rendezvous for a non-contiguous send (p2p/noncontig.ts has the rule): no copies.
@@ -121,17 +119,10 @@ export class RendezvousSgeProtocol implements Protocol {
   }
 
   private failed(recv: RecvOp, a: Arrival, reg: RegistrationPort, temp: number | undefined, adapterStatus: number, status: Status): void {
-    const { device, cache, heap } = this.host.env;
+    const { cache, heap } = this.host.env;
     cache.release(reg);
     if (temp !== undefined) heap.free(temp);
-    const local = adapterStatus === WcStatus.LOCAL_PROTECTION_ERROR || adapterStatus === WcStatus.LOCAL_LENGTH_ERROR;
-    recv.req.fail(
-      local
-        ? receiveBufferFault(`an RDMA read into it completed ${statusName(adapterStatus)}`)
-        : new TransferError(String(adapterStatus), `RDMA read of ${a.length} bytes in segments from rank ${a.source} failed: the sender's registration no longer covers its buffer`),
-      device.now, status,
-    );
-    sendFin(this.host, a, local ? Flags.ERROR | Flags.RECEIVER : Flags.ERROR, device.now);
+    failRead(this.host, recv, a, adapterStatus, status);
   }
 
   drop(a: Arrival, start: number): void {
