@@ -15,3 +15,9 @@ export const IDENT = 0;
 export const CONGRUENT = 1;
 export const SIMILAR = 2;
 export const UNEQUAL = 3;
+/**
+ * MPI_IN_PLACE: passed as a collective's send buffer (or scatter's receive buffer at the root),
+ * says the data is already where the result goes. Only where MPI allows it (see collectives/in-place.ts).
+ */
+export const IN_PLACE: unique symbol = Symbol('IN_PLACE');
+export type InPlace = typeof IN_PLACE;

@@ -1,6 +1,7 @@
 // @tsmpi/mpi — the public face: the program API (init, Comm, buffers, requests), the launcher's
 // embedding API (runJob) and the options `tsmpi run` shares with it.
-export { ANY_SOURCE, ANY_TAG, PROC_NULL, UNDEFINED, ROOT, COMM_TYPE_SHARED, IDENT, CONGRUENT, SIMILAR, UNEQUAL } from './constants.js';
+export { ANY_SOURCE, ANY_TAG, PROC_NULL, UNDEFINED, ROOT, COMM_TYPE_SHARED, IDENT, CONGRUENT, SIMILAR, UNEQUAL, IN_PLACE } from './constants.js';
+export type { InPlace } from './constants.js';
 export { init, inRank, setResult } from './rank/context.js';
 export { Comm, Message } from './comm.js';
 export { Intercomm } from './comm/intercomm.js';

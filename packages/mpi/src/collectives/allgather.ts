@@ -1,4 +1,6 @@
 import { countAlgorithm } from './stats.js';
+import { forbidInPlace, isInPlace, ownBlock, type MaybeInPlace } from './in-place.js';
+
 import { DEFAULT_TUNING, tuning } from './tuning.js';
 import { Tag, checkCount, checkSameType, copy, twinOf } from './transport.js';
 import { exchangeStep, runBlocking, type Schedule } from './schedule.js';
@@ -14,13 +16,15 @@ import type { Buffer, CollectiveComm } from './types.js';
 export const ALLGATHER_LONG_BYTES = DEFAULT_TUNING.allgatherLongBytes;
 
 /** Every rank contributes sbuf (n elements) and receives all p blocks in rank order into rbuf (p × n). */
-export function allgather(comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer): void {
+export function allgather(comm: CollectiveComm, sbuf: MaybeInPlace, rbuf: Buffer): void {
   runBlocking(allgatherSchedule(comm, sbuf, rbuf, Tag.allgather));
 }
 
-export function* allgatherSchedule(comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer, tag: number): Schedule {
+export function* allgatherSchedule(comm: CollectiveComm, send: MaybeInPlace, rbuf: Buffer, tag: number): Schedule {
   const p = comm.size;
   const r = comm.rank;
+  forbidInPlace('allgather', 'receive buffer', rbuf, 'pass it as the send buffer on every rank');
+  const sbuf = isInPlace(send) ? ownBlock('allgather', rbuf, p, r) : send;
   const n = sbuf.count;
   checkCount('allgather', 'the receive buffer', rbuf, n * p);
   checkSameType('allgather', sbuf, rbuf);

@@ -1,4 +1,6 @@
 import { checkOp, combineInto } from './combine.js';
+import { forbidInPlace, isInPlace, ownBlock, type MaybeInPlace } from './in-place.js';
+
 import type { ReduceOp } from './ops.js';
 import { countAlgorithm } from './stats.js';
 import { DEFAULT_TUNING, tuning } from './tuning.js';
@@ -26,11 +28,13 @@ export const ALLREDUCE_LONG_BYTES = DEFAULT_TUNING.allreduceLongBytes;
  * from the same two operands, or by one rank in Rabenseifner) and then copied, never
  * recomputed in another order.
  */
-export function allreduce(comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer, op: ReduceOp): void {
+export function allreduce(comm: CollectiveComm, sbuf: MaybeInPlace, rbuf: Buffer, op: ReduceOp): void {
   runBlocking(allreduceSchedule(comm, sbuf, rbuf, op, Tag.allreduce));
 }
 
-export function* allreduceSchedule(comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer, op: ReduceOp, tag: number): Schedule {
+export function* allreduceSchedule(comm: CollectiveComm, send: MaybeInPlace, rbuf: Buffer, op: ReduceOp, tag: number): Schedule {
+  forbidInPlace('allreduce', 'receive buffer', rbuf, 'pass it as the send buffer on every rank');
+  const sbuf = isInPlace(send) ? rbuf : send;
   checkOp('allreduce', op, sbuf);
   checkCount('allreduce', 'the receive buffer', rbuf, sbuf.count);
   checkSameType('allreduce', sbuf, rbuf);

@@ -1,7 +1,9 @@
 import { InvalidBuffer } from '../errors.js';
 import { countAlgorithm } from './stats.js';
+import { forbidInPlace, isInPlace, ownBlock, type MaybeInPlace } from './in-place.js';
+
 import { Tag, checkCount, checkSameType, copy, twinOf } from './transport.js';
-import { exchangeStep, runBlocking, type Schedule } from './schedule.js';
+import { exchangeStep, runBlocking, temporary, type Schedule } from './schedule.js';
 import type { Buffer, CollectiveComm } from './types.js';
 
 /**
@@ -13,11 +15,24 @@ import type { Buffer, CollectiveComm } from './types.js';
  *
  * sbuf holds p blocks of n elements (block j goes to rank j); rbuf receives block i from rank i.
  */
-export function alltoall(comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer): void {
+export function alltoall(comm: CollectiveComm, sbuf: MaybeInPlace, rbuf: Buffer): void {
   runBlocking(alltoallSchedule(comm, sbuf, rbuf, Tag.alltoall));
 }
 
-export function* alltoallSchedule(comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer, tag: number): Schedule {
+export function* alltoallSchedule(comm: CollectiveComm, send: MaybeInPlace, rbuf: Buffer, tag: number): Schedule {
+  forbidInPlace('alltoall', 'receive buffer', rbuf, 'pass it as the send buffer on every rank');
+  if (!isInPlace(send)) return yield* pairwise(comm, send, rbuf, tag);
+  // IN_PLACE: the outgoing blocks are copied aside first, as MPICH's in-place alltoall does block by block
+  const sbuf = temporary(comm, rbuf.type, rbuf.count);
+  try {
+    copy(comm, sbuf, rbuf);
+    yield* pairwise(comm, sbuf, rbuf, tag);
+  } finally {
+    sbuf.free();
+  }
+}
+
+function* pairwise(comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer, tag: number): Schedule {
   const p = comm.size;
   const r = comm.rank;
   checkCount('alltoall', 'the receive buffer', rbuf, sbuf.count);
@@ -26,7 +41,7 @@ export function* alltoallSchedule(comm: CollectiveComm, sbuf: Buffer, rbuf: Buff
     throw new InvalidBuffer(`alltoall: the send buffer holds ${sbuf.count} elements, not a multiple of the ${p} ranks; pass p blocks of equal size`);
   }
   if (sbuf.addr === rbuf.addr && sbuf.count > 0) {
-    throw new InvalidBuffer('alltoall: send and receive buffers are the same memory; pass separate buffers (in-place alltoall is not supported)');
+    throw new InvalidBuffer('alltoall: send and receive buffers are the same memory; pass separate buffers, or IN_PLACE as the send buffer');
   }
   const n = sbuf.count / p;
   copy(comm, rbuf.subarray(r * n, (r + 1) * n), sbuf.subarray(r * n, (r + 1) * n));

@@ -1,4 +1,5 @@
 import { countAlgorithm } from './stats.js';
+import { forbidInPlace } from './in-place.js';
 import { DEFAULT_TUNING, tuning } from './tuning.js';
 import { Tag, blockStart, checkRoot, twinOf } from './transport.js';
 import { exchangeStep, recvStep, runBlocking, sendStep, type Schedule } from './schedule.js';
@@ -20,6 +21,7 @@ export function bcast(comm: CollectiveComm, buf: Buffer, root: number): void {
 
 export function* bcastSchedule(comm: CollectiveComm, buf: Buffer, root: number, tag: number): Schedule {
   checkRoot('bcast', comm, root);
+  forbidInPlace('bcast', 'buffer', buf, 'bcast reads and writes one buffer already: pass it');
   const p = comm.size;
   if (p === 1 || buf.count === 0) {
     countAlgorithm('bcast.trivial');

@@ -1,5 +1,7 @@
 import { InvalidBuffer } from '../errors.js';
 import { countAlgorithm } from './stats.js';
+import { forbidInPlace, isInPlace, ownBlock, type MaybeInPlace } from './in-place.js';
+
 import { DEFAULT_TUNING, tuning } from './tuning.js';
 import { Tag, checkCount, checkRoot, checkSameType, copy, irecv, twinOf } from './transport.js';
 import { recvStep, runBlocking, sendStep, temporary, type Schedule } from './schedule.js';
@@ -15,15 +17,19 @@ import type { Buffer, CollectiveComm, PointToPoint, Waitable } from './types.js'
 export const GATHER_LINEAR_BYTES = DEFAULT_TUNING.gatherLinearBytes;
 
 /** `rbuf` (count = p × sbuf.count) is only used on the root; other ranks may pass null. */
-export function gather(comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer | null | undefined, root: number): void {
+export function gather(comm: CollectiveComm, sbuf: MaybeInPlace, rbuf: Buffer | null | undefined, root: number): void {
   runBlocking(gatherSchedule(comm, sbuf, rbuf, root, Tag.gather));
 }
 
-export function* gatherSchedule(comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer | null | undefined, root: number, tag: number): Schedule {
+export function* gatherSchedule(comm: CollectiveComm, send: MaybeInPlace, rbuf: Buffer | null | undefined, root: number, tag: number): Schedule {
   checkRoot('gather', comm, root);
   const p = comm.size;
-  const n = sbuf.count;
   const isRoot = comm.rank === root;
+  forbidInPlace('gather', 'receive buffer', rbuf, 'pass it as the root\'s send buffer');
+  if (isInPlace(send) && !isRoot) throw new InvalidBuffer('gather: only the root may pass IN_PLACE (its block is then already in its receive buffer); the other ranks pass their send buffer');
+  if (isInPlace(send) && !rbuf) throw new InvalidBuffer('gather: the root passed IN_PLACE and no receive buffer; pass one of size × the send count');
+  const sbuf = isInPlace(send) ? ownBlock('gather', rbuf!, p, root) : send;
+  const n = sbuf.count;
   if (isRoot) {
     if (!rbuf) throw new InvalidBuffer('gather: the root passed no receive buffer; pass one of size × the send count');
     checkCount('gather', 'the receive buffer', rbuf, n * p);

@@ -13,6 +13,7 @@ import { reduceSchedule } from './reduce.js';
 import type { Schedule } from './schedule.js';
 import { Tag } from './transport.js';
 import type { Buffer, CollectiveComm } from './types.js';
+import type { MaybeInPlace } from './in-place.js';
 
 /**
  * Nonblocking collectives (MPI-3 ibarrier, ibcast, ...): the blocking form's schedule (the same
@@ -149,22 +150,22 @@ export function ibcast(comm: NonblockingComm, buf: Buffer, root: number): Reques
   return startSchedule(comm, 'ibcast', (tag) => bcastSchedule(comm, buf, root, tag));
 }
 
-export function ireduce(comm: NonblockingComm, sbuf: Buffer, rbuf: Buffer | null | undefined, op: ReduceOp, root: number): Request {
+export function ireduce(comm: NonblockingComm, sbuf: MaybeInPlace, rbuf: Buffer | null | undefined, op: ReduceOp, root: number): Request {
   return startSchedule(comm, 'ireduce', (tag) => reduceSchedule(comm, sbuf, rbuf, op, root, tag));
 }
 
-export function iallreduce(comm: NonblockingComm, sbuf: Buffer, rbuf: Buffer, op: ReduceOp): Request {
+export function iallreduce(comm: NonblockingComm, sbuf: MaybeInPlace, rbuf: Buffer, op: ReduceOp): Request {
   return startSchedule(comm, 'iallreduce', (tag) => allreduceSchedule(comm, sbuf, rbuf, op, tag));
 }
 
-export function igather(comm: NonblockingComm, sbuf: Buffer, rbuf: Buffer | null | undefined, root: number): Request {
+export function igather(comm: NonblockingComm, sbuf: MaybeInPlace, rbuf: Buffer | null | undefined, root: number): Request {
   return startSchedule(comm, 'igather', (tag) => gatherSchedule(comm, sbuf, rbuf, root, tag));
 }
 
-export function iallgather(comm: NonblockingComm, sbuf: Buffer, rbuf: Buffer): Request {
+export function iallgather(comm: NonblockingComm, sbuf: MaybeInPlace, rbuf: Buffer): Request {
   return startSchedule(comm, 'iallgather', (tag) => allgatherSchedule(comm, sbuf, rbuf, tag));
 }
 
-export function ialltoall(comm: NonblockingComm, sbuf: Buffer, rbuf: Buffer): Request {
+export function ialltoall(comm: NonblockingComm, sbuf: MaybeInPlace, rbuf: Buffer): Request {
   return startSchedule(comm, 'ialltoall', (tag) => alltoallSchedule(comm, sbuf, rbuf, tag));
 }

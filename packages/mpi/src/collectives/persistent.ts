@@ -21,6 +21,7 @@ import type { Schedule } from './schedule.js';
 import { allgathervSchedule, alltoallvSchedule, gathervSchedule, scattervSchedule } from './vector.js';
 import type { Counts } from './vector-args.js';
 import type { Buffer, CollectiveComm, TypedArray, TypedArrayCtor } from './types.js';
+import { isInPlace, type MaybeInPlace } from './in-place.js';
 
 /**
  * Persistent collectives (MPI-4 MPI_Barrier_init, MPI_Bcast_init, ...): the arguments are bound
@@ -63,14 +64,14 @@ class PooledBuffer<T extends TypedArray> extends TypedBuffer<T> {
   }
 }
 
-function persistent(comm: PersistentComm, name: string, buffers: readonly (Buffer | null | undefined)[], make: (c: CollectiveComm, tag: number) => Schedule): Request {
+function persistent(comm: PersistentComm, name: string, buffers: readonly (MaybeInPlace | null | undefined)[], make: (c: CollectiveComm, tag: number) => Schedule): Request {
   const env = comm.runtime.engine.env;
   const held = holdingCache(env);
   const unhold: (() => void)[] = [];
   const holdIfLong = (b: Buffer) => {
     if (b.byteLength >= env.eagerThreshold) unhold.push(held.hold(b.addr, b.byteLength, USER_BUFFER_ACCESS));
   };
-  for (const b of new Set(buffers)) if (b) holdIfLong(b);
+  for (const b of new Set(buffers)) if (b && !isInPlace(b)) holdIfLong(b);
 
   const idle = new Map<string, Buffer[]>();
   const pooled: PooledBuffer<TypedArray>[] = [];
@@ -106,60 +107,60 @@ export function bcastInit(comm: PersistentComm, buf: Buffer, root: number): Requ
   return persistent(comm, 'bcast', [buf], (c, tag) => bcastSchedule(c, buf, root, tag));
 }
 
-export function reduceInit(comm: PersistentComm, sbuf: Buffer, rbuf: Buffer | null | undefined, op: ReduceOp, root: number): Request {
+export function reduceInit(comm: PersistentComm, sbuf: MaybeInPlace, rbuf: Buffer | null | undefined, op: ReduceOp, root: number): Request {
   return persistent(comm, 'reduce', [sbuf, rbuf], (c, tag) => reduceSchedule(c, sbuf, rbuf, op, root, tag));
 }
 
-export function allreduceInit(comm: PersistentComm, sbuf: Buffer, rbuf: Buffer, op: ReduceOp): Request {
+export function allreduceInit(comm: PersistentComm, sbuf: MaybeInPlace, rbuf: Buffer, op: ReduceOp): Request {
   return persistent(comm, 'allreduce', [sbuf, rbuf], (c, tag) => allreduceSchedule(c, sbuf, rbuf, op, tag));
 }
 
-export function gatherInit(comm: PersistentComm, sbuf: Buffer, rbuf: Buffer | null | undefined, root: number): Request {
+export function gatherInit(comm: PersistentComm, sbuf: MaybeInPlace, rbuf: Buffer | null | undefined, root: number): Request {
   return persistent(comm, 'gather', [sbuf, rbuf], (c, tag) => gatherSchedule(c, sbuf, rbuf, root, tag));
 }
 
-export function scatterInit(comm: PersistentComm, sbuf: Buffer | null | undefined, rbuf: Buffer, root: number): Request {
+export function scatterInit(comm: PersistentComm, sbuf: Buffer | null | undefined, rbuf: MaybeInPlace, root: number): Request {
   return persistent(comm, 'scatter', [sbuf, rbuf], (c, tag) => scatterSchedule(c, sbuf, rbuf, root, tag));
 }
 
-export function allgatherInit(comm: PersistentComm, sbuf: Buffer, rbuf: Buffer): Request {
+export function allgatherInit(comm: PersistentComm, sbuf: MaybeInPlace, rbuf: Buffer): Request {
   return persistent(comm, 'allgather', [sbuf, rbuf], (c, tag) => allgatherSchedule(c, sbuf, rbuf, tag));
 }
 
-export function alltoallInit(comm: PersistentComm, sbuf: Buffer, rbuf: Buffer): Request {
+export function alltoallInit(comm: PersistentComm, sbuf: MaybeInPlace, rbuf: Buffer): Request {
   return persistent(comm, 'alltoall', [sbuf, rbuf], (c, tag) => alltoallSchedule(c, sbuf, rbuf, tag));
 }
 
-export function gathervInit(comm: PersistentComm, sbuf: Buffer, rbuf: Buffer | null | undefined, counts: Counts, displs: Counts, root: number): Request {
+export function gathervInit(comm: PersistentComm, sbuf: MaybeInPlace, rbuf: Buffer | null | undefined, counts: Counts, displs: Counts, root: number): Request {
   return persistent(comm, 'gatherv', [sbuf, rbuf], (c, tag) => gathervSchedule(c, sbuf, rbuf, counts, displs, root, tag));
 }
 
-export function scattervInit(comm: PersistentComm, sbuf: Buffer | null | undefined, counts: Counts, displs: Counts, rbuf: Buffer, root: number): Request {
+export function scattervInit(comm: PersistentComm, sbuf: Buffer | null | undefined, counts: Counts, displs: Counts, rbuf: MaybeInPlace, root: number): Request {
   return persistent(comm, 'scatterv', [sbuf, rbuf], (c, tag) => scattervSchedule(c, sbuf, counts, displs, rbuf, root, tag));
 }
 
-export function allgathervInit(comm: PersistentComm, sbuf: Buffer, rbuf: Buffer, counts: readonly number[], displs: Counts): Request {
+export function allgathervInit(comm: PersistentComm, sbuf: MaybeInPlace, rbuf: Buffer, counts: readonly number[], displs: Counts): Request {
   return persistent(comm, 'allgatherv', [sbuf, rbuf], (c, tag) => allgathervSchedule(c, sbuf, rbuf, counts, displs, tag));
 }
 
 export function alltoallvInit(
-  comm: PersistentComm, sbuf: Buffer, scounts: readonly number[], sdispls: Counts, rbuf: Buffer, rcounts: readonly number[], rdispls: Counts,
+  comm: PersistentComm, sbuf: MaybeInPlace, scounts: readonly number[], sdispls: Counts, rbuf: Buffer, rcounts: readonly number[], rdispls: Counts,
 ): Request {
   return persistent(comm, 'alltoallv', [sbuf, rbuf], (c, tag) => alltoallvSchedule(c, sbuf, scounts, sdispls, rbuf, rcounts, rdispls, tag));
 }
 
-export function reduceScatterInit(comm: PersistentComm, sbuf: Buffer, rbuf: Buffer, counts: readonly number[], op: ReduceOp): Request {
+export function reduceScatterInit(comm: PersistentComm, sbuf: MaybeInPlace, rbuf: Buffer, counts: readonly number[], op: ReduceOp): Request {
   return persistent(comm, 'reduceScatter', [sbuf, rbuf], (c, tag) => reduceScatterSchedule(c, sbuf, rbuf, counts, op, 'reduceScatter', tag));
 }
 
-export function reduceScatterBlockInit(comm: PersistentComm, sbuf: Buffer, rbuf: Buffer, op: ReduceOp): Request {
+export function reduceScatterBlockInit(comm: PersistentComm, sbuf: MaybeInPlace, rbuf: Buffer, op: ReduceOp): Request {
   return persistent(comm, 'reduceScatterBlock', [sbuf, rbuf], (c, tag) => reduceScatterBlockSchedule(c, sbuf, rbuf, op, tag));
 }
 
-export function scanInit(comm: PersistentComm, sbuf: Buffer, rbuf: Buffer, op: ReduceOp): Request {
+export function scanInit(comm: PersistentComm, sbuf: MaybeInPlace, rbuf: Buffer, op: ReduceOp): Request {
   return persistent(comm, 'scan', [sbuf, rbuf], (c, tag) => scanSchedule(c, sbuf, rbuf, op, false, tag));
 }
 
-export function exscanInit(comm: PersistentComm, sbuf: Buffer, rbuf: Buffer, op: ReduceOp): Request {
+export function exscanInit(comm: PersistentComm, sbuf: MaybeInPlace, rbuf: Buffer, op: ReduceOp): Request {
   return persistent(comm, 'exscan', [sbuf, rbuf], (c, tag) => scanSchedule(c, sbuf, rbuf, op, true, tag));
 }

@@ -1,5 +1,6 @@
 import { InvalidBuffer } from '../errors.js';
 import { checkOp, combineInto } from './combine.js';
+import { forbidInPlace, isInPlace, type MaybeInPlace } from './in-place.js';
 import type { ReduceOp } from './ops.js';
 import { countAlgorithm } from './stats.js';
 import { Tag, checkSameType, copy, twinOf } from './transport.js';
@@ -17,16 +18,23 @@ import type { Buffer, CollectiveComm } from './types.js';
  * The p contributions to a block are then folded in rank order, (((c0 op c1) op c2) ...), so
  * the evaluation order is fixed whatever order the messages arrived in.
  */
-export function reduceScatter(comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer, counts: readonly number[], op: ReduceOp): void {
+export function reduceScatter(comm: CollectiveComm, sbuf: MaybeInPlace, rbuf: Buffer, counts: readonly number[], op: ReduceOp): void {
   runBlocking(reduceScatterSchedule(comm, sbuf, rbuf, counts, op));
 }
 
 /** reduceScatter with every block rbuf.count elements; sbuf holds p × rbuf.count. */
-export function reduceScatterBlock(comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer, op: ReduceOp): void {
+export function reduceScatterBlock(comm: CollectiveComm, sbuf: MaybeInPlace, rbuf: Buffer, op: ReduceOp): void {
   runBlocking(reduceScatterBlockSchedule(comm, sbuf, rbuf, op));
 }
 
-export function* reduceScatterBlockSchedule(comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer, op: ReduceOp, tag: number = Tag.reduceScatter): Schedule {
+export function* reduceScatterBlockSchedule(comm: CollectiveComm, sbuf: MaybeInPlace, rbuf: Buffer, op: ReduceOp, tag: number = Tag.reduceScatter): Schedule {
+  if (isInPlace(sbuf)) {
+    // rbuf holds the size × n input; the result is its first n elements
+    if (rbuf.count % comm.size !== 0) {
+      throw new InvalidBuffer(`reduceScatterBlock: with IN_PLACE the receive buffer holds the input, size × the block count, but its ${rbuf.count} elements do not split into ${comm.size} blocks`);
+    }
+    return yield* reduceScatterSchedule(comm, sbuf, rbuf, new Array<number>(comm.size).fill(rbuf.count / comm.size), op, 'reduceScatterBlock', tag);
+  }
   if (sbuf.count !== rbuf.count * comm.size) {
     throw new InvalidBuffer(`reduceScatterBlock: the send buffer holds ${sbuf.count} elements but ${comm.size} × ${rbuf.count} are needed; size it as size × the receive count`);
   }
@@ -34,7 +42,26 @@ export function* reduceScatterBlockSchedule(comm: CollectiveComm, sbuf: Buffer, 
 }
 
 export function* reduceScatterSchedule(
-  comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer, counts: readonly number[], op: ReduceOp, name = 'reduceScatter', tag: number = Tag.reduceScatter,
+  comm: CollectiveComm, send: MaybeInPlace, recv: Buffer, counts: readonly number[], op: ReduceOp, name = 'reduceScatter', tag: number = Tag.reduceScatter,
+): Schedule {
+  forbidInPlace(name, 'receive buffer', recv, 'pass it as the send buffer');
+  if (!isInPlace(send)) return yield* pairwise(comm, send, recv, counts, op, name, tag);
+  // IN_PLACE: rbuf holds the whole input; it is copied aside and this rank's block lands at rbuf's start
+  const total = Array.isArray(counts) ? counts.reduce((a, b) => a + b, 0) : NaN;
+  if (!(recv.count >= total)) {
+    throw new InvalidBuffer(`${name}: with IN_PLACE the receive buffer holds the input (the sum of counts, ${total} elements) but has ${recv.count}; size it for the input`);
+  }
+  const input = temporary(comm, recv.type, total);
+  try {
+    copy(comm, input, recv.subarray(0, total));
+    yield* pairwise(comm, input, recv.subarray(0, counts[comm.rank]!), counts, op, name, tag);
+  } finally {
+    input.free();
+  }
+}
+
+function* pairwise(
+  comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer, counts: readonly number[], op: ReduceOp, name: string, tag: number,
 ): Schedule {
   const p = comm.size;
   const r = comm.rank;

@@ -1,4 +1,6 @@
 import { checkOp, combineInto } from './combine.js';
+import { forbidInPlace, isInPlace, ownBlock, type MaybeInPlace } from './in-place.js';
+
 import { InvalidBuffer } from '../errors.js';
 import type { ReduceOp } from './ops.js';
 import { countAlgorithm } from './stats.js';
@@ -17,17 +19,21 @@ import type { Buffer, CollectiveComm } from './types.js';
  *
  * `rbuf` is only read on the root; other ranks may pass null.
  */
-export function reduce(comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer | null | undefined, op: ReduceOp, root: number): void {
+export function reduce(comm: CollectiveComm, sbuf: MaybeInPlace, rbuf: Buffer | null | undefined, op: ReduceOp, root: number): void {
   runBlocking(reduceSchedule(comm, sbuf, rbuf, op, root, Tag.reduce));
 }
 
 export function* reduceSchedule(
-  comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer | null | undefined, op: ReduceOp, root: number, tag: number,
+  comm: CollectiveComm, send: MaybeInPlace, rbuf: Buffer | null | undefined, op: ReduceOp, root: number, tag: number,
 ): Schedule {
   checkRoot('reduce', comm, root);
-  checkOp('reduce', op, sbuf);
   const p = comm.size;
   const isRoot = comm.rank === root;
+  forbidInPlace('reduce', 'receive buffer', rbuf, 'pass it as the root\'s send buffer');
+  if (isInPlace(send) && !isRoot) throw new InvalidBuffer('reduce: only the root may pass IN_PLACE (its data is then read from its receive buffer); the other ranks pass their send buffer');
+  if (isInPlace(send) && !rbuf) throw rootNeedsRbuf();
+  const sbuf = isInPlace(send) ? rbuf! : send;
+  checkOp('reduce', op, sbuf);
   if (isRoot) {
     if (!rbuf) throw rootNeedsRbuf();
     checkCount('reduce', 'the receive buffer', rbuf, sbuf.count);

@@ -1,4 +1,6 @@
 import { checkOp, combineInto } from './combine.js';
+import { forbidInPlace, isInPlace, ownBlock, type MaybeInPlace } from './in-place.js';
+
 import type { ReduceOp } from './ops.js';
 import { toFn, type ReduceFn } from './objects.js';
 import { countAlgorithm } from './stats.js';
@@ -14,19 +16,21 @@ import type { Buffer, CollectiveComm } from './types.js';
  * ceil(log2 p) rounds for any p. Every fold is (lower ranks) op (higher ranks), so a
  * non-commutative function is applied in rank order.
  */
-export function scan(comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer, op: ReduceOp): void {
+export function scan(comm: CollectiveComm, sbuf: MaybeInPlace, rbuf: Buffer, op: ReduceOp): void {
   runBlocking(scanSchedule(comm, sbuf, rbuf, op, false));
 }
 
 /** Rank i gets the reduction of ranks 0..i-1; rank 0's rbuf is left as it is (undefined in MPI). */
-export function exscan(comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer, op: ReduceOp): void {
+export function exscan(comm: CollectiveComm, sbuf: MaybeInPlace, rbuf: Buffer, op: ReduceOp): void {
   runBlocking(scanSchedule(comm, sbuf, rbuf, op, true));
 }
 
 export function* scanSchedule(
-  comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer, op: ReduceOp, exclusive: boolean, tag: number = exclusive ? Tag.exscan : Tag.scan,
+  comm: CollectiveComm, send: MaybeInPlace, rbuf: Buffer, op: ReduceOp, exclusive: boolean, tag: number = exclusive ? Tag.exscan : Tag.scan,
 ): Schedule {
   const name = exclusive ? 'exscan' : 'scan';
+  forbidInPlace(name, 'receive buffer', rbuf, 'pass it as the send buffer');
+  const sbuf = isInPlace(send) ? rbuf : send;
   checkOp(name, op, sbuf);
   checkCount(name, 'the receive buffer', rbuf, sbuf.count);
   checkSameType(name, sbuf, rbuf);

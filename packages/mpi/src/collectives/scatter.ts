@@ -2,6 +2,8 @@ import { InvalidBuffer } from '../errors.js';
 import { subtreeSize } from './gather.js';
 import { tuning } from './tuning.js';
 import { countAlgorithm } from './stats.js';
+import { forbidInPlace, isInPlace, ownBlock, type MaybeInPlace } from './in-place.js';
+
 import { Tag, checkCount, checkRoot, checkSameType, copy, isend, twinOf } from './transport.js';
 import { recvStep, runBlocking, sendStep, temporary, type Schedule } from './schedule.js';
 import type { Buffer, CollectiveComm, PointToPoint, Waitable } from './types.js';
@@ -11,15 +13,19 @@ import type { Buffer, CollectiveComm, PointToPoint, Waitable } from './types.js'
  * posts one send per rank) from it on. `sbuf` (count = p × rbuf.count) is only read on
  * the root; other ranks may pass null.
  */
-export function scatter(comm: CollectiveComm, sbuf: Buffer | null | undefined, rbuf: Buffer, root: number): void {
+export function scatter(comm: CollectiveComm, sbuf: Buffer | null | undefined, rbuf: MaybeInPlace, root: number): void {
   runBlocking(scatterSchedule(comm, sbuf, rbuf, root, Tag.scatter));
 }
 
-export function* scatterSchedule(comm: CollectiveComm, sbuf: Buffer | null | undefined, rbuf: Buffer, root: number, tag: number): Schedule {
+export function* scatterSchedule(comm: CollectiveComm, sbuf: Buffer | null | undefined, recv: MaybeInPlace, root: number, tag: number): Schedule {
   checkRoot('scatter', comm, root);
   const p = comm.size;
-  const n = rbuf.count;
   const isRoot = comm.rank === root;
+  forbidInPlace('scatter', 'send buffer', sbuf, 'pass it as the root\'s receive buffer');
+  if (isInPlace(recv) && !isRoot) throw new InvalidBuffer('scatter: only the root may pass IN_PLACE (its block then stays in its send buffer); the other ranks pass their receive buffer');
+  if (isInPlace(recv) && !sbuf) throw new InvalidBuffer('scatter: the root passed IN_PLACE and no send buffer; pass one of size × the receive count');
+  const rbuf = isInPlace(recv) ? ownBlock('scatter', sbuf!, p, root) : recv;
+  const n = rbuf.count;
   if (isRoot) {
     if (!sbuf) throw new InvalidBuffer('scatter: the root passed no send buffer; pass one of size × the receive count');
     checkCount('scatter', 'the send buffer', sbuf, n * p);

@@ -139,7 +139,8 @@ export function withTemp<T extends TypedArray, R>(
  * charged to the rank's clock as a memcpy of its bytes.
  */
 export function copy(work: LocalWork, dst: Buffer, src: Buffer): void {
-  if (src.count === 0) return;
+  // nothing to move when both are the same memory (IN_PLACE's own block)
+  if (src.count === 0 || (src.addr === dst.addr && src.byteLength === dst.byteLength)) return;
   dst.set(src.toArray());
   countLocalCopy(src.byteLength, work.chargeLocal(src.byteLength));
 }

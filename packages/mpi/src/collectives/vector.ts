@@ -1,7 +1,9 @@
 import { InvalidBuffer } from '../errors.js';
 import { countAlgorithm } from './stats.js';
+import { forbidInPlace, isInPlace, type MaybeInPlace } from './in-place.js';
+
 import { Tag, checkRoot, checkSameType, copy, irecv, isend, twinOf } from './transport.js';
-import { exchangeRound, runBlocking, type Schedule } from './schedule.js';
+import { exchangeRound, runBlocking, temporary, type Schedule } from './schedule.js';
 import { block, layout, type Layout } from './vector-args.js';
 import type { Buffer, CollectiveComm, Waitable } from './types.js';
 
@@ -16,19 +18,22 @@ import type { Buffer, CollectiveComm, Waitable } from './types.js';
 
 /** `rbuf`, `counts` and `displs` matter at the root only; rank i's block is its sbuf (sbuf.count === counts[i]). */
 export function gatherv(
-  comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer | null | undefined,
+  comm: CollectiveComm, sbuf: MaybeInPlace, rbuf: Buffer | null | undefined,
   counts: readonly number[] | null | undefined, displs: readonly number[] | null | undefined, root: number,
 ): void {
   runBlocking(gathervSchedule(comm, sbuf, rbuf, counts, displs, root));
 }
 
 export function* gathervSchedule(
-  comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer | null | undefined,
+  comm: CollectiveComm, send: MaybeInPlace, rbuf: Buffer | null | undefined,
   counts: readonly number[] | null | undefined, displs: readonly number[] | null | undefined, root: number, tag: number = Tag.gatherv,
 ): Schedule {
   checkRoot('gatherv', comm, root);
   const p = comm.size;
+  forbidInPlace('gatherv', 'receive buffer', rbuf, 'pass it as the root\'s send buffer');
   if (comm.rank !== root) {
+    if (isInPlace(send)) throw new InvalidBuffer('gatherv: only the root may pass IN_PLACE (its block is then already in its receive buffer); the other ranks pass their send buffer');
+    const sbuf = send;
     countAlgorithm('gatherv.linear');
     if (sbuf.count === 0) return;
     const round: Waitable[] = [];
@@ -37,8 +42,9 @@ export function* gathervSchedule(
     return;
   }
   if (!rbuf) throw new InvalidBuffer('gatherv: the root passed no receive buffer; pass one that holds every block');
-  checkSameType('gatherv', sbuf, rbuf);
   const l = layout('gatherv', 'receive', p, counts, displs, rbuf);
+  const sbuf = isInPlace(send) ? block(rbuf, l, root) : send;
+  checkSameType('gatherv', sbuf, rbuf);
   checkOwnBlock('gatherv', 'send buffer', sbuf, l, root);
   countAlgorithm(p === 1 ? 'gatherv.trivial' : 'gatherv.linear');
   const round: Waitable[] = [];
@@ -53,18 +59,21 @@ export function* gathervSchedule(
 /** `sbuf`, `counts` and `displs` matter at the root only; rank i receives counts[i] elements into rbuf. */
 export function scatterv(
   comm: CollectiveComm, sbuf: Buffer | null | undefined, counts: readonly number[] | null | undefined,
-  displs: readonly number[] | null | undefined, rbuf: Buffer, root: number,
+  displs: readonly number[] | null | undefined, rbuf: MaybeInPlace, root: number,
 ): void {
   runBlocking(scattervSchedule(comm, sbuf, counts, displs, rbuf, root));
 }
 
 export function* scattervSchedule(
   comm: CollectiveComm, sbuf: Buffer | null | undefined, counts: readonly number[] | null | undefined,
-  displs: readonly number[] | null | undefined, rbuf: Buffer, root: number, tag: number = Tag.scatterv,
+  displs: readonly number[] | null | undefined, recv: MaybeInPlace, root: number, tag: number = Tag.scatterv,
 ): Schedule {
   checkRoot('scatterv', comm, root);
   const p = comm.size;
+  forbidInPlace('scatterv', 'send buffer', sbuf, 'pass it as the root\'s receive buffer');
   if (comm.rank !== root) {
+    if (isInPlace(recv)) throw new InvalidBuffer('scatterv: only the root may pass IN_PLACE (its block then stays in its send buffer); the other ranks pass their receive buffer');
+    const rbuf = recv;
     countAlgorithm('scatterv.linear');
     if (rbuf.count === 0) return;
     const round: Waitable[] = [];
@@ -73,8 +82,9 @@ export function* scattervSchedule(
     return;
   }
   if (!sbuf) throw new InvalidBuffer('scatterv: the root passed no send buffer; pass one that holds every block');
-  checkSameType('scatterv', sbuf, rbuf);
   const l = layout('scatterv', 'send', p, counts, displs, sbuf);
+  const rbuf = isInPlace(recv) ? block(sbuf, l, root) : recv;
+  checkSameType('scatterv', sbuf, rbuf);
   checkOwnBlock('scatterv', 'receive buffer', rbuf, l, root);
   countAlgorithm(p === 1 ? 'scatterv.trivial' : 'scatterv.linear');
   const round: Waitable[] = [];
@@ -88,18 +98,20 @@ export function* scattervSchedule(
 
 /** Rank i contributes sbuf (counts[i] elements); every rank receives all blocks into rbuf at displs. Ring. */
 export function allgatherv(
-  comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer, counts: readonly number[], displs?: readonly number[] | null,
+  comm: CollectiveComm, sbuf: MaybeInPlace, rbuf: Buffer, counts: readonly number[], displs?: readonly number[] | null,
 ): void {
   runBlocking(allgathervSchedule(comm, sbuf, rbuf, counts, displs));
 }
 
 export function* allgathervSchedule(
-  comm: CollectiveComm, sbuf: Buffer, rbuf: Buffer, counts: readonly number[], displs?: readonly number[] | null, tag: number = Tag.allgatherv,
+  comm: CollectiveComm, send: MaybeInPlace, rbuf: Buffer, counts: readonly number[], displs?: readonly number[] | null, tag: number = Tag.allgatherv,
 ): Schedule {
   const p = comm.size;
   const r = comm.rank;
-  checkSameType('allgatherv', sbuf, rbuf);
+  forbidInPlace('allgatherv', 'receive buffer', rbuf, 'pass it as the send buffer on every rank');
   const l = layout('allgatherv', 'receive', p, counts, displs, rbuf);
+  const sbuf = isInPlace(send) ? block(rbuf, l, r) : send;
+  checkSameType('allgatherv', sbuf, rbuf);
   checkOwnBlock('allgatherv', 'send buffer', sbuf, l, r);
   copy(comm, block(rbuf, l, r), sbuf);
   if (p === 1 || l.counts.every((c) => c === 0)) {
@@ -121,15 +133,31 @@ export function* allgathervSchedule(
  * rdispls[i]) comes from rank i. Pairwise exchange, partners as in alltoall.
  */
 export function alltoallv(
-  comm: CollectiveComm, sbuf: Buffer, scounts: readonly number[], sdispls: readonly number[] | null | undefined,
+  comm: CollectiveComm, sbuf: MaybeInPlace, scounts: readonly number[], sdispls: readonly number[] | null | undefined,
   rbuf: Buffer, rcounts: readonly number[], rdispls: readonly number[] | null | undefined,
 ): void {
   runBlocking(alltoallvSchedule(comm, sbuf, scounts, sdispls, rbuf, rcounts, rdispls));
 }
 
 export function* alltoallvSchedule(
-  comm: CollectiveComm, sbuf: Buffer, scounts: readonly number[], sdispls: readonly number[] | null | undefined,
+  comm: CollectiveComm, send: MaybeInPlace, scounts: readonly number[], sdispls: readonly number[] | null | undefined,
   rbuf: Buffer, rcounts: readonly number[], rdispls: readonly number[] | null | undefined, tag: number = Tag.alltoallv,
+): Schedule {
+  forbidInPlace('alltoallv', 'receive buffer', rbuf, 'pass it as the send buffer on every rank');
+  if (!isInPlace(send)) return yield* pairwiseV(comm, send, scounts, sdispls, rbuf, rcounts, rdispls, tag);
+  // IN_PLACE: the send side is the receive side (counts and displacements too), copied aside first
+  const sbuf = temporary(comm, rbuf.type, rbuf.count);
+  try {
+    copy(comm, sbuf, rbuf);
+    yield* pairwiseV(comm, sbuf, rcounts, rdispls, rbuf, rcounts, rdispls, tag);
+  } finally {
+    sbuf.free();
+  }
+}
+
+function* pairwiseV(
+  comm: CollectiveComm, sbuf: Buffer, scounts: readonly number[], sdispls: readonly number[] | null | undefined,
+  rbuf: Buffer, rcounts: readonly number[], rdispls: readonly number[] | null | undefined, tag: number,
 ): Schedule {
   const p = comm.size;
   const r = comm.rank;
@@ -140,7 +168,7 @@ export function* alltoallvSchedule(
     throw new InvalidBuffer(`alltoallv: this rank sends itself ${sl.counts[r]} elements but expects ${rl.counts[r]}; make scounts[rank] equal rcounts[rank]`);
   }
   if (sbuf.addr === rbuf.addr && sbuf.count > 0 && rbuf.count > 0) {
-    throw new InvalidBuffer('alltoallv: send and receive buffers are the same memory; pass separate buffers (in-place alltoallv is not supported)');
+    throw new InvalidBuffer('alltoallv: send and receive buffers are the same memory; pass separate buffers or IN_PLACE as the send buffer');
   }
   copy(comm, block(rbuf, rl, r), block(sbuf, sl, r));
   if (p === 1) {

@@ -3,6 +3,7 @@ import type { Counts, ReduceFn, ReduceOp } from '../collectives/index.js';
 import type { Request } from '../request.js';
 import type { BufferSpec } from '../datatype/buffer-spec.js';
 import type { TypedBuffer } from '../typed-buffer.js';
+import { IN_PLACE, type InPlace } from '../constants.js';
 import type { Comm } from '../comm.js';
 import { CommPointToPoint } from './point-to-point.js';
 
@@ -23,71 +24,71 @@ export abstract class CommCollectives extends CommPointToPoint {
   }
 
   /** rbuf matters at the root only (pass null elsewhere). */
-  reduce(this: Comm, sbuf: BufferSpec, rbuf: BufferSpec | null | undefined, op: ReduceOp, root = 0): void {
+  reduce(this: Comm, sbuf: BufferSpec | InPlace, rbuf: BufferSpec | null | undefined, op: ReduceOp, root = 0): void {
     const a = this.staging('reduce');
     a.run(() => coll.reduce(this, a.in(sbuf), a.out(rbuf), op, root));
   }
 
-  allreduce(this: Comm, sbuf: BufferSpec, rbuf: BufferSpec, op: ReduceOp): void {
+  allreduce(this: Comm, sbuf: BufferSpec | InPlace, rbuf: BufferSpec, op: ReduceOp): void {
     const a = this.staging('allreduce');
     a.run(() => coll.allreduce(this, a.in(sbuf), a.out(rbuf), op));
   }
 
   /** rbuf (size × sbuf.count elements) matters at the root only. */
-  gather(this: Comm, sbuf: BufferSpec, rbuf: BufferSpec | null | undefined, root = 0): void {
+  gather(this: Comm, sbuf: BufferSpec | InPlace, rbuf: BufferSpec | null | undefined, root = 0): void {
     const a = this.staging('gather');
     a.run(() => coll.gather(this, a.in(sbuf), a.out(rbuf), root));
   }
 
   /** sbuf (size × rbuf.count elements) matters at the root only. */
-  scatter(this: Comm, sbuf: BufferSpec | null | undefined, rbuf: BufferSpec, root = 0): void {
+  scatter(this: Comm, sbuf: BufferSpec | null | undefined, rbuf: BufferSpec | InPlace, root = 0): void {
     const a = this.staging('scatter');
     a.run(() => coll.scatter(this, a.in(sbuf), a.out(rbuf), root));
   }
 
-  allgather(this: Comm, sbuf: BufferSpec, rbuf: BufferSpec): void {
+  allgather(this: Comm, sbuf: BufferSpec | InPlace, rbuf: BufferSpec): void {
     const a = this.staging('allgather');
     a.run(() => coll.allgather(this, a.in(sbuf), a.out(rbuf)));
   }
 
-  alltoall(this: Comm, sbuf: BufferSpec, rbuf: BufferSpec): void {
+  alltoall(this: Comm, sbuf: BufferSpec | InPlace, rbuf: BufferSpec): void {
     const a = this.staging('alltoall');
     a.run(() => coll.alltoall(this, a.in(sbuf), a.out(rbuf)));
   }
 
   // v-collectives, reduce-scatter, scans: counts and displacements in elements (collectives/vector.ts, reduce-scatter.ts, scan.ts)
   /** rbuf, counts and displs (null: packed) matter at the root only. */
-  gatherv(this: Comm, sbuf: BufferSpec, rbuf: BufferSpec | null | undefined, counts: Counts, displs: Counts = null, root = 0): void {
+  gatherv(this: Comm, sbuf: BufferSpec | InPlace, rbuf: BufferSpec | null | undefined, counts: Counts, displs: Counts = null, root = 0): void {
     const a = this.staging('gatherv');
     a.run(() => coll.gatherv(this, a.in(sbuf), a.out(rbuf), counts, displs, root));
   }
   /** sbuf, counts and displs (null: packed) matter at the root only. */
-  scatterv(this: Comm, sbuf: BufferSpec | null | undefined, counts: Counts, displs: Counts, rbuf: BufferSpec, root = 0): void {
+  scatterv(this: Comm, sbuf: BufferSpec | null | undefined, counts: Counts, displs: Counts, rbuf: BufferSpec | InPlace, root = 0): void {
     const a = this.staging('scatterv');
     a.run(() => coll.scatterv(this, a.in(sbuf), counts, displs, a.out(rbuf), root));
   }
-  allgatherv(this: Comm, sbuf: BufferSpec, rbuf: BufferSpec, counts: readonly number[], displs: Counts = null): void {
+  allgatherv(this: Comm, sbuf: BufferSpec | InPlace, rbuf: BufferSpec, counts: readonly number[], displs: Counts = null): void {
     const a = this.staging('allgatherv');
     a.run(() => coll.allgatherv(this, a.in(sbuf), a.out(rbuf), counts, displs));
   }
-  alltoallv(this: Comm, sbuf: BufferSpec, scounts: readonly number[], sdispls: Counts, rbuf: BufferSpec, rcounts: readonly number[], rdispls: Counts = null): void {
+  alltoallv(this: Comm, sbuf: BufferSpec | InPlace, scounts: readonly number[], sdispls: Counts, rbuf: BufferSpec, rcounts: readonly number[], rdispls: Counts = null): void {
     const a = this.staging('alltoallv');
     a.run(() => coll.alltoallv(this, a.in(sbuf), scounts, sdispls, a.out(rbuf), rcounts, rdispls));
   }
-  reduceScatter(this: Comm, sbuf: BufferSpec, rbuf: BufferSpec, counts: readonly number[], op: ReduceOp): void {
+  reduceScatter(this: Comm, sbuf: BufferSpec | InPlace, rbuf: BufferSpec, counts: readonly number[], op: ReduceOp): void {
     const a = this.staging('reduceScatter');
     a.run(() => coll.reduceScatter(this, a.in(sbuf), a.out(rbuf), counts, op));
   }
-  reduceScatterBlock(this: Comm, sbuf: BufferSpec, rbuf: BufferSpec, op: ReduceOp): void {
+  reduceScatterBlock(this: Comm, sbuf: BufferSpec | InPlace, rbuf: BufferSpec, op: ReduceOp): void {
     const a = this.staging('reduceScatterBlock');
     a.run(() => coll.reduceScatterBlock(this, a.in(sbuf), a.out(rbuf), op));
   }
-  scan(this: Comm, sbuf: BufferSpec, rbuf: BufferSpec, op: ReduceOp): void {
+  scan(this: Comm, sbuf: BufferSpec | InPlace, rbuf: BufferSpec, op: ReduceOp): void {
     const a = this.staging('scan');
     a.run(() => coll.scan(this, a.in(sbuf), a.out(rbuf), op));
   }
   /** rank 0's rbuf is left untouched. */
-  exscan(this: Comm, sbuf: BufferSpec, rbuf: BufferSpec, op: ReduceOp): void {
+  exscan(this: Comm, sbuf: BufferSpec | InPlace, rbuf: BufferSpec, op: ReduceOp): void {
     const a = this.staging('exscan');
     a.run(() => coll.exscan(this, a.in(sbuf), a.out(rbuf), op));
   }
@@ -115,23 +116,23 @@ export abstract class CommCollectives extends CommPointToPoint {
     const a = this.staging('ibcast');
     return a.after(coll.ibcast(this, a.inout(buf), root));
   }
-  ireduce(this: Comm, sbuf: BufferSpec, rbuf: BufferSpec | null | undefined, op: ReduceOp, root = 0): Request {
+  ireduce(this: Comm, sbuf: BufferSpec | InPlace, rbuf: BufferSpec | null | undefined, op: ReduceOp, root = 0): Request {
     const a = this.staging('ireduce');
     return a.after(coll.ireduce(this, a.in(sbuf), a.out(rbuf), op, root));
   }
-  iallreduce(this: Comm, sbuf: BufferSpec, rbuf: BufferSpec, op: ReduceOp): Request {
+  iallreduce(this: Comm, sbuf: BufferSpec | InPlace, rbuf: BufferSpec, op: ReduceOp): Request {
     const a = this.staging('iallreduce');
     return a.after(coll.iallreduce(this, a.in(sbuf), a.out(rbuf), op));
   }
-  igather(this: Comm, sbuf: BufferSpec, rbuf: BufferSpec | null | undefined, root = 0): Request {
+  igather(this: Comm, sbuf: BufferSpec | InPlace, rbuf: BufferSpec | null | undefined, root = 0): Request {
     const a = this.staging('igather');
     return a.after(coll.igather(this, a.in(sbuf), a.out(rbuf), root));
   }
-  iallgather(this: Comm, sbuf: BufferSpec, rbuf: BufferSpec): Request {
+  iallgather(this: Comm, sbuf: BufferSpec | InPlace, rbuf: BufferSpec): Request {
     const a = this.staging('iallgather');
     return a.after(coll.iallgather(this, a.in(sbuf), a.out(rbuf)));
   }
-  ialltoall(this: Comm, sbuf: BufferSpec, rbuf: BufferSpec): Request {
+  ialltoall(this: Comm, sbuf: BufferSpec | InPlace, rbuf: BufferSpec): Request {
     const a = this.staging('ialltoall');
     return a.after(coll.ialltoall(this, a.in(sbuf), a.out(rbuf)));
   }
@@ -140,51 +141,51 @@ export abstract class CommCollectives extends CommPointToPoint {
   // TypedBuffers only; their registrations are held from init to free.
   barrierInit(this: Comm): Request { return coll.barrierInit(this); }
   bcastInit(this: Comm, buf: TypedBuffer, root = 0): Request { return coll.bcastInit(this, this.typed(buf, 'bcastInit'), root); }
-  reduceInit(this: Comm, sbuf: TypedBuffer, rbuf: TypedBuffer | null | undefined, op: ReduceOp, root = 0): Request {
+  reduceInit(this: Comm, sbuf: TypedBuffer | InPlace, rbuf: TypedBuffer | null | undefined, op: ReduceOp, root = 0): Request {
     return coll.reduceInit(this, this.typed(sbuf, 'reduceInit'), this.typed(rbuf, 'reduceInit'), op, root);
   }
-  allreduceInit(this: Comm, sbuf: TypedBuffer, rbuf: TypedBuffer, op: ReduceOp): Request {
+  allreduceInit(this: Comm, sbuf: TypedBuffer | InPlace, rbuf: TypedBuffer, op: ReduceOp): Request {
     return coll.allreduceInit(this, this.typed(sbuf, 'allreduceInit'), this.typed(rbuf, 'allreduceInit'), op);
   }
-  gatherInit(this: Comm, sbuf: TypedBuffer, rbuf: TypedBuffer | null | undefined, root = 0): Request {
+  gatherInit(this: Comm, sbuf: TypedBuffer | InPlace, rbuf: TypedBuffer | null | undefined, root = 0): Request {
     return coll.gatherInit(this, this.typed(sbuf, 'gatherInit'), this.typed(rbuf, 'gatherInit'), root);
   }
-  scatterInit(this: Comm, sbuf: TypedBuffer | null | undefined, rbuf: TypedBuffer, root = 0): Request {
+  scatterInit(this: Comm, sbuf: TypedBuffer | null | undefined, rbuf: TypedBuffer | InPlace, root = 0): Request {
     return coll.scatterInit(this, this.typed(sbuf, 'scatterInit'), this.typed(rbuf, 'scatterInit'), root);
   }
-  allgatherInit(this: Comm, sbuf: TypedBuffer, rbuf: TypedBuffer): Request {
+  allgatherInit(this: Comm, sbuf: TypedBuffer | InPlace, rbuf: TypedBuffer): Request {
     return coll.allgatherInit(this, this.typed(sbuf, 'allgatherInit'), this.typed(rbuf, 'allgatherInit'));
   }
-  alltoallInit(this: Comm, sbuf: TypedBuffer, rbuf: TypedBuffer): Request {
+  alltoallInit(this: Comm, sbuf: TypedBuffer | InPlace, rbuf: TypedBuffer): Request {
     return coll.alltoallInit(this, this.typed(sbuf, 'alltoallInit'), this.typed(rbuf, 'alltoallInit'));
   }
-  gathervInit(this: Comm, sbuf: TypedBuffer, rbuf: TypedBuffer | null | undefined, counts: Counts, displs: Counts = null, root = 0): Request {
+  gathervInit(this: Comm, sbuf: TypedBuffer | InPlace, rbuf: TypedBuffer | null | undefined, counts: Counts, displs: Counts = null, root = 0): Request {
     return coll.gathervInit(this, this.typed(sbuf, 'gathervInit'), this.typed(rbuf, 'gathervInit'), counts, displs, root);
   }
-  scattervInit(this: Comm, sbuf: TypedBuffer | null | undefined, counts: Counts, displs: Counts, rbuf: TypedBuffer, root = 0): Request {
+  scattervInit(this: Comm, sbuf: TypedBuffer | null | undefined, counts: Counts, displs: Counts, rbuf: TypedBuffer | InPlace, root = 0): Request {
     return coll.scattervInit(this, this.typed(sbuf, 'scattervInit'), counts, displs, this.typed(rbuf, 'scattervInit'), root);
   }
-  allgathervInit(this: Comm, sbuf: TypedBuffer, rbuf: TypedBuffer, counts: readonly number[], displs: Counts = null): Request {
+  allgathervInit(this: Comm, sbuf: TypedBuffer | InPlace, rbuf: TypedBuffer, counts: readonly number[], displs: Counts = null): Request {
     return coll.allgathervInit(this, this.typed(sbuf, 'allgathervInit'), this.typed(rbuf, 'allgathervInit'), counts, displs);
   }
-  alltoallvInit(this: Comm, sbuf: TypedBuffer, scounts: readonly number[], sdispls: Counts, rbuf: TypedBuffer, rcounts: readonly number[], rdispls: Counts = null): Request {
+  alltoallvInit(this: Comm, sbuf: TypedBuffer | InPlace, scounts: readonly number[], sdispls: Counts, rbuf: TypedBuffer, rcounts: readonly number[], rdispls: Counts = null): Request {
     return coll.alltoallvInit(this, this.typed(sbuf, 'alltoallvInit'), scounts, sdispls, this.typed(rbuf, 'alltoallvInit'), rcounts, rdispls);
   }
-  reduceScatterInit(this: Comm, sbuf: TypedBuffer, rbuf: TypedBuffer, counts: readonly number[], op: ReduceOp): Request {
+  reduceScatterInit(this: Comm, sbuf: TypedBuffer | InPlace, rbuf: TypedBuffer, counts: readonly number[], op: ReduceOp): Request {
     return coll.reduceScatterInit(this, this.typed(sbuf, 'reduceScatterInit'), this.typed(rbuf, 'reduceScatterInit'), counts, op);
   }
-  reduceScatterBlockInit(this: Comm, sbuf: TypedBuffer, rbuf: TypedBuffer, op: ReduceOp): Request {
+  reduceScatterBlockInit(this: Comm, sbuf: TypedBuffer | InPlace, rbuf: TypedBuffer, op: ReduceOp): Request {
     return coll.reduceScatterBlockInit(this, this.typed(sbuf, 'reduceScatterBlockInit'), this.typed(rbuf, 'reduceScatterBlockInit'), op);
   }
-  scanInit(this: Comm, sbuf: TypedBuffer, rbuf: TypedBuffer, op: ReduceOp): Request {
+  scanInit(this: Comm, sbuf: TypedBuffer | InPlace, rbuf: TypedBuffer, op: ReduceOp): Request {
     return coll.scanInit(this, this.typed(sbuf, 'scanInit'), this.typed(rbuf, 'scanInit'), op);
   }
-  exscanInit(this: Comm, sbuf: TypedBuffer, rbuf: TypedBuffer, op: ReduceOp): Request {
+  exscanInit(this: Comm, sbuf: TypedBuffer | InPlace, rbuf: TypedBuffer, op: ReduceOp): Request {
     return coll.exscanInit(this, this.typed(sbuf, 'exscanInit'), this.typed(rbuf, 'exscanInit'), op);
   }
 
-  private typed<B extends TypedBuffer | null | undefined>(buf: B, op: string): B {
-    return (buf === null || buf === undefined ? buf : this.checkTyped(buf, op)) as B;
+  private typed<B extends TypedBuffer | InPlace | null | undefined>(buf: B, op: string): B {
+    return (buf === null || buf === undefined || buf === IN_PLACE ? buf : this.checkTyped(buf as TypedBuffer, op)) as B;
   }
 
   bcastObject<V>(this: Comm, value: V, root = 0): V {
