@@ -45,11 +45,11 @@ export interface PhysicalMemoryStats {
  *
  * Frame runs (what a buddy allocator and Linux's per-CPU page lists give a faulting CPU): each thread
  * that allocates claims a run slot, and refills it with the longest physically consecutive stretch at
- * the head of the free queue, up to RUN_BYTES. Its next faults take frames from that run in order, so a
- * buffer a rank touches page by page lands on a few long physical runs even while other ranks fault at
- * the same moment (one shared FIFO handed them out alternately: 65-250 pieces per MiB). Reserved frames
- * still count as free; when the queue is empty an allocation takes the next frame of any thread's run,
- * so a node runs out of memory exactly when it did before.
+ * the head of the free queue, up to RUN_BYTES and a quarter of the queue. Its next faults take frames
+ * from that run in order, so a buffer a rank touches page by page lands on a few long physical runs
+ * even while other ranks fault at the same moment (one shared FIFO handed them out alternately: 65-250
+ * pieces per MiB). Reserved frames still count as free; when the queue is empty an allocation takes
+ * the next frame of any thread's run, so a node runs out of memory exactly when it did before.
  */
 const FRAME_LOCK = 0;
 const FREE_COUNT = 1;
@@ -342,7 +342,9 @@ export class PhysicalMemory {
       const first = q[head]!;
       let length = 1;
       if (slot >= 0) {
-        const most = Math.min(queued, this.runFrames);
+        // at most a quarter of what is queued: a node's many threads then never hold most of its
+        // free memory in their runs, and an allocation rarely has to take from another thread's run
+        const most = Math.min(this.runFrames, Math.max(1, queued >> 2));
         while (length < most && q[(head + length) % n] === first + length) length++;
         runs[2 * slot] = first + 1;
         runs[2 * slot + 1] = first + length;

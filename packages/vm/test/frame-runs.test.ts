@@ -44,7 +44,7 @@ describe('frame runs', () => {
   it('runs out of memory only when every frame is in use, taking frames other threads reserved', () => {
     const a = new PhysicalMemory({ bytes: 8 * PAGE, swapBytes: 0 });
     const b = PhysicalMemory.attach(a.handle);
-    expect(a.allocFrame()).toBe(0); // a's run now reserves frames 1..7
+    expect(a.allocFrame()).toBe(0); // a's run now reserves frame 1 (a quarter of the queue)
     const fromB = Array.from({ length: 7 }, () => b.allocFrame());
     expect(fromB.sort((x, y) => x - y)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect(a.stats.free).toBe(0);
