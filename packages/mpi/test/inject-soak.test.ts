@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { soak } from '../../../bench/soak.js';
 
-describe('soak, short form (issue 15 item 13): random steps under injected registration faults', () => {
-  it('no wrong delivery, no hang, every failure typed and naming its injected fault; truncations over every transport', async () => {
-    // 15 jobs: every safe configuration × every intra-node transport (rdma, shm, cma, xpmem, auto)
+describe('soak, short form (issue 15 items 12-13): random steps under every kind of injected fault', () => {
+  it('no wrong delivery, no hang, every failure typed and naming its injected fault; every fault kind with every safe configuration', async () => {
+    // 15 jobs: every safe configuration × every intra-node transport (rdma, shm, cma, xpmem, auto), and
+    // every (configuration, fault kind) pair: registration, ODP storms, memory pressure, a QP error, a link down
     const t = await soak(1500, 100);
     expect(t.jobs).toBe(15);
     expect(t.steps).toBe(1500);
@@ -11,6 +12,13 @@ describe('soak, short form (issue 15 item 13): random steps under injected regis
     expect(t.wrong).toBe(0);
     expect(t.hangs).toBe(0);
     expect(t.survived + t.failedTyped).toBe(15);
+    expect(Object.fromEntries(Object.entries(t.byKind).map(([k, [ok, typed]]) => [k, ok + typed]))).toEqual({
+      registration: 3, 'odp-storm': 3, 'mem-pressure': 3, 'qp-error': 3, 'link-down': 3,
+    });
+    // storms and pressure sweeps are survived: the cache and the ODP tables hear them and re-fault
+    expect(t.byKind['odp-storm']).toEqual([3, 0]);
+    expect(t.byKind['mem-pressure']).toEqual([3, 0]);
+    expect(t.faultsSurvived).toBeGreaterThan(100);
     expect(t.truncations).toBeGreaterThan(0);
-  }, 300_000);
+  }, 600_000);
 });
