@@ -51,7 +51,7 @@ const FAULTS: readonly [string, (job: number) => string][] = [
 const INJECTED = /injected fault (reg-enomem|reg-efault|qp-error|link-down) \(--inject\)/;
 
 /** Runs `total` steps spread over every configuration, intra transport and 4-8 ranks. */
-export async function soak(total: number, perJob = 250, firstJob = 0): Promise<SoakTotals> {
+export async function soak(total: number, perJob = 250, firstJob = 0, onJob?: (t: SoakTotals) => void): Promise<SoakTotals> {
   const t: SoakTotals = {
     jobs: 0, steps: 0, survived: 0, failedTyped: 0, faultsInjected: 0, faultsSurvived: 0, byKind: {}, wrong: 0, truncations: 0,
     hangs: 0, other: [],
@@ -85,6 +85,7 @@ export async function soak(total: number, perJob = 250, firstJob = 0): Promise<S
       t.failedTyped++;
       k[1]++;
     } else t.other.push(`${c.fabric}/${c.rcache}/${intra} np ${np} --inject ${inject}: ${r.error?.message ?? `exit ${r.exitCode}`}`);
+    onJob?.(t);
   }
   return t;
 }
@@ -97,7 +98,11 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const total = flag('--steps', 100_000);
   const started = performance.now();
   // --per-job: steps per job (fewer, longer jobs start fewer workers); --first-job: where in the rotation to begin
-  const t = await soak(total, flag('--per-job', 250), flag('--first-job', 0));
+  const t = await soak(total, flag('--per-job', 250), flag('--first-job', 0), (p) => {
+    const s = ((performance.now() - started) / 1000).toFixed(0);
+    console.error(`soak: ${p.jobs} jobs, ${p.steps} steps, ${s} s: ${p.survived} completed, ${p.failedTyped} failed typed, ` +
+      `${p.faultsInjected} faults, ${p.wrong} wrong, ${p.hangs} hangs, ${p.other.length} other`);
+  });
   console.log(`soak: ${t.steps} steps in ${t.jobs} jobs (${((performance.now() - started) / 1000).toFixed(0)} s)`);
   console.log(`  faults injected: ${t.faultsInjected}; survived (in jobs that completed): ${t.faultsSurvived}`);
   console.log(`  jobs that completed, every byte right: ${t.survived}`);
