@@ -59,7 +59,8 @@ export const RUN_USAGE = `usage: tsmpi run -n N [options] prog.ts [args...]
                            into one run), sge (scatter/gather RDMA reads, over the adapter at rendezvous
                            sizes) or auto = the rule in mpi's p2p/noncontig.ts (TSMPI_NONCONTIG, default auto)
   --inject SPEC            inject faults, seeded: reg-enomem:RATE, reg-efault:RATE (a user-buffer registration
-                           fails), seed:N; e.g. reg-enomem:0.05,seed:3 (TSMPI_INJECT)
+                           fails), odp-storm:RATE, mem-pressure:RATE (per virtual ms), qp-error:T (µs),
+                           link-down:START+LENGTH (µs), seed:N; e.g. reg-enomem:0.05,seed:3 (TSMPI_INJECT)
   --fork-safe              as ibv_fork_init(): mark every registered range MADV_DONTFORK, so a fork()
                            child never shares the pages the adapter reads (TSMPI_FORK_SAFE=1)
   --eager BYTES            messages below this go eager, the rest by rendezvous (TSMPI_EAGER, default 12K)
