@@ -31,6 +31,8 @@ export interface SoakTotals {
   /** Receives 8 bytes too short that failed with a TruncationError while their send completed. */
   truncations: number;
   hangs: number;
+  /** The deadlock reports of the jobs that hung, with their configuration. */
+  hangReports: string[];
   other: string[];
 }
 
@@ -54,7 +56,7 @@ const INJECTED = /injected fault (reg-enomem|reg-efault|qp-error|link-down) \(--
 export async function soak(total: number, perJob = 250, firstJob = 0, onJob?: (t: SoakTotals) => void): Promise<SoakTotals> {
   const t: SoakTotals = {
     jobs: 0, steps: 0, survived: 0, failedTyped: 0, faultsInjected: 0, faultsSurvived: 0, byKind: {}, wrong: 0, truncations: 0,
-    hangs: 0, other: [],
+    hangs: 0, hangReports: [], other: [],
   };
   const program = new URL('./soak/steps.ts', import.meta.url);
   for (let job = firstJob; t.steps < total; job++) {
@@ -80,7 +82,10 @@ export async function soak(total: number, perJob = 250, firstJob = 0, onJob?: (t
       t.survived++;
       t.faultsSurvived += faults;
       k[0]++;
-    } else if (r.exitCode === 2) t.hangs++;
+    } else if (r.exitCode === 2) {
+      t.hangs++;
+      t.hangReports.push(`job ${job}: ${c.fabric}/${c.rcache}/${intra} np ${np} nodes ${nodes} --inject ${inject}: ${r.error?.message ?? ''}`);
+    }
     else if (INJECTED.test(r.error?.message ?? '')) {
       t.failedTyped++;
       k[1]++;
@@ -111,6 +116,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   console.log(`  wrong deliveries: ${t.wrong} (must be 0)`);
   console.log(`  truncated receives failed typed, their sends completed: ${t.truncations}`);
   console.log(`  hangs: ${t.hangs} (must be 0)`);
+  for (const h of t.hangReports) console.log(`  hang: ${h}`);
   for (const o of t.other) console.log(`  other failure: ${o}`);
   process.exitCode = t.wrong === 0 && t.hangs === 0 && t.other.length === 0 ? 0 : 1;
 }
