@@ -7,7 +7,7 @@ import { costModel } from './cost/load.js';
 import type { CostModel } from './cost/model.js';
 import { InvalidArgument } from './errors.js';
 import { ProtectionDomain } from './domain.js';
-import { DOMAIN_OPEN } from './shared/layout.js';
+import { DOMAIN_OPEN, H_QP_CREATED } from './shared/layout.js';
 import type { PortStats } from './shared/port.js';
 import { AdapterState, type AdapterHandle } from './shared/state.js';
 import { readStats } from './stats.js';
@@ -100,6 +100,11 @@ export class Adapter {
 
   get portStats(): PortStats {
     return this.state.port.stats;
+  }
+
+  /** Queue pairs created on this adapter since it was (both ends of a connection made on demand count). */
+  get queuePairsCreated(): number {
+    return Atomics.load(this.state.header, H_QP_CREATED);
   }
 }
 

@@ -15,6 +15,7 @@ import { pushCompletion } from './queues/completion-queue.js';
 import { markError } from './qp-error.js';
 import { Opcode, RNR_INFINITE, Status } from './constants.js';
 import { QueuePair, type LocalPeer, type QueuePairOptions } from './queue-pair.js';
+import { OnDemandConnections, type ListenResolver } from './connect-on-demand.js';
 import { DOMAIN_FREE, DOMAIN_OPEN, M_DOMAIN, MR_STRIDE, Q_DOMAIN, Q_SEND_CQ, QP_STRIDE } from './shared/layout.js';
 import type { AdapterState } from './shared/state.js';
 import { COUNTER_CELLS, Counter, bump, readStats } from './stats.js';
@@ -132,6 +133,17 @@ export class ProtectionDomain {
     return new ReceiveQueue(this, id, depth);
   }
 
+  /**
+   * Accept and make connections on demand (connect-on-demand.ts): queue pairs towards peers of this
+   * process are created on first use with `opts`; `resolve` finds a peer's listen address.
+   */
+  listen(opts: QueuePairOptions, resolve: ListenResolver): OnDemandConnections {
+    this.checkOpen();
+    if (this.onDemand !== undefined) throw new InvalidArgument(`protection domain ${this.id} already listens`);
+    return (this.onDemand = new OnDemandConnections(this, opts, resolve));
+  }
+  private onDemand: OnDemandConnections | undefined;
+
   createQueuePair(opts: QueuePairOptions): QueuePair {
     this.checkOpen();
     const qp = QueuePair.create(this, opts);
@@ -188,7 +200,8 @@ export class ProtectionDomain {
     for (;;) {
       const parked = postOrUnpark(this.state, rqId, recv);
       if (parked === undefined) return;
-      const qp = this.qps.get(parked.dstQpn);
+      // a send parked on our end of a connection the peer made on demand, before we took that end over
+      const qp = this.qps.get(parked.dstQpn) ?? this.onDemand?.acceptParked(parked.dstQpn);
       if (qp === undefined || qp.peer === undefined || qp.qpState === 'error') {
         this.failParked(parked); // its QP went away or failed: the sender's transport gives up
         continue;

@@ -54,6 +54,8 @@ export { QueuePair } from './queue-pair.js';
 export type { QueuePairOptions, QpStateName } from './queue-pair.js';
 export type { QpFailure } from './qp-error.js';
 export type { RetryBudget } from './link-down.js';
+export { OnDemandConnections } from './connect-on-demand.js';
+export type { ListenAddress, ListenResolver } from './connect-on-demand.js';
 export { CompletionQueue, holdDoorbells, releaseDoorbells } from './queues/completion-queue.js';
 export { InProcessWire } from './wire.js';
 export type { Wire } from './wire.js';

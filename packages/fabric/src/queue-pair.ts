@@ -13,8 +13,8 @@ import { createReceiveQueue, takeOrPark, type ReceiveQueue } from './queues/rece
 import { DEFAULT_RETRY, LinkSchedule, checkRetryBudget } from './link-down.js';
 import { flushOutstanding, markError, qpFailure, type QpFailure } from './qp-error.js';
 import {
-  H_QP_HINT, Q_DOMAIN, Q_RECV_CQ, Q_REMOTE_DOMAIN, Q_REMOTE_NODE, Q_REMOTE_QPN, Q_RNR, Q_RQ, Q_SEND_CQ, Q_STATE,
-  QP_STRIDE, QpState,
+  H_QP_CREATED, H_QP_HINT, Q_DOMAIN, Q_RECV_CQ, Q_REMOTE_DOMAIN, Q_REMOTE_NODE, Q_REMOTE_QPN, Q_RNR, Q_RQ, Q_SEND_CQ, Q_STATE,
+  QP_STRIDE, QpState, R_SHARED, RQ_STRIDE,
 } from './shared/layout.js';
 import { PORT_RX, PORT_TX, type Port } from './shared/port.js';
 import type { AdapterState } from './shared/state.js';
@@ -131,14 +131,26 @@ export class QueuePair {
     const link = new LinkSchedule(checkRetryBudget({ timeoutUs: opts.retryTimeoutUs ?? DEFAULT_RETRY.timeoutUs,
       retryCount: opts.retryCount ?? DEFAULT_RETRY.retryCount }, 'createQueuePair'));
     const rqId = opts.srq !== undefined ? opts.srq.id : createReceiveQueue(st, pd.id, opts.recvDepth ?? 256, false);
-    const qpNum = st.claimRow(st.qps, QP_STRIDE, st.limits.maxQueuePairs, QpState.CREATED, H_QP_HINT, 'queue-pair', 'maxQueuePairs');
-    const row = qpNum * QP_STRIDE;
-    st.qps[row + Q_DOMAIN] = pd.id;
-    st.qps[row + Q_SEND_CQ] = opts.sendCq.id;
-    st.qps[row + Q_RECV_CQ] = opts.recvCq.id;
-    st.qps[row + Q_RQ] = rqId;
-    st.qps[row + Q_RNR] = rnrRetry;
+    const qpNum = claimQueuePairRow(st, { domainId: pd.id, sendCq: opts.sendCq.id, recvCq: opts.recvCq.id, rq: rqId, rnrRetry });
     return new QueuePair(pd, qpNum, rqId, opts.sendCq.id, opts.recvCq.id, rnrRetry, opts.srq !== undefined, link);
+  }
+
+  /**
+   * @internal a QP of this domain whose row another thread created on its behalf (connect-on-demand.ts):
+   * the same object createQueuePair would have built, read back from the row.
+   */
+  static attach(pd: ProtectionDomain, qpNum: number, retry: Pick<QueuePairOptions, 'retryTimeoutUs' | 'retryCount'> = {}): QueuePair {
+    const st = pd.adapter.state;
+    const row = qpNum * QP_STRIDE;
+    if (!(qpNum >= 1 && qpNum <= st.limits.maxQueuePairs) || Atomics.load(st.qps, row + Q_STATE) === QpState.FREE ||
+      st.qps[row + Q_DOMAIN] !== pd.id) {
+      throw new InvalidArgument(`attach: adapter ${pd.adapter.nodeId} has no queue pair ${qpNum} in domain ${pd.id}`);
+    }
+    const rqId = st.qps[row + Q_RQ]!;
+    const shared = st.rqs[rqId * RQ_STRIDE + R_SHARED] === 1;
+    const link = new LinkSchedule(checkRetryBudget({ timeoutUs: retry.retryTimeoutUs ?? DEFAULT_RETRY.timeoutUs,
+      retryCount: retry.retryCount ?? DEFAULT_RETRY.retryCount }, 'attach'));
+    return new QueuePair(pd, qpNum, rqId, st.qps[row + Q_SEND_CQ]!, st.qps[row + Q_RECV_CQ]!, st.qps[row + Q_RNR]!, shared, link);
   }
 
   /** Hand this to the peer (out of band) for its connect(). */
@@ -191,6 +203,12 @@ export class QueuePair {
   /** Connect to a peer QP (RC): both sides call connect with the other's address. */
   connect(remote: QpAddress): void {
     if (this.qpState === 'error') throw new InvalidArgument(`queue pair ${this.qpNum} is in the error state; reset() it before connect()`);
+    this.bind(remote);
+    writeConnection(this.state, this.qpNum, remote);
+  }
+
+  /** @internal resolve the peer this QP talks to (this thread's side only; the row says it is connected). */
+  bind(remote: QpAddress): void {
     if (this.peer !== undefined) throw new InvalidArgument(`queue pair ${this.qpNum} is already connected`);
     if (remote === null || typeof remote !== 'object' || !Number.isInteger(remote.qpNum) || !Number.isInteger(remote.nodeId)) {
       throw new InvalidArgument('connect: expected the peer\'s qp.address { nodeId, qpNum, domainId, space }');
@@ -203,11 +221,6 @@ export class QueuePair {
     } else {
       this.peer = this.localPeer(far, remote);
     }
-    const row = this.qpNum * QP_STRIDE;
-    this.state.qps[row + Q_REMOTE_NODE] = remote.nodeId;
-    this.state.qps[row + Q_REMOTE_QPN] = remote.qpNum;
-    this.state.qps[row + Q_REMOTE_DOMAIN] = remote.domainId;
-    Atomics.store(this.state.qps, row + Q_STATE, QpState.CONNECTED);
   }
 
   private localPeer(adapter: Adapter, remote: QpAddress): LocalPeer {
@@ -477,4 +490,36 @@ export class QueuePair {
     Atomics.store(this.state.qps, this.qpNum * QP_STRIDE + Q_STATE, QpState.FREE);
     this.peer = undefined;
   }
+}
+
+/** What a queue-pair row is created with: its owner domain and the queues it completes into. */
+export interface QueuePairTemplate {
+  domainId: number;
+  sendCq: number;
+  recvCq: number;
+  /** its own receive queue, or the SRQ it shares */
+  rq: number;
+  rnrRetry: number;
+}
+
+/** @internal claim and fill a row of `st`'s QP table (in state CREATED); returns its number. */
+export function claimQueuePairRow(st: AdapterState, t: QueuePairTemplate): number {
+  const qpNum = st.claimRow(st.qps, QP_STRIDE, st.limits.maxQueuePairs, QpState.CREATED, H_QP_HINT, 'queue-pair', 'maxQueuePairs');
+  Atomics.add(st.header, H_QP_CREATED, 1);
+  const row = qpNum * QP_STRIDE;
+  st.qps[row + Q_DOMAIN] = t.domainId;
+  st.qps[row + Q_SEND_CQ] = t.sendCq;
+  st.qps[row + Q_RECV_CQ] = t.recvCq;
+  st.qps[row + Q_RQ] = t.rq;
+  st.qps[row + Q_RNR] = t.rnrRetry;
+  return qpNum;
+}
+
+/** @internal record in row `qpNum` of `st` the peer it is connected to, and mark it CONNECTED (last, for readers). */
+export function writeConnection(st: AdapterState, qpNum: number, remote: { nodeId: number; qpNum: number; domainId: number }): void {
+  const row = qpNum * QP_STRIDE;
+  st.qps[row + Q_REMOTE_NODE] = remote.nodeId;
+  st.qps[row + Q_REMOTE_QPN] = remote.qpNum;
+  st.qps[row + Q_REMOTE_DOMAIN] = remote.domainId;
+  Atomics.store(st.qps, row + Q_STATE, QpState.CONNECTED);
 }

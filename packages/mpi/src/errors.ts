@@ -140,6 +140,13 @@ export class InvalidObjectMessage extends MpiError {
   }
 }
 
+/** A connection made on first use found no free queue pair on its node's adapter. */
+export class QueuePairsExhausted extends MpiError {
+  constructor(message: string) {
+    super('MPI_ERR_NO_MEM', message);
+  }
+}
+
 /** A buffer could not be registered: the rank's locked-memory limit is used up. */
 export class MemlockExhausted extends MpiError {
   constructor(message: string) {

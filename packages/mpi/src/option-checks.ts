@@ -40,7 +40,11 @@ export const MAX_EAGER_BYTES = 64 * 1024 * 1024;
 export const MIN_MEM_BYTES = 1024 * 1024;
 /** A page-table entry indexes at most 2^25 - 1 frames (vm's MAX_PTE_INDEX): 128 GiB of 4 KiB pages. */
 const MAX_FRAMES = 2 ** 25 - 1;
-/** Queue pairs one adapter offers (what a ConnectX-6 reports as max_qp); each rank opens one per peer at start. */
+/**
+ * Queue pairs one adapter offers (what a ConnectX-6 reports as max_qp). They are made on first use, one
+ * per pair of ranks that talk, so a job is not refused up front for them: running out is an error at the
+ * connection that finds none left (rank/connections.ts).
+ */
 export const MAX_QUEUE_PAIRS = 262_144;
 /** Host memory one rank's worker thread takes (measured: ~20 MiB each at -n 64, hello.ts). */
 export const HOST_BYTES_PER_RANK = 24 * 1024 * 1024;
@@ -74,7 +78,7 @@ export function checkRanges(o: JobOptions, labels: OptionLabels = {}): void {
 
 /**
  * What the nodes can hold, checked before any thread starts: a node's physical memory in whole pages
- * (at most 2^25 - 1 of them), every rank's pinned bounce buffers within it, and one queue pair per peer.
+ * (at most 2^25 - 1 of them) and every rank's pinned bounce buffers within it.
  */
 export function checkCapacity(np: number, o: JobOptions, cost: CostModel, labels: OptionLabels = {}): void {
   const mem = labelOf('memBytes', labels);
@@ -93,13 +97,6 @@ export function checkCapacity(np: number, o: JobOptions, cost: CostModel, labels
       `${shown(n, np)}: the ${perNode} ranks on one node need ${perNode * bounce} bytes of eager bounce buffers (${bounce} each at ` +
         `${shown(labelOf('eagerThreshold', labels), sizeText(o.eagerThreshold))}), more than ${shown(mem, sizeText(o.memBytes))}: ` +
         `raise ${mem} to at least ${mib(perNode * bounce)}, spread the ranks over more ${labelOf('nodes', labels)}, or lower ${labelOf('eagerThreshold', labels)}`,
-    );
-  }
-  const qps = perNode * (np - 1);
-  if (qps > MAX_QUEUE_PAIRS) {
-    throw new UsageError(
-      `${shown(labelOf('np', labels), np)}: the ${perNode} ranks on one node would open ${qps} queue pairs (one per peer), more than ` +
-        `an adapter's ${MAX_QUEUE_PAIRS}: use fewer ranks or more ${labelOf('nodes', labels)}`,
     );
   }
 }

@@ -7,6 +7,7 @@
 /** Header cells (Int32). The arena header follows at ARENA_AT, then the domain states. */
 export const H_MR_HINT = 0; // next MR slot to try (any registering thread; a hint only)
 export const H_QP_HINT = 1;
+export const H_QP_CREATED = 2; // queue pairs created on this adapter, ever (connections made on demand count here)
 export const ARENA_AT = 8;
 
 export const DOMAIN_FREE = 0;

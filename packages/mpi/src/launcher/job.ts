@@ -5,6 +5,7 @@ import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createConnectionTable } from '../rank/connections.js';
 import { ControlBlock, RankState } from './control-block.js';
 import { DeadlockDetector } from './deadlock.js';
 import { bundleJob } from './bundle.js';
@@ -70,6 +71,8 @@ export interface JobResult {
   totals: JobTotals;
   options: JobOptions;
   wallMs: number;
+  /** Queue pairs created on each node's adapter (this process's nodes; 0 for the others): connections are made on first use. */
+  queuePairs?: number[];
   /** The trace file written (runJob's `trace`), with its event counts. */
   trace?: JobTraceReport;
 }
@@ -111,6 +114,7 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
     programURL,
     programPath: fileURLToPath(programURL),
     control: ctrl.handle,
+    connections: createConnectionTable(np),
     ...(horizon ? { horizon } : {}),
     nodes: nodes.handles,
     anchorURL: here,
@@ -268,6 +272,7 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
     totals: sumStats(stats),
     options,
     wallMs: performance.now() - started,
+    queuePairs: nodes.adapters.map((a) => a?.queuePairsCreated ?? 0),
     ...(traced ? { trace: traced } : {}),
   };
 }

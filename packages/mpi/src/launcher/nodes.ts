@@ -3,6 +3,7 @@ import { PhysicalMemory } from '@tsmpi/vm';
 import { createAdapter, createIntranode, loadCostModel, costModel, presets, type Adapter, type CostModel } from '@tsmpi/fabric';
 import { ranksOfNode } from './placement.js';
 import { UsageError } from '../errors.js';
+import { MAX_QUEUE_PAIRS } from '../option-checks.js';
 import type { JobOptions } from '../options.js';
 import type { NodeHandles } from '../rank/worker-data.js';
 
@@ -14,7 +15,7 @@ export function resolveCost(cost: JobOptions['cost']): CostModel {
   throw new UsageError(`--cost ${cost}: neither a preset (${Object.keys(presets).join(', ')}) nor a readable JSON file`);
 }
 
-/** The adapter's own default queue-pair table (8192 entries); a bigger job gets a bigger one. */
+/** The adapter's own default queue-pair table (8192 entries); a bigger job gets a bigger one, up to an adapter's max_qp. */
 const MIN_QUEUE_PAIRS = 8192;
 
 /**
@@ -34,8 +35,9 @@ export function createNodes(np: number, options: JobOptions, only?: number) {
     }
     const memory = new PhysicalMemory({ bytes: options.memBytes, pageSize: cost.pageSize });
     const local = ranksOfNode(nodeId, np, options.nodes).length;
-    // Every rank opens a queue pair to every other rank at start-up: size the table for that full mesh.
-    const limits = { maxQueuePairs: Math.max(MIN_QUEUE_PAIRS, local * (np - 1)) };
+    // Room for every rank to talk to every other (a row is committed memory only once a connection
+    // made on first use writes it), within what one adapter offers.
+    const limits = { maxQueuePairs: Math.min(MAX_QUEUE_PAIRS, Math.max(MIN_QUEUE_PAIRS, local * (np - 1))) };
     const adapter = createAdapter(options.fabric, { memory, cost, nodeId, limits, ...(options.fabric === 'pinning' ? { pinMode: options.pinMode } : {}) });
     const handle: NodeHandles = { memory: memory.handle, adapter: adapter.handle };
     if (options.intra !== 'rdma') {

@@ -2,7 +2,7 @@ import { MpiError } from '../errors.js';
 import { connectionFailure } from './connection-failure.js';
 import type { BouncePool } from './bounce.js';
 import { ENVELOPE_BYTES, decodeEnvelope, encodeEnvelope, type Envelope } from './envelope.js';
-import type { CompletionPort, CqPort, JobControlPort, MessageCosts, QpPort, RecvQueuePort, SpacePort } from './ports.js';
+import type { CompletionPort, CqPort, JobControlPort, MessageCosts, QpPort, QueuePairsPort, RecvQueuePort, SpacePort } from './ports.js';
 import type { RdmaRead } from './protocol.js';
 import type { Scheduler } from './scheduler.js';
 import { WorkRequest, workRequestId, workRequestIndex, workRequestKind } from './work-request.js';
@@ -15,7 +15,7 @@ export interface AdapterEndpointEnv {
   costs: MessageCosts;
   cq: CqPort;
   srq: RecvQueuePort;
-  qps: readonly (QpPort | undefined)[];
+  qps: QueuePairsPort;
   pool: BouncePool;
   ctrl: JobControlPort;
   scheduler: Scheduler;
@@ -61,7 +61,7 @@ export class AdapterEndpoint {
     encodeEnvelope(env, frame);
     const addr = pool.sendSlotAddr(slot);
     space.write(addr, frame);
-    const qp = qps[destWorld]!;
+    const qp = qps.to(destWorld);
     const wr = { wrId: workRequestId(WorkRequest.SEND_SLOT, slot), sge: { lkey: pool.lkey, addr, length: frame.length } };
     // The slot holds the bytes now; the post (which reserves the ports) runs at t0 in virtual-time order.
     this.postAt(device.now, () => qp.postSend(wr));
@@ -96,7 +96,7 @@ export class AdapterEndpoint {
   postOneSided(destWorld: number, post: (qp: QpPort, wrId: number) => void, done: (status: number, time: number) => void): void {
     const id = this.nextReadId++;
     this.pendingReads.set(id, { done, order: this.env.scheduler.takeOrder() });
-    const qp = this.env.qps[destWorld]!;
+    const qp = this.env.qps.to(destWorld);
     const wrId = workRequestId(WorkRequest.READ, id);
     this.postAt(this.env.device.now, () => post(qp, wrId));
     this.env.ctrl.noteActivity();

@@ -6,7 +6,7 @@ import { Request, type Progress } from '../request.js';
 import type { MessageCounters } from '../stats.js';
 import type { Status } from '../status.js';
 import {
-  WaitKind, idleUntil, type ClockPort, type CqPort, type JobControlPort, type MessageCosts, type QpPort, type RecvQueuePort,
+  WaitKind, idleUntil, type ClockPort, type CqPort, type JobControlPort, type MessageCosts, type QpPort, type QueuePairsPort, type RecvQueuePort,
   type RegistrationProviderPort, type SpacePort, type WaitDescription,
 } from './ports.js';
 import { BouncePool } from './bounce.js';
@@ -38,7 +38,7 @@ export interface EngineEnv {
   device: DeviceClock;
   cq: CqPort;
   srq: RecvQueuePort;
-  qps: readonly (QpPort | undefined)[];
+  qps: QueuePairsPort;
   pool: BouncePool;
   cache: RegistrationProviderPort;
   ctrl: JobControlPort;

@@ -53,6 +53,11 @@ export interface QpPort {
   rdmaRead(wr: { wrId: number; sge: SgePort; sgl?: readonly SgePort[]; remoteAddr: number; rkey: number; signaled?: boolean }): void;
 }
 
+/** The queue pair towards each world rank; connected on first use (rank/connections.ts). */
+export interface QueuePairsPort {
+  to(worldRank: number): QpPort;
+}
+
 export interface RecvQueuePort {
   postRecv(wr: { wrId: number; sge: SgePort }): void;
 }

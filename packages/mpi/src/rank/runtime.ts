@@ -4,7 +4,7 @@ import { parseNoncontig } from '../p2p/noncontig.js';
 import { Horizon } from '../timing/horizon.js';
 import { nodeOfRank } from '../launcher/placement.js';
 import { AddressSpace, Allocator, PhysicalMemory } from '@tsmpi/vm';
-import { Access, Adapter, InProcessWire, NetworkWire, VirtualClock, latencyUs, type MemoryRegion, type QpAddress } from '@tsmpi/fabric';
+import { Access, Adapter, InProcessWire, NetworkWire, VirtualClock, latencyUs, type ListenAddress, type MemoryRegion, type QpAddress } from '@tsmpi/fabric';
 import { createRegistrationPolicy } from '@tsmpi/rcache';
 import { Comm } from '../comm.js';
 import { emptyCollectiveStats, useCollectiveStats, type CollectiveStats } from '../collectives/stats.js';
@@ -21,6 +21,7 @@ import type { BufferMemory } from '../typed-buffer.js';
 import type { RankRuntimeFace } from './runtime-face.js';
 import type { RankWorkerData } from './worker-data.js';
 import { openIntra, type IntraSetup } from './intra-setup.js';
+import { RankConnections } from './connections.js';
 import { ComputeBoundary, ProgramClock, parseCompute } from '../compute.js';
 import { installComputeBoundary } from './compute-setup.js';
 import { installTracing } from '../trace/install.js';
@@ -38,7 +39,7 @@ export function isSelfAbort(e: Error): boolean {
 /**
  * Everything one rank owns: its address space and heap on its node's physical memory, its program
  * clock, its protection domain (with a device clock the engine positions per operation), its
- * registration policy, queue pairs to every other rank, bounce buffers and the message engine.
+ * registration policy, its queue pairs (made on first use), bounce buffers and the message engine.
  */
 export class RankRuntime implements RankRuntimeFace {
   readonly worldRank: number;
@@ -100,7 +101,7 @@ export class RankRuntime implements RankRuntimeFace {
     this.world = new Comm(this, group, 0);
   }
 
-  /** Builds the rank and wires its queue pairs to every peer (through the launcher, once, at start-up). */
+  /** Builds the rank and learns how to reach every peer (through the launcher, once, at start-up). */
   static async create(wd: RankWorkerData, port: MessagePort, ctrl: ControlBlock, trace: (what: string) => void = () => {}): Promise<RankRuntime> {
     const cost = wd.cost;
     const memories = wd.nodes.map((n) => n && PhysicalMemory.attach(n.memory));
@@ -163,9 +164,17 @@ export class RankRuntime implements RankRuntimeFace {
     const pool = new BouncePool(slab, slabMr.lkey, layout.slotBytes, layout.recvSlots, layout.sendSlots);
     const cq = pd.createCompletionQueue({ depth: 16384 });
     const srq = pd.createSharedReceiveQueue({ depth: layout.recvSlots });
-    const qps = Array.from({ length: wd.size }, (_, p) =>
-      p === wd.rank ? undefined : pd.createQueuePair({ sendCq: cq, recvCq: cq, srq }),
+    // Queue pairs to peers of this process are made on first use (connections.ts); a peer behind the
+    // network wire gets one now, connected at wire-up, as its process cannot create ours.
+    const nodeOf = (p: number): number => nodeOfRank(p, wd.size, wd.options.nodes);
+    const qpOptions = { sendCq: cq, recvCq: cq, srq };
+    const wiredAtStart = Array.from({ length: wd.size }, (_, p) =>
+      p === wd.rank || adapters[nodeOf(p)] !== undefined ? undefined : pd.createQueuePair(qpOptions),
     );
+    const listens: (ListenAddress | undefined)[] = new Array(wd.size).fill(undefined);
+    const byDomain = new Map<string, ListenAddress>();
+    const onDemand = pd.listen(qpOptions, (nodeId, domainId) => byDomain.get(`${nodeId}:${domainId}`));
+    const qps = new RankConnections(wd.rank, wd.connections, onDemand, listens, wiredAtStart);
 
     const timedFaults = injects(spec) ? injectTimedFaults(spec, wd, { pd, space, qps, faults }) : undefined;
     const counters = emptyMessageCounters();
@@ -196,13 +205,21 @@ export class RankRuntime implements RankRuntimeFace {
     });
 
     trace('bounce slab registered, engine up');
-    // Wire-up: publish our QP addresses, receive everybody's, connect, and wait until all have connected.
+    // Wire-up: publish, towards each peer, our listen address (a peer of this process) or our QP's
+    // address (behind the network wire); receive everybody's, connect those QPs, and wait until all have.
     const peers = nextMessage(port, 'peers');
-    post(port, { type: 'ready', rank: wd.rank, endpoint: qps.map((q) => q?.address) });
-    // what the launcher relays is each peer's qps[p].address from its 'ready' message
+    const endpoint = wiredAtStart.map((q, p) => (p === wd.rank ? undefined : q?.address ?? onDemand.address));
+    post(port, { type: 'ready', rank: wd.rank, endpoint });
+    // what the launcher relays is each peer's endpoint[p] from its 'ready' message
     const { endpoints } = (await peers) as { endpoints: (QpAddress | undefined)[] };
     trace('peer addresses received');
-    qps.forEach((q, p) => q?.connect(endpoints[p]!));
+    endpoints.forEach((a, p) => {
+      if (a === undefined || p === wd.rank) return;
+      const q = wiredAtStart[p];
+      if (q !== undefined) return q.connect(a);
+      listens[p] = a as ListenAddress;
+      byDomain.set(`${a.nodeId}:${a.domainId}`, a as ListenAddress);
+    });
     intra?.connect(endpoints);
     trace('connected');
     const go = nextMessage(port, 'go');

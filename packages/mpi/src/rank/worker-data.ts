@@ -1,6 +1,7 @@
 import type { PhysicalMemoryHandle } from '@tsmpi/vm';
 import type { AdapterHandle, CostModel, Intranode, NetworkWireHandle } from '@tsmpi/fabric';
 import type { ControlBlockHandle } from '../launcher/control-block.js';
+import type { ConnectionTableHandle } from './connections.js';
 import type { JobOptions } from '../options.js';
 import type { HorizonHandle } from '../timing/horizon.js';
 import type { TraceSettings } from '../trace/events.js';
@@ -24,6 +25,8 @@ export interface RankWorkerData {
   programURL: string;
   programPath: string;
   control: ControlBlockHandle;
+  /** Which queue pairs exist between the ranks of this process (rank/connections.ts). */
+  connections: ConnectionTableHandle;
   /** The job's virtual-time horizon (exact timing); absent with --timing fast. */
   horizon?: HorizonHandle;
   /** By node id; a node process of a multi-process job has only its own (the others are across the network). */
