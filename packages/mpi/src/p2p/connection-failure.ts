@@ -1,5 +1,5 @@
 import { ConnectionFailed } from '../errors.js';
-import type { CompletionPort, QpPort } from './ports.js';
+import type { CompletionPort, QueuePairsPort } from './ports.js';
 
 /** verbs' ibv_wc_status values that mean the queue pair itself failed (RETRY_EXCEEDED, WR_FLUSH_ERROR). */
 const RETRY_EXCEEDED = 12;
@@ -11,11 +11,11 @@ const WR_FLUSH_ERROR = 5;
  * undefined for any other completion (an access error belongs to its one message).
  */
 export function connectionFailure(
-  rank: number, qps: readonly (QpPort | undefined)[], c: CompletionPort, faults?: { explain(cause: string, peer: number): string },
+  rank: number, qps: QueuePairsPort, c: CompletionPort, faults?: { explain(cause: string, peer: number): string },
 ): ConnectionFailed | undefined {
   if (c.status !== RETRY_EXCEEDED && c.status !== WR_FLUSH_ERROR) return undefined;
-  const peer = qps.findIndex((q) => q?.qpNum === c.qpNum);
-  const failure = peer >= 0 ? qps[peer]!.error : undefined;
+  const peer = qps.peerOf(c.qpNum);
+  const failure = peer >= 0 ? qps.opened(peer)?.error : undefined;
   const status = failure?.status ?? (c.status === RETRY_EXCEEDED ? 'RETRY_EXCEEDED' : 'WR_FLUSH_ERROR');
   const cause = failure?.cause ?? 'the adapter gave up on the queue pair';
   return new ConnectionFailed(rank, peer, status, faults ? faults.explain(cause, peer) : cause);

@@ -56,6 +56,10 @@ export interface QpPort {
 /** The queue pair towards each world rank; connected on first use (rank/connections.ts). */
 export interface QueuePairsPort {
   to(worldRank: number): QpPort;
+  /** The world rank whose queue pair is number `qpNum`, or -1. */
+  peerOf(qpNum: number): number;
+  /** The queue pair towards `worldRank` if one is open. */
+  opened(worldRank: number): QpPort | undefined;
 }
 
 export interface RecvQueuePort {

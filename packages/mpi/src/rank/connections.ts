@@ -1,7 +1,7 @@
 import { AdapterTableFull, type ListenAddress, type OnDemandConnections, type QueuePair } from '@tsmpi/fabric';
 import { QueuePairsExhausted } from '../errors.js';
 import { MAX_QUEUE_PAIRS } from '../option-checks.js';
-import type { QpPort, QueuePairsPort } from '../p2p/ports.js';
+import type { QueuePairsPort } from '../p2p/ports.js';
 
 /** The job's connection directory: one Int32 cell per ordered pair of ranks (a handle crosses threads). */
 export interface ConnectionTableHandle {
@@ -31,7 +31,9 @@ export function createConnectionTable(ranks: number): ConnectionTableHandle {
 export class RankConnections implements QueuePairsPort {
   private readonly cells: Int32Array;
   private readonly ranks: number;
-  private readonly open: (QpPort | undefined)[];
+  private readonly open: (QueuePair | undefined)[];
+  private readonly peers = new Map<number, number>();
+  private readonly hooks: ((qp: QueuePair) => void)[] = [];
 
   constructor(
     private readonly rank: number,
@@ -42,7 +44,8 @@ export class RankConnections implements QueuePairsPort {
   ) {
     this.cells = new Int32Array(table.cells);
     this.ranks = table.ranks;
-    this.open = [...wiredAtStart];
+    this.open = new Array(table.ranks).fill(undefined);
+    wiredAtStart.forEach((q, p) => q && this.remember(p, q));
   }
 
   /** How many peers this rank has a queue pair to. */
@@ -50,11 +53,32 @@ export class RankConnections implements QueuePairsPort {
     return this.open.reduce((n, q) => n + (q === undefined ? 0 : 1), 0);
   }
 
-  to(peer: number): QpPort {
-    return this.open[peer] ?? (this.open[peer] = this.connect(peer));
+  to(peer: number): QueuePair {
+    return this.open[peer] ?? this.remember(peer, this.connect(peer));
   }
 
-  private connect(peer: number): QpPort {
+  peerOf(qpNum: number): number {
+    return this.peers.get(qpNum) ?? -1;
+  }
+
+  opened(peer: number): QueuePair | undefined {
+    return this.open[peer];
+  }
+
+  /** Runs `hook` on every queue pair open now and on each one opened later (--inject's link-down window). */
+  onOpen(hook: (qp: QueuePair) => void): void {
+    this.hooks.push(hook);
+    for (const q of this.open) if (q) hook(q);
+  }
+
+  private remember(peer: number, qp: QueuePair): QueuePair {
+    this.open[peer] = qp;
+    this.peers.set(qp.qpNum, peer);
+    for (const h of this.hooks) h(qp);
+    return qp;
+  }
+
+  private connect(peer: number): QueuePair {
     const listen = this.listens[peer];
     if (listen === undefined || peer === this.rank) throw new RangeError(`rank ${this.rank} has no way to connect to rank ${peer}`);
     const n = this.ranks;

@@ -1,5 +1,6 @@
 import type { AddressSpace } from '@tsmpi/vm';
-import type { ProtectionDomain, QueuePair } from '@tsmpi/fabric';
+import type { ProtectionDomain } from '@tsmpi/fabric';
+import type { RankConnections } from './connections.js';
 import type { InjectSpec, RegistrationFaults } from '../inject.js';
 import { TimedFaults } from '../inject-timed.js';
 import type { RankWorkerData } from './worker-data.js';
@@ -11,10 +12,12 @@ import type { RankWorkerData } from './worker-data.js';
  */
 export function injectTimedFaults(
   spec: InjectSpec, wd: RankWorkerData,
-  parts: { pd: ProtectionDomain; space: AddressSpace; qps: readonly (QueuePair | undefined)[]; faults: RegistrationFaults },
+  parts: { pd: ProtectionDomain; space: AddressSpace; qps: RankConnections; faults: RegistrationFaults },
 ): TimedFaults {
   const { pd, space, qps } = parts;
-  if (spec.linkDown) for (const q of qps) q?.linkDown(spec.linkDown.start, spec.linkDown.start + spec.linkDown.length);
+  const down = spec.linkDown;
+  // every queue pair's link, including those made on first use later
+  if (down) qps.onOpen((q) => q.linkDown(down.start, down.start + down.length));
   const timed = new TimedFaults(spec, {
     rank: wd.rank,
     size: wd.size,
@@ -23,7 +26,7 @@ export function injectTimedFaults(
       space.migrate(0, space.vaBytes);
       space.reclaim(0, space.vaBytes);
     },
-    failQueuePair: (peer, cause) => qps[peer]?.toError(cause),
+    failQueuePair: (peer, cause) => (peer === wd.rank ? undefined : qps.to(peer).toError(cause)),
   });
   parts.faults.onInjected = (code) => void (code === 'ENOMEM' ? timed.counts.regEnomem++ : timed.counts.regEfault++);
   return timed;
