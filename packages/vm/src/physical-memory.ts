@@ -83,6 +83,8 @@ export class PhysicalMemory {
   readonly swapSlots: number;
   /** All frames; frame f occupies [f * pageSize, (f + 1) * pageSize). */
   readonly bytes: Uint8Array;
+  /** The same bytes as Int32 words (zero checks). */
+  private readonly words: Int32Array;
   /** The swap area; slot s occupies [s * pageSize, (s + 1) * pageSize). */
   readonly swapBytes: Uint8Array;
   private readonly meta: Int32Array;
@@ -132,6 +134,7 @@ export class PhysicalMemory {
     this.frameCount = handle.frameCount;
     this.swapSlots = handle.swapSlots;
     this.bytes = new Uint8Array(handle.frames);
+    this.words = new Int32Array(handle.frames);
     this.swapBytes = new Uint8Array(handle.swap);
     const n = this.frameCount;
     this.meta = new Int32Array(handle.meta, 0, HEADER);
@@ -179,8 +182,24 @@ export class PhysicalMemory {
     Atomics.store(this.maps, f, 1);
     Atomics.add(meta, MAPPED, 1);
     Atomics.add(meta, ALLOCS, 1);
-    this.bytes.fill(0, f * this.pageSize, (f + 1) * this.pageSize);
+    this.zeroFrame(f);
     return f;
+  }
+
+  /**
+   * Zero frame f, writing only if it is not zero already: a frame never used since the node started
+   * is, and writing it would make the host commit a page that nobody touched (a rank's pinned bounce
+   * slab is mostly such pages). Reading an untouched page of the SharedArrayBuffer commits nothing.
+   */
+  private zeroFrame(f: number): void {
+    const words = this.pageSize >> 2;
+    const from = f * words;
+    for (let i = from; i < from + words; i++) {
+      if (this.words[i] !== 0) {
+        this.bytes.fill(0, f * this.pageSize, (f + 1) * this.pageSize);
+        return;
+      }
+    }
   }
 
   /** Take one more map reference on a live frame. */

@@ -77,6 +77,9 @@ export interface JobResult {
   trace?: JobTraceReport;
 }
 
+/** V8's young generation per rank thread when ranks outnumber cores (its default grows to 16 MB). */
+const OVERSUBSCRIBED_YOUNG_MB = 1;
+
 export const DEADLOCK_EXIT_CODE = 2;
 
 /**
@@ -179,6 +182,8 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
       argv: args,
       stdout: captureOutput,
       stderr: captureOutput,
+      // More ranks than cores: a rank's memory matters more than its scavenges (rank/README: memory per rank)
+      ...(base.oversubscribed ? { resourceLimits: { maxYoungGenerationSizeMb: OVERSUBSCRIBED_YOUNG_MB } } : {}),
     });
     workers.push(worker);
     if (captureOutput) {
