@@ -56,7 +56,7 @@ export type { QpFailure } from './qp-error.js';
 export type { RetryBudget } from './link-down.js';
 export { OnDemandConnections } from './connect-on-demand.js';
 export type { ListenAddress, ListenResolver } from './connect-on-demand.js';
-export { CompletionQueue, holdDoorbells, releaseDoorbells } from './queues/completion-queue.js';
+export { CompletionQueue, flushDoorbells, holdDoorbells, releaseDoorbells } from './queues/completion-queue.js';
 export { InProcessWire } from './wire.js';
 export type { Wire } from './wire.js';
 export { IntranodeError } from './errors.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Access, Opcode, Status, holdDoorbells, releaseDoorbells, statusName, transferTimes, rnrDeliveryTime } from '@tsmpi/fabric';
+import { Access, Opcode, Status, flushDoorbells, holdDoorbells, releaseDoorbells, statusName, transferTimes, rnrDeliveryTime } from '@tsmpi/fabric';
 import { ALL, PAGE, one, pair, pattern } from './fixture.js';
 
 describe.each(['pinning', 'odp'] as const)('%s: two-sided send/recv', (kind) => {
@@ -157,8 +157,11 @@ describe('held wake-ups', () => {
     p.qa.rdmaWrite({ wrId: 1, sge: { lkey: 0, addr: 0, length: 0 }, remoteAddr: 0, rkey: 0 });
     expect(p.a.cq.doorbell).toBe(seen + 1);
     expect(p.a.cq.wait(seen, 1000)).toBe(true);
+    flushDoorbells(); // what is held so far is notified; the hold goes on
+    p.qa.rdmaWrite({ wrId: 2, sge: { lkey: 0, addr: 0, length: 0 }, remoteAddr: 0, rkey: 0 });
+    expect(p.a.cq.doorbell).toBe(seen + 2);
     releaseDoorbells();
     releaseDoorbells();
-    expect(p.a.cq.poll()).toHaveLength(1);
+    expect(p.a.cq.poll()).toHaveLength(2);
   });
 });

@@ -172,6 +172,14 @@ export function holdDoorbells(): void {
 /** Notify the owners of every completion queue pushed to since the outermost holdDoorbells(). */
 export function releaseDoorbells(): void {
   if (--holding > 0) return;
+  flushDoorbells();
+}
+
+/**
+ * Notify now what is held so far, still holding what comes next: a thread about to sleep inside a
+ * hold (a send that waits for a free slot) must not leave a peer asleep that it may be waiting for.
+ */
+export function flushDoorbells(): void {
   for (let i = 0; i < heldRows.length; i++) {
     const cqs = heldCqs[i]!;
     const row = heldRows[i]!;

@@ -1,3 +1,4 @@
+import { flushDoorbells } from '@tsmpi/fabric';
 import { JobAborted } from '../errors.js';
 import type { CqPort, JobControlPort, WaitDescription } from './ports.js';
 import type { MessageCounters } from '../stats.js';
@@ -96,6 +97,7 @@ export class Waiter {
     // something (which counts as progress: its epoch), not only while it sleeps: between short
     // sleep slices it spins, and a detector sampling then would never see it blocked.
     let blocked = false;
+    flushDoorbells();
     try {
       for (;;) {
         // read every doorbell before looking, so a push or a publication after the look wakes the sleep
@@ -122,6 +124,7 @@ export class Waiter {
         spins = 0;
         spinStart = -1;
         if (ctrl.aborted) throw aborted();
+        flushDoorbells(); // a wait inside a send's hold (timed-waits.ts, act) wakes its peers before it sleeps
         counters.blockingWaits++;
         if (sleptAt < 0) sleptAt = performance.now();
         ctrl.block(rank, typeof wait === 'function' ? wait() : wait);
