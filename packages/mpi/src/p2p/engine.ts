@@ -417,8 +417,7 @@ export class Engine implements Progress, ProtocolHost {
   };
 
   waitRequest(r: Request): void {
-    // wait() observes the request at once (request.ts), so the clock goes on from its readyTime
-    this.timed.waitForEvent(() => r.completed, () => describe(r), () => (r.completed ? r.readyTime : 0));
+    this.waitUntil(() => r.completed, () => describe(r));
   }
 
   testRequest(r: Request): boolean {
