@@ -3,14 +3,12 @@
 // persistent, at eager and rendezvous sizes, every root; each rank checks its result element by
 // element, and IN_PLACE where MPI forbids it raises MPI_ERR_BUFFER before any traffic.
 import { IN_PLACE, SUM, type Comm } from '@tsmpi/mpi';
+import { elementChecker } from './checks.js';
 
 export function main(c: Comm) {
   const { rank, size: p } = c;
   const wrong: string[] = [];
-  const expect = (what: string, got: ArrayLike<number>, want: ArrayLike<number>) => {
-    if (got.length !== want.length) return void wrong.push(`${what}: ${got.length} elements, want ${want.length}`);
-    for (let i = 0; i < want.length; i++) if (got[i] !== want[i]) return void wrong.push(`${what}[${i}]: ${got[i]}, want ${want[i]}`);
-  };
+  const expect = elementChecker(wrong);
   const seq = (n: number, f: (i: number) => number) => Float64Array.from({ length: n }, (_, i) => f(i));
   const v = (q: number, i: number) => q * 100000 + i;
   const sumOver = (k: number, f: (q: number) => number) => Array.from({ length: k }, (_, q) => f(q)).reduce((a, b) => a + b, 0);

@@ -5,22 +5,12 @@
 // start while active and a free while active are refused, and the long allreduce's registrations
 // are taken once: no start after the first registers anything or asks the cache.
 import { MAX, Request, SUM, type Comm } from '@tsmpi/mpi';
+import { elementChecker, errorCodeOf } from './checks.js';
 
 export function main(c: Comm) {
   const { rank, size: p } = c;
   const wrong: string[] = [];
-  const expect = (what: string, got: ArrayLike<number>, want: ArrayLike<number>) => {
-    if (got.length !== want.length) return void wrong.push(`${what}: ${got.length} elements, want ${want.length}`);
-    for (let i = 0; i < want.length; i++) if (got[i] !== want[i]) return void wrong.push(`${what}[${i}]: ${got[i]}, want ${want[i]}`);
-  };
-  const codeOf = (fn: () => unknown) => {
-    try {
-      fn();
-      return 'no error';
-    } catch (e) {
-      return (e as { code?: string }).code ?? String(e);
-    }
-  };
+  const expect = elementChecker(wrong);
   const seq = (n: number, f: (i: number) => number) => Float64Array.from({ length: n }, (_, i) => f(i));
   const v = (q: number, it: number, i: number) => q * 1000 + it * 100 + i;
   const n = 5;
@@ -87,11 +77,11 @@ export function main(c: Comm) {
   const b = cases[0]![1];
   b.start();
   // on one rank the barrier is complete as soon as it starts
-  const startActive = p === 1 ? 'n/a' : codeOf(() => b.start());
-  const freeActive = p === 1 ? 'n/a' : codeOf(() => b.free());
+  const startActive = p === 1 ? 'n/a' : errorCodeOf(() => b.start());
+  const freeActive = p === 1 ? 'n/a' : errorCodeOf(() => b.free());
   b.wait();
   for (const [, r] of cases) r.free();
-  const startFreed = codeOf(() => b.start());
+  const startFreed = errorCodeOf(() => b.start());
 
   // registrations: a long allreduce (2 × 64 KiB, rendezvous) held from init to free
   const big = 8192;

@@ -2,19 +2,11 @@
 // also with disjoint groups), comm_create_group and comm_group_half, comm_idup, comm_idup_mul and
 // comm_idup_overlap (overlapping pairs dup'd at once), commname, cmfree (pending operations finish
 // after free), cmsplit_type and ctxalloc (many dup/free rounds; what happens when ids run out).
-import { CONGRUENT, COMM_TYPE_SHARED, IDENT, MpiError, Request, SIMILAR, SUM, UNDEFINED, UNEQUAL, init, type Comm } from '@tsmpi/mpi';
+import { CONGRUENT, COMM_TYPE_SHARED, IDENT, Request, SIMILAR, SUM, UNDEFINED, UNEQUAL, init, type Comm } from '@tsmpi/mpi';
+import { errorCodeOf } from './checks.js';
 
 const world = init();
 const { rank, size } = world;
-
-function caught(f: () => unknown): string {
-  try {
-    f();
-    return 'no error';
-  } catch (e) {
-    return e instanceof MpiError ? e.code : `not typed: ${String(e)}`;
-  }
-}
 
 function sum(comm: Comm, v: number): number {
   const s = comm.alloc(Int32Array, 1);
@@ -47,7 +39,7 @@ export function main() {
   const cg = world.commCreateGroup(low ? g.rangeIncl([[0, half - 1, 1]]) : g.rangeIncl([[half, size - 1, 1]]), low ? 7 : 8);
   cg.barrier();
   out.createGroup = { size: cg.size, rank: cg.rank, sum: sum(cg, rank) };
-  out.createGroupOutsider = caught(() => world.commCreateGroup(g.incl([(rank + 1) % size]).difference(g.incl([rank])), 1));
+  out.createGroupOutsider = errorCodeOf(() => world.commCreateGroup(g.incl([(rank + 1) % size]).difference(g.incl([rank])), 1));
 
   // idup: several at once on world, completed together; each is its own context
   const reqs = [0, 1, 2, 3].map(() => world.idup());
@@ -81,7 +73,7 @@ export function main() {
   out.names = { world: world.getName(), dup: d.getName() };
   d.setName('the dup');
   world.setName('everyone');
-  out.names = { ...(out.names as object), set: d.getName(), worldSet: world.getName(), tooLong: caught(() => d.setName('x'.repeat(129))) };
+  out.names = { ...(out.names as object), set: d.getName(), worldSet: world.getName(), tooLong: errorCodeOf(() => d.setName('x'.repeat(129))) };
 
   // compare
   const reversed = world.split(0, -rank)!;
@@ -102,18 +94,18 @@ export function main() {
   const left = (rank - 1 + size) % size;
   out.free = {
     delivered: got.toArray().every((v, i) => v === left * 1000 + i),
-    sendAfter: caught(() => f.send(sent, 0, 1)),
-    barrierAfter: caught(() => f.barrier()),
-    dupAfter: caught(() => f.dup()),
-    freeAgain: caught(() => f.free()),
-    freeWorld: caught(() => world.free()),
+    sendAfter: errorCodeOf(() => f.send(sent, 0, 1)),
+    barrierAfter: errorCodeOf(() => f.barrier()),
+    dupAfter: errorCodeOf(() => f.dup()),
+    freeAgain: errorCodeOf(() => f.free()),
+    freeWorld: errorCodeOf(() => world.free()),
   };
 
   // splitType: one communicator per simulated node
   const node = world.splitType(COMM_TYPE_SHARED, -rank)!;
   out.shared = { size: node.size, rank: node.rank, members: node.group().translateRanks([...Array(node.size).keys()], g) };
   out.sharedUndefined = world.splitType(UNDEFINED);
-  out.splitTypeBad = caught(() => world.splitType(99));
+  out.splitTypeBad = errorCodeOf(() => world.splitType(99));
 
   // ctxalloc: many batches of dup + free, each dup checked with a message
   const base = world.dup();
@@ -129,8 +121,8 @@ export function main() {
   // ids run out: the leader's counter pushed to its end (an internal field, set on every rank alike)
   const rt = (world as unknown as { runtime: { nextContext: number } }).runtime;
   rt.nextContext = Math.floor((2 ** 29 - 1) / size); // rank 0 (every leader below) can draw one id more
-  const lastOk = caught(() => world.dup());
-  out.exhausted = { lastOk, dup: caught(() => world.dup()), split: caught(() => world.split(0)), idup: caught(() => world.idup().wait()) };
+  const lastOk = errorCodeOf(() => world.dup());
+  out.exhausted = { lastOk, dup: errorCodeOf(() => world.dup()), split: errorCodeOf(() => world.split(0)), idup: errorCodeOf(() => world.idup().wait()) };
   out.constants = [IDENT, CONGRUENT, SIMILAR, UNEQUAL];
   return out;
 }

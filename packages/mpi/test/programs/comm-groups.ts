@@ -1,19 +1,11 @@
 // Groups, in the spirit of MPICH's test/mpi/group (grouptest, gtranks, groupnullincl) and
 // comm_group_half: every operation is local, so each rank reports what it computed and the test
 // checks it against MPI's definitions.
-import { COMM_TYPE_SHARED, GROUP_EMPTY, MpiError, PROC_NULL, init, type Group } from '@tsmpi/mpi';
+import { COMM_TYPE_SHARED, GROUP_EMPTY, PROC_NULL, init, type Group } from '@tsmpi/mpi';
+import { errorCodeOf } from './checks.js';
 
 const world = init();
 const { rank, size } = world;
-
-function caught(f: () => unknown): string {
-  try {
-    f();
-    return 'no error';
-  } catch (e) {
-    return e instanceof MpiError ? e.code : `not typed: ${String(e)}`;
-  }
-}
 
 const view = (g: Group) => ({ size: g.size, rank: g.rank, world: g.translateRanks([...Array(g.size).keys()], world.group()) });
 
@@ -54,12 +46,12 @@ export function main() {
     },
     empty: { size: GROUP_EMPTY.size, rank: GROUP_EMPTY.rank, unionRank: GROUP_EMPTY.union(g).rank },
     errors: {
-      inclOutOfRange: caught(() => g.incl([size])),
-      inclTwice: caught(() => g.incl([0, 0])),
-      exclNegative: caught(() => g.excl([-1])),
-      rangeZeroStride: caught(() => g.rangeIncl([[0, 1, 0]])),
-      rangeWrongWay: caught(() => g.rangeIncl([[size - 1, 0, 1]])),
-      notAGroup: caught(() => g.union({} as Group)),
+      inclOutOfRange: errorCodeOf(() => g.incl([size])),
+      inclTwice: errorCodeOf(() => g.incl([0, 0])),
+      exclNegative: errorCodeOf(() => g.excl([-1])),
+      rangeZeroStride: errorCodeOf(() => g.rangeIncl([[0, 1, 0]])),
+      rangeWrongWay: errorCodeOf(() => g.rangeIncl([[size - 1, 0, 1]])),
+      notAGroup: errorCodeOf(() => g.union({} as Group)),
     },
   };
 }

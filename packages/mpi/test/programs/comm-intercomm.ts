@@ -2,19 +2,11 @@
 // test/mpi/coll (icbarrier, icbcast, icreduce, icallreduce, icgather, icscatter, icallgather,
 // icalltoall), over three shapes of MTestGetIntercomm's kind: the world cut in halves, even
 // against odd ranks, and rank 0 alone against the rest. Each rank reports what it received.
-import { ANY_SOURCE, MpiError, PROC_NULL, ROOT, Request, SUM, init, type Intercomm } from '@tsmpi/mpi';
+import { ANY_SOURCE, PROC_NULL, ROOT, Request, SUM, init, type Intercomm } from '@tsmpi/mpi';
+import { errorCodeOf } from './checks.js';
 
 const world = init();
 const { rank, size } = world;
-
-function caught(f: () => unknown): string {
-  try {
-    f();
-    return 'no error';
-  } catch (e) {
-    return e instanceof MpiError ? e.code : `not typed: ${String(e)}`;
-  }
-}
 
 const SHAPES = {
   halves: (r: number, n: number) => (r < Math.ceil(n / 2) ? 0 : 1),
@@ -78,7 +70,7 @@ function collectives(ic: Intercomm, left: boolean) {
   const tr = ints(R);
   ic.alltoall(ts, tr);
   out.alltoall = Array.from(tr.toArray());
-  out.badRoot = caught(() => ic.bcast(b1(ic), R + 5));
+  out.badRoot = errorCodeOf(() => ic.bcast(b1(ic), R + 5));
   return out;
 }
 
@@ -127,13 +119,13 @@ export function main() {
     res.coll = collectives(ic, left);
     d.free();
     ic.free();
-    res.freed = caught(() => ic.barrier());
+    res.freed = errorCodeOf(() => ic.barrier());
     out[name] = res;
   }
   out.errors = {
-    leader: caught(() => world.intercommCreate(size, world, 0, 1)),
+    leader: errorCodeOf(() => world.intercommCreate(size, world, 0, 1)),
     // the leader names itself as the remote leader: its whole group fails alike
-    selfAsRemote: caught(() => world.intercommCreate(0, world, 0, 2)),
+    selfAsRemote: errorCodeOf(() => world.intercommCreate(0, world, 0, 2)),
   };
   return out;
 }

@@ -4,22 +4,12 @@
 // receives), rqstatus (getStatus before and after, then wait), waitany_null (empty lists) and
 // per-status errors (MPI_ERR_IN_STATUS from waitAll with one truncated receive). Any number of ranks.
 import { BSEND_OVERHEAD, ErrorInStatus, Request, UNDEFINED, type Comm } from '@tsmpi/mpi';
+import { elementChecker, errorCodeOf } from './checks.js';
 
 export function main(c: Comm) {
   const { rank, size: p } = c;
   const wrong: string[] = [];
-  const expect = (what: string, got: ArrayLike<number>, want: ArrayLike<number>) => {
-    if (got.length !== want.length) return void wrong.push(`${what}: ${got.length} elements, want ${want.length}`);
-    for (let i = 0; i < want.length; i++) if (got[i] !== want[i]) return void wrong.push(`${what}[${i}]: ${got[i]}, want ${want[i]}`);
-  };
-  const codeOf = (fn: () => unknown) => {
-    try {
-      fn();
-      return 'no error';
-    } catch (e) {
-      return (e as { code?: string }).code ?? String(e);
-    }
-  };
+  const expect = elementChecker(wrong);
   const right = (rank + 1) % p;
   const left = (rank - 1 + p) % p;
   const fill = (n: number, from: number, salt: number) => Int32Array.from({ length: n }, (_, i) => from * 100000 + salt * 1000 + i);
@@ -31,7 +21,7 @@ export function main(c: Comm) {
   const bytes = sizes.reduce((n, k) => n + 4 * k + BSEND_OVERHEAD, 0);
   const attachedBuf = c.alloc(Uint8Array, bytes);
   c.bufferAttach(attachedBuf);
-  out.attachTwice = codeOf(() => c.bufferAttach(attachedBuf));
+  out.attachTwice = errorCodeOf(() => c.bufferAttach(attachedBuf));
   const src = c.alloc(Int32Array, 16384);
   sizes.forEach((n, k) => {
     const s = src.subarray(0, n);
@@ -41,7 +31,7 @@ export function main(c: Comm) {
     src.fill(-1); // the message was copied: overwriting the user buffer changes nothing
   });
   // the buffer is full now: one more message does not fit while those are in flight
-  out.tooSmall = codeOf(() => c.bsend(src.subarray(0, 16384), right, 19));
+  out.tooSmall = errorCodeOf(() => c.bsend(src.subarray(0, 16384), right, 19));
   c.barrier(); // nobody has received yet: the buffered messages wait in flight
   sizes.forEach((n, k) => {
     const r = c.alloc(Int32Array, n);
@@ -50,8 +40,8 @@ export function main(c: Comm) {
     r.free();
   });
   out.detached = c.bufferDetach() === attachedBuf;
-  out.detachTwice = codeOf(() => c.bufferDetach());
-  out.noBuffer = codeOf(() => c.bsend(src.subarray(0, 1), right, 18));
+  out.detachTwice = errorCodeOf(() => c.bufferDetach());
+  out.noBuffer = errorCodeOf(() => c.bsend(src.subarray(0, 1), right, 18));
   // bsend5: attach again, a smaller buffer, many messages one at a time
   const small = c.alloc(Uint8Array, 64 + BSEND_OVERHEAD);
   c.bufferAttach(small);
@@ -92,14 +82,14 @@ export function main(c: Comm) {
     s.set(fill(4096, rank, 50));
     const sreq = c.isend(s, right, 50);
     sreq.free();
-    out.waitFreed = codeOf(() => sreq.wait());
+    out.waitFreed = errorCodeOf(() => sreq.wait());
     const r = c.alloc(Int32Array, 4096);
     c.recv(r, left, 50);
     expect('freed send', r.toArray(), fill(4096, left, 50));
     const small = c.alloc(Int32Array, 16);
     const rreq = c.irecv(small, left, 51);
     rreq.free();
-    out.freeTwice = codeOf(() => rreq.free());
+    out.freeTwice = errorCodeOf(() => rreq.free());
     const t = c.alloc(Int32Array, 16);
     for (const k of [0, 1]) {
       t.set(fill(16, rank, 51 + k));
