@@ -27,6 +27,7 @@ import { cpus, loadavg } from 'node:os';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { Request, inRank, init, runJob, setResult, type TimingKind, type TypedBuffer } from '@tsmpi/mpi';
+import { osuWindow } from './mpi/osu-window.js';
 
 // a rank's argv is runJob's args alone (no script path), so flags are searched in the whole argv
 const argv = process.argv;
@@ -65,15 +66,7 @@ if (inRank()) {
     }
   };
   const stream = (bufs: TypedBuffer<Uint8Array>[], iters: number) => {
-    for (let i = 0; i < iters; i++) {
-      if (world.rank === 0) {
-        Request.waitAll(bufs.map((b) => world.isend(b, peer, 2)));
-        world.recv(ack, peer, 3);
-      } else {
-        Request.waitAll(bufs.map((b) => world.irecv(b, peer, 2)));
-        world.send(ack, peer, 3);
-      }
-    }
+    for (let i = 0; i < iters; i++) osuWindow(world, bufs, ack);
   };
   /** Bytes per second of `iters` windows of `bufs`, after a warm-up (first registrations). */
   const bandwidth = (bufs: TypedBuffer<Uint8Array>[], iters: number) => {

@@ -16,7 +16,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import { loadavg } from 'node:os';
-import { Request, inRank, init, runJob, setResult } from '@tsmpi/mpi';
+import { inRank, init, runJob, setResult } from '@tsmpi/mpi';
+import { osuWindow } from './osu-window.js';
 
 const MIB = 1 << 20;
 export const BANDWIDTH_RATIO_TARGET = 0.7;
@@ -32,20 +33,11 @@ interface RankFigures {
 if (inRank()) {
   const quick = process.argv.includes('--quick');
   const world = init();
-  const peer = 1 - world.rank;
   const ack = world.alloc(Uint8Array, 1);
   let pieces = 0;
   const stream = (size: number, window: number, iters: number): number => {
     const bufs = Array.from({ length: window }, () => world.alloc(Uint8Array, size));
-    const once = () => {
-      if (world.rank === 0) {
-        Request.waitAll(bufs.map((b) => world.isend(b, peer, 2)));
-        world.recv(ack, peer, 3);
-      } else {
-        Request.waitAll(bufs.map((b) => world.irecv(b, peer, 2)));
-        world.send(ack, peer, 3);
-      }
-    };
+    const once = () => osuWindow(world, bufs, ack);
     // As in osu_bw, nobody touches the buffers first: both ranks' pages fault in as they register
     // them, at the same moment, so their faults interleave.
     world.barrier();
