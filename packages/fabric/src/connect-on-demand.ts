@@ -1,6 +1,7 @@
 import type { ProtectionDomain } from './domain.js';
 import { InvalidArgument } from './errors.js';
-import { QueuePair, claimQueuePairRow, writeConnection, type QueuePairOptions, type QueuePairTemplate } from './queue-pair.js';
+import { QueuePair, type QueuePairOptions } from './queue-pair.js';
+import { claimQueuePairRow, writeConnection, type QueuePairTemplate } from './qp-table.js';
 import { Q_DOMAIN, Q_REMOTE_DOMAIN, Q_REMOTE_NODE, Q_REMOTE_QPN, Q_STATE, QP_STRIDE, QpState } from './shared/layout.js';
 import { RNR_INFINITE } from './constants.js';
 import type { QpAddress } from './types.js';

@@ -13,7 +13,7 @@ import { createReceiveQueue, takeOrPark, type ReceiveQueue } from './queues/rece
 import { DEFAULT_RETRY, LinkSchedule, checkRetryBudget } from './link-down.js';
 import { flushOutstanding, markError, qpFailure, type QpFailure } from './qp-error.js';
 import {
-  H_QP_CREATED, H_QP_HINT, Q_DOMAIN, Q_RECV_CQ, Q_REMOTE_DOMAIN, Q_REMOTE_NODE, Q_REMOTE_QPN, Q_RNR, Q_RQ, Q_SEND_CQ, Q_STATE,
+  Q_DOMAIN, Q_RECV_CQ, Q_REMOTE_NODE, Q_REMOTE_QPN, Q_RNR, Q_RQ, Q_SEND_CQ, Q_STATE,
   QP_STRIDE, QpState, R_SHARED, RQ_STRIDE,
 } from './shared/layout.js';
 import { PORT_RX, PORT_TX, type Port } from './shared/port.js';
@@ -21,6 +21,7 @@ import type { AdapterState } from './shared/state.js';
 import { Counter, bump } from './stats.js';
 import type { AtomicWorkRequest, QpAddress, RdmaWorkRequest, RecvWorkRequest, SendWorkRequest } from './types.js';
 import type { RemoteNode } from './wire.js';
+import { claimQueuePairRow, writeConnection } from './qp-table.js';
 import { checkImm, checkRemote, checkSge, checkSgl, checkWrId, sgeCostUs } from './work-request.js';
 
 export interface QueuePairOptions {
@@ -490,36 +491,4 @@ export class QueuePair {
     Atomics.store(this.state.qps, this.qpNum * QP_STRIDE + Q_STATE, QpState.FREE);
     this.peer = undefined;
   }
-}
-
-/** What a queue-pair row is created with: its owner domain and the queues it completes into. */
-export interface QueuePairTemplate {
-  domainId: number;
-  sendCq: number;
-  recvCq: number;
-  /** its own receive queue, or the SRQ it shares */
-  rq: number;
-  rnrRetry: number;
-}
-
-/** @internal claim and fill a row of `st`'s QP table (in state CREATED); returns its number. */
-export function claimQueuePairRow(st: AdapterState, t: QueuePairTemplate): number {
-  const qpNum = st.claimRow(st.qps, QP_STRIDE, st.limits.maxQueuePairs, QpState.CREATED, H_QP_HINT, 'queue-pair', 'maxQueuePairs');
-  Atomics.add(st.header, H_QP_CREATED, 1);
-  const row = qpNum * QP_STRIDE;
-  st.qps[row + Q_DOMAIN] = t.domainId;
-  st.qps[row + Q_SEND_CQ] = t.sendCq;
-  st.qps[row + Q_RECV_CQ] = t.recvCq;
-  st.qps[row + Q_RQ] = t.rq;
-  st.qps[row + Q_RNR] = t.rnrRetry;
-  return qpNum;
-}
-
-/** @internal record in row `qpNum` of `st` the peer it is connected to, and mark it CONNECTED (last, for readers). */
-export function writeConnection(st: AdapterState, qpNum: number, remote: { nodeId: number; qpNum: number; domainId: number }): void {
-  const row = qpNum * QP_STRIDE;
-  st.qps[row + Q_REMOTE_NODE] = remote.nodeId;
-  st.qps[row + Q_REMOTE_QPN] = remote.qpNum;
-  st.qps[row + Q_REMOTE_DOMAIN] = remote.domainId;
-  Atomics.store(st.qps, row + Q_STATE, QpState.CONNECTED);
 }
