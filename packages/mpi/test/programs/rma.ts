@@ -142,14 +142,7 @@ function epochErrors() {
   const win = world.winAllocate(Int32Array, N);
   const src = world.alloc(Int32Array, N + 1);
   const errs: string[] = [];
-  const attempt = (f: () => void) => {
-    try {
-      f();
-      errs.push('none');
-    } catch (e) {
-      errs.push(`${(e as Error).name}:${(e as { code?: string }).code}`);
-    }
-  };
+  const attempt = (f: () => void) => errs.push(outcome(f));
   attempt(() => win.put(src.subarray(0, 1), (rank + 1) % size, 0)); // no epoch
   win.fence();
   attempt(() => win.put(src, (rank + 1) % size, 0)); // N+1 elements into N
@@ -198,14 +191,7 @@ function detached() {
   const src = world.alloc(Uint8Array, 1024);
   src.fill(9);
   const errs: string[] = [];
-  const attempt = (f: () => void) => {
-    try {
-      f();
-      errs.push('none');
-    } catch (e) {
-      errs.push(`${(e as Error).name}:${(e as { code?: string }).code}`);
-    }
-  };
+  const attempt = (f: () => void) => errs.push(outcome(f));
   if (rank === 0) attempt(() => win.put(src, 1, addr)); // posted with the key rank 0 still knows
   attempt(() => win.fence()); // completes it: the adapter's verdict is raised here
   if (rank === 0) attempt(() => win.put(src, 1, addr)); // the fence told rank 0 the region is gone
@@ -263,3 +249,13 @@ export function main() {
   return f();
 }
 export type { Win };
+
+/** 'none', or the name and code of the error `f` raised: what the epoch and attach checks report. */
+function outcome(f: () => void): string {
+  try {
+    f();
+    return 'none';
+  } catch (e) {
+    return `${(e as Error).name}:${(e as { code?: string }).code}`;
+  }
+}
