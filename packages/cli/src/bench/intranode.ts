@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { presets, type CostModel } from '@tsmpi/fabric';
 import type { CliIo } from '../run.js';
-import { costArg, subcommandArgs } from './subcommand.js';
+import { costArg, eachFlag, subcommandArgs } from './subcommand.js';
 import { BenchUsageError } from './errors.js';
 import {
   INTRANODE_TRANSPORTS, runIntranode, type IntranodeCell, type IntranodePattern, type IntranodeTransport,
@@ -73,45 +73,37 @@ export async function intranodeCommand(argv: readonly string[], io: CliIo): Prom
 
 function parseArgs(argv: readonly string[]): Args | 'help' {
   const a: Args = { sizes: sizeSweep(1, 16 * 1024 * 1024), pattern: 'reuse', iterations: 50, cost: presets.hdr, out: 'bench-results', json: false };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new BenchUsageError(`${flag} needs a value`);
-      return v;
-    };
-    switch (flag) {
+  for (const f of eachFlag(argv)) {
+    switch (f.name) {
       case '-h': case '--help':
         return 'help';
       case '--sizes': {
-        const [min, max] = parseSizeRange(value());
+        const [min, max] = parseSizeRange(f.value());
         a.sizes = sizeSweep(min, max);
         break;
       }
       case '--pattern': {
-        const p = value();
+        const p = f.value();
         if (p !== 'reuse' && p !== 'churn') throw new BenchUsageError(`--pattern ${p}: use reuse or churn`);
         a.pattern = p;
         break;
       }
       case '--iterations': {
-        const n = Number(value());
-        if (!Number.isInteger(n) || n < 2) throw new BenchUsageError('--iterations: give an integer >= 2 (the first round trip is cold)');
-        a.iterations = n;
+        a.iterations = f.count(2, ' (the first round trip is cold)');
         break;
       }
       case '--cost': {
-        a.cost = costArg(value());
+        a.cost = costArg(f.value());
         break;
       }
       case '--out':
-        a.out = value();
+        a.out = f.value();
         break;
       case '--json':
         a.json = true;
         break;
       default:
-        throw new BenchUsageError(`unknown option ${flag}`);
+        throw new BenchUsageError(`unknown option ${f.name}`);
     }
   }
   return a;

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { presets, type CostModel } from '@tsmpi/fabric';
 import { runJob } from '@tsmpi/mpi';
 import type { CliIo } from '../run.js';
-import { costArg, subcommandArgs } from './subcommand.js';
+import { costArg, eachFlag, subcommandArgs } from './subcommand.js';
 import { configuration, type Configuration } from './configs.js';
 import { BenchJobError, BenchUsageError } from './errors.js';
 import { fmtUs } from './report/format.js';
@@ -159,48 +159,37 @@ function parseArgs(argv: readonly string[]): Args | 'help' {
     suites: [...RMA_SUITES], syncs: ['fence', 'lock'], sizes: sizeSweep(1, 1024 * 1024), iterations: 20, window: 32,
     cost: presets.hdr, out: 'bench-results',
   };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new BenchUsageError(`${flag} needs a value`);
-      return v;
-    };
-    const count = (min: number): number => {
-      const n = Number(value());
-      if (!Number.isInteger(n) || n < min) throw new BenchUsageError(`${flag}: give an integer >= ${min}`);
-      return n;
-    };
-    switch (flag) {
+  for (const f of eachFlag(argv)) {
+    switch (f.name) {
       case '-h': case '--help':
         return 'help';
       case '--sizes': {
-        const [min, max] = parseSizeRange(value());
+        const [min, max] = parseSizeRange(f.value());
         a.sizes = sizeSweep(min, max);
         break;
       }
-      case '--iterations': a.iterations = count(1); break;
-      case '--window': a.window = count(1); break;
+      case '--iterations': a.iterations = f.count(1); break;
+      case '--window': a.window = f.count(1); break;
       case '--suites': {
-        const list = value().split(',');
+        const list = f.value().split(',');
         const bad = list.filter((s) => !(RMA_SUITES as readonly string[]).includes(s));
         if (bad.length > 0) throw new BenchUsageError(`--suites: unknown ${bad.join(', ')}; choose from ${RMA_SUITES.join(', ')}`);
         a.suites = list as RmaSuite[];
         break;
       }
       case '--sync': {
-        const list = value().split(',');
+        const list = f.value().split(',');
         if (list.some((s) => s !== 'fence' && s !== 'lock')) throw new BenchUsageError('--sync: give fence, lock or fence,lock');
         a.syncs = list as RmaSync[];
         break;
       }
       case '--cost': {
-        a.cost = costArg(value());
+        a.cost = costArg(f.value());
         break;
       }
-      case '--out': a.out = value(); break;
+      case '--out': a.out = f.value(); break;
       default:
-        throw new BenchUsageError(`unknown option ${flag}`);
+        throw new BenchUsageError(`unknown option ${f.name}`);
     }
   }
   return a;

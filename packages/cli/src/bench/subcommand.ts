@@ -30,3 +30,30 @@ export function costArg(c: string): CostModel {
     throw new BenchUsageError(`--cost ${c}: ${(e as Error).message}; give a preset (${Object.keys(presets).join(', ')}) or a JSON file`);
   }
 }
+
+/** One flag of a sub-command's argv, with readers for the argument that follows it. */
+export interface Flag {
+  readonly name: string;
+  /** The next argument, which the flag needs. */
+  value(): string;
+  /** The next argument as an integer of at least `min`; `why` ends the complaint. */
+  count(min: number, why?: string): number;
+}
+
+/** The flags of a sub-command's argv in order; a flag's readers consume its argument. */
+export function* eachFlag(argv: readonly string[]): Generator<Flag> {
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i]!;
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new BenchUsageError(`${name} needs a value`);
+      return v;
+    };
+    const count = (min: number, why = ''): number => {
+      const n = Number(value());
+      if (!Number.isInteger(n) || n < min) throw new BenchUsageError(`${name}: give an integer >= ${min}${why}`);
+      return n;
+    };
+    yield { name, value, count };
+  }
+}
