@@ -158,7 +158,7 @@ export class Scheduler {
   /** The rank is held back by another (an item or a program action waits for the horizon), not by an event. */
   heldBack(limit: number): boolean {
     // An empty timeline counts as held back by an Infinity limit, so such a wait sleeps on the
-    // laggard's row, not the doorbell. Sleeping on the doorbell instead (fewer wake calls per
+    // row of the rank holding it back, not the doorbell. Sleeping on the doorbell instead (fewer wake calls per
     // message) deadlocked bench/mpi/bandwidth-parts.ts together with resuming at the completion
     // time (see the note): kept as it was until that is understood.
     return this.timeline.nextTime <= limit;
@@ -169,24 +169,31 @@ export class Scheduler {
     return this.horizon?.laggard(this.rank).rank ?? -1;
   }
 
-  /** The rank whose publications this one watches while held back (its last laggard). */
+  /** The rank whose publications this one watches while held back (the one that held it back last). */
   private watched = -1;
+
+  /** The rank to watch: the one that held this back at its last check (see Horizon.holdingBack). */
+  private holder(): number {
+    const h = this.horizon!;
+    const q = h.holdingBack;
+    return q >= 0 ? q : h.laggard(this.rank).rank;
+  }
 
   /** What the watched rank has published so far: read before looking, then sleep(seen). */
   get epoch(): number {
     if (this.horizon === undefined) return 0;
-    if (this.watched < 0) this.watched = this.laggard();
+    if (this.watched < 0) this.watched = this.holder();
     return this.watched < 0 ? 0 : this.horizon.epochOf(this.watched);
   }
 
   /**
-   * Sleep until the rank that holds this one back publishes. If that is no longer the rank read
-   * before looking, the bounds moved meanwhile: return and look again (watching the new one).
+   * Sleep until the rank that holds this one back publishes a higher bound. If that is no longer the
+   * rank read before looking, the bounds moved meanwhile: return and look again (watching the new one).
    */
   sleep(seen: number, ms: number): void {
     const h = this.horizon;
     if (h === undefined) return;
-    const q = this.laggard();
+    const q = this.holder();
     if (q !== this.watched) {
       this.watched = q;
       return;

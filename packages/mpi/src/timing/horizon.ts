@@ -75,6 +75,8 @@ export class Horizon {
   /** The smallest (bound, rank) among the others at the last scan: every t below it is safe. */
   private cachedBound = -Infinity;
   private cachedRank = -1;
+  /** See holdingBack. */
+  private blocker = -1;
 
   private constructor(handle: HorizonHandle, watermark: WatermarkReader) {
     this.handle = handle;
@@ -119,13 +121,20 @@ export class Horizon {
   publish(r: number, mode: TimingModeValue, clock: number, pending: number): void {
     const i = I_HEADER + r * I_ROW;
     const f = r * F_ROW;
+    // only the owner writes its row, so it reads its last publication without the seqlock
+    const before = ownBound(this.i32[i + MODE]!, this.f64[f + CLOCK]!, this.f64[f + PENDING]!);
     Atomics.add(this.i32, i + SEQ, 1);
     this.f64[f + CLOCK] = clock;
     this.f64[f + PENDING] = pending;
     this.i32[i + MODE] = mode;
     Atomics.add(this.i32, i + SEQ, 1);
-    Atomics.add(this.i32, i + EPOCH, 1);
-    if (Atomics.load(this.i32, i + WAITERS) !== 0) Atomics.notify(this.i32, i + EPOCH);
+    // A waiter is held back by this row only while its bound is low: a publication that does not
+    // raise it frees nobody, so it neither moves EPOCH nor wakes anyone (most of a rank's
+    // publications, one per timeline item, leave its bound where it was).
+    if (ownBound(mode, clock, pending) > before) {
+      Atomics.add(this.i32, i + EPOCH, 1);
+      if (Atomics.load(this.i32, i + WAITERS) !== 0) Atomics.notify(this.i32, i + EPOCH);
+    }
     this.moved();
   }
 
@@ -198,9 +207,7 @@ export class Horizon {
       const clock = this.f64[f + CLOCK]!;
       const pending = this.f64[f + PENDING]!;
       if (Atomics.load(this.i32, i + SEQ) !== s1) continue;
-      if (mode === TimingMode.FINISHED) return Infinity;
-      const own = mode === TimingMode.BLOCKED ? pending : Math.min(clock, pending);
-      return Math.min(own, w);
+      return Math.min(ownBound(mode, clock, pending), w);
     }
   }
 
@@ -209,7 +216,13 @@ export class Horizon {
     if (t < this.cachedBound || (t === this.cachedBound && r < this.cachedRank)) {
       return true;
     }
-    this.rescan(r);
+    // the rank that held this one back last time most often still does: one row, not np
+    const q = this.blocker;
+    if (q >= 0 && q !== r) {
+      const b = this.bound(q);
+      if (b < t || (b === t && q < r)) return false;
+    }
+    this.rescan(r, t, r);
     return t < this.cachedBound || (t === this.cachedBound && r < this.cachedRank);
   }
 
@@ -224,14 +237,31 @@ export class Horizon {
     if (s < this.cachedBound) {
       return true;
     }
-    this.rescan(r);
+    const q = this.blocker;
+    if (q >= 0 && q !== r && this.bound(q) <= s) return false;
+    this.rescan(r, s, this.ranks);
     return s < this.cachedBound;
   }
 
-  /** The smallest (bound, rank) among the others, into the cache. */
-  private rescan(r: number): void {
+  /**
+   * The rank that held rank `r` back at its last check (-1: none did): of the ranks below the time
+   * it asked for, the one nearest to it. Ranks at one virtual time act in rank order, so sleeping on
+   * the smallest bound instead woke a waiter once per rank ahead of it (O(np²) wake-ups per round
+   * of a collective); the nearest is, most often, the last to move past.
+   */
+  get holdingBack(): number {
+    return this.blocker;
+  }
+
+  /**
+   * The smallest (bound, rank) among the others, into the cache; and the rank nearest below (t, tieRank)
+   * — a rank q holds r back when (bound_q, q) < (t, tieRank) — into `blocker`.
+   */
+  private rescan(r: number, t: number, tieRank: number): void {
     let minBound = Infinity;
     let minRank = this.ranks;
+    let blocker = -1;
+    let blockerBound = -Infinity;
     for (let q = 0; q < this.ranks; q++) {
       if (q === r) continue;
       const b = this.bound(q);
@@ -239,9 +269,14 @@ export class Horizon {
         minBound = b;
         minRank = q;
       }
+      if ((b < t || (b === t && q < tieRank)) && b >= blockerBound) {
+        blockerBound = b;
+        blocker = q;
+      }
     }
     this.cachedBound = minBound;
     this.cachedRank = minRank;
+    this.blocker = blocker;
   }
 
   /**
@@ -286,4 +321,10 @@ export class Horizon {
     Atomics.wait(this.i32, i + EPOCH, seen, ms);
     Atomics.sub(this.i32, i + WAITERS, 1);
   }
+}
+
+/** A row's bound without its completion queue's watermark. */
+function ownBound(mode: number, clock: number, pending: number): number {
+  if (mode === TimingMode.FINISHED) return Infinity;
+  return mode === TimingMode.BLOCKED ? pending : Math.min(clock, pending);
 }
