@@ -60,14 +60,16 @@ export const RUN_USAGE = `usage: tsmpi run -n N [options] prog.ts [args...]
                            sizes) or auto = the rule in mpi's p2p/noncontig.ts (TSMPI_NONCONTIG, default auto)
   --inject SPEC            inject faults, seeded: reg-enomem:RATE, reg-efault:RATE (a user-buffer registration
                            fails), odp-storm:RATE, mem-pressure:RATE (per virtual ms), qp-error:T (µs),
-                           link-down:START+LENGTH (µs), seed:N; e.g. reg-enomem:0.05,seed:3 (TSMPI_INJECT)
+                           link-down:START+LENGTH (µs), stall:MS (wall ms a woken rank thread is held),
+                           seed:N; e.g. reg-enomem:0.05,seed:3 (TSMPI_INJECT)
   --fork-safe              as ibv_fork_init(): mark every registered range MADV_DONTFORK, so a fork()
                            child never shares the pages the adapter reads (TSMPI_FORK_SAFE=1)
   --eager BYTES            messages below this go eager, the rest by rendezvous (TSMPI_EAGER, default 12K)
   --cost hdr|edr|ndr|FILE  cost model preset or JSON file (TSMPI_COST, default hdr)
   --mem BYTES              physical memory per node (TSMPI_MEM, default 256M)
   --memlock BYTES          locked-memory limit per rank, or 'unlimited' (TSMPI_MEMLOCK, default 8M)
-  --deadlock-ms MS         how long every rank must be stuck before a deadlock is reported (default 1500)
+  --deadlock-ms MS         how long every rank must be stuck (each having looked for work and found none)
+                           before a deadlock is reported (default 1500)
   --stats                  print per-rank and job counters at the end (TSMPI_STATS=1)
   --trace FILE             write a timeline of every rank (Chrome trace-event JSON: open it in
                            ui.perfetto.dev, or tsmpi trace summary|view FILE)

@@ -11,7 +11,10 @@ import { UsageError } from './errors.js';
  *                                     reclaimed to swap (the notifier tells the cache and the ODP tables);
  *   qp-error:T                        at virtual time T µs, one queue pair (seeded: a rank and a peer) is
  *                                     forced into the error state;
- *   link-down:START+LENGTH            every queue pair's link is down for [START, START+LENGTH) virtual µs.
+ *   link-down:START+LENGTH            every queue pair's link is down for [START, START+LENGTH) virtual µs;
+ *   stall:MS                          after each sleep a rank thread stays off its core for MS wall ms, still
+ *                                     blocked (a woken thread on a loaded host): wall time only, virtual
+ *                                     results do not change; the deadlock detector must not misfire.
  */
 export interface InjectSpec {
   /** Probability that a user-buffer registration fails with ENOMEM (as if the memlock limit were hit). */
@@ -26,10 +29,12 @@ export interface InjectSpec {
   qpErrorAt?: number;
   /** Virtual µs window in which the links are down; absent: never. */
   linkDown?: { start: number; length: number };
+  /** Wall ms a rank thread is held after each sleep (a descheduled thread); absent: never. */
+  wakeStallMs?: number;
   seed: number;
 }
 
-const KEYS = ['reg-enomem', 'reg-efault', 'odp-storm', 'mem-pressure', 'qp-error', 'link-down', 'seed'] as const;
+const KEYS = ['reg-enomem', 'reg-efault', 'odp-storm', 'mem-pressure', 'qp-error', 'link-down', 'stall', 'seed'] as const;
 const EXAMPLE = 'reg-enomem:0.1,odp-storm:2,mem-pressure:0.5,qp-error:3000,link-down:1000+200,seed:7';
 
 /** 'reg-enomem:0.1,reg-efault:0.01,seed:7' → InjectSpec; '' → no faults. */
@@ -63,6 +68,9 @@ export function parseInject(text: string, what = '--inject'): InjectSpec {
     } else if (key === 'qp-error') {
       if (n < 0) throw bad('qp-error takes the virtual µs at which the queue pair fails, >= 0');
       spec.qpErrorAt = n;
+    } else if (key === 'stall') {
+      if (!Number.isInteger(n) || n < 1 || n > 60_000) throw bad('stall takes the wall ms a woken rank thread is held, an integer 1 to 60000');
+      spec.wakeStallMs = n;
     } else {
       throw bad(`unknown fault '${key}'`);
     }

@@ -19,6 +19,8 @@ describe('--inject: seeded registration faults (issue 15 item 12, registration p
     expect(() => parseInject('reg-enomem:2')).toThrow(/^--inject reg-enomem:2: the rate of reg-enomem must be 0 to 1/);
     expect(() => parseInject('link-flap:1', 'TSMPI_INJECT')).toThrow(/^TSMPI_INJECT=link-flap:1: unknown fault 'link-flap'/);
     expect(() => parseInject('reg-enomem')).toThrow(/'reg-enomem' is not FAULT:VALUE/);
+    expect(parseInject('stall:250').wakeStallMs).toBe(250);
+    expect(() => parseInject('stall:0.5')).toThrow(/stall takes the wall ms a woken rank thread is held, an integer 1 to 60000/);
   });
 
   it('no faults: every byte arrives', async () => {

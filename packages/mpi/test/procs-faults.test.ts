@@ -51,6 +51,19 @@ describe('faults across node processes (--procs)', () => {
         [0, 1, 2, 3].map((r) => `  rank ${r}: blocked in recv(source=${(r + 1) % 4}, tag=7) (node ${r < 2 ? 0 : 1})`).join('\n'),
     );
   });
+
+  it('ranks on two nodes held off their cores for 4 windows (--inject stall) hand messages on: no deadlock reported', async () => {
+    const o = await underProcs({ np: 2, nodes: 2, program: 'packages/mpi/test/programs/deadlock-stalled.ts', args: ['handoff', '400'],
+      options: { deadlockMs: 400, inject: 'stall:1600' } });
+    expect(o.error).toBeUndefined();
+    expect(o.exitCode).toBe(0);
+  });
+
+  it('the deadlock across processes is still reported under the same stalls', async () => {
+    const o = await underProcs({ ...faults('deadlock', 4, 2), options: { deadlockMs: 400, inject: 'stall:1600' } });
+    expect(o.exitCode).toBe(2);
+    expect(o.error).toMatch(/^deadlock: every rank is blocked and nothing has moved for 400 ms\n  rank 0: blocked in recv\(source=1, tag=7\) \(node 0\)/);
+  });
 });
 
 describe('faults across node processes (mpiexec)', () => {

@@ -51,6 +51,9 @@ export class NetworkWire {
   /** The bounds last promised to the peers, by origin. */
   private readonly promised = new Map<number, number>();
   private parkedOnBounds = false;
+  /** Frames handed to the peers' connections and frames received from them (the job's deadlock check). */
+  private framesOut = 0;
+  private framesIn = 0;
 
   private readonly pollMs: number;
 
@@ -112,6 +115,14 @@ export class NetworkWire {
     this.order = new FrameOrder(sequencer, (id) => this.spaces.announced(id));
     this.promise(sequencer.promises());
     this.kick();
+  }
+
+  /**
+   * Frames this node sent and received so far. Summed over the nodes they balance only when no
+   * frame is on its way: a job is not deadlocked while one is (its receiver may be off its core).
+   */
+  get frames(): { out: number; in: number } {
+    return { out: this.framesOut, in: this.framesIn };
   }
 
   /** Frames held back for virtual-time order (sequenceBy), for reports. */
@@ -200,7 +211,12 @@ export class NetworkWire {
     if (changed.length === 0) return;
     for (const [origin, b] of changed) this.promised.set(origin, b);
     const frame = promiseFrame(changed);
-    for (const node of this.peers.keys()) this.to(node)?.send(frame);
+    for (const node of this.peers.keys()) {
+      const c = this.to(node);
+      if (c === undefined) continue;
+      this.framesOut++;
+      c.send(frame);
+    }
   }
 
   private kick(): void {
@@ -235,6 +251,7 @@ export class NetworkWire {
       return this.inFlight.fail(p);
     }
     this.inFlight.add(dst, seq, p);
+    this.framesOut++;
     c.send(frame, undefined, release);
   };
 
@@ -263,6 +280,7 @@ export class NetworkWire {
       if (!this.closed) this.onError(new NetworkError('connect', `node ${node}`, 'has no connection and no address; an answer to it was dropped'));
       return;
     }
+    this.framesOut++;
     c.send(frame, payload, sent);
   }
 
@@ -331,6 +349,7 @@ export class NetworkWire {
   }
 
   private received(c: Connection, f: FrameReader, payload: Uint8Array[]): void {
+    this.framesIn++;
     this.kick();
     if (this.order !== undefined && c.peer !== undefined && this.sequenced(c, f, payload)) return;
     if (c.backlog.length > 0) {

@@ -3,14 +3,16 @@ import { WaitKind, type JobControlPort, type WaitDescription } from '../p2p/port
 /**
  * The job control block: one small SharedArrayBuffer every rank and the launcher see.
  *
- *   header  [ABORT, ABORT_CODE, ACTIVITY, NRANKS, -, -, -, -]
- *   rank r  [STATE, WAIT_KIND, WAIT_PEER, WAIT_TAG, WAIT_CONTEXT, EPOCH, POLLS, -]   at HEADER + r * SLOTS
+ *   header  [ABORT, ABORT_CODE, ACTIVITY, NRANKS, WAKE_STALL_MS, -, -, -]
+ *   rank r  [STATE, WAIT_KIND, WAIT_PEER, WAIT_TAG, WAIT_CONTEXT, EPOCH, POLLS, LOOKS]   at HEADER + r * SLOTS
  *
- * Who writes what: a rank writes only its own slots (state, what it waits for, its progress epoch) and
- * bumps ACTIVITY whenever it hands data to another rank; anyone may set ABORT (a failing rank, abort(),
- * or the launcher). The launcher only reads the rank slots: the deadlock detector declares a deadlock when
- * every live rank is BLOCKED (or keeps POLLING: its POLLS count moves, nothing else) and neither ACTIVITY
- * nor any EPOCH moved for the whole detection window.
+ * Who writes what: a rank writes only its own slots (state, what it waits for, its progress epoch, its
+ * looks) and bumps ACTIVITY whenever it hands data to another rank; anyone may set ABORT (a failing rank,
+ * abort(), or the launcher). The launcher only reads the rank slots (and sets WAKE_STALL_MS, --inject
+ * stall, before the ranks start). The deadlock detector (deadlock.ts) declares a deadlock when every live
+ * rank is BLOCKED (or keeps POLLING), neither ACTIVITY nor any EPOCH moved, and every live rank has itself
+ * looked for work and found none (LOOKS / POLLS moved twice) since the last movement: a rank that was
+ * woken but is not scheduled (a loaded host) has not looked, so it cannot be declared stuck.
  */
 export const RankState = { STARTING: 0, RUNNING: 1, BLOCKED: 2, FINISHED: 3, FAILED: 4, POLLING: 5 } as const;
 export type RankStateValue = (typeof RankState)[keyof typeof RankState];
@@ -21,8 +23,8 @@ const WAIT_NAMES = ['nothing', 'recv', 'send', 'probe', 'request', 'finalize', '
 
 const HEADER = 8;
 const SLOTS = 8;
-const ABORT = 0, ABORT_CODE = 1, ACTIVITY = 2, NRANKS = 3;
-const STATE = 0, WAIT_KIND = 1, WAIT_PEER = 2, WAIT_TAG = 3, WAIT_CONTEXT = 4, EPOCH = 5, POLLS = 6;
+const ABORT = 0, ABORT_CODE = 1, ACTIVITY = 2, NRANKS = 3, WAKE_STALL_MS = 4;
+const STATE = 0, WAIT_KIND = 1, WAIT_PEER = 2, WAIT_TAG = 3, WAIT_CONTEXT = 4, EPOCH = 5, POLLS = 6, LOOKS = 7;
 
 export interface ControlBlockHandle {
   kind: 'tsmpi.control-block';
@@ -80,9 +82,31 @@ export class ControlBlock implements JobControlPort {
     return Atomics.load(this.w, HEADER + rank * SLOTS + STATE) as RankStateValue;
   }
 
-  /** Mark the rank blocked on `wait` (it is about to sleep on its completion queue). */
+  /**
+   * Mark the rank blocked on `wait`: it looked for work, found none and is about to sleep on its
+   * completion queue. Every call counts a look (a blocked rank calls it before each sleep slice).
+   */
   block(rank: number, wait: WaitDescription): void {
     this.setWait(rank, wait, RankState.BLOCKED);
+    Atomics.add(this.w, HEADER + rank * SLOTS + LOOKS, 1);
+  }
+
+  /** How many times the rank looked for work and found none (sleeps before a wait, polls for nothing). */
+  looks(rank: number): number {
+    const b = HEADER + rank * SLOTS;
+    return (Atomics.load(this.w, b + LOOKS) + Atomics.load(this.w, b + POLLS)) | 0;
+  }
+
+  /**
+   * --inject stall:MS: wall ms a rank thread stays off its core after each sleep, still BLOCKED,
+   * as a woken thread on a loaded host does. 0: none. Set by the launcher before the ranks start.
+   */
+  get wakeStallMs(): number {
+    return Atomics.load(this.w, WAKE_STALL_MS);
+  }
+
+  set wakeStallMs(ms: number) {
+    Atomics.store(this.w, WAKE_STALL_MS, ms);
   }
 
   /**

@@ -16,6 +16,7 @@ import { DEFAULT_TUNING, applyTuning, tuningFromEnv } from '../collective-tuning
 import { resolveOptions, type JobOptions } from '../options.js';
 import { sumStats, type JobTotals, type RankStats } from '../stats.js';
 import { UsageError } from '../errors.js';
+import { parseInject } from '../inject.js';
 import type { RankWorkerData } from '../rank/worker-data.js';
 import type { NodeRole } from './procs/role.js';
 import { traceSettings, writeJobTrace, type JobTraceOption, type JobTraceReport } from '../trace/job.js';
@@ -99,6 +100,7 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
   const nodes = role?.ownNode ?? createNodes(np, options);
   const localCount = role ? role.localRanks.length : np;
   const ctrl = ControlBlock.create(np);
+  ctrl.wakeStallMs = parseInject(options.inject).wakeStallMs ?? 0;
   const horizon = options.timing === 'exact' ? Horizon.create(np) : undefined;
   // A node process: its network wire orders the other nodes' operations among this node's ranks
   // and mirrors the other nodes' ranks in this horizon (exact timing across processes).
@@ -167,7 +169,10 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
       },
       DEADLOCK_EXIT_CODE,
     );
-  const detector = new DeadlockDetector(ctrl, options.deadlockMs, onDeadlock);
+  // under exact timing a waiting rank's published bound rising is progress too (a rank held back by it moves on)
+  const bounds = horizon ? Horizon.attach(horizon, () => Infinity) : undefined;
+  const boundOf = bounds ? (r: number) => bounds.bound(r) : undefined;
+  const detector = new DeadlockDetector(ctrl, options.deadlockMs, onDeadlock, boundOf ? { boundOf } : {});
   role?.onAbort(fail);
 
   const exited = new Array<Promise<void>>(np);
@@ -254,7 +259,7 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
       }),
     );
   }
-  if (role) role.watchDeadlock(ctrl, options.deadlockMs, onDeadlock);
+  if (role) role.watchDeadlock(ctrl, options.deadlockMs, onDeadlock, boundOf);
   else detector.start();
   await Promise.all(exited);
   detector.stop();

@@ -111,4 +111,6 @@ export interface JobControlPort {
   /** A poll (test, iprobe) for `wait` found nothing; unblock() once one finds something. */
   poll(rank: number, wait: WaitDescription): void;
   unblock(rank: number): void;
+  /** --inject stall:MS: wall ms the rank stays off its core after each sleep (0: none). */
+  readonly wakeStallMs: number;
 }

@@ -133,6 +133,7 @@ export class Waiter {
         if (horizon !== undefined) horizon.sleep(epoch, HORIZON_SLICE_MS);
         else if (bell !== undefined) intra!.sleep(bell, INTRA_SLICE_MS);
         else cq.wait(seen, WAIT_SLICE_MS);
+        if (ctrl.wakeStallMs > 0) stall(ctrl.wakeStallMs);
       }
     } finally {
       if (blocked) ctrl.unblock(rank);
@@ -153,12 +154,20 @@ export class Waiter {
       if (turns > ASYNC_BUSY_TURNS) {
         ctrl.block(rank, wait());
         await new Promise((res) => setTimeout(res, 1));
+        if (ctrl.wakeStallMs > 0) stall(ctrl.wakeStallMs);
         ctrl.unblock(rank);
       } else {
         await new Promise((res) => setImmediate(res));
       }
     }
   }
+}
+
+const STALL = new Int32Array(new SharedArrayBuffer(4));
+
+/** --inject stall: hold the thread `ms` of wall time, as the OS does a woken thread on a loaded host. */
+function stall(ms: number): void {
+  Atomics.wait(STALL, 0, 0, ms);
 }
 
 function aborted(): JobAborted {

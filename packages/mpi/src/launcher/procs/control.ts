@@ -12,7 +12,8 @@ import { FrameReader, encodeFrame } from './frames.js';
  *   0 → k   welcome
  *   k → 0   endpoints  the QP addresses of k's ranks          0 → k   peers     the columns k's ranks need
  *   k → 0   connected                                          0 → k   go
- *   k → 0   status     k's ranks: live, blocked, progress fingerprint, each one's wait (every STATUS_MS)
+ *   k → 0   status     k's ranks: live, blocked, settled (deadlock.ts), progress fingerprint, the network
+ *                      wire's frame counts, each one's wait (every sample period)
  *   k ↔ 0   failure    a rank or node failed: every node tears its ranks down
  *   k → 0   results    k's rank results at the end           0 → k   end       the job's exit code
  */
@@ -23,7 +24,8 @@ export type ControlMessage =
   | { t: 'peers'; rows: unknown[] }
   | { t: 'connected'; node: number }
   | { t: 'go' }
-  | { t: 'status'; node: number; live: number; blocked: number; fingerprint: number; waits: Array<[number, string]> }
+  | { t: 'status'; node: number; live: number; blocked: number; settled: boolean; fingerprint: number;
+      framesOut: number; framesIn: number; waits: Array<[number, string]> }
   | { t: 'failure'; failure: JobFailure; code: number; node: number }
   | { t: 'results'; node: number; ranks: RankResult[] }
   | { t: 'end'; exitCode: number };

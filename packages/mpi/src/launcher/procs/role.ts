@@ -1,6 +1,7 @@
 import type { NetworkWire, NetworkWireHandle } from '@tsmpi/fabric';
 import type { ControlBlock } from '../control-block.js';
-import { BlockedRanks } from '../deadlock.js';
+import { RankWatch, samplePeriod } from '../deadlock.js';
+import { JobStatus, type NodeStatus } from './deadlock-status.js';
 import type { JobFailure, RankResult } from '../job.js';
 import type { createNodes } from '../nodes.js';
 import { ranksOfNode } from '../placement.js';
@@ -31,8 +32,7 @@ export class NodeRole {
   private connectedNodes = 0;
   private readonly results = new Map<number, RankResult[]>();
   private readonly lost = new Set<number>();
-  private readonly status = new Map<number, Extract<ControlMessage, { t: 'status' }>>();
-  private readonly blockedRanks = new BlockedRanks();
+  private readonly status: JobStatus;
   private deadlockTimer: NodeJS.Timeout | undefined;
   // waiters
   private peersWaiter: ((rows: unknown[]) => void) | undefined;
@@ -57,6 +57,7 @@ export class NodeRole {
     this.localRanks = ranksOfNode(node, np, nodes);
     this.leader = node === 0;
     this.endpoints = new Array(np);
+    this.status = new JobStatus(nodes);
     for (const [peerNode, link] of links) link.listen((m) => this.onMessage(peerNode, m), (e) => this.onLinkClosed(peerNode, e));
   }
 
@@ -104,33 +105,25 @@ export class NodeRole {
   }
 
   /**
-   * Reports the local ranks' states every period; node 0 declares a deadlock when every live rank
-   * of every node has been blocked and nothing has moved anywhere for `windowMs`.
+   * Reports the local ranks' states every period; node 0 declares a deadlock when every node's
+   * ranks are settled (deadlock.ts) and nothing has moved anywhere, no frame on its way, for
+   * `windowMs` (deadlock-status.ts). `boundOf`: a rank's published bound (exact timing).
    */
-  watchDeadlock(ctrl: ControlBlock, windowMs: number, onDeadlock: (waits: string[]) => void): void {
-    const period = Math.max(20, Math.min(250, windowMs / 5));
-    let since = 0;
-    let last = '';
+  watchDeadlock(ctrl: ControlBlock, windowMs: number, onDeadlock: (waits: string[]) => void, boundOf?: (rank: number) => number): void {
+    const frames = (): number => {
+      const f = this.wire?.frames;
+      return f ? (f.out * 7 + f.in) | 0 : 0;
+    };
+    const watch = new RankWatch(ctrl, this.localRanks, { ...(boundOf ? { boundOf } : {}), extra: frames });
     this.deadlockTimer = setInterval(() => {
-      const mine = this.sample(ctrl);
+      const mine = this.sample(ctrl, watch);
       if (!this.leader) return this.toLeader(mine);
-      this.status.set(0, mine);
-      const all = [...this.status.values()];
-      const live = all.reduce((s, x) => s + x.live, 0);
-      const blocked = all.reduce((s, x) => s + x.blocked, 0);
-      const fp = all.map((x) => `${x.node}:${x.fingerprint}`).sort().join(',');
-      const complete = this.status.size + this.lost.size === this.nodes;
-      if (!complete || live === 0 || blocked < live || fp !== last || since === 0) {
-        last = fp;
-        since = complete && live > 0 && blocked === live ? performance.now() : 0;
-        return;
-      }
-      if (performance.now() - since >= windowMs) {
+      this.status.take(mine);
+      if (this.status.stuck(windowMs, this.lost)) {
         this.stopWatching();
-        const waits = all.flatMap((x) => x.waits).sort((a, b) => a[0] - b[0]).map(([, w]) => w);
-        onDeadlock(waits);
+        onDeadlock(this.status.waits());
       }
-    }, period);
+    }, samplePeriod(windowMs));
     this.deadlockTimer.unref();
   }
 
@@ -156,10 +149,12 @@ export class NodeRole {
     });
   }
 
-  private sample(ctrl: ControlBlock): Extract<ControlMessage, { t: 'status' }> {
+  private sample(ctrl: ControlBlock, watch: RankWatch): NodeStatus {
+    // the frame counts first: a frame that arrives after them moves the fingerprint the watch reads
+    const frames = this.wire?.frames ?? { out: 0, in: 0 };
+    const { live, blocked, settled, fingerprint } = watch.sample();
     const waits: Array<[number, string]> = this.localRanks.map((r) => [r, `${ctrl.describe(r)} (node ${this.node})`]);
-    const { live, blocked } = this.blockedRanks.sample(ctrl, this.localRanks);
-    return { t: 'status', node: this.node, live, blocked, fingerprint: ctrl.fingerprint(), waits };
+    return { t: 'status', node: this.node, live, blocked, settled, fingerprint, framesOut: frames.out, framesIn: frames.in, waits };
   }
 
   private onMessage(from: number, m: ControlMessage): void {
@@ -173,7 +168,7 @@ export class NodeRole {
       case 'go':
         return this.goWaiter?.();
       case 'status':
-        this.status.set(from, m);
+        this.status.take(m);
         return;
       case 'failure':
         return this.remoteFailure(m.failure, m.code, from);
