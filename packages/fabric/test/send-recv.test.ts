@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Access, Opcode, Status, flushDoorbells, holdDoorbells, releaseDoorbells, statusName, transferTimes, rnrDeliveryTime } from '@tsmpi/fabric';
+import type { Completion } from '@tsmpi/fabric';
 import { ALL, PAGE, one, pair, pattern } from './fixture.js';
 
 describe.each(['pinning', 'odp'] as const)('%s: two-sided send/recv', (kind) => {
@@ -23,6 +24,24 @@ describe.each(['pinning', 'odp'] as const)('%s: two-sided send/recv', (kind) => 
     expect(s.b.space.read(s.rbuf, 5000)).toEqual(pattern(5000, 4));
     expect(s.a.pd.stats).toMatchObject({ sendOps: 1, sendBytes: 5000 });
     expect(s.b.pd.stats).toMatchObject({ recvOps: 1, recvBytes: 5000 });
+  });
+
+  it('pollInto reads what poll reads, into the same completion objects each time', () => {
+    const s = setup();
+    const out: Completion[] = [];
+    for (let i = 0; i < 2; i++) s.qb.postRecv({ wrId: 10 + i, sge: { lkey: s.rmr.lkey, addr: s.rbuf + i * PAGE, length: PAGE } });
+    s.qa.postSend({ wrId: 20, sge: { lkey: s.smr.lkey, addr: s.sbuf, length: 64 }, immData: 7 });
+    expect(s.b.cq.pollInto(out, 16)).toBe(1);
+    const first = out[0];
+    expect(first).toMatchObject({ status: Status.SUCCESS, opcode: Opcode.RECV, byteLength: 64, wrId: 10, immData: 7 });
+    s.qa.postSend({ wrId: 21, sge: { lkey: s.smr.lkey, addr: s.sbuf, length: 32 } });
+    expect(s.b.cq.pollInto(out, 16)).toBe(1);
+    expect(out[0]).toBe(first);
+    expect(out[0]).toMatchObject({ byteLength: 32, wrId: 11, immData: undefined });
+    expect(s.b.cq.pollInto(out, 16)).toBe(0);
+    expect(s.a.cq.pollInto(out, 1)).toBe(1); // at most `max`
+    expect(out[0]).toMatchObject({ opcode: Opcode.SEND, wrId: 20 });
+    expect(s.a.cq.poll()).toMatchObject([{ opcode: Opcode.SEND, wrId: 21 }]);
   });
 
   it('reports a receive smaller than the message as LOCAL_LENGTH_ERROR at the receiver', () => {

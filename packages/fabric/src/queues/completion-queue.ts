@@ -233,31 +233,38 @@ export class CompletionQueue {
 
   /** Up to `max` completions in push order. Never touches a clock. */
   poll(max = 16): Completion[] {
+    const out: Completion[] = [];
+    out.length = this.pollInto(out, max);
+    return out;
+  }
+
+  /**
+   * poll() without allocating: up to `max` completions into `out[0..n)`, reusing the objects already
+   * there (a completion read from `out` is valid until the next pollInto with it); returns n.
+   */
+  pollInto(out: Completion[], max = 16): number {
     const cqs = this.state.cqs;
     const row = this.row;
     if (Atomics.load(cqs, row + C_OVERRUN) !== 0) throw new CompletionQueueOverrun(this.id, this.depth);
     const head = cqs[row + C_HEAD]!;
     const tail = Atomics.load(cqs, row + C_TAIL);
     const n = Math.min(max, tail - head);
-    const out: Completion[] = [];
     const f = this.state.arena.f64;
     const ring = cqs[row + C_RING]!;
     for (let i = 0; i < n; i++) {
       const at = ring + ((head + i) % this.depth) * CQE_WORDS;
-      const c: Completion = {
-        status: f[at + CQE_STATUS]!,
-        opcode: f[at + CQE_OPCODE]!,
-        byteLength: f[at + CQE_BYTES]!,
-        wrId: f[at + CQE_WRID]!,
-        qpNum: f[at + CQE_QPN]!,
-        time: f[at + CQE_TIME]!,
-      };
+      const c = out[i] ?? (out[i] = { status: 0, opcode: 0, byteLength: 0, wrId: 0, qpNum: 0, immData: undefined, time: 0 });
+      c.status = f[at + CQE_STATUS]!;
+      c.opcode = f[at + CQE_OPCODE]!;
+      c.byteLength = f[at + CQE_BYTES]!;
+      c.wrId = f[at + CQE_WRID]!;
+      c.qpNum = f[at + CQE_QPN]!;
+      c.time = f[at + CQE_TIME]!;
       const imm = f[at + CQE_IMM]!;
-      if (imm >= 0) c.immData = imm;
-      out.push(c);
+      c.immData = imm >= 0 ? imm : undefined;
     }
     if (n > 0) Atomics.store(cqs, row + C_HEAD, head + n);
-    return out;
+    return n;
   }
 
   /**

@@ -40,6 +40,10 @@ export class AdapterEndpoint {
   private nextReadId = 1;
   /** The CQ doorbell value read before the last poll that found nothing. */
   private quietBell = -1;
+  /** What each poll of the CQ fills (its completion objects reused: read each before the next poll). */
+  private readonly polled: CompletionPort[] = [];
+  /** A control envelope's frame: encoded and copied into its slot at once, so one serves every post. */
+  private readonly controlFrame = new Uint8Array(ENVELOPE_BYTES);
 
   constructor(private readonly env: AdapterEndpointEnv) {
     for (let i = 0; i < env.pool.recvSlots; i++) this.postRecvSlot(i);
@@ -55,7 +59,7 @@ export class AdapterEndpoint {
   }
 
   /** Sends `env` (and `frame`'s payload after it) from bounce slot `slot`, stamping the next sequence number. */
-  postSend(destWorld: number, slot: number, env: Envelope, frame: Uint8Array = new Uint8Array(ENVELOPE_BYTES)): void {
+  postSend(destWorld: number, slot: number, env: Envelope, frame: Uint8Array = this.controlFrame): void {
     const { pool, space, qps, device, costs } = this.env;
     env.seq = this.env.takeSeq(destWorld);
     encodeEnvelope(env, frame);
@@ -137,9 +141,10 @@ export class AdapterEndpoint {
     const cq = this.env.cq;
     let bell = cq.doorbell;
     if (bell !== this.quietBell) {
+      const cs = this.polled;
       for (;;) {
-        const cs = cq.poll(64);
-        if (cs.length === 0) {
+        const n = cq.pollInto(cs, 64);
+        if (n === 0) {
           // a ring without a completion: an answer from another node released a hold on the
           // watermark (network wire), which rises when the engine retires
           if (bell !== this.quietBell) any = true;
@@ -147,7 +152,7 @@ export class AdapterEndpoint {
           break;
         }
         any = true;
-        for (const c of cs) this.take(c);
+        for (let i = 0; i < n; i++) this.take(cs[i]!);
         bell = cq.doorbell;
       }
     }
@@ -179,7 +184,8 @@ export class AdapterEndpoint {
         const read = this.pendingReads.get(index);
         if (!read) throw new MpiError('MPI_ERR_INTERN', `RDMA read completion for unknown request ${index}`);
         this.pendingReads.delete(index);
-        this.env.scheduler.schedule(c.time, this.env.rank, read.order, () => read.done(c.status, c.time));
+        const { status, time } = c; // c is reused by the next poll
+        this.env.scheduler.schedule(time, this.env.rank, read.order, () => read.done(status, time));
         return;
       }
     }
@@ -190,6 +196,7 @@ export class AdapterEndpoint {
     const bytes = space.read(pool.recvSlotAddr(index), c.byteLength);
     this.postRecvSlot(index);
     const env = decodeEnvelope(bytes);
-    this.env.scheduler.schedule(c.time, env.from, env.seq, () => this.env.deliver(env, bytes.subarray(ENVELOPE_BYTES), c.time));
+    const time = c.time; // c is reused by the next poll
+    this.env.scheduler.schedule(time, env.from, env.seq, () => this.env.deliver(env, bytes.subarray(ENVELOPE_BYTES), time));
   }
 }

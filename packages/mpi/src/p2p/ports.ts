@@ -12,6 +12,8 @@ export interface SpacePort {
   /** Bytes per page (the pipelined rendezvous cuts chunks at page boundaries); 4096 when absent. */
   readonly pageSize?: number;
   read(addr: number, length: number): Uint8Array;
+  /** `target.length` bytes from `addr` into `target` (no allocation). */
+  readInto(addr: number, target: Uint8Array): void;
   write(addr: number, data: ArrayBufferView): void;
   copy(dst: number, src: number, length: number): void;
 }
@@ -35,6 +37,8 @@ export type CompletionPort = Completion;
 
 export interface CqPort {
   poll(max?: number): CompletionPort[];
+  /** poll() into `out`, reusing its completion objects; returns how many (fabric's CompletionQueue.pollInto). */
+  pollInto(out: CompletionPort[], max?: number): number;
   readonly doorbell: number;
   wait(seen: number, timeoutMs: number): boolean;
   /** After the polled completions are accounted for: the CQ's watermark may rise (exact timing). */

@@ -19,7 +19,12 @@ export interface TimedHost {
  * each is a plain poll-until-done.
  */
 export class TimedWaits {
-  constructor(private readonly host: TimedHost, private readonly waiter: Waiter) {}
+  /** Made once: a step of a spinning wait runs many times per message and must not allocate. */
+  private readonly afterEvent: () => void;
+
+  constructor(private readonly host: TimedHost, private readonly waiter: Waiter) {
+    this.afterEvent = () => host.afterEvent();
+  }
 
   /**
    * A program action at the program clock: everything due by then has run and no rank can still act
@@ -33,7 +38,7 @@ export class TimedWaits {
     s.enter(TimingMode.RUNNING, t);
     const step = (): Step => {
       const moved = this.host.drain();
-      const ran = s.advance(t, undefined, () => this.host.afterEvent()) !== 'idle';
+      const ran = s.advance(t, undefined, this.afterEvent) !== 'idle';
       if (s.settled(t)) return 'done';
       return moved || ran ? 'ran' : 'idle';
     };
@@ -81,7 +86,7 @@ export class TimedWaits {
     try {
       this.waiter.waitSteps(() => {
         const moved = this.host.drain();
-        const r = s.advance(Infinity, done, () => this.host.afterEvent());
+        const r = s.advance(Infinity, done, this.afterEvent);
         if (r === 'done' || done()) return 'done';
         return moved || r === 'ran' ? 'ran' : 'idle';
       }, () => s.heldBack(Infinity), s, wait);
@@ -106,7 +111,7 @@ export class TimedWaits {
       await this.waiter.waitAsync(done, wait, () => {
         if (!s.blocked) s.enter(TimingMode.BLOCKED, s.clockMark);
         const moved = this.host.drain();
-        return s.advance(Infinity, done, () => this.host.afterEvent()) !== 'idle' || moved;
+        return s.advance(Infinity, done, this.afterEvent) !== 'idle' || moved;
       });
     } finally {
       // advance() stops after the item that completed this request without publishing (so a
@@ -131,7 +136,7 @@ export class TimedWaits {
     if (done()) return;
     this.waiter.waitSteps(() => {
       const moved = this.host.drain();
-      const ran = !s.inItem && s.advance(s.clockMark, undefined, () => this.host.afterEvent()) !== 'idle';
+      const ran = !s.inItem && s.advance(s.clockMark, undefined, this.afterEvent) !== 'idle';
       if (done()) return 'done';
       return moved || ran ? 'ran' : 'idle';
     }, () => false, s, wait);

@@ -1,10 +1,12 @@
 import type { Status } from '../../status.js';
-import { guardBuffer, guardRecv } from '../buffer-errors.js';
+import { asBufferError, guardRecv } from '../buffer-errors.js';
 import { copyUs } from '../copy-cost.js';
 import { ENVELOPE_BYTES, Flags, Kind, type Envelope } from '../envelope.js';
 import { decodeObject } from '../object-codec.js';
 import type { Arrival, Payload, RecvOp, Route, SendOp } from '../operations.js';
 import type { Protocol, ProtocolEnv, ProtocolHost } from '../protocol.js';
+import type { SpacePort } from '../ports.js';
+import { EagerFrames, type EagerFrame } from '../eager-frames.js';
 import { sendFin } from './rendezvous.js';
 
 /**
@@ -15,7 +17,15 @@ import { sendFin } from './rendezvous.js';
 export class EagerProtocol implements Protocol {
   readonly name = 'eager';
 
-  constructor(private readonly host: ProtocolHost) {}
+  /** Frames of this rank's eager sends, reused (eager-frames.ts says why a pool and not one frame). */
+  private readonly frames: EagerFrames;
+  /** The envelope every eager send fills and posts at once (postSend encodes it into the slot). */
+  private readonly env: Envelope;
+
+  constructor(private readonly host: ProtocolHost) {
+    this.frames = new EagerFrames(host.env.eagerThreshold);
+    this.env = host.envelope(Kind.EAGER, 0, 0, 0, 0);
+  }
 
   accepts(env: Envelope): boolean {
     return env.kind === Kind.EAGER;
@@ -24,18 +34,27 @@ export class EagerProtocol implements Protocol {
   send(route: Route, op: SendOp, payload: Payload, status: Status): void {
     const { counters, clock, device, costs, space } = this.host.env;
     // the user's bytes first: a bad buffer throws before a slot or a sequence number is taken
-    const frame = new Uint8Array(ENVELOPE_BYTES + op.length);
-    if ('bytes' in payload) frame.set(payload.bytes, ENVELOPE_BYTES);
-    else if (op.length > 0) frame.set(guardBuffer(() => space.read(payload.addr, op.length), 'send buffer'), ENVELOPE_BYTES);
-    const slot = this.host.takeSendSlot(op);
-    const env = this.host.envelope(Kind.EAGER, route.context, route.rank, op.tag, op.length);
-    if (op.synchronous) {
-      env.flags |= Flags.SYNC;
-      env.sendId = op.id;
+    const frame = this.frames.take(op.length);
+    try {
+      if ('bytes' in payload) frame.payload.set(payload.bytes);
+      else if (op.length > 0) readPayload(space, payload.addr, frame);
+      const slot = this.host.takeSendSlot(op);
+      // filled and posted with nothing in between that could run another send: one envelope serves them all
+      const env = this.env;
+      env.kind = Kind.EAGER;
+      env.flags = op.synchronous ? Flags.SYNC : 0;
+      env.from = this.host.env.rank;
+      env.context = route.context;
+      env.source = route.rank;
+      env.tag = op.tag;
+      env.length = op.length;
+      env.sendId = op.synchronous ? op.id : 0;
+      device.set(clock.now);
+      device.advance(copyUs(costs, op.length));
+      this.host.postSend(op.destWorld, slot, env, frame.bytes);
+    } finally {
+      this.frames.give(frame);
     }
-    device.set(clock.now);
-    device.advance(copyUs(costs, op.length));
-    this.host.postSend(op.destWorld, slot, env, frame);
     clock.advanceTo(device.now);
     counters.eagerSends++;
     counters.eagerBytesSent += op.length;
@@ -71,4 +90,13 @@ export function deliverBuffered(env: ProtocolEnv, recv: RecvOp, a: Arrival, stat
     if (recv.req.completed) return;
   }
   recv.req.complete(status, start, costs.overheadUs + copyUs(costs, a.length));
+}
+
+/** The send buffer's bytes into the frame after its envelope; a bad buffer becomes MPI_ERR_BUFFER (asBufferError). */
+function readPayload(space: SpacePort, addr: number, frame: EagerFrame): void {
+  try {
+    space.readInto(addr, frame.payload);
+  } catch (e) {
+    throw asBufferError(e, 'send buffer');
+  }
 }
