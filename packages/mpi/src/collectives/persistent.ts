@@ -4,7 +4,6 @@ import type { RegistrationProviderPort } from '../p2p/ports.js';
 import { USER_BUFFER_ACCESS } from '../p2p/protocols/rendezvous-rdma.js';
 import type { Request } from '../request.js';
 import { kCollective } from '../symbols.js';
-import { TypedBuffer } from '../typed-buffer.js';
 import { allgatherSchedule } from './allgather.js';
 import { allreduceSchedule } from './allreduce.js';
 import { alltoallSchedule } from './alltoall.js';
@@ -22,6 +21,7 @@ import { allgathervSchedule, alltoallvSchedule, gathervSchedule, scattervSchedul
 import type { Counts } from './vector-args.js';
 import type { Buffer, CollectiveComm, TypedArray, TypedArrayCtor } from './types.js';
 import { isInPlace, type MaybeInPlace } from './in-place.js';
+import { PooledBuffer, kPooledAlloc } from './scratch.js';
 
 /**
  * Persistent collectives (MPI-4 MPI_Barrier_init, MPI_Bcast_init, ...): the arguments are bound
@@ -53,17 +53,6 @@ class PersistentCollective extends PersistentRequest {
   }
 }
 
-/** A temporary the algorithm frees after each run: given back to the pool instead, freed with the request. */
-class PooledBuffer<T extends TypedArray> extends TypedBuffer<T> {
-  constructor(readonly backing: TypedBuffer<T>, private readonly giveBack: (b: PooledBuffer<T>) => void) {
-    super(backing.memory, backing.type, backing.addr, backing.count, false);
-  }
-
-  override free(): void {
-    this.giveBack(this);
-  }
-}
-
 function persistent(comm: PersistentComm, name: string, buffers: readonly (MaybeInPlace | null | undefined)[], make: (c: CollectiveComm, tag: number) => Schedule): Request {
   const env = comm.runtime.engine.env;
   const held = holdingCache(env);
@@ -86,9 +75,10 @@ function persistent(comm: PersistentComm, name: string, buffers: readonly (Maybe
     holdIfLong(b);
     return b as unknown as Buffer<T>;
   };
-  // The algorithm sees the communicator with the pool as its allocator (and the same collective twin).
+  // The algorithm sees the communicator with the pool as its allocator (and the same collective twin):
+  // a temporary the algorithm frees after each run is given back to it, freed with the request.
   const twin = comm[kCollective];
-  const view = Object.create(comm, { alloc: { value: alloc }, [kCollective]: { value: twin } }) as CollectiveComm;
+  const view = Object.create(comm, { alloc: { value: alloc }, [kCollective]: { value: twin }, [kPooledAlloc]: { value: true } }) as CollectiveComm;
   return new PersistentCollective(
     comm, name,
     () => startSchedule(comm, name, (tag) => make(view, tag)),

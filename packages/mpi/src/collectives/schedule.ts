@@ -1,5 +1,4 @@
 import { waitAllOwnError } from '../request.js';
-import { countTemporary } from './stats.js';
 import { irecv, isend } from './transport.js';
 import type { Buffer, CollectiveComm, PointToPoint, TypedArray, TypedArrayCtor, Waitable } from './types.js';
 
@@ -35,12 +34,8 @@ export function exchangeRound(tw: PointToPoint, sbuf: Buffer, dest: number, rbuf
   return round;
 }
 
-/** A temporary in the rank's simulated memory, counted like transport's withTemp; the schedule frees it in `finally`. */
-export function temporary<T extends TypedArray>(comm: CollectiveComm, type: TypedArrayCtor<T>, count: number): Buffer<T> {
-  const tmp = comm.alloc(type, count);
-  countTemporary(tmp.byteLength);
-  return tmp;
-}
+/** A temporary in the rank's simulated memory (scratch.ts); the schedule frees it in `finally`. */
+export { temporary } from './scratch.js';
 
 // One blocking point-to-point call of an algorithm as a step of its schedule: posting nothing for
 // an empty buffer, exactly as transport's send/recv/exchange, so both forms send the same messages.

@@ -1,7 +1,8 @@
 import { waitAllOwnError } from '../request.js';
 import { kCollective } from '../symbols.js';
 import { InvalidArgument, InvalidBuffer, InvalidType, MpiError } from '../errors.js';
-import { countLocalCopy, countMessage, countObject, countTemporary } from './stats.js';
+import { countLocalCopy, countMessage, countObject } from './stats.js';
+import { temporary } from './scratch.js';
 import type { Buffer, CollectiveComm, LocalWork, PointToPoint, TypedArray, TypedArrayCtor, Waitable } from './types.js';
 
 /**
@@ -115,18 +116,14 @@ export function isendObject(tw: PointToPoint, value: unknown, dest: number, tag:
   return tw.isendObject(value, dest, tag);
 }
 
-/**
- * Run `body` with a temporary buffer in the rank's simulated memory (so collective traffic
- * crosses the same protocols and registration cache as the user's), freed afterwards.
- */
+/** Run `body` with a temporary buffer (scratch.ts's temporary), freed afterwards. */
 export function withTemp<T extends TypedArray, R>(
   comm: CollectiveComm,
   type: TypedArrayCtor<T>,
   count: number,
   body: (tmp: Buffer<T>) => R,
 ): R {
-  const tmp = comm.alloc(type, count);
-  countTemporary(tmp.byteLength);
+  const tmp = temporary(comm, type, count);
   try {
     return body(tmp);
   } finally {

@@ -10,6 +10,7 @@ import { TypedBuffer, describe, isTypedArrayCtor, type TypedArray, type TypedArr
 import { normalizeSpec, type BufferArg, type BufferSpec } from '../datatype/buffer-spec.js';
 import { CollectiveStaging, receiveTarget } from '../datatype/staging.js';
 import { Datatype } from '../datatype/datatype.js';
+import { freeScratch } from '../collectives/scratch.js';
 import { packInto, unpackFrom } from '../datatype/pack.js';
 
 /**
@@ -167,6 +168,7 @@ export abstract class CommCore {
    */
   free(): void {
     freeComm(this, this.context === 0);
+    freeScratch(this); // its collectives' kept scratch (collectives/scratch.ts)
   }
 
   // ───────────────────────── argument checks ─────────────────────────
