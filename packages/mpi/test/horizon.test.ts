@@ -53,3 +53,20 @@ describe('Horizon: who a held-back rank watches, and which publications wake it'
     expect(h[1]!.bound(0)).toBe(Infinity);
   });
 });
+
+describe('Horizon: a held-back rank that nothing wakes', () => {
+  it('sleeps in slices that double while the row it watches stays unchanged, and start short again once it moves', () => {
+    const [h0, h1] = views(2);
+    const seen = h1.epochOf(0);
+    const slices: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      h1.sleepOn(0, seen, 1);
+      slices.push(h1.lastSliceMs);
+    }
+    expect(slices).toEqual([1, 2, 4, 8, 16, 16, 16]);
+    h0!.publish(0, TimingMode.BLOCKED, 0, 5); // raises rank 0's bound: its epoch moves
+    h1.sleepOn(0, seen, 1); // not-equal: returns at once
+    h1.sleepOn(0, h1.epochOf(0), 1);
+    expect(h1.lastSliceMs).toBe(1);
+  });
+});

@@ -51,6 +51,9 @@ const I_ROW = 5;
 const SEQ = 0, MODE = 1, CQ = 2, EPOCH = 3, WAITERS = 4;
 const F_ROW = 2;
 const CLOCK = 0, PENDING = 1;
+/** A held-back rank's sleep slice grows to at most this while nothing moves (see sleepOn). */
+const SLICE_CAP_MS = 16;
+const SLICE_DOUBLINGS = 5;
 
 export interface HorizonHandle {
   kind: 'tsmpi.horizon';
@@ -311,16 +314,30 @@ export class Horizon {
   }
 
   /**
-   * Sleep until rank `q` publishes (or `ms` passes): only the rank that holds a waiter back can free
-   * it, so a publication wakes its own waiters, not every rank of the job. The futex pattern of the
-   * completion queue (announce, compare-and-sleep, withdraw).
+   * Sleep until rank `q` raises its bound (or the slice passes): only the rank that holds a waiter
+   * back can free it, so a publication wakes its own waiters, not every rank of the job. The futex
+   * pattern of the completion queue (announce, compare-and-sleep, withdraw). The slice is a safety
+   * net, not the hand-off: it doubles, up to SLICE_CAP_MS, while sleeps on one unchanged row time
+   * out. Measured at 32 ranks (barriers, exact): 88% of 1 ms slices timed out, and 99.7% of those
+   * found nothing to do — with hundreds of ranks such wake-ups alone would fill the cores.
    */
   sleepOn(q: number, seen: number, ms: number): void {
     const i = I_HEADER + q * I_ROW;
+    this.streak = q === this.sleptOn && seen === this.sleptSeen ? Math.min(this.streak + 1, SLICE_DOUBLINGS) : 0;
     Atomics.add(this.i32, i + WAITERS, 1);
-    Atomics.wait(this.i32, i + EPOCH, seen, ms);
+    this.lastSliceMs = Math.min(SLICE_CAP_MS, ms * 2 ** this.streak);
+    const woke = Atomics.wait(this.i32, i + EPOCH, seen, this.lastSliceMs);
     Atomics.sub(this.i32, i + WAITERS, 1);
+    this.sleptOn = woke === 'timed-out' ? q : -1;
+    this.sleptSeen = seen;
   }
+
+  /** The row and epoch of the last sleep if it timed out (-1: it was woken), and how often in a row. */
+  private sleptOn = -1;
+  private sleptSeen = 0;
+  private streak = 0;
+  /** The longest the last sleepOn() could sleep (ms). */
+  lastSliceMs = 0;
 }
 
 /** A row's bound without its completion queue's watermark. */
