@@ -60,7 +60,7 @@ export { CompletionQueue, flushDoorbells, holdDoorbells, releaseDoorbells } from
 export { InProcessWire } from './wire.js';
 export type { Wire } from './wire.js';
 export { IntranodeError } from './errors.js';
-export { Intranode, IntranodeEndpoint, createIntranode } from './intranode/intranode.js';
+export { Intranode, IntranodeEndpoint, createIntranode, shmWatermarkReader } from './intranode/intranode.js';
 export type { CreateIntranodeOptions } from './intranode/intranode.js';
 export { Cma, IOV_MAX } from './intranode/cma.js';
 export { Xpmem } from './intranode/xpmem.js';

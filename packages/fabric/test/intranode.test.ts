@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AddressSpace, Allocator, PhysicalMemory } from '@tsmpi/vm';
 import {
-  IntranodeError, VirtualClock, cmaCallCost, pagesSpanned, costModel, createIntranode, shmCopyUs, xpmemCopyUs,
+  IntranodeError, VirtualClock, cmaCallCost, pagesSpanned, costModel, createIntranode, shmCopyUs, shmWatermarkReader, xpmemCopyUs,
   type Intranode, type IntranodeEndpoint,
 } from '@tsmpi/fabric';
 
@@ -98,13 +98,51 @@ describe('shm: double copy through the per-pair ring', () => {
     const dst = b.space.mmap(n);
     a.space.write(src, pattern(n, 9));
     expect(a.ep.shmSend(b.ep.address, src, n)).toBe(16 * 8192);
-    expect(a.ep.stats.shmRingFull).toBe(1);
+    // full for the thread, not in virtual time: no chunk has waited for the receiver yet
+    expect(a.ep.stats.shmRingFull).toBe(0);
+    expect(a.ep.stats.shmSends).toBe(0);
+    b.clock.advance(1000); // the receiver comes late
     expect(b.ep.shmRecv(a.ep.address, dst, n)).toBe(16 * 8192);
     const freed = b.clock.now;
     expect(a.ep.shmSend(b.ep.address, src + 16 * 8192, 4 * 8192, n)).toBe(4 * 8192);
     expect(a.clock.now).toBeGreaterThan(freed - 15 * shmCopyUs(cost, n, 8192));
+    // slot 0 was emptied after the sender reached it; the next three, in step with its copies
+    expect(a.ep.stats.shmRingFull).toBe(1);
+    expect(a.ep.stats.shmSends).toBe(1);
     expect(b.ep.shmRecv(a.ep.address, dst + 16 * 8192, 4 * 8192, n)).toBe(4 * 8192);
     expect(b.space.read(dst, n)).toEqual(pattern(n, 9));
+  });
+
+  it('the watermark: lowered to the earliest READY a sender pushes, raised by the receiver only to what is left', () => {
+    const { proc, intra } = node();
+    const a = proc(0);
+    const b = proc(1);
+    const c = proc(2);
+    const src = a.space.mmap(3 * 8192, { populate: true });
+    const srcC = c.space.mmap(8192, { populate: true });
+    const dst = b.space.mmap(4 * 8192, { populate: true });
+    expect(b.ep.shmWatermark).toBe(Infinity);
+    a.clock.advance(5);
+    a.ep.shmSend(b.ep.address, src, 3 * 8192);
+    const copy = shmCopyUs(cost, 3 * 8192, 8192);
+    const firstReady = 5 + copy + cost.shmLatencyUs;
+    expect(b.ep.shmWatermark).toBeCloseTo(firstReady, 9);
+    c.clock.advance(2);
+    c.ep.shmSend(b.ep.address, srcC, 100);
+    const cReady = 2 + shmCopyUs(cost, 100, 100) + cost.shmLatencyUs;
+    expect(b.ep.shmWatermark).toBeCloseTo(cReady, 9);
+    // popping alone raises nothing: the receiver retires once what it popped is in its own books
+    expect(b.ep.shmRecv(c.ep.address, dst, 100)).toBe(100);
+    expect(b.ep.shmWatermark).toBeCloseTo(cReady, 9);
+    b.ep.shmRetire();
+    expect(b.ep.shmWatermark).toBeCloseTo(firstReady, 9);
+    expect(b.ep.shmRecv(a.ep.address, dst, 8192, 3 * 8192)).toBe(8192);
+    b.ep.shmRetire();
+    expect(b.ep.shmWatermark).toBeCloseTo(firstReady + copy, 9); // the second chunk's READY
+    expect(b.ep.shmRecv(a.ep.address, dst, 2 * 8192, 3 * 8192)).toBe(2 * 8192);
+    b.ep.shmRetire();
+    expect(b.ep.shmWatermark).toBe(Infinity);
+    expect(shmWatermarkReader(intra.handle)(b.ep.pid)).toBe(Infinity);
   });
 
   it('refuses a peer of another job (EPERM) and an unknown pid (ESRCH)', () => {

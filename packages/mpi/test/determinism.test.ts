@@ -60,6 +60,28 @@ describe('deterministic virtual time', () => {
     for (const r of runs.slice(1)) expect(r).toEqual(runs[0]);
   });
 
+  // Messages between ranks of one node through the shm rings: every chunk pushed lowers the
+  // receiver's ring watermark, and every arrival and completion is an event of its timeline.
+  describe.each(['shm', 'auto'] as const)('--intra %s', (intra) => {
+    it.each([1, 2] as const)('the 8-rank program over %i node(s): five runs with random real delays, one outcome', async (nodes) => {
+      const runs: ReturnType<typeof outcome>[] = [];
+      for (let i = 0; i < 5; i++) {
+        runs.push(outcome(await runJob({ np: 8, nodes, program, args: ['3', '3', i === 0 ? '0' : '200', String(i)], intra, captureOutput: true })));
+      }
+      // the rings carried the node's traffic
+      expect(runs[0]!.reduce((n, r) => n + (r.adapter['intra.shmSends'] ?? 0), 0)).toBeGreaterThan(0);
+      for (const r of runs.slice(1)) expect(r).toEqual(runs[0]);
+    }, 300_000);
+
+    it('examples/ring.ts and examples/allreduce.ts on 4 ranks of one node: five runs each, one outcome', async () => {
+      for (const [name, args] of [['ring', []], ['allreduce', ['20000']]] as const) {
+        const runs: ReturnType<typeof outcome>[] = [];
+        for (let i = 0; i < 5; i++) runs.push(outcome(await runJob({ np: 4, program: example(name), args: [...args], intra, captureOutput: true })));
+        for (const r of runs.slice(1)) expect(r, name).toEqual(runs[0]);
+      }
+    }, 300_000);
+  });
+
   it('examples/heat.ts: five runs, one outcome, also while another thread keeps a core busy', async () => {
     const runs: ReturnType<typeof outcome>[] = [];
     for (let i = 0; i < 3; i++) runs.push(outcome(await runJob({ np: 4, program: example('heat'), captureOutput: true })));

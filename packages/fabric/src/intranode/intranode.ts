@@ -8,7 +8,7 @@ import { XpmemAttachCache, type AttachCacheOptions } from './attach-cache.js';
 import { Cma } from './cma.js';
 import { ProcessContext } from './context.js';
 import { LOCK, NodeState, P_BELL, P_JOB, P_STATE, PROC_STRIDE, ProcState, type IntranodeHandle } from './node-state.js';
-import { ShmRing } from './shm-ring.js';
+import { ShmRing, readRingMark, retireRingMark } from './shm-ring.js';
 import { emptyIntranodeStats, type IntranodeLimits, type IntranodePeer, type IntranodeStats } from './types.js';
 import { Xpmem } from './xpmem.js';
 
@@ -81,6 +81,12 @@ export class Intranode {
   }
 }
 
+/** Reads the watermark of the rings into any process of the node `handle` names, from any thread (see shm-ring.ts). */
+export function shmWatermarkReader(handle: IntranodeHandle): (pid: number) => number {
+  const marks = new Float64Array(handle.marks);
+  return (pid) => marks[pid]!;
+}
+
 export function createIntranode(opts: CreateIntranodeOptions): Intranode {
   const state = NodeState.create(opts.nodeId ?? 0, opts.memory.pageSize, opts.limits ?? {});
   return Intranode.attach({ ...state.handle, cost: opts.cost ?? hdr }, opts.memory);
@@ -140,7 +146,7 @@ export class IntranodeEndpoint {
   shmSend(peer: IntranodePeer, addr: number, length: number, messageBytes = length): number {
     this.checkPeer(peer, 'shm send');
     const n = this.ring(this.ctx.pid, peer.pid).push(this.ctx.space, addr, length, this.ctx.clock, this.ctx.cost, messageBytes, this.ctx.stats);
-    if (n > 0) this.ctx.stats.shmSends++;
+    if (n > 0 && n === length) this.ctx.stats.shmSends++;
     return n;
   }
 
@@ -148,7 +154,7 @@ export class IntranodeEndpoint {
   shmRecv(peer: IntranodePeer, addr: number, length: number, messageBytes = length): number {
     this.checkPeer(peer, 'shm receive');
     const n = this.ring(peer.pid, this.ctx.pid).pop(this.ctx.space, addr, length, this.ctx.clock, this.ctx.cost, messageBytes, this.ctx.stats);
-    if (n > 0) this.ctx.stats.shmRecvs++;
+    if (n > 0 && n === length) this.ctx.stats.shmRecvs++;
     return n;
   }
 
@@ -157,18 +163,23 @@ export class IntranodeEndpoint {
     this.checkPeer(peer, 'shm send');
     const c = this.ctx;
     const n = this.ring(c.pid, peer.pid).pushFrom((pos, len, into, at) => into.set(data.subarray(pos, pos + len), at), data.length, c.clock, c.cost, messageBytes, c.stats);
-    if (n > 0) c.stats.shmSends++;
+    if (n > 0 && n === data.length) c.stats.shmSends++;
     return n;
   }
 
   /** shmRecv into a new Uint8Array (whole chunks, at most `maxBytes`); empty when nothing is there. */
   shmRecvBytes(peer: IntranodePeer, maxBytes: number, messageBytes = maxBytes): Uint8Array {
+    const out = new Uint8Array(maxBytes);
+    return out.subarray(0, this.shmRecvTo(peer, out, messageBytes));
+  }
+
+  /** shmRecv into bytes this process holds outside its address space, from `out`'s start (whole chunks, at most its length). */
+  shmRecvTo(peer: IntranodePeer, out: Uint8Array, messageBytes = out.length): number {
     this.checkPeer(peer, 'shm receive');
     const c = this.ctx;
-    const out = new Uint8Array(maxBytes);
-    const n = this.ring(peer.pid, c.pid).popInto((pos, data) => out.set(data, pos), maxBytes, c.clock, c.cost, messageBytes, c.stats);
-    if (n > 0) c.stats.shmRecvs++;
-    return out.subarray(0, n);
+    const n = this.ring(peer.pid, c.pid).popInto((pos, data) => out.set(data, pos), out.length, c.clock, c.cost, messageBytes, c.stats);
+    if (n > 0 && n === out.length) c.stats.shmRecvs++;
+    return n;
   }
 
   /** This process's doorbell: changes whenever a peer pushed into our ring or emptied a slot of ours. */
@@ -179,6 +190,20 @@ export class IntranodeEndpoint {
   /** Sleep until the doorbell differs from `seen` (read it before checking for work) or `timeoutMs` passes; false on timeout. */
   waitDoorbell(seen: number, timeoutMs: number): boolean {
     return Atomics.wait(this.ctx.node.procs, this.ctx.pid * PROC_STRIDE + P_BELL, seen, timeoutMs) !== 'timed-out';
+  }
+
+  /**
+   * The watermark of the rings into this process: the earliest READY (virtual µs) among the chunks
+   * pushed to it and not yet retired (Infinity: none). Exact virtual time reads it as the completion
+   * queue's (see shm-ring.ts).
+   */
+  get shmWatermark(): number {
+    return readRingMark(this.ctx.node, this.ctx.pid);
+  }
+
+  /** Raise shmWatermark to what is still in the rings: only after what was popped is accounted for elsewhere. */
+  shmRetire(): void {
+    if (this.shmWatermark !== Infinity) retireRingMark(this.ctx.node, this.ctx.pid);
   }
 
   /** Chunks `peer` wrote to us and we have not read. */

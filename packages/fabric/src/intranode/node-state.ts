@@ -5,10 +5,12 @@ import { DEFAULT_INTRANODE_LIMITS, type IntranodeLimits } from './types.js';
  * The node's intra-node driver state, all in SharedArrayBuffers so every rank's thread sees it:
  *
  *   header   Int32  [LOCK]                                  table lock (segments, attachments, rings, processes)
- *   procs    Int32  per pid: [STATE, JOB, BELL]             STATE/JOB under LOCK by open()/exit; BELL is the
+ *   procs    Int32  per pid: [STATE, JOB, BELL, MARK_LOCK]  STATE/JOB under LOCK by open()/exit; BELL is the
  *                                                           process's doorbell: bumped (and notified) by a
  *                                                           ring push to it or a pop of its ring, waited on
- *                                                           by a process with nothing else to do
+ *                                                           by a process with nothing else to do; MARK_LOCK
+ *                                                           guards its entry in marks
+ *   marks    F64    per pid: the watermark of the rings into it (shm-ring.ts), Infinity when empty
  *   rings    Int32  per (from, to): arena word + 1, 0 = none created lazily under LOCK
  *   segs     F64    per segment slot: SEG_*                  written under LOCK by the exporter
  *   atts     F64    per attachment slot: ATT_*               written under LOCK by the importer
@@ -25,7 +27,8 @@ export const HEADER_CELLS = 4;
 export const P_STATE = 0;
 export const P_JOB = 1;
 export const P_BELL = 2;
-export const PROC_STRIDE = 3;
+export const P_MARK_LOCK = 3;
+export const PROC_STRIDE = 4;
 export const ProcState = { FREE: 0, OPEN: 1, EXITED: 2 } as const;
 
 export const SEG_STATE = 0;
@@ -60,6 +63,7 @@ export interface IntranodeHandle {
   limits: IntranodeLimits;
   header: SharedArrayBuffer;
   procs: SharedArrayBuffer;
+  marks: SharedArrayBuffer;
   rings: SharedArrayBuffer;
   segs: SharedArrayBuffer;
   atts: SharedArrayBuffer;
@@ -74,6 +78,7 @@ export class NodeState {
   readonly limits: IntranodeLimits;
   readonly header: Int32Array;
   readonly procs: Int32Array;
+  readonly marks: Float64Array;
   readonly rings: Int32Array;
   readonly segs: Float64Array;
   readonly atts: Float64Array;
@@ -86,6 +91,7 @@ export class NodeState {
     this.limits = handle.limits;
     this.header = new Int32Array(handle.header);
     this.procs = new Int32Array(handle.procs);
+    this.marks = new Float64Array(handle.marks);
     this.rings = new Int32Array(handle.rings);
     this.segs = new Float64Array(handle.segs);
     this.atts = new Float64Array(handle.atts);
@@ -103,6 +109,7 @@ export class NodeState {
       limits: l,
       header: new SharedArrayBuffer(HEADER_CELLS * 4),
       procs: new SharedArrayBuffer(l.maxProcesses * PROC_STRIDE * 4),
+      marks: new SharedArrayBuffer(l.maxProcesses * 8),
       rings: new SharedArrayBuffer(l.maxProcesses * l.maxProcesses * 4),
       segs: new SharedArrayBuffer(l.maxSegments * SEG_STRIDE * 8),
       atts: new SharedArrayBuffer(l.maxAttachments * ATT_STRIDE * 8),
@@ -110,6 +117,7 @@ export class NodeState {
       arenaHeader: new SharedArrayBuffer(ARENA_HEADER_CELLS * 4),
       arena: new SharedArrayBuffer(l.arenaBytes),
     };
+    new Float64Array(handle.marks).fill(Infinity);
     return new NodeState(handle, true);
   }
 }

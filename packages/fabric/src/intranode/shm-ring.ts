@@ -2,7 +2,7 @@ import type { AddressSpace } from '@tsmpi/vm';
 import type { VirtualClock } from '../clock.js';
 import type { CostModel } from '../cost/model.js';
 import { InvalidArgument } from '../errors.js';
-import { LOCK, P_BELL, PROC_STRIDE, type NodeState } from './node-state.js';
+import { LOCK, P_BELL, P_MARK_LOCK, PROC_STRIDE, type NodeState } from './node-state.js';
 import { lock, unlock } from '../shared/lock.js';
 import { shmCopyUs } from './pricing.js';
 import type { IntranodeStats } from './types.js';
@@ -20,6 +20,14 @@ import type { IntranodeStats } from './types.js';
  * HEAD is published with Atomics.store after the slot is written, TAIL after it is read, so each
  * side sees a whole chunk or none. Virtual time: a sender that laps the ring waits (in virtual
  * time) for the slot's FREED; a receiver starts a chunk no earlier than its READY.
+ *
+ * The watermark (exact virtual time, as the completion queue's): per receiving process, the
+ * earliest READY among the chunks pushed into its rings and not yet retired by it. A sender lowers
+ * it under the receiver's MARK_LOCK in the same critical section as the HEAD store that publishes
+ * the chunk; the receiver raises it only in retireRingMark(), after it has taken what it popped
+ * into its own books, by rescanning what is still in its rings under that lock. So every chunk is,
+ * at every moment, either below the watermark or in the receiver's hands, and a conservative
+ * scheduler on another thread reads the watermark, never the rings.
  */
 const HEAD = 0;
 const TAIL = 1;
@@ -91,19 +99,24 @@ export class ShmRing {
     let head = Atomics.load(i32, this.word * 2 + HEAD);
     while (done < length) {
       const tail = Atomics.load(i32, this.word * 2 + TAIL);
-      if (head - tail >= this.slots) {
-        stats.shmRingFull++;
-        break;
-      }
+      if (head - tail >= this.slots) break;
       const slot = head % this.slots;
       const n = Math.min(this.chunk, length - done);
       const meta = this.word + 1 + slot * SLOT_WORDS;
       src(done, n, bytes, this.dataAt + slot * this.chunk);
+      // full in virtual time: the receiver empties this slot only later than the sender reaches it
+      // (whether the thread found the ring full is the host's business, not the simulated machine's)
+      if (f64[meta + S_FREED]! > clock.now) stats.shmRingFull++;
       clock.advanceTo(f64[meta + S_FREED]!);
       clock.advance(shmCopyUs(cost, messageBytes, n));
       f64[meta + S_LEN] = n;
-      f64[meta + S_READY] = clock.now + cost.shmLatencyUs;
+      const ready = clock.now + cost.shmLatencyUs;
+      f64[meta + S_READY] = ready;
+      const cell = this.to * PROC_STRIDE + P_MARK_LOCK;
+      lock(this.node.procs, cell);
+      if (ready < this.node.marks[this.to]!) this.node.marks[this.to] = ready;
       Atomics.store(i32, this.word * 2 + HEAD, ++head);
+      unlock(this.node.procs, cell);
       done += n;
       stats.shmChunks++;
     }
@@ -161,6 +174,36 @@ export class ShmRing {
     Atomics.add(this.node.procs, at, 1);
     Atomics.notify(this.node.procs, at);
   }
+}
+
+/** The watermark of the rings into process `pid` (Infinity: nothing pushed and not retired). */
+export function readRingMark(node: NodeState, pid: number): number {
+  return node.marks[pid]!;
+}
+
+/**
+ * Process `pid`, the rings' consumer: raise its watermark to the earliest READY still in its rings.
+ * Call it only after the chunks popped so far are accounted for elsewhere (see the header comment).
+ */
+export function retireRingMark(node: NodeState, pid: number): void {
+  const max = node.limits.maxProcesses;
+  const slots = node.limits.ringSlots;
+  const i32 = node.arena.i32;
+  const f64 = node.arena.f64;
+  const cell = pid * PROC_STRIDE + P_MARK_LOCK;
+  lock(node.procs, cell);
+  let min = Infinity;
+  for (let from = 0; from < max; from++) {
+    const w = Atomics.load(node.rings, from * max + pid) - 1;
+    if (w < 0) continue;
+    const head = i32[w * 2 + HEAD]!;
+    for (let i = i32[w * 2 + TAIL]!; i < head; i++) {
+      const ready = f64[w + 1 + (i % slots) * SLOT_WORDS + S_READY]!;
+      if (ready < min) min = ready;
+    }
+  }
+  node.marks[pid] = min;
+  unlock(node.procs, cell);
 }
 
 function createRing(node: NodeState, cell: number, slots: number, chunk: number): number {

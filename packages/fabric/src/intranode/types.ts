@@ -59,11 +59,14 @@ export interface XpmemSegment {
 
 /** Counters of one process's intra-node traffic (local to its thread; exact). */
 export interface IntranodeStats {
+  /** shm sends the ring took whole (one taken over several calls counts once, at its last) */
   shmSends: number;
   shmSendBytes: number;
+  /** shm receives the ring filled whole (likewise) */
   shmRecvs: number;
   shmRecvBytes: number;
   shmChunks: number;
+  /** chunks whose slot the receiver had not yet emptied at the sender's virtual time (the sender waited) */
   shmRingFull: number;
   cmaCalls: number;
   cmaBytes: number;

@@ -101,12 +101,14 @@ export class Engine implements Progress, ProtocolHost {
     const table = protocolTable(this);
     this.selection = new ProtocolSelection(table, env.rank, env.eagerThreshold, env.intra, env.rndv?.mode, env.rndv?.noncontig, env.costs);
     this.handlers = [...Object.values(table), new FinHandler(this)];
+    const rings = env.intra?.usesRings ? env.intra : undefined;
     this.scheduler = new Scheduler(
       env.rank, env.horizon,
-      () => this.adapter.backlogTime,
-      () => env.cq.watermark ?? Infinity,
+      () => Math.min(this.adapter.backlogTime, rings?.heldTime ?? Infinity),
+      () => Math.min(env.cq.watermark ?? Infinity, rings?.undrained ?? Infinity),
       env.lookaheadUs ?? 0,
     );
+    env.intra?.bind(this.scheduler);
     // after each poll, what else waits on this rank's messages moves on (nonblocking collectives' schedules)
     this.waiter = new Waiter(env, () => {
       const any = this.progress();
@@ -332,11 +334,6 @@ export class Engine implements Progress, ProtocolHost {
 
   // ──────────── delivery: what progress found, handed to matching in sequence order ────────────
 
-  /** shm: an envelope read from a ring, put through the same sequence order as the adapter's. */
-  private deliverRingEnvelope(env: Envelope, time: number, incoming: ShmIncoming): void {
-    this.scheduler.schedule(time, env.from, env.seq, () => this.deliverInOrder(env, new Uint8Array(0), time, incoming));
-  }
-
   private deliverInOrder(env: Envelope, payload: Uint8Array, time: number, incoming: ShmIncoming | undefined): void {
     this.inOrder.deliver(env, payload, time, incoming);
   }
@@ -372,11 +369,13 @@ export class Engine implements Progress, ProtocolHost {
     const intra = this.env.intra;
     if (intra !== undefined && intra.kind !== 'rdma') {
       if (intra.pump()) any = true;
-      if (intra.poll((env, time, incoming) => this.deliverRingEnvelope(env, time, incoming))) any = true;
+      // a ring envelope goes through the same sequence order as the adapter's
+      if (intra.poll((env, time, incoming) => this.deliverInOrder(env, new Uint8Array(0), time, incoming))) any = true;
     }
     if (any && this.scheduler.exact) {
       this.scheduler.publish();
       this.env.cq.retire?.();
+      intra?.retire();
       this.scheduler.announce(); // the watermark rose: wake whoever waits on this rank
     }
     return any;

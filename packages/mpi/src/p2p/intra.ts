@@ -20,20 +20,29 @@ export const SEGMENT_BASE = 0x10000;
 /** What an shm send copies into the ring: a buffer of the rank, or an object message's bytes. */
 export type RingSource = { addr: number; bytes?: undefined } | { bytes: Uint8Array; addr?: undefined };
 
-/** An shm message on its way in: the envelope came through the ring, the payload is still coming. */
+/**
+ * An shm message on its way in: the envelope came through the ring, the payload is still coming.
+ * Popped chunks are staged here, off the rank's heap, and reach the receive buffer only in the
+ * message's completion event, so what the rank's memory holds at each virtual time is the same in
+ * every run (as an eager envelope's payload waits in the event, off the heap).
+ */
 export interface ShmIncoming {
   env: Envelope;
-  /** payload bytes popped so far */
+  /** payload bytes popped so far, into `data` */
   got: number;
-  /** virtual time the receiver's copies have reached */
+  /** virtual time the receiver's copies out of the ring have reached */
   time: number;
-  /** payload lands here: the matched user buffer, or `temp` (unexpected, object, or truncated) */
-  landing?: number;
-  temp?: number;
-  /** called once the whole payload landed, with the time the last copy ended */
+  data: Uint8Array;
+  /** its completion event ran: the whole payload is in `data`, copied out by `time` */
+  complete: boolean;
+  /** what the completion event calls, with the time the last copy ended (set by the match when it comes first) */
   done?: (time: number) => void;
-  /** the landing (a user buffer) is not valid memory: the receive fails, the rest drains to `temp` */
-  fail?: (e: unknown) => void;
+}
+
+/** Where the shm path's events go: the rank's timeline (scheduler.ts). */
+export interface RingEvents {
+  takeOrder(): number;
+  schedule(time: number, origin: number, order: number, run: () => void): void;
 }
 
 interface ShmOutgoing {
@@ -44,11 +53,15 @@ interface ShmOutgoing {
   length: number;
   sent: number;
   time: number;
+  /** its completion event's place among this rank's own (taken in program order) */
+  order: number;
   done: (time: number) => void;
 }
 
 export interface IntraEnv {
   kind: IntraKind;
+  /** this rank's world rank: the origin of its own events */
+  rank: number;
   endpoint: IntranodeEndpoint;
   /** per world rank: the peer on this node, or undefined (self, or another node) */
   peers: readonly (IntranodePeer | undefined)[];
@@ -56,7 +69,6 @@ export interface IntraEnv {
   segment?: XpmemSegment;
   /** the device clock the engine positions before each operation (the endpoint charges it) */
   device: { readonly now: number; set(t: number): void };
-  heap: { malloc(n: number): number; free(p: number): void };
   /** the rank's own pages: a send buffer is checked before its header enters the ring */
   space: { runs(addr: number, length: number, access: 'read' | 'write'): unknown };
 }
@@ -72,6 +84,7 @@ export class IntraPath {
   private readonly outgoing: ShmOutgoing[][];
   private readonly incoming: (ShmIncoming | undefined)[];
   private readonly cache: XpmemAttachCache | undefined;
+  private events: RingEvents = { takeOrder: () => 0, schedule: (_t, _o, _n, run) => run() };
 
   constructor(env: IntraEnv) {
     this.env = env;
@@ -79,6 +92,16 @@ export class IntraPath {
     this.outgoing = env.peers.map(() => []);
     this.incoming = env.peers.map(() => undefined);
     this.cache = env.kind === 'xpmem' || env.kind === 'auto' ? env.endpoint.attachCache() : undefined;
+  }
+
+  /** The rank's timeline: every shm arrival and completion becomes an event there, at its virtual time. */
+  bind(events: RingEvents): void {
+    this.events = events;
+  }
+
+  /** Whether this rank's messages to node peers may take the rings (shm, auto). */
+  get usesRings(): boolean {
+    return this.kind === 'shm' || this.kind === 'auto';
   }
 
   /** Whether world rank `dest` is a peer on this node (self and other nodes are not). */
@@ -96,7 +119,7 @@ export class IntraPath {
   /**
    * Queue a message for the ring to `dest`: the envelope (already carrying its sequence number)
    * goes as its own chunk, then the payload. As much as fits is copied in now; the rest from
-   * pump(). `done` runs when the last byte is in the ring (the send buffer is free again).
+   * pump(). `done` runs as an event at the time the last byte is in the ring (the send buffer is free again).
    */
   send(dest: number, env: Envelope, source: RingSource, length: number, time: number, done: (time: number) => void): void {
     // a bad buffer must fail the send before anything is in the ring (a header without its payload
@@ -104,7 +127,7 @@ export class IntraPath {
     if (source.addr !== undefined && length > 0) this.env.space.runs(source.addr, length, 'read');
     const header = new Uint8Array(ENVELOPE_BYTES);
     encodeEnvelope(env, header);
-    this.outgoing[dest]!.push({ dest, header, headerSent: false, source, length, sent: 0, time, done });
+    this.outgoing[dest]!.push({ dest, header, headerSent: false, source, length, sent: 0, time, order: this.events.takeOrder(), done });
     this.pumpTo(dest);
   }
 
@@ -132,7 +155,7 @@ export class IntraPath {
   /**
    * Messages whose envelope was read but whose payload is still (partly) in a ring. Its sender
    * completes only once the last byte left the ring, so the rank drains them before it finishes,
-   * even a truncated receive's (failed at once, its payload dropped into a temporary).
+   * even a truncated receive's (failed at once, its payload dropped).
    */
   get receivesDraining(): number {
     return this.incoming.reduce((s, m) => s + (m !== undefined && m.got < m.env.length ? 1 : 0), 0);
@@ -161,20 +184,44 @@ export class IntraPath {
       m.time = device.now;
       if (m.sent < m.length) break;
       q.shift();
-      m.done(m.time);
+      const t = m.time;
+      this.events.schedule(t, this.env.rank, m.order, () => m.done(t));
     }
     return any;
+  }
+
+  /**
+   * The earliest event this rank's own shm work will still make (Infinity: none): a queued send's
+   * completion (and, header not yet in the ring, its arrival at the peer), a message coming in (its
+   * completion). Its bound covers them (scheduler.ts: heldElsewhere).
+   */
+  get heldTime(): number {
+    let t = Infinity;
+    for (const q of this.outgoing) if (q.length > 0 && q[0]!.time < t) t = q[0]!.time;
+    for (const m of this.incoming) if (m !== undefined && m.time < t) t = m.time;
+    return t;
+  }
+
+  /** heldTime and the watermark of the rings into this rank: nothing of it may run at or after this before it drains. */
+  get undrained(): number {
+    return Math.min(this.heldTime, this.env.endpoint.shmWatermark);
+  }
+
+  /** What the rings held is in the timeline and published: the rings' watermark may rise (see shm-ring.ts). */
+  retire(): void {
+    this.env.endpoint.shmRetire();
   }
 
   // ───────────────────────────── shm, receiving ─────────────────────────────
 
   /**
-   * Read what the rings hold: payload of the message in progress from each peer (into its
-   * landing, or a temporary buffer), then the next envelope, handed to `onEnvelope` (the engine
-   * matches it in sequence order). True if anything moved.
+   * Read what the rings hold: payload of the message in progress from each peer (staged), then the
+   * next envelope. Every arrival is an event of the timeline: the envelope at the time its copy out
+   * ended (`deliver` matches it in sequence order), the message's completion at the time its last
+   * byte was out (ordered just after its envelope). True if anything moved.
    */
-  poll(onEnvelope: (env: Envelope, time: number, incoming: ShmIncoming) => void): boolean {
-    const { endpoint, device, heap } = this.env;
+  poll(deliver: (env: Envelope, time: number, incoming: ShmIncoming) => void): boolean {
+    const { endpoint, device } = this.env;
     let any = false;
     for (let from = 0; from < this.env.peers.length; from++) {
       const peer = this.env.peers[from];
@@ -184,43 +231,28 @@ export class IntraPath {
         if (cur === undefined) {
           if (endpoint.shmPending(peer) === 0) break;
           device.set(0);
-          const header = endpoint.shmRecvBytes(peer, ENVELOPE_BYTES);
-          const env = decodeEnvelope(header);
-          cur = { env, got: 0, time: device.now };
-          this.incoming[from] = cur;
+          const env = decodeEnvelope(endpoint.shmRecvBytes(peer, ENVELOPE_BYTES));
+          const inc: ShmIncoming = { env, got: 0, time: device.now, data: new Uint8Array(env.length), complete: false };
+          this.incoming[from] = cur = inc;
           any = true;
-          // matching may set landing and done before any payload is read (the direct copy-out)
-          onEnvelope(env, cur.time, cur);
+          this.events.schedule(inc.time, from, env.seq, () => deliver(env, inc.time, inc));
         }
         if (cur.got < cur.env.length) {
-          if (cur.landing === undefined) {
-            cur.temp ??= heap.malloc(cur.env.length);
-            cur.landing = cur.temp;
-          }
           device.set(cur.time);
-          let n: number;
-          try {
-            n = endpoint.shmRecv(peer, cur.landing + cur.got, cur.env.length - cur.got, cur.env.length);
-          } catch (e) {
-            if (cur.fail === undefined || cur.landing === cur.temp) throw e;
-            // the chunk is still in the ring: report the bad buffer, drop the payload into a temporary
-            cur.fail(e);
-            cur.fail = undefined;
-            cur.temp ??= heap.malloc(cur.env.length);
-            cur.landing = cur.temp;
-            const temp = cur.temp;
-            cur.done = () => heap.free(temp);
-            continue;
-          }
+          const n = endpoint.shmRecvTo(peer, cur.data.subarray(cur.got), cur.env.length);
           cur.got += n;
           cur.time = device.now;
           any ||= n > 0;
           if (cur.got < cur.env.length) break;
         }
         this.incoming[from] = undefined;
-        const done = cur.done;
-        cur.done = undefined;
-        done?.(cur.time);
+        const inc = cur;
+        this.events.schedule(inc.time, from, inc.env.seq + 0.5, () => {
+          inc.complete = true;
+          const done = inc.done;
+          inc.done = undefined;
+          done?.(inc.time);
+        });
       }
     }
     return any;

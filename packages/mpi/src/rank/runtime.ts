@@ -20,7 +20,7 @@ import { emptyMessageCounters, numericLeaves, type MessageCounters, type RankSta
 import type { BufferMemory } from '../typed-buffer.js';
 import type { RankRuntimeFace } from './runtime-face.js';
 import type { RankWorkerData } from './worker-data.js';
-import { openIntra, type IntraSetup } from './intra-setup.js';
+import { openIntra, ringLookahead, ringWatermarks, type IntraSetup } from './intra-setup.js';
 import { RankConnections } from './connections.js';
 import { ComputeBoundary, ProgramClock, parseCompute } from '../compute.js';
 import { installComputeBoundary } from './compute-setup.js';
@@ -178,7 +178,7 @@ export class RankRuntime implements RankRuntimeFace {
 
     const timedFaults = injects(spec) ? injectTimedFaults(spec, wd, { pd, space, qps, faults }) : undefined;
     const counters = emptyMessageCounters();
-    const intra = openIntra(wd, memory, space, deviceClockCore, device, heap);
+    const intra = openIntra(wd, memory, space, deviceClockCore, device);
     const engine = new Engine({
       rank: wd.rank,
       size: wd.size,
@@ -199,8 +199,8 @@ export class RankRuntime implements RankRuntimeFace {
       ...(intra ? { intra: intra.path } : {}),
       spins: wd.oversubscribed ? SPINS_OVERSUBSCRIBED : SPINS_DEDICATED,
       ...(wd.horizon ? { horizon: attachHorizon(wd, adapters, cq.id) } : {}),
-      // every message leaves its sender's post at least o + L before it arrives (transferTimes)
-      lookaheadUs: cost.overheadUs + Math.min(latencyUs(cost, true), latencyUs(cost, false)),
+      // every message leaves its sender's post at least o + L before it arrives (transferTimes); a ring's chunk L_shm
+      lookaheadUs: ringLookahead(wd, cost, cost.overheadUs + Math.min(latencyUs(cost, true), latencyUs(cost, false))),
       ...(timedFaults ? { faults: timedFaults } : {}),
     });
 
@@ -308,11 +308,14 @@ function nextMessage(port: MessagePort, type: LauncherToRank['type']): Promise<L
 
 /**
  * This rank's view of the job's horizon: every rank of this process publishes there, and a rank's
- * completion-queue watermark is read from its node's adapter (attached in every thread).
+ * completion-queue watermark is read from its node's adapter (attached in every thread), with the
+ * watermark of its node's rings into it (`--intra shm|auto`).
  */
 function attachHorizon(wd: RankWorkerData, adapters: ReadonlyArray<Adapter | undefined>, cqId: number): Horizon {
   const nodeOf = Array.from({ length: wd.size }, (_, r) => nodeOfRank(r, wd.size, wd.options.nodes));
-  const horizon = Horizon.attach(wd.horizon!, (rank, cq) => adapters[nodeOf[rank]!]?.completionWatermark(cq) ?? Infinity);
+  const cqMark = (rank: number, cq: number): number => adapters[nodeOf[rank]!]?.completionWatermark(cq) ?? Infinity;
+  const ringMark = ringWatermarks(wd);
+  const horizon = Horizon.attach(wd.horizon!, ringMark ? (rank, cq) => Math.min(cqMark(rank, cq), ringMark(rank)) : cqMark);
   horizon.setCompletionQueue(wd.rank, cqId);
   return horizon;
 }

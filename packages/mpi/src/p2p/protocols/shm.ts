@@ -1,5 +1,5 @@
 import type { Status } from '../../status.js';
-import { asBufferError, guardBuffer, guardRecv } from '../buffer-errors.js';
+import { guardBuffer, guardRecv } from '../buffer-errors.js';
 import { copyUs } from '../copy-cost.js';
 import { Kind, type Envelope } from '../envelope.js';
 import type { ShmIncoming } from '../intra.js';
@@ -41,57 +41,31 @@ export class ShmProtocol implements Protocol {
   }
 
   /**
-   * A receive matched before any payload was read takes the payload straight from the ring (the
-   * second of the two copies); otherwise it went to a temporary buffer and is copied out of it
-   * (the unexpected-message copy every MPI pays).
+   * The payload reaches the receive buffer in the message's completion event (intra.ts): at once if
+   * that already ran, else when it does. A receive posted (in virtual time) before the message
+   * arrived counts the ring's copy out as its own; one posted later pays the unexpected-message copy
+   * every MPI pays. Virtual time decides which, not which thread got there first.
    */
   receive(recv: RecvOp, a: Arrival, status: Status, start: number): void {
-    const { space, heap, costs } = this.host.env;
+    const { space, costs } = this.host.env;
     const inc = a.shm!;
     const length = a.length;
-    const drained = inc.got === length && inc.done === undefined && inc.landing !== undefined;
-    if (recv.target === 'object') {
-      const deliver = (t: number): void => {
-        const at = Math.max(t, start);
-        decodeObject(recv.req, space.read(inc.temp!, length), status, at);
-        heap.free(inc.temp!);
-        recv.req.complete(status, at, costs.overheadUs);
-      };
-      if (drained) deliver(inc.time);
-      else inc.done = deliver;
-      return;
-    }
     const target = recv.target;
-    // Virtual time decides the protocol, not which thread got there first: a receive posted (in
-    // virtual time) before the message arrived takes it straight from the ring, whether or not the
-    // payload already went to a temporary here; one posted later pays the unexpected-message copy.
     const postedFirst = recv.postTime <= a.time;
-    if (inc.landing === undefined && length > 0 && postedFirst) {
-      inc.landing = target.addr;
-      inc.time = Math.max(inc.time, start);
-      inc.fail = (e) => recv.req.fail(asBufferError(e, 'receive buffer'), inc.time, status);
-      inc.done = (t) => recv.req.complete(status, t, costs.overheadUs);
-      return;
-    }
-    const moveOut = (t: number): void => {
+    const deliver = (t: number): void => {
       const at = Math.max(t, start);
-      if (length > 0) {
-        guardRecv(recv, status, at, () => space.copy(target.addr, inc.temp!, length));
-        heap.free(inc.temp!);
+      if (target === 'object') {
+        decodeObject(recv.req, inc.data, status, at);
+        recv.req.complete(status, at, costs.overheadUs);
+        return;
       }
+      if (length > 0) guardRecv(recv, status, at, () => space.write(target.addr, inc.data));
       if (!recv.req.completed) recv.req.complete(status, at, costs.overheadUs + (postedFirst ? 0 : copyUs(costs, length)));
     };
-    if (drained || length === 0) moveOut(inc.time);
-    else inc.done = moveOut;
+    if (inc.complete) deliver(inc.time);
+    else inc.done = deliver;
   }
 
-  /** A truncated shm message: its payload is drained into the temporary buffer and dropped. */
-  drop(a: Arrival): void {
-    const inc = a.shm!;
-    const free = (): void => {
-      if (inc.temp !== undefined) this.host.env.heap.free(inc.temp);
-    };
-    if (inc.got === inc.env.length && inc.done === undefined && inc.landing !== undefined) free();
-    else inc.done = free;
-  }
+  /** A truncated shm message: its payload still drains from the ring (its sender waits for that) and is dropped. */
+  drop(): void {}
 }
