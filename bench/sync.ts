@@ -8,6 +8,8 @@
  *   npx tsx --conditions=source bench/sync.ts --quick    (3 repeats, shorter jobs)
  *   npx tsx --conditions=source bench/sync.ts --procs    (jobs 3 and 4 on 2 nodes as 2 node
  *                                                          processes, runProcsJob; 1 and 2 skipped)
+ *   npx tsx --conditions=source bench/sync.ts --quick --intra shm   (every job with --intra shm: the
+ *                                                          ranks of a node talk through the shm rings)
  *
  * 1. 8 B ping-pong, 2 ranks on one node (bench/mpi.ts's rank program): one-way µs.
  * 2. 1 MiB windowed bandwidth, same job: MB/s.
@@ -17,12 +19,15 @@
  * Targets: ping-pong no slower; the study (dominated by 2-rank cells like 1 and 2) under 1.3x.
  */
 import { cpus, loadavg } from 'node:os';
-import { runJob, runProcsJob, type JobResult, type TimingKind } from '@tsmpi/mpi';
+import { runJob, runProcsJob, type IntraKind, type JobResult, type TimingKind } from '@tsmpi/mpi';
 
 const quick = process.argv.includes('--quick');
 // Across node processes: the node processes synchronise through promises on the network wire.
 const procs = process.argv.includes('--procs');
 const run = procs ? runProcsJob : runJob;
+const intraAt = process.argv.indexOf('--intra');
+const intra = intraAt > 0 ? process.argv[intraAt + 1] as IntraKind : undefined;
+const on = intra === undefined ? {} : { intra };
 const REPEATS = quick ? 3 : 5;
 const MPI_RANK_PROGRAM = new URL('./mpi.ts', import.meta.url);
 const CONTENDED = new URL('../packages/mpi/test/programs/determinism.ts', import.meta.url);
@@ -42,14 +47,14 @@ function ok(r: JobResult, what: string): JobResult {
 
 async function once(timing: TimingKind): Promise<Figures> {
   const pp = procs ? undefined : ok(await runJob({
-    np: 2, program: MPI_RANK_PROGRAM, args: quick ? ['--quick'] : [], captureOutput: true, memlock: Infinity, timing,
+    np: 2, program: MPI_RANK_PROGRAM, args: quick ? ['--quick'] : [], captureOutput: true, memlock: Infinity, timing, ...on,
   }), 'ping-pong');
   const f = (pp?.ranks[0]!.value ?? { latencyUs: NaN, bandwidthMBps: NaN }) as { latencyUs: number; bandwidthMBps: number };
   let t0 = performance.now();
-  ok(await run({ np: 8, nodes: 2, program: CONTENDED, args: ['5', quick ? '3' : '6', '0'], captureOutput: true, timing }), 'contended');
+  ok(await run({ np: 8, nodes: 2, program: CONTENDED, args: ['5', quick ? '3' : '6', '0'], captureOutput: true, timing, ...on }), 'contended');
   const contendedMs = performance.now() - t0;
   t0 = performance.now();
-  ok(await run({ np: 4, ...(procs ? { nodes: 2 } : {}), program: HEAT, captureOutput: true, timing }), 'heat');
+  ok(await run({ np: 4, ...(procs ? { nodes: 2 } : {}), program: HEAT, captureOutput: true, timing, ...on }), 'heat');
   const heatMs = performance.now() - t0;
   return { pingPongUs: f.latencyUs, bandwidthMBps: f.bandwidthMBps, contendedMs, heatMs };
 }
@@ -67,7 +72,7 @@ for (let i = 0; i < REPEATS; i++) {
 }
 const load1 = loadavg()[0]!;
 
-console.log(`# bench/sync.ts${procs ? ' --procs' : ''} — exact vs fast timing, ${REPEATS} interleaved repeats, Node ${process.versions.node}, ${cpus().length} CPUs, ` +
+console.log(`# bench/sync.ts${procs ? ' --procs' : ''}${intra ? ` --intra ${intra}` : ''} — exact vs fast timing, ${REPEATS} interleaved repeats, Node ${process.versions.node}, ${cpus().length} CPUs, ` +
   `load average ${load0.toFixed(2)} → ${load1.toFixed(2)}`);
 const fmt = (x: { min: number; median: number; max: number }, d: number) => `${x.min.toFixed(d)} / ${x.median.toFixed(d)} / ${x.max.toFixed(d)}`;
 const rows: Array<[string, keyof Figures, number, boolean]> = [
@@ -88,4 +93,4 @@ for (const [label, key, d, higherIsBetter] of rows) {
   console.log(`${label.padEnd(48)} exact ${fmt(e, d).padEnd(26)} fast ${fmt(f, d).padEnd(26)} exact costs ${cost.toFixed(2)}x`);
   out[key] = { exact: e, fast: f, exactCost: cost };
 }
-console.log(JSON.stringify({ repeats: REPEATS, loadavg: [load0, load1], ...out }));
+console.log(JSON.stringify({ repeats: REPEATS, ...on, loadavg: [load0, load1], ...out }));
