@@ -233,8 +233,8 @@ export class Engine implements Progress, ProtocolHost {
     this.nextSeqOut[destWorld]!++;
   }
 
-  postSingleCopy(route: SingleCopyRoute, from: number, landing: number, remoteAddr: number, length: number, segid: number): void {
-    this.env.intra!.readSingle(route, from, landing, remoteAddr, length, segid);
+  postSingleCopy(route: SingleCopyRoute, from: number, landing: number, remoteAddr: number, length: number, segid: number, done: (error?: unknown) => void): void {
+    this.env.intra!.readSingle(route, from, landing, remoteAddr, length, segid, done);
   }
 
   get segid(): number {

@@ -39,10 +39,12 @@ export interface ShmIncoming {
   done?: (time: number) => void;
 }
 
-/** Where the shm path's events go: the rank's timeline (scheduler.ts). */
+/** Where the intra-node paths' events and posts go: the rank's timeline (scheduler.ts). */
 export interface RingEvents {
   takeOrder(): number;
   schedule(time: number, origin: number, order: number, run: () => void): void;
+  /** A post at virtual time `t`: runs once no rank can still act before it. */
+  at(t: number, act: () => void): void;
 }
 
 interface ShmOutgoing {
@@ -84,7 +86,7 @@ export class IntraPath {
   private readonly outgoing: ShmOutgoing[][];
   private readonly incoming: (ShmIncoming | undefined)[];
   private readonly cache: XpmemAttachCache | undefined;
-  private events: RingEvents = { takeOrder: () => 0, schedule: (_t, _o, _n, run) => run() };
+  private events: RingEvents = { takeOrder: () => 0, schedule: (_t, _o, _n, run) => run(), at: (_t, act) => act() };
 
   constructor(env: IntraEnv) {
     this.env = env;
@@ -197,7 +199,8 @@ export class IntraPath {
    */
   get heldTime(): number {
     let t = Infinity;
-    for (const q of this.outgoing) if (q.length > 0 && q[0]!.time < t) t = q[0]!.time;
+    // not only the first of a queue: a send queued behind one that waited for the receiver may be earlier
+    for (const q of this.outgoing) for (const m of q) if (m.time < t) t = m.time;
     for (const m of this.incoming) if (m !== undefined && m.time < t) t = m.time;
     return t;
   }
@@ -261,11 +264,27 @@ export class IntraPath {
   // ───────────────────────────── single copy ─────────────────────────────
 
   /**
-   * Rendezvous data by one copy from the sender's buffer into `landing` (the device clock was
-   * set to the start): process_vm_readv, or a copy out of an attachment of the sender's segment.
-   * Throws the transport's IntranodeError when the sender's buffer is no longer there.
+   * Rendezvous data by one copy from the sender's buffer into `landing`, at the device clock's time
+   * (set to the start): process_vm_readv, or a copy out of an attachment of the sender's segment.
+   * It reads a peer's memory, which the peer's own program may free or change, so it is a post: it
+   * runs once no rank can still act before its time. `done()` after the copy, `done(error)` with the
+   * transport's IntranodeError when the sender's buffer is no longer there.
    */
-  readSingle(route: 'cma' | 'xpmem', from: number, landing: number, remoteAddr: number, length: number, segid: number): void {
+  readSingle(route: 'cma' | 'xpmem', from: number, landing: number, remoteAddr: number, length: number, segid: number, done: (error?: unknown) => void): void {
+    const t = this.env.device.now;
+    this.events.at(t, () => {
+      this.env.device.set(t);
+      try {
+        this.copySingle(route, from, landing, remoteAddr, length, segid);
+      } catch (e) {
+        done(e);
+        return;
+      }
+      done();
+    });
+  }
+
+  private copySingle(route: 'cma' | 'xpmem', from: number, landing: number, remoteAddr: number, length: number, segid: number): void {
     const { endpoint } = this.env;
     const peer = this.env.peers[from]!;
     if (route === 'cma') {

@@ -54,8 +54,8 @@ export interface ProtocolHost {
   postRead(destWorld: number, read: RdmaRead, done: (status: number, time: number) => void): void;
   /** Sends `env` and the payload through the shm ring to `destWorld`, stamping the next sequence number. */
   postRing(destWorld: number, env: Envelope, source: RingSource, length: number, done: (time: number) => void): void;
-  /** One copy from a node peer's buffer (CMA or XPMEM) into `landing`; throws when the peer's buffer is gone. */
-  postSingleCopy(route: SingleCopyRoute, from: number, landing: number, remoteAddr: number, length: number, segid: number): void;
+  /** One copy from a node peer's buffer (CMA or XPMEM) into `landing`, in virtual-time order; `done(error)` when the peer's buffer is gone. */
+  postSingleCopy(route: SingleCopyRoute, from: number, landing: number, remoteAddr: number, length: number, segid: number, done: (error?: unknown) => void): void;
   /** This rank's xpmem segment id (0 without xpmem). */
   readonly segid: number;
   /** A message arrived: match it against the posted receives or queue it. */

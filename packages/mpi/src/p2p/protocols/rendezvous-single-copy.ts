@@ -43,11 +43,7 @@ export class RendezvousSingleCopyProtocol implements Protocol {
     device.advance(costs.overheadUs);
     const temp = recv.target === 'object' ? heap.malloc(a.length) : undefined;
     const landing = temp ?? (recv.target as { addr: number }).addr;
-    try {
-      // the landing first: a copy that fails part-way cannot say whose side was bad (process_vm_readv's EFAULT)
-      space.runs(landing, a.length, 'write');
-      this.host.postSingleCopy(this.route, a.fromWorld, landing, a.addr!, a.length, a.rkey!);
-    } catch (e) {
+    const fail = (e: unknown): void => {
       if (temp !== undefined) heap.free(temp);
       const code = (e as { code?: string }).code ?? 'EFAULT';
       recv.req.fail(
@@ -57,15 +53,27 @@ export class RendezvousSingleCopyProtocol implements Protocol {
         device.now, status,
       );
       sendFin(this.host, a, code === 'SEGV' ? Flags.ERROR | Flags.RECEIVER : Flags.ERROR, device.now);
+    };
+    try {
+      // the landing first: a copy that fails part-way cannot say whose side was bad (process_vm_readv's EFAULT)
+      space.runs(landing, a.length, 'write');
+    } catch (e) {
+      fail(e);
       return;
     }
-    if (temp !== undefined) {
-      decodeObject(recv.req, space.read(temp, a.length), status, device.now);
-      heap.free(temp);
-    }
-    const done = device.now;
-    sendFin(this.host, a, 0, done);
-    recv.req.complete(status, done);
+    this.host.postSingleCopy(this.route, a.fromWorld, landing, a.addr!, a.length, a.rkey!, (e) => {
+      if (e !== undefined) {
+        fail(e);
+        return;
+      }
+      if (temp !== undefined) {
+        decodeObject(recv.req, space.read(temp, a.length), status, device.now);
+        heap.free(temp);
+      }
+      const done = device.now;
+      sendFin(this.host, a, 0, done);
+      recv.req.complete(status, done);
+    });
   }
 
   drop(a: Arrival, start: number): void {

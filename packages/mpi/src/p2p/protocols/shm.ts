@@ -27,9 +27,13 @@ export class ShmProtocol implements Protocol {
     const env = this.host.envelope(Kind.SHM, route.context, route.rank, op.tag, op.length);
     device.set(clock.now);
     device.advance(costs.overheadUs);
+    const posted = device.now;
     const source = 'bytes' in payload ? { bytes: payload.bytes } : { addr: payload.addr };
     guardBuffer(() => this.host.postRing(op.destWorld, env, source, op.length, (t) => op.req.complete(status, t)), 'send buffer');
-    clock.advanceTo(device.now);
+    // The copies in reach the program clock through the request (its completion time), not here:
+    // how many of them the ring took during this call depends on when its receiver's thread
+    // emptied slots, which virtual time must not.
+    clock.advanceTo(posted);
     counters.eagerSends++;
     counters.eagerBytesSent += op.length;
   }
