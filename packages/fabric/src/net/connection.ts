@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { after, type SocketLanes } from './lanes.js';
 import { Data, FrameReader, FrameType, LENGTH_BYTES, MAX_BODY_BYTES, MIN_BODY, Op, Operands } from './frames.js';
 
 /** What a connection tells its wire. */
@@ -18,7 +19,8 @@ const HELLO_TIMEOUT_MS = 10_000;
  * One TCP connection to a peer node process: length-prefixed frames in, frames out. Frames are
  * validated as they are cut (known type, a length its type allows, at most MAX_BODY_BYTES); a
  * frame that cannot be one closes the connection and is reported, it never throws. Until the
- * HELLO exchange is over, frames to send wait in `queue`.
+ * HELLO exchange is over, frames to send wait in `queue`. Once it is, the socket's lane (lanes.ts)
+ * lets rank threads write small frames onto it directly while nothing waits in Node's queue.
  */
 export class Connection {
   /** The peer's node id, once its HELLO is in. */
@@ -42,9 +44,23 @@ export class Connection {
   /** How errors name the peer: its node id once known, and its address. */
   label: string;
 
-  constructor(readonly socket: Socket, readonly dialed: boolean, label: string, private readonly events: ConnectionEvents) {
+  /** The descriptor this connection published in its lane (open), while it does. */
+  private laneFd: number | undefined;
+  /** Frames sent this turn of the event loop: they leave together at its end, in one writev. */
+  private outgoing: Array<{ bufs: Uint8Array[]; sent?: () => void }> = [];
+  private flushing = false;
+
+  constructor(readonly socket: Socket, readonly dialed: boolean, label: string, private readonly events: ConnectionEvents,
+    private readonly lanes?: SocketLanes) {
     this.label = label;
     socket.setNoDelay(true);
+    // Node closes the descriptor inside _destroy (on errors too): no lane may write it after that.
+    const s = socket as unknown as { _destroy(e: Error | null, cb: (e: Error | null) => void): void };
+    const destroy = s._destroy;
+    s._destroy = (e, cb) => {
+      this.shutLane();
+      destroy.call(socket, e, cb);
+    };
     socket.on('data', (d: Buffer) => this.received(d));
     socket.on('error', (e) => this.end({ reason: 'closed', message: e.message }));
     socket.on('close', () => this.end(this.greeted || this.quiet ? { reason: 'closed', message: 'closed the connection' } : undefined));
@@ -69,33 +85,65 @@ export class Connection {
   }
 
   private write(bufs: Uint8Array[], sent: (() => void) | undefined): void {
-    if (!this.corked) {
-      // Everything sent in this turn of the event loop leaves in one writev.
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(this.uncork);
-    }
-    for (let i = 0; i < bufs.length - 1; i++) this.socket.write(bufs[i]!);
-    if (sent === undefined) {
-      this.socket.write(bufs[bufs.length - 1]!);
-      return;
-    }
-    let once = false;
-    const done = (): void => {
-      if (once) return;
-      once = true;
-      this.writing.delete(done);
-      sent();
-    };
-    this.writing.add(done);
-    this.socket.write(bufs[bufs.length - 1]!, done);
+    this.outgoing.push(sent === undefined ? { bufs } : { bufs, sent });
+    if (this.flushing) return;
+    this.flushing = true;
+    process.nextTick(this.flush);
   }
 
-  private corked = false;
-  private readonly uncork = (): void => {
-    this.corked = false;
-    this.socket.uncork();
+  /** This turn's frames: straight onto the socket when its lane is idle, else through Node's queue. */
+  private readonly flush = (): void => {
+    this.flushing = false;
+    const out = this.outgoing;
+    if (out.length === 0) return;
+    this.outgoing = [];
+    if (this.ended) return out.forEach((o) => o.sent?.());
+    const peer = this.peer!;
+    if (this.laneFd !== undefined && this.socket.writableLength === 0) {
+      const w = this.lanes!.write(peer, out.flatMap((o) => o.bufs));
+      if (w.kind === 'busy') { // a rank is in its writev: a few µs
+        this.outgoing = out.concat(this.outgoing);
+        this.flushing = true;
+        setImmediate(this.flush);
+        return;
+      }
+      if (w.kind === 'all') return out.forEach((o) => o.sent?.());
+      if (w.kind === 'rest') return this.queueInNode([{ bufs: w.rest, sent: () => out.forEach((o) => o.sent?.()) }]);
+    }
+    this.queueInNode(out);
   };
+
+  /** Write through Node's queue (the lane, if any, is QUEUED: only this thread writes until it empties). */
+  private queueInNode(out: Array<{ bufs: Uint8Array[]; sent?: () => void }>): void {
+    const s = this.socket;
+    s.cork();
+    for (const { bufs, sent } of out) {
+      for (let i = 0; i < bufs.length - 1; i++) s.write(bufs[i]!);
+      let once = false;
+      const done = (): void => {
+        if (once) return;
+        once = true;
+        this.writing.delete(done);
+        sent?.();
+        this.settle();
+      };
+      this.writing.add(done);
+      s.write(bufs[bufs.length - 1]!, done);
+    }
+    s.uncork();
+  }
+
+  /** Node's queue is empty: rank threads may write directly again. */
+  private settle(): void {
+    if (this.laneFd !== undefined && this.socket.writableLength === 0 && this.outgoing.length === 0) this.lanes!.settle(this.peer!);
+  }
+
+  /** No more direct writes to this socket (it is closing). */
+  private shutLane(): void {
+    if (this.laneFd === undefined) return;
+    this.lanes!.shut(this.peer!, this.laneFd);
+    this.laneFd = undefined;
+  }
 
   /** Queued frames move to the connection that replaces this one. */
   takeQueue(): Array<{ bufs: Uint8Array[]; sent?: () => void }> {
@@ -106,17 +154,23 @@ export class Connection {
 
   /** Send bytes now, ready or not (the HELLO itself). */
   sendNow(frame: Uint8Array): void {
-    this.socket.write(frame);
+    this.socket.write(frame, () => this.settle());
   }
 
-  /** Handshake over: flush what waited. */
+  /** Handshake over: flush what waited, and open the socket's lane to the rank threads. */
   open(): void {
     this.ready = true;
+    const fd = (this.socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
+    if (this.lanes !== undefined && this.peer !== undefined && this.lanes.has(this.peer) && typeof fd === 'number' && fd >= 0) {
+      this.lanes.open(this.peer, fd, this.socket.writableLength > 0);
+      this.laneFd = fd;
+    }
     for (const q of this.takeQueue()) this.write(q.bufs, q.sent);
   }
 
   /** Close on purpose (its end is not reported as a failure). */
   close(): void {
+    this.shutLane();
     this.quiet = true;
     clearTimeout(this.helloTimer);
     this.socket.end();
@@ -132,6 +186,7 @@ export class Connection {
   private end(problem: { reason: 'closed' | 'token' | 'frame'; message: string } | undefined): void {
     if (this.ended) return;
     this.ended = true;
+    this.shutLane();
     clearTimeout(this.helloTimer);
     // The socket will not read these bytes any more: give their room back.
     for (const done of [...this.writing]) done();
@@ -183,7 +238,7 @@ export class Connection {
     const length = type === FrameType.READ || type === FrameType.COMPLETE || type === FrameType.PROMISE ? 0 : type === FrameType.ATOMIC ? Operands.BYTES
       : f.u32(type === FrameType.READ_DATA ? Data.LENGTH : Op.LENGTH);
     if (header + length !== body) return this.fail('frame', `sent a frame of type ${type} whose length ${body} disagrees with its header`);
-    this.events.frame(this, f, sliceParts(parts, LENGTH_BYTES + header));
+    this.events.frame(this, f, after(parts, LENGTH_BYTES + header));
   }
 
   private peekIn(parts: Uint8Array[], i: number): number {
@@ -222,20 +277,6 @@ export class Connection {
     }
     return out;
   }
-}
-
-/** The pieces from byte `from` on. */
-function sliceParts(parts: Uint8Array[], from: number): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (const p of parts) {
-    if (from >= p.length) {
-      from -= p.length;
-      continue;
-    }
-    out.push(from > 0 ? p.subarray(from) : p);
-    from = 0;
-  }
-  return out;
 }
 
 /** The pieces in one buffer (only small ones are joined: a HELLO, a header split across two reads). */

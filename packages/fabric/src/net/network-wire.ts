@@ -9,7 +9,8 @@ import type { Wire } from '../wire.js';
 import { Connection } from './connection.js';
 import { AwaitAnnouncement, DomainSpaces } from './domain-spaces.js';
 import { ATOMIC_CAS_FLAG, Data, DoneBits, Done, FrameType, FrameWriter, Op, type FrameReader } from './frames.js';
-import { Outbox, createOutbox } from './outbox.js';
+import { NOTE, Outbox, createOutbox } from './outbox.js';
+import { SocketLanes, createLanes } from './lanes.js';
 import { RankWire } from './rank-wire.js';
 import { completeFrame } from './payload-send.js';
 import { NetworkResponder } from './responder.js';
@@ -40,7 +41,8 @@ export class NetworkWire {
   private readonly conns = new Map<number, Connection>();
   private readonly inFlight: InFlight;
   private readonly sockets = new Set<Socket>();
-  private seq = 0;
+  /** Who writes each peer's socket: small frames go onto it straight from the rank threads when it is idle. */
+  private readonly lanes: SocketLanes;
   private lastActive = 0;
   private spinning = false;
   private parked = false;
@@ -64,8 +66,10 @@ export class NetworkWire {
     this.nodeId = adapter.nodeId;
     const outbox = createOutbox(opts.outboxBytes);
     const channel = `tsmpi-net-${adapter.nodeId}-${randomBytes(8).toString('hex')}`;
-    this.handle = { kind: 'network-wire', nodeId: adapter.nodeId, outbox, channel };
+    const lanes = createLanes();
+    this.handle = { kind: 'network-wire', nodeId: adapter.nodeId, outbox, lanes, channel };
     this.outbox = new Outbox(outbox);
+    this.lanes = new SocketLanes(lanes);
     this.spaces = new DomainSpaces(channel, adapter.memory);
     this.inFlight = new InFlight(adapter);
     this.responder = new NetworkResponder(adapter, this.spaces, (node, frame, payload) => this.reply(node, frame, payload));
@@ -135,6 +139,7 @@ export class NetworkWire {
     if (this.closed) return;
     // the last word: this node's ranks are done (their bounds are infinite), so the peers need not wait on them
     if (this.sequencer !== undefined) this.promise(this.sequencer.promises());
+    this.pump(); // operations the ranks wrote themselves are known before they fail below
     this.closed = true;
     this.outbox.close();
     for (const c of this.conns.values()) c.close();
@@ -231,7 +236,10 @@ export class NetworkWire {
     return this.outbox.drain(this.forward);
   }
 
-  /** A record from a rank: stamp an operation with its sequence number and remember it, then send. */
+  /**
+   * A record from a rank: remember an operation (by the sequence number its rank gave it), then
+   * send it; a NOTE's operation the rank wrote onto the socket itself.
+   */
   private readonly forward = (dst: number, frame: Uint8Array[], release: () => void): void => {
     // The fixed header, in one piece (a record streamed across the ring's end may split it).
     const head = frame[0]!.length >= 4 + Op.HEADER ? frame[0]! : Buffer.concat(frame).subarray(0, Math.min(4 + Op.HEADER, total(frame)));
@@ -241,9 +249,12 @@ export class NetworkWire {
       return;
     }
     const view = new DataView(head.buffer, head.byteOffset + 4, Op.HEADER);
-    const seq = ++this.seq;
+    const seq = view.getFloat64(Op.SEQ, true);
     const p = this.inFlight.describe(view, type);
-    stampSeq(frame, seq);
+    if ((dst & NOTE) !== 0) {
+      this.inFlight.add(dst & ~NOTE, seq, p);
+      return release();
+    }
     const c = this.to(dst);
     if (c === undefined) {
       release();
@@ -296,7 +307,7 @@ export class NetworkWire {
       hello: (c, body) => this.greeted(c, body),
       frame: (c, f, payload) => this.received(c, f, payload),
       closed: (c, problem) => this.lost(c, problem),
-    });
+    }, this.lanes);
   }
 
   private hello(accept: boolean): Uint8Array {
@@ -351,6 +362,8 @@ export class NetworkWire {
   private received(c: Connection, f: FrameReader, payload: Uint8Array[]): void {
     this.framesIn++;
     this.kick();
+    // An answer may be to an operation its rank wrote onto the socket itself: its NOTE first.
+    if (f.type === FrameType.COMPLETE || f.type === FrameType.READ_DATA) this.pump();
     if (this.order !== undefined && c.peer !== undefined && this.sequenced(c, f, payload)) return;
     if (c.backlog.length > 0) {
       c.backlog.push({ f, payload });
@@ -461,6 +474,7 @@ export class NetworkWire {
   }
 
   private lost(c: Connection, problem: { reason: 'closed' | 'token' | 'frame'; message: string } | undefined): void {
+    if (!this.closed) this.pump(); // every NOTE in, so failPeer below finds each operation
     const node = c.peer;
     const current = node !== undefined && this.conns.get(node) === c;
     if (current && node !== undefined && (c.ready || problem !== undefined)) this.order?.lost(node);
@@ -479,16 +493,4 @@ function parseAddress(a: string): { host: string; port: number } | undefined {
 
 function total(parts: Uint8Array[]): number {
   return parts.reduce((n, p) => n + p.length, 0);
-}
-
-/** Write an operation's sequence number into its frame, wherever the pieces split it. */
-function stampSeq(frame: Uint8Array[], seq: number): void {
-  const b = new Uint8Array(8);
-  new DataView(b.buffer).setFloat64(0, seq, true);
-  const at = 4 + Op.SEQ;
-  let base = 0;
-  for (const p of frame) {
-    for (let k = 0; k < 8; k++) if (at + k >= base && at + k < base + p.length) p[at + k - base] = b[k]!;
-    base += p.length;
-  }
 }

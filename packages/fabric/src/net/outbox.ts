@@ -4,8 +4,9 @@ import { lock, unlock } from '../shared/lock.js';
 /*
  * The outbox: rank threads → the network thread of one node process, a byte ring in shared memory.
  * A record is [u32 destination node][frame] (the frame starts with its own u32 body length),
- * padded to 8 bytes, so the network thread forwards records without knowing their types (it only
- * stamps a sequence number into operations). A record reserved whole (reserve/commit: the rank
+ * padded to 8 bytes, so the network thread forwards records without knowing their types. A NOTE
+ * record (destination | NOTE) carries only an operation's header: the rank wrote the frame onto
+ * the socket itself (lanes.ts), and the network thread only remembers the operation (in-flight.ts). A record reserved whole (reserve/commit: the rank
  * gathers its bytes straight into the ring) never wraps: when it does not fit before the end,
  * a SKIP record fills the rest and it starts at the beginning.
  *
@@ -34,6 +35,8 @@ const HEADER_BYTES = 64;
 export const DEFAULT_OUTBOX_BYTES = 8 << 20;
 /** The destination of a record that only fills the ring's end (its body is dropped). */
 export const SKIP = 0xffffffff;
+/** Destination flag of a NOTE record. */
+export const NOTE = 0x40000000;
 const align8 = (n: number): number => (n + 7) & ~7;
 const NOTHING = (): void => {};
 const ZEROS = new Uint8Array(8);
@@ -65,8 +68,11 @@ export class Outbox {
 
   // ---------------------------------------------------------------- producers (rank threads)
 
-  /** Append one record for node `dst`: `frame` (with its length prefix), then `payload` if any. Blocks while the ring is full. */
-  put(dst: number, frame: Uint8Array, payload?: Uint8Array): void {
+  /**
+   * Append one record for node `dst`: `frame` (with its length prefix), then `payload` if any.
+   * Blocks while the ring is full. Returns the ring position after the record (see `head`).
+   */
+  put(dst: number, frame: Uint8Array, payload?: Uint8Array): number {
     lock(this.h, LOCK);
     try {
       this.prefixView.setUint32(0, dst, true);
@@ -75,6 +81,7 @@ export class Outbox {
       const n = 4 + frame.length + (payload?.length ?? 0);
       if (payload !== undefined && payload.length > 0) this.write(payload);
       if (align8(n) > n) this.write(ZEROS.subarray(0, align8(n) - n));
+      return this.h[TAIL]!;
     } finally {
       unlock(this.h, LOCK);
     }
@@ -115,10 +122,41 @@ export class Outbox {
     return this.data;
   }
 
-  /** Publish the record reserved for `bytes` and release the producers' lock. */
-  commit(bytes: number): void {
-    this.publish(align8(bytes));
+  /**
+   * Publish the record reserved for `bytes` and release the producers' lock; the ring position
+   * after it. `quiet`: do not wake the network thread (a NOTE waits for its next turn).
+   */
+  commit(bytes: number, quiet = false): number {
+    this.publish(align8(bytes), quiet);
+    const end = this.h[TAIL]!;
     unlock(this.h, LOCK);
+    return end;
+  }
+
+  /**
+   * A NOTE for node `dst`: the operation whose frame `frame` (length prefix, then `header` bytes
+   * of fixed header from the type byte on) the rank is about to write onto the socket itself.
+   * Written before the frame leaves, so the network thread knows the operation before its answer
+   * can come back.
+   */
+  note(dst: number, frame: Uint8Array, header: number): void {
+    const bytes = 8 + header;
+    const at = this.reserve(bytes)!;
+    const d = this.data;
+    d.set(frame.subarray(4, 4 + header), at + 8);
+    const v = new DataView(d.buffer, d.byteOffset + at, 8);
+    v.setUint32(0, (dst | NOTE) >>> 0, true);
+    v.setUint32(4, header, true);
+    this.commit(bytes, true);
+  }
+
+  /**
+   * Where the network thread has released records up to: a record that ended at ring position
+   * `end` (put / commit) has left the outbox (its bytes are on the socket) once
+   * ((head - end) | 0) >= 0.
+   */
+  get head(): number {
+    return Atomics.load(this.h, HEAD);
   }
 
   /** Give up a reservation: nothing is published. */
@@ -126,11 +164,11 @@ export class Outbox {
     unlock(this.h, LOCK);
   }
 
-  private publish(n: number): void {
+  private publish(n: number, quiet = false): void {
     const h = this.h;
     Atomics.store(h, TAIL, (h[TAIL]! + n) | 0);
     Atomics.add(h, BELL, 1);
-    if (Atomics.load(h, NET_WAITING) !== 0) Atomics.notify(h, BELL);
+    if (!quiet && Atomics.load(h, NET_WAITING) !== 0) Atomics.notify(h, BELL);
   }
 
   private write(src: Uint8Array): void {
@@ -159,6 +197,8 @@ export class Outbox {
       throw new NetworkError('closed', 'the network thread', 'the node process closed its network wire; no more operations can be sent');
     }
     const head = Atomics.load(h, HEAD);
+    // quiet NOTEs may be what fills it: make sure the network thread is up to drain them
+    if (Atomics.load(h, NET_WAITING) !== 0) Atomics.notify(h, BELL);
     Atomics.add(h, SPACE_WAITERS, 1);
     Atomics.wait(h, HEAD, head, 50);
     Atomics.sub(h, SPACE_WAITERS, 1);

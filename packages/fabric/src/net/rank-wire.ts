@@ -16,6 +16,7 @@ import type { AtomicWorkRequest, RdmaWorkRequest, SendWorkRequest, Sge } from '.
 import { ATOMIC_BYTES, type AtomicOp } from '../dma/atomic.js';
 import type { RemoteNode, Wire } from '../wire.js';
 import { ATOMIC_CAS_FLAG, DoneBits, FrameType, FrameWriter, MAX_BODY_BYTES, Op, Operands } from './frames.js';
+import { DIRECT_MAX_BYTES, IDLE, SocketLanes } from './lanes.js';
 import { Outbox } from './outbox.js';
 import { PayloadSend, completeFrame } from './payload-send.js';
 import type { NetworkWireHandle } from './types.js';
@@ -34,6 +35,7 @@ export class RankWire implements Wire {
   readonly kind = 'network';
   /** @internal */
   readonly outbox: Outbox;
+  private readonly lanes: SocketLanes;
   private readonly channel: BroadcastChannel;
   private readonly ports = new Map<number, RemotePort>();
 
@@ -44,6 +46,7 @@ export class RankWire implements Wire {
       throw new InvalidArgument(`NetworkWire.attach: the wire is node ${handle.nodeId}'s but the adapter is node ${adapter.nodeId}'s; attach this node's adapter`);
     }
     this.outbox = new Outbox(handle.outbox);
+    this.lanes = new SocketLanes(handle.lanes);
     this.channel = new BroadcastChannel(handle.channel);
     this.channel.unref();
   }
@@ -51,10 +54,17 @@ export class RankWire implements Wire {
   reach(nodeId: number): Adapter | RemoteNode {
     if (nodeId === this.adapter.nodeId) return this.adapter;
     if (!Number.isInteger(nodeId) || nodeId < 0) throw new InvalidArgument(`network wire: node id must be an integer >= 0, got ${nodeId}`);
+    return this.port(nodeId);
+  }
+
+  private port(nodeId: number): RemotePort {
     let p = this.ports.get(nodeId);
-    if (p === undefined) this.ports.set(nodeId, (p = new RemotePort(nodeId, this.outbox, this.adapter, this.origin)));
+    if (p === undefined) this.ports.set(nodeId, (p = new RemotePort(nodeId, this.outbox, this.lanes, this.adapter, this.origin, this.send)));
     return p;
   }
+
+  /** A frame (not an operation) to node `nodeId`, in order with this rank's other frames to it. */
+  private readonly send = (nodeId: number, frame: Uint8Array): void => this.port(nodeId).emit(frame, false);
 
   opened(pd: ProtectionDomain): void {
     // The network thread faults this domain's ODP regions through its page table (responder side,
@@ -77,8 +87,13 @@ class RemotePort implements RemoteNode {
 
   /** The earliest a completion of a SEND or WRITE can come back: its data crosses the wire, then the ack does. */
   private readonly ackUs: number;
+  /** Where this rank's last record for this node ends in the outbox (undefined: none yet); see emit. */
+  private queuedUntil: number | undefined;
+  /** Where a small frame is built before it is written onto the socket (reused: the write copies it). */
+  private scratch = new Uint8Array(4 + Op.HEADER + 256);
 
-  constructor(readonly nodeId: number, private readonly outbox: Outbox, adapter: Adapter, private readonly origin: number) {
+  constructor(readonly nodeId: number, private readonly outbox: Outbox, private readonly lanes: SocketLanes, adapter: Adapter,
+    private readonly origin: number, private readonly sendTo: (node: number, frame: Uint8Array) => void) {
     const port = adapter.state.port;
     this.ackUs = adapter.cost.overheadUs + 2 * latencyUs(adapter.cost, false);
     this.transmitHere = { transmit: (ready, d) => port.reserve(PORT_TX, ready, d), receive: (ready) => ready };
@@ -108,7 +123,7 @@ class RemotePort implements RemoteNode {
       .f64(Op.IMM, wr.remoteAddr).u32(Op.RKEY, wr.rkey).u32(Op.LKEY, sge.lkey).f64(Op.LOCAL_ADDR, sge.addr);
     // its data lands on this node's port in the order of t0 (READ_DATA is sequenced by it): hold at t0
     holdCompletion(qp.state, qp.sendCqId, at.t0);
-    this.outbox.put(this.nodeId, f.bytes);
+    this.emit(f.bytes, true);
   }
 
   /**
@@ -142,7 +157,7 @@ class RemotePort implements RemoteNode {
     operands.setBigInt64(Operands.COMPARE_ADD, BigInt.asIntN(64, wr.compareAdd), true);
     operands.setBigInt64(Operands.SWAP, BigInt.asIntN(64, wr.swap ?? 0n), true);
     holdCompletion(qp.state, qp.sendCqId, at.t0);
-    this.outbox.put(this.nodeId, f.bytes);
+    this.emit(f.bytes, true);
   }
 
   parkedSource(p: ParkedSend, pd: ProtectionDomain): SendSource {
@@ -150,14 +165,14 @@ class RemotePort implements RemoteNode {
     const arena = pd.adapter.state.arena;
     const bytes = new Uint8Array(arena.f64.buffer, r.payloadAt * 8, p.length);
     return new PayloadSend({ nodeId: p.srcNode, qpNum: p.srcQpn, seq: r.seq, wrId: p.wrId, signaled: p.signaled }, [bytes],
-      p.length, p.immData, r.srcChunks, (node, frame) => this.outbox.put(node, frame), DoneBits.RNR_DELIVERED,
+      p.length, p.immData, r.srcChunks, this.sendTo, DoneBits.RNR_DELIVERED,
       () => arena.free(r.payloadAt, Math.max(1, p.length)));
   }
 
   failParked(p: ParkedSend, pd: ProtectionDomain, time: number): void {
     const r = p.remote!;
     pd.adapter.state.arena.free(r.payloadAt, Math.max(1, p.length));
-    this.outbox.put(p.srcNode, completeFrame({ qpNum: p.srcQpn, seq: r.seq, wrId: p.wrId }, Opcode.SEND,
+    this.sendTo(p.srcNode, completeFrame({ qpNum: p.srcQpn, seq: r.seq, wrId: p.wrId }, Opcode.SEND,
       Status.RETRY_EXCEEDED, DoneBits.PUSH | DoneBits.FINAL, time, p.length));
   }
 
@@ -184,9 +199,13 @@ class RemotePort implements RemoteNode {
     const slot = n === 0 ? 0 : checkKey(qp.state, sge.lkey, 'lkey', qp.pd.id, sge.addr, n, NEED_NONE);
     if (typeof slot !== 'number') return false;
     const total = 8 + Op.HEADER + n;
-    const off = this.outbox.reserve(total);
+    // A small frame is built aside, to go straight onto the socket; a larger one in place in the outbox.
+    const direct = this.direct(total);
+    const frame = direct ? this.frameBuffer(4 + Op.HEADER + n) : undefined;
+    const off = direct ? undefined : this.outbox.reserve(total);
     const ring = this.outbox.bytes;
-    const data = off === undefined ? new Uint8Array(n) : ring.subarray(off + 8 + Op.HEADER, off + total);
+    const data = frame !== undefined ? frame.subarray(4 + Op.HEADER)
+      : off === undefined ? new Uint8Array(n) : ring.subarray(off + 8 + Op.HEADER, off + total);
     let chunks = 0;
     if (n > 0) {
       const pd = qp.pd;
@@ -200,16 +219,18 @@ class RemotePort implements RemoteNode {
     }
     // The transmit side is taken as the bytes leave; the far side prices the rest (and its ODP faults).
     const t = transferTimes(qp.pd.adapter.cost, type === FrameType.SEND ? 'send' : 'write', n, t0, false, 0, this.transmitHere);
-    const f = off === undefined
-      ? new FrameWriter(type, Op.HEADER + n, new Uint8Array(4 + Op.HEADER))
-      : new FrameWriter(type, Op.HEADER + n, ring, off + 4);
+    const f = frame !== undefined ? new FrameWriter(type, Op.HEADER + n, frame)
+      : off === undefined ? new FrameWriter(type, Op.HEADER + n, new Uint8Array(4 + Op.HEADER))
+        : new FrameWriter(type, Op.HEADER + n, ring, off + 4);
     fill(this.header(f, qp, wrId, t0, signaled, n).f64(Op.START, t.start).u32(Op.SRC_CHUNKS, chunks));
     holdCompletion(qp.state, qp.sendCqId, t0 + this.ackUs);
-    if (off === undefined) {
-      this.outbox.put(this.nodeId, f.bytes, data);
+    if (frame !== undefined) {
+      this.emit(frame, true);
+    } else if (off === undefined) {
+      this.queuedUntil = this.outbox.put(this.nodeId, f.bytes, data);
     } else {
       new DataView(ring.buffer, ring.byteOffset + off, 4).setUint32(0, this.nodeId, true);
-      this.outbox.commit(total);
+      this.queuedUntil = this.outbox.commit(total);
     }
     // Counted now, as one process counts it before the post returns; a failure's COMPLETE takes it back.
     const send = type === FrameType.SEND;
@@ -218,8 +239,33 @@ class RemotePort implements RemoteNode {
     return true;
   }
 
+  /**
+   * Send one whole frame to this node: straight onto its socket when the lane is idle and nothing
+   * of this rank's waits in the outbox before it (so its frames stay in order), else through the
+   * outbox. `op`: an operation, which the network thread must know before its answer can arrive
+   * (a NOTE, ahead of the write).
+   */
+  emit(frame: Uint8Array, op: boolean): void {
+    if (this.direct(4 + frame.length)) {
+      if (op) this.outbox.note(this.nodeId, frame, Op.HEADER);
+      if (this.lanes.tryWrite(this.nodeId, [frame]) === 'all') return;
+    }
+    this.queuedUntil = this.outbox.put(this.nodeId, frame);
+  }
+
+  /** Whether a record of `bytes` (destination prefix included) may go straight onto the socket now. */
+  private direct(bytes: number): boolean {
+    return bytes <= DIRECT_MAX_BYTES && this.lanes.has(this.nodeId) && this.lanes.state(this.nodeId) === IDLE &&
+      (this.queuedUntil === undefined || ((this.outbox.head - this.queuedUntil) | 0) >= 0);
+  }
+
+  private frameBuffer(bytes: number): Uint8Array {
+    if (this.scratch.length < bytes) this.scratch = new Uint8Array(Math.max(bytes, 2 * this.scratch.length));
+    return this.scratch.subarray(0, bytes);
+  }
+
   private header(f: FrameWriter, qp: QueuePair, wrId: number, t0: number, signaled: boolean, length: number): FrameWriter {
-    return f.u8(Op.FLAGS, (signaled ? 1 : 0) | (qp.rnrRetry << 1)).u32(Op.SRC_NODE, qp.pd.adapter.nodeId).u32(Op.SRC_QPN, qp.qpNum)
+    return f.u8(Op.FLAGS, (signaled ? 1 : 0) | (qp.rnrRetry << 1)).f64(Op.SEQ, this.lanes.nextSeq()).u32(Op.SRC_NODE, qp.pd.adapter.nodeId).u32(Op.SRC_QPN, qp.qpNum)
       .u32(Op.DST_QPN, qp.peer!.qpNum).f64(Op.WR_ID, wrId).f64(Op.T0, t0).f64(Op.IMM, -1).u32(Op.LENGTH, length).u32(Op.ORIGIN, this.origin);
   }
 

@@ -14,10 +14,11 @@
  * - The main thread owns every socket: one TCP connection per pair of node processes, opened on
  *   first use (the lower node id's side dials when both would), setNoDelay. Every connection first
  *   presents the job's token; any other connection is closed.
- * - Rank threads never touch a socket. A post to a QP on another node runs its initiator half on the
- *   rank's thread (local key checks, the local port's transmit reservation, gathering the local
- *   bytes) and writes one record into the process's outbox (shared memory); the network thread
- *   ships it. The responder half runs on the far process's network thread against its own tables,
+ * - A post to a QP on another node runs its initiator half on the rank's thread (local key checks,
+ *   the local port's transmit reservation, gathering the local bytes). A small frame then goes
+ *   straight onto the peer's socket when its lane is idle (lanes.ts); anything else is one record
+ *   in the process's outbox (shared memory), which the network thread ships. Only the network
+ *   thread dials, reads and closes sockets. The responder half runs on the far process's network thread against its own tables,
  *   memory and port (the same key, bounds, access and domain checks; the same backend semantics).
  *   Completions come back as frames and are pushed into the initiator's CQ by its network thread.
  * - Virtual time: frames carry the virtual timestamps the formulas need (the post time and the
@@ -70,6 +71,8 @@ export interface NetworkWireHandle {
   nodeId: number;
   /** The outbox ring (rank threads → network thread). */
   outbox: SharedArrayBuffer;
+  /** Who may write each peer connection's socket now (lanes.ts): rank threads write small frames onto an idle one. */
+  lanes: SharedArrayBuffer;
   /** BroadcastChannel name on which rank threads announce their domains' page tables to the network thread. */
   channel: string;
 }
