@@ -11,13 +11,15 @@
  * - Bandwidth: 64 × 1 MiB, a window of 8 in flight. Wire: rdmaWrite from one rank into the other
  *   node's registered buffer. Raw: 64 writes of a 1 MiB Buffer to a server process that counts
  *   the bytes and answers one byte at the end.
- * Each figure: min / median / max over the runs; the ratios compare medians. Targets: latency
+ * Runs alternate, raw then wire, so both see the same load. Each figure: min / median / max over
+ * the runs; the ratios compare medians, and the paired ratio is each run's wire ÷ its raw. Targets: latency
  * ≤ 1.5 × raw, bandwidth ≥ 60 % of raw. --poll-us is the network thread's polling window
  * (ListenOptions.pollUs); --spin-us how long a rank spins on its CQ before it sleeps in cq.wait
  * (as the MPI engine's adaptive spin does).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { loadavg } from 'node:os';
 import { createServer, connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
@@ -58,16 +60,14 @@ function rawServer(): void {
   server.listen(0, '127.0.0.1', () => process.send!({ port: (server.address() as { port: number }).port }));
 }
 
-async function rawRuns(port: number, runs: number): Promise<{ lat: number[]; bw: number[] }> {
+async function rawClient(port: number): Promise<{ run(): Promise<{ lat: number; bw: number }>; close(): void }> {
   const s: Socket = connect({ host: '127.0.0.1', port });
   s.setNoDelay(true);
   await new Promise((r) => s.once('connect', r));
-  const lat: number[] = [];
-  const bw: number[] = [];
   const ping = Buffer.alloc(8);
   const block = Buffer.alloc(MiB, 7);
-  for (let r = 0; r < runs; r++) {
-    lat.push(await new Promise<number>((resolve) => {
+  const run = async (): Promise<{ lat: number; bw: number }> => {
+    const lat = await new Promise<number>((resolve) => {
       let n = 0;
       let t0 = 0;
       const on = (): void => {
@@ -78,16 +78,16 @@ async function rawRuns(port: number, runs: number): Promise<{ lat: number[]; bw:
       };
       s.on('data', on);
       s.write(ping);
-    }));
+    });
     await new Promise((r) => { s.once('data', r); s.write(Buffer.from([0xff])); });
-    bw.push(await new Promise<number>((resolve) => {
+    const bw = await new Promise<number>((resolve) => {
       const t0 = now();
       s.once('data', () => resolve((BLOCKS * MiB) / (now() - t0))); // bytes per µs = MB/s
       for (let i = 0; i < BLOCKS; i++) s.write(block);
-    }));
-  }
-  s.destroy();
-  return { lat, bw };
+    });
+    return { lat, bw };
+  };
+  return { run, close: () => s.destroy() };
 }
 
 // ------------------------------------------------------------------ the wire: node processes
@@ -110,7 +110,7 @@ async function nodeProcess(): Promise<void> {
       rank = new Worker(boot, { eval: true, workerData: { memory: memory.handle, adapter: adapter.handle, wire: wire.handle, nodeId, runs, spinUs } });
       rank.on('message', (x) => process.send!(x));
       rank.on('error', (e) => process.send!({ type: 'error', message: String(e?.stack ?? e) }));
-    } else if (m.type === 'exchange') {
+    } else if (m.type === 'exchange' || m.type === 'go') {
       rank?.postMessage(m);
     }
   });
@@ -127,7 +127,12 @@ async function rankThread(): Promise<void> {
   const qp = pd.createQueuePair({ sendCq: cq, recvCq: cq, recvDepth: 1024 });
   const inbox: unknown[] = [];
   const waiting: Array<(v: unknown) => void> = [];
-  port.on('message', (m: { data: unknown }) => (waiting.length > 0 ? waiting.shift()!(m.data) : inbox.push(m.data)));
+  let go: (() => void) | undefined;
+  port.on('message', (m: { type: string; data: unknown }) => {
+    if (m.type === 'go') return go!();
+    if (waiting.length > 0) waiting.shift()!(m.data);
+    else inbox.push(m.data);
+  });
   const exchange = <T>(mine: unknown): Promise<T> => {
     port.postMessage({ type: 'exchange', data: mine });
     return new Promise<T>((resolve) => (inbox.length > 0 ? resolve(inbox.shift() as T) : waiting.push(resolve as (v: unknown) => void)));
@@ -150,9 +155,8 @@ async function rankThread(): Promise<void> {
   const nextRecv = (): void => void nextCompletion(128);
   const recvSlot = { lkey: mr.lkey, addr: buf, length: 8 };
   for (let i = 0; i < 1024; i++) qp.postRecv({ wrId: i, sge: recvSlot });
-  const lat: number[] = [];
-  const bw: number[] = [];
   for (let r = 0; r < d.runs; r++) {
+    await new Promise<void>((resolve) => { go = resolve; port.postMessage({ type: 'waiting' }); });
     await exchange('ready');
     let t0 = 0;
     for (let i = 0; i < WARMUP + PINGS; i++) {
@@ -166,7 +170,7 @@ async function rankThread(): Promise<void> {
       }
       qp.postRecv({ wrId: i, sge: recvSlot });
     }
-    lat.push((now() - t0) / PINGS / 2);
+    const lat = (now() - t0) / PINGS / 2;
     await exchange('pinged');
     if (!pinger) continue;
     const start = now();
@@ -179,9 +183,8 @@ async function rankThread(): Promise<void> {
       }
       done += nextCompletion(1);
     }
-    bw.push((BLOCKS * MiB) / (now() - start));
+    port.postMessage({ type: 'result', lat, bw: (BLOCKS * MiB) / (now() - start) });
   }
-  port.postMessage({ type: 'result', lat, bw });
 }
 
 // ------------------------------------------------------------------ orchestration
@@ -215,8 +218,7 @@ async function main(): Promise<void> {
   const spinUs = flag('--spin-us', 50);
   const server = child(['raw-server']);
   const { port } = await server.next();
-  const raw = await rawRuns(port, runs);
-  server.p.kill();
+  const client = await rawClient(port);
 
   const token = randomBytes(16).toString('hex');
   const nodes = [0, 1].map((nodeId) => child(['node', JSON.stringify({ nodeId, token, runs, pollUs, spinUs })]));
@@ -225,17 +227,32 @@ async function main(): Promise<void> {
     n.p.on('message', (m: any) => { if (m.type === 'exchange') nodes[1 - i]!.p.send(m); });
     n.p.send({ type: 'peers', peers: addresses.map((address, nodeId) => ({ nodeId, address })) });
   }
-  const wire = await nodes[0]!.next('result');
+  const raw = { lat: [] as number[], bw: [] as number[] };
+  const wire = { lat: [] as number[], bw: [] as number[] };
+  for (let r = 0; r < runs; r++) {
+    const a = await client.run();
+    raw.lat.push(a.lat);
+    raw.bw.push(a.bw);
+    await Promise.all(nodes.map((n) => n.next('waiting')));
+    for (const n of nodes) n.p.send({ type: 'go' });
+    const b = await nodes[0]!.next('result');
+    wire.lat.push(b.lat);
+    wire.bw.push(b.bw);
+  }
+  client.close();
+  server.p.kill();
   for (const n of nodes) n.p.kill();
 
   const latRatio = median(wire.lat) / median(raw.lat);
   const bwRatio = median(wire.bw) / median(raw.bw);
+  const paired = (w: number[], r: number[], scale: number, digits: number): string => spread(w.map((x, i) => (x / r[i]!) * scale), digits);
   console.log(`network wire vs raw node:net TCP, loopback, two processes each (min / median / max of ${runs} runs; ` +
     `network thread polls ${pollUs} µs, ranks spin ${spinUs} µs)`);
   console.log(`  8 B one-way latency   raw ${spread(raw.lat, 1)} µs   wire ${spread(wire.lat, 1)} µs   ` +
-    `wire/raw ${latRatio.toFixed(2)} (target ≤ 1.5)`);
+    `wire/raw ${latRatio.toFixed(2)} (target ≤ 1.5; paired ${paired(wire.lat, raw.lat, 1, 2)})`);
   console.log(`  1 MiB bandwidth       raw ${spread(raw.bw, 0)} MB/s   wire ${spread(wire.bw, 0)} MB/s   ` +
-    `wire/raw ${(bwRatio * 100).toFixed(0)} % (target ≥ 60 %)`);
+    `wire/raw ${(bwRatio * 100).toFixed(0)} % (target ≥ 60 %; paired ${paired(wire.bw, raw.bw, 100, 0)} %)`);
+  console.log(`  load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
 }
 
 if (role === 'main') await main();
