@@ -17,7 +17,7 @@ import { SMALL_SIZES, laneFrame } from './net-lane-frames.js';
 
 const WRITERS = 2;
 const SMALL = 1500;
-const LARGE = 48;
+const LARGE = 96; // 24 MiB: more than the socket of a stalled reader takes
 const LARGE_BYTES = 256 * 1024;
 const NETWORK_THREAD = 9;
 
@@ -30,7 +30,6 @@ describe('socket lanes', () => {
     const client = connect({ host: '127.0.0.1', port: (server.address() as { port: number }).port });
     await once(client, 'connect');
     const [reader] = (await accepted) as [Socket];
-    reader.pause(); // stalled: the socket fills up
     reader.write(Buffer.from([2, 0, 0, 0, FrameType.HELLO, 0xc0])); // the Connection wants a HELLO first
 
     const lanes = createLanes();
@@ -69,6 +68,7 @@ describe('socket lanes', () => {
         if (++frames === all) resolve();
       }
     }));
+    reader.pause(); // stalled until the large frames are sent: the socket fills up
 
     const start = new SharedArrayBuffer(8);
     const go = new Int32Array(start);
@@ -82,14 +82,17 @@ describe('socket lanes', () => {
     let queued = 0;
     try {
       while (Atomics.load(go, 1) < WRITERS) await new Promise((r) => setTimeout(r, 5));
-      Atomics.store(go, 0, 1);
-      Atomics.notify(go, 0);
-      setTimeout(() => reader.resume(), 100);
+      // the network thread's large frames first: the socket fills and the rest waits in Node's queue
       for (let i = 0; i < LARGE; i++) {
         conn.send(laneFrame(NETWORK_THREAD, i, LARGE_BYTES));
         await new Promise((r) => setImmediate(r));
         queued = Math.max(queued, client.writableLength);
+        if (i === LARGE / 2) { // then the writers, while it is queued
+          Atomics.store(go, 0, 1);
+          Atomics.notify(go, 0);
+        }
       }
+      setTimeout(() => reader.resume(), 50);
       await Promise.race([done, new Promise((r) => setTimeout(r, 30_000).unref())]);
       expect(frames, 'frames that arrived (a stream broken by interleaved bytes stops early)').toBe(all);
       const refused = (await Promise.all(reports)).reduce((n, r) => n + r.refused, 0);

@@ -25,8 +25,9 @@ const FD = 0;
 const STATE = 1;
 const CLOSING = 2;
 const ROW = 4;
-/** Header cells before the rows: the node's operation sequence numbers. */
+/** Header cells before the rows: the node's operation sequence numbers; frames the rank threads wrote directly. */
 const SEQ = 0;
+const WRITTEN = 1;
 const HEADER = 4;
 
 export const IDLE = 0;
@@ -55,6 +56,11 @@ export class SocketLanes {
   /** The next operation sequence number of this node (every thread draws from one counter). */
   nextSeq(): number {
     return (Atomics.add(this.c, SEQ, 1) + 1) >>> 0;
+  }
+
+  /** Frames the rank threads wrote directly so far (the network thread counts its own). */
+  get written(): number {
+    return Atomics.load(this.c, WRITTEN);
   }
 
   has(node: number): boolean {
@@ -90,6 +96,7 @@ export class SocketLanes {
     }
     Atomics.store(c, r + STATE, n < total ? QUEUED : IDLE);
     Atomics.notify(c, r + STATE);
+    Atomics.add(c, WRITTEN, 1);
     return 'all';
   }
 

@@ -126,7 +126,7 @@ export class NetworkWire {
    * frame is on its way: a job is not deadlocked while one is (its receiver may be off its core).
    */
   get frames(): { out: number; in: number } {
-    return { out: this.framesOut, in: this.framesIn };
+    return { out: this.framesOut + this.lanes.written, in: this.framesIn };
   }
 
   /** Frames held back for virtual-time order (sequenceBy), for reports. */
