@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { C_WAITERS } from '../src/shared/layout.js';
 import { Access, Opcode, Status, flushDoorbells, holdDoorbells, releaseDoorbells, statusName, transferTimes, rnrDeliveryTime } from '@tsmpi/fabric';
 import type { Completion } from '@tsmpi/fabric';
 import { ALL, PAGE, one, pair, pattern } from './fixture.js';
@@ -182,5 +183,30 @@ describe('held wake-ups', () => {
     releaseDoorbells();
     releaseDoorbells();
     expect(p.a.cq.poll()).toHaveLength(2);
+  });
+
+  it('releaseDoorbells(false) keeps what was held for the next flushDoorbells (one notify per queue), and later pushes notify at once', () => {
+    const p = pair('pinning');
+    // the owner announced itself as asleep (what cq.wait() does before it sleeps), so a push must notify
+    const { state, row } = p.a.cq as unknown as { state: { cqs: Int32Array }; row: number };
+    Atomics.add(state.cqs, row + C_WAITERS, 1);
+    const notify = vi.spyOn(Atomics, 'notify');
+    try {
+      holdDoorbells();
+      p.qa.rdmaWrite({ wrId: 1, sge: { lkey: 0, addr: 0, length: 0 }, remoteAddr: 0, rkey: 0 });
+      p.qa.rdmaWrite({ wrId: 2, sge: { lkey: 0, addr: 0, length: 0 }, remoteAddr: 0, rkey: 0 });
+      releaseDoorbells(false);
+      expect(notify).not.toHaveBeenCalled();
+      p.qa.rdmaWrite({ wrId: 3, sge: { lkey: 0, addr: 0, length: 0 }, remoteAddr: 0, rkey: 0 });
+      expect(notify).toHaveBeenCalledTimes(1); // no hold any more: the third push wakes at once
+      flushDoorbells();
+      expect(notify).toHaveBeenCalledTimes(2); // the two held pushes: one wake-up for their queue
+      flushDoorbells();
+      expect(notify).toHaveBeenCalledTimes(2);
+    } finally {
+      notify.mockRestore();
+      Atomics.sub(state.cqs, row + C_WAITERS, 1);
+    }
+    expect(p.a.cq.poll()).toHaveLength(3);
   });
 });

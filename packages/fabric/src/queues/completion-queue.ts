@@ -145,8 +145,11 @@ export function readWatermark(state: AdapterState, cqId: number): number {
 function ringDoorbell(cqs: Int32Array, row: number): void {
   Atomics.add(cqs, row + C_DOORBELL, 1);
   if (holding > 0) {
-    heldCqs.push(cqs);
-    heldRows.push(row);
+    const n = heldRows.length;
+    if (n === 0 || heldRows[n - 1] !== row || heldCqs[n - 1] !== cqs) {
+      heldCqs.push(cqs);
+      heldRows.push(row);
+    }
     return;
   }
   if (Atomics.load(cqs, row + C_WAITERS) !== 0) Atomics.notify(cqs, row + C_DOORBELL);
@@ -169,10 +172,15 @@ export function holdDoorbells(): void {
   holding++;
 }
 
-/** Notify the owners of every completion queue pushed to since the outermost holdDoorbells(). */
-export function releaseDoorbells(): void {
+/**
+ * End the outermost hold: later pushes notify at once again. The wake-ups held so far are notified
+ * now, or with `notify` false kept until the next flushDoorbells() — for a producer whose pushes
+ * are of no use to their owners until it has done something more (exact timing: until its bound has
+ * moved past them), so an owner woken earlier would only go back to sleep.
+ */
+export function releaseDoorbells(notify = true): void {
   if (--holding > 0) return;
-  flushDoorbells();
+  if (notify) flushDoorbells();
 }
 
 /**

@@ -416,7 +416,8 @@ export class Engine implements Progress, ProtocolHost {
   };
 
   waitRequest(r: Request): void {
-    this.waitUntil(() => r.completed, () => describe(r));
+    // wait() observes the request at once (request.ts), so the clock goes on from its readyTime
+    this.timed.waitForEvent(() => r.completed, () => describe(r), () => (r.completed ? r.readyTime : 0));
   }
 
   testRequest(r: Request): boolean {

@@ -1,3 +1,4 @@
+import { flushDoorbells } from '@tsmpi/fabric';
 import { TimingMode, type Horizon, type TimingModeValue } from '../timing/horizon.js';
 import { Timeline } from '../timing/timeline.js';
 
@@ -82,21 +83,42 @@ export class Scheduler {
     return this.timeline.size;
   }
 
-  /** Tell the others what this rank can still do. */
-  publish(): void {
-    this.horizon?.publish(this.rank, this.mode, this.mark, this.pendingTime);
+  /**
+   * Tell the others what this rank can still do (nothing, if that is what it told them last). A
+   * publication that moved the row also wakes the owners of the completions this rank's sends
+   * pushed (`wake` false: not yet; see TimedWaits.act).
+   */
+  publish(wake = true): void {
+    const h = this.horizon;
+    if (h === undefined) return;
+    const pending = this.pendingTime;
+    // An unchanged row changes no bound, so it needs no publication: a rank's calls republish the
+    // same row often (a receive right after a send), and each publication is shared-memory traffic.
+    if (this.mode === this.shownMode && this.mark === this.shownMark && pending === this.shownPending) return;
+    this.shownMode = this.mode;
+    this.shownMark = this.mark;
+    this.shownPending = pending;
+    h.publish(this.rank, this.mode, this.mark, pending);
+    if (wake) flushDoorbells();
   }
+
+  // The row as last published (the launcher's initial row: RUNNING at 0, nothing pending).
+  private shownMode: TimingModeValue = TimingMode.RUNNING;
+  private shownMark = 0;
+  private shownPending = Infinity;
 
   /** This rank's bound rose outside its row (its CQ's watermark): wake the ranks held back by it. */
   announce(): void {
-    this.horizon?.announce(this.rank);
+    if (this.horizon === undefined) return;
+    this.horizon.announce(this.rank);
+    flushDoorbells();
   }
 
   /** The program acts at `clock` (RUNNING), waits for an event (BLOCKED), or is gone (FINISHED). */
-  enter(mode: TimingModeValue, clock: number): void {
+  enter(mode: TimingModeValue, clock: number, wake = true): void {
     this.mode = mode;
     this.mark = clock;
-    this.publish();
+    this.publish(wake);
   }
 
   /** The program clock as last published: never lowered (a bound once given is kept). */
@@ -157,11 +179,10 @@ export class Scheduler {
 
   /** The rank is held back by another (an item or a program action waits for the horizon), not by an event. */
   heldBack(limit: number): boolean {
-    // An empty timeline counts as held back by an Infinity limit, so such a wait sleeps on the
-    // row of the rank holding it back, not the doorbell. Sleeping on the doorbell instead (fewer wake calls per
-    // message) deadlocked bench/mpi/bandwidth-parts.ts together with resuming at the completion
-    // time (see the note): kept as it was until that is understood.
-    return this.timeline.nextTime <= limit;
+    // an empty timeline is not held back (its next time, Infinity, is "due" by an Infinity limit):
+    // the rank waits for an event then, and must sleep on its doorbell, which the event rings
+    const next = this.timeline.nextTime;
+    return next !== Infinity && next <= limit;
   }
 
   /** The rank that holds this one back (the smallest bound among the others), for reports. */

@@ -48,10 +48,14 @@ export class TimedWaits {
 
   /**
    * A program call that posts (a send): after it, publish the clock it left the rank at, at once
-   * rather than at the next call, and only then wake the peers it pushed completions to. A peer
-   * handling this call's message at t needs this rank's bound above t − lookahead, and the clock
-   * before the call (published by sync) is not: woken before the publication, it found the message
-   * held back and slept again — two wake-ups per message of a ping-pong instead of one.
+   * rather than at the next call, and wake the peers it pushed completions to only at the rank's
+   * next publication after that (it says BLOCKED, or its clock moved on), or before it sleeps.
+   * A peer woken sooner wakes to little: it may handle the message (lookahead), but not act at a
+   * time past this rank's clock (its reply, a send: exact safety), and this rank stays at the clock
+   * of this call until its next one — in a ping-pong, until the receive it posts next says BLOCKED.
+   * Woken at the push, the peer answered, found this rank not yet blocked and slept on its row: a
+   * second wake-up per message, and often a third, when the woken peer took the core of the waker
+   * before that had published. Its own publication here wakes nobody (wake: false).
    */
   act(call: () => void): void {
     const { scheduler: s, clock } = this.host;
@@ -62,9 +66,9 @@ export class TimedWaits {
     holdDoorbells();
     try {
       call();
-      if (!s.blocked && clock.now > s.clockMark) s.enter(TimingMode.RUNNING, clock.now);
+      if (!s.blocked && clock.now > s.clockMark) s.enter(TimingMode.RUNNING, clock.now, false);
     } finally {
-      releaseDoorbells();
+      releaseDoorbells(false);
     }
   }
 

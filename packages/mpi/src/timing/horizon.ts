@@ -42,9 +42,11 @@ export const TimingMode = { RUNNING: 0, BLOCKED: 1, FINISHED: 2 } as const;
 export type TimingModeValue = (typeof TimingMode)[keyof typeof TimingMode];
 
 // Header: NODE_EPOCH counts every publication of this process's ranks (the network thread of a node
-// process sleeps on it to promise their bounds to the other nodes); NODE_WAITERS says whether it does.
-const NODE_EPOCH = 0, NODE_WAITERS = 1;
-const I_HEADER = 2;
+// process sleeps on it to promise their bounds to the other nodes); NODE_WAITERS says whether it
+// sleeps now, NODE_WATCHED whether such a thread exists at all (a job in one process has none: its
+// ranks then skip the counter, one contended atomic add per publication that nobody would read).
+const NODE_EPOCH = 0, NODE_WAITERS = 1, NODE_WATCHED = 2;
+const I_HEADER = 3;
 const I_ROW = 5;
 // EPOCH counts the row's publications; a rank held back by this one sleeps on it (WAITERS says how
 // many do, so a publication nobody waits for costs no futex call).
@@ -150,6 +152,7 @@ export class Horizon {
   }
 
   private moved(): void {
+    if (Atomics.load(this.i32, NODE_WATCHED) === 0) return;
     Atomics.add(this.i32, NODE_EPOCH, 1);
     if (Atomics.load(this.i32, NODE_WAITERS) !== 0) Atomics.notify(this.i32, NODE_EPOCH);
   }
@@ -169,7 +172,15 @@ export class Horizon {
     if (Atomics.load(this.i32, i + WAITERS) !== 0) Atomics.notify(this.i32, i + EPOCH);
   }
 
-  /** Moves whenever a rank of this process publishes. */
+  /**
+   * A network thread will watch nodeEpoch from now on: ranks count their publications from here.
+   * Called before the thread first reads nodeEpoch, so no publication it must see goes uncounted.
+   */
+  watchNode(): void {
+    Atomics.store(this.i32, NODE_WATCHED, 1);
+  }
+
+  /** Moves whenever a rank of this process publishes (once watchNode() was called). */
   get nodeEpoch(): number {
     return Atomics.load(this.i32, NODE_EPOCH);
   }

@@ -8,7 +8,9 @@ import type { Horizon } from './horizon.js';
  * and it writes the mirrors of the other nodes' ranks from their promises.
  */
 export class HorizonSequencer implements WireSequencer {
-  constructor(private readonly horizon: Horizon, private readonly localRanks: readonly number[]) {}
+  constructor(private readonly horizon: Horizon, private readonly localRanks: readonly number[]) {
+    horizon.watchNode();
+  }
 
   due(origin: number, t: number): boolean {
     return this.horizon.clear(origin, t);
