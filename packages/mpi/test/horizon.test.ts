@@ -37,6 +37,15 @@ describe('Horizon: who a held-back rank watches, and which publications wake it'
     expect(h[3]!.holdingBack).toBe(0);
   });
 
+  it('a finished rank holds nobody back, even with completions left in its queue (a low watermark)', () => {
+    const handle = Horizon.create(2);
+    const h = Horizon.attach(handle, () => 5); // rank 1's queue holds a completion at 5 it will never drain
+    h.setCompletionQueue(1, 0);
+    h.publish(1, TimingMode.FINISHED, Infinity, Infinity);
+    expect(h.bound(1)).toBe(Infinity);
+    expect(h.safe(0, 10)).toBe(true);
+  });
+
   it('a publication moves the row epoch (and wakes its sleepers) only when it raises the bound', () => {
     const h = views(2);
     const e0 = h[1]!.epochOf(0);

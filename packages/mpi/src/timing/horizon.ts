@@ -221,6 +221,8 @@ export class Horizon {
       const clock = this.f64[f + CLOCK]!;
       const pending = this.f64[f + PENDING]!;
       if (Atomics.load(this.i32, i + SEQ) !== s1) continue;
+      // a finished rank never acts again: what is left in its completion queue holds nobody back
+      if (mode === TimingMode.FINISHED) return Infinity;
       return Math.min(ownBound(mode, clock, pending), w);
     }
   }
