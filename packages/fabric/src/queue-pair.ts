@@ -9,7 +9,7 @@ import type { ProtectionDomain } from './domain.js';
 import { InvalidArgument, NotConnected } from './errors.js';
 import { checkKey, NEED_LOCAL_WRITE, NEED_NONE, NEED_REMOTE_ATOMIC, NEED_REMOTE_READ, NEED_REMOTE_WRITE } from './mr/table.js';
 import { lowerWatermark, pushCompletion, type CompletionQueue } from './queues/completion-queue.js';
-import { createReceiveQueue, takeOrPark, type ReceiveQueue } from './queues/receive-queue.js';
+import { createReceiveQueue, localPark, takeOrPark, type ReceiveQueue } from './queues/receive-queue.js';
 import { DEFAULT_RETRY, LinkSchedule, checkRetryBudget } from './link-down.js';
 import { flushOutstanding, markError, qpFailure, type QpFailure } from './qp-error.js';
 import {
@@ -274,8 +274,7 @@ export class QueuePair {
     // even if the receiver turns out not to be ready (the first packet is sent, then RNR-NAKed).
     const t = transferTimes(cost, 'send', sge.length, leaves, sameNode, 0, peer.outbound);
     const park = this.rnrRetry === RNR_INFINITE
-      ? { srcNode: this.pd.adapter.nodeId, srcQpn: this.qpNum, dstQpn: peer.qpNum, lkey: sge.lkey, addr: sge.addr,
-          length: sge.length, wrId: wr.wrId, immData: imm, arrive: t.arrive, signaled }
+      ? localPark(this.pd.adapter.nodeId, this.qpNum, peer.qpNum, sge.lkey, sge.addr, sge.length, wr.wrId, imm, t.arrive, signaled)
       : undefined;
     const got = takeOrPark(pst, pst.qps[prow + Q_RQ]!, park);
     if (got === 'parked') {

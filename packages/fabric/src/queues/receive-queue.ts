@@ -114,6 +114,22 @@ export function postOrUnpark(state: AdapterState, id: number, r: PostedRecv): Pa
 }
 
 /**
+ * A local send's park entry, filled in one object reused by every post of this thread: takeOrPark
+ * copies it into the queue's ring under the lock, or never reads it (a receive was posted).
+ */
+export function localPark(
+  srcNode: number, srcQpn: number, dstQpn: number, lkey: number, addr: number, length: number, wrId: number, immData: number,
+  arrive: number, signaled: boolean,
+): ParkedSend {
+  const p = PARK;
+  p.srcNode = srcNode; p.srcQpn = srcQpn; p.dstQpn = dstQpn; p.lkey = lkey; p.addr = addr; p.length = length;
+  p.wrId = wrId; p.immData = immData; p.arrive = arrive; p.signaled = signaled;
+  return p;
+}
+
+const PARK: ParkedSend = { srcNode: 0, srcQpn: 0, dstQpn: 0, lkey: 0, addr: 0, length: 0, wrId: 0, immData: -1, arrive: 0, signaled: true };
+
+/**
  * Sender's thread: take the oldest posted receive; if there is none and `park` is given, park
  * it (the receiver delivers it at its next post). Returns the receive, 'parked', or 'none'.
  */
