@@ -2,7 +2,7 @@ import { MpiError } from '../errors.js';
 import { connectionFailure } from './connection-failure.js';
 import type { BouncePool } from './bounce.js';
 import { ENVELOPE_BYTES, decodeEnvelope, encodeEnvelope, type Envelope } from './envelope.js';
-import type { CompletionPort, CqPort, JobControlPort, MessageCosts, QpPort, QueuePairsPort, RecvQueuePort, SpacePort } from './ports.js';
+import type { CompletionPort, CqPort, JobControlPort, MessageCosts, QpPort, QueuePairsPort, RecvQueuePort, SpacePort, SpaceWindow } from './ports.js';
 import type { RdmaRead } from './protocol.js';
 import type { Scheduler } from './scheduler.js';
 import { WorkRequest, workRequestId, workRequestIndex, workRequestKind } from './work-request.js';
@@ -44,6 +44,12 @@ export class AdapterEndpoint {
   private readonly polled: CompletionPort[] = [];
   /** A control envelope's frame: encoded and copied into its slot at once, so one serves every post. */
   private readonly controlFrame = new Uint8Array(ENVELOPE_BYTES);
+  /**
+   * Each bounce slot's window on its frames (receive slots first, then send slots, as in the slab),
+   * made at first use: the slab stays mapped for the whole job, so a slot is written and read without
+   * a page-table walk; a mapping change anywhere in the space (one atomic load tells) re-checks it.
+   */
+  private readonly windows: (SpaceWindow | undefined)[] = [];
 
   constructor(private readonly env: AdapterEndpointEnv) {
     for (let i = 0; i < env.pool.recvSlots; i++) this.postRecvSlot(i);
@@ -55,7 +61,10 @@ export class AdapterEndpoint {
   }
 
   get backlogTime(): number {
-    return this.backlog.reduce((m, b) => Math.min(m, b.time), Infinity);
+    // read on every step of a spinning wait: a loop, not a reduce with a closure per call
+    let m = Infinity;
+    for (let i = 0; i < this.backlog.length; i++) if (this.backlog[i]!.time < m) m = this.backlog[i]!.time;
+    return m;
   }
 
   /** Sends `env` (and `frame`'s payload after it) from bounce slot `slot`, stamping the next sequence number. */
@@ -64,7 +73,7 @@ export class AdapterEndpoint {
     env.seq = this.env.takeSeq(destWorld);
     encodeEnvelope(env, frame);
     const addr = pool.sendSlotAddr(slot);
-    space.write(addr, frame);
+    this.window(pool.recvSlots + slot, addr).write(frame);
     const qp = qps.to(destWorld);
     const wr = { wrId: workRequestId(WorkRequest.SEND_SLOT, slot), sge: { lkey: pool.lkey, addr, length: frame.length } };
     // The slot holds the bytes now; the post (which reserves the ports) runs at t0 in virtual-time order.
@@ -164,6 +173,14 @@ export class AdapterEndpoint {
     return any;
   }
 
+  /** Slot `i`'s window (at `addr`), checked against mapping changes since it was made. */
+  private window(i: number, addr: number): SpaceWindow {
+    let w = this.windows[i];
+    if (w === undefined) this.windows[i] = w = this.env.space.view(addr, this.env.pool.slotBytes, 'write');
+    else if (!w.valid) w.refresh();
+    return w;
+  }
+
   /** A completion: a send slot back, an RDMA read done, or an envelope in a receive slot. */
   private take(c: CompletionPort): void {
     const broken = connectionFailure(this.env.rank, this.env.qps, c, this.env.faults);
@@ -193,7 +210,10 @@ export class AdapterEndpoint {
     // The slot is copied out and posted again at once (slots are credits, not simulated time);
     // what the envelope means is an event at its arrival time.
     const { pool, space } = this.env;
-    const bytes = space.read(pool.recvSlotAddr(index), c.byteLength);
+    const addr = pool.recvSlotAddr(index);
+    const w = this.window(index, addr);
+    // the one copy the message needs: the slot is posted again at once
+    const bytes = w.contiguous ? w.bytes.slice(0, c.byteLength) : space.read(addr, c.byteLength);
     this.postRecvSlot(index);
     const env = decodeEnvelope(bytes);
     const time = c.time; // c is reused by the next poll

@@ -16,6 +16,18 @@ export interface SpacePort {
   readInto(addr: number, target: Uint8Array): void;
   write(addr: number, data: ArrayBufferView): void;
   copy(dst: number, src: number, length: number): void;
+  /** A window on [addr, addr + length) that stays good while the mappings under it do (@tsmpi/vm's MappedView). */
+  view(addr: number, length: number, access: 'read' | 'write'): SpaceWindow;
+}
+
+/** What the engine uses of a MappedView: zero-copy bytes when the frames are consecutive, checked with one atomic load. */
+export interface SpaceWindow {
+  readonly contiguous: boolean;
+  /** False once a page under it maps another frame (or none): refresh() before the next use. */
+  readonly valid: boolean;
+  readonly bytes: Uint8Array;
+  write(data: Uint8Array, offset?: number): void;
+  refresh(): unknown;
 }
 
 export interface ClockPort {
