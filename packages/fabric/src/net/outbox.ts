@@ -38,7 +38,6 @@ export const SKIP = 0xffffffff;
 /** Destination flag of a NOTE record. */
 export const NOTE = 0x40000000;
 const align8 = (n: number): number => (n + 7) & ~7;
-const NOTHING = (): void => {};
 const ZEROS = new Uint8Array(8);
 
 // Node 20 has Atomics.waitAsync; the project's lib (ES2023) does not declare it yet.
@@ -216,7 +215,7 @@ export class Outbox {
    * length prefix) as one or two views of the ring (two when it wraps), and `release`, to call once
    * the bytes are no longer needed (the socket has written them): until then producers cannot
    * overwrite them. A record larger than half the ring is copied out as it streams in instead (it
-   * may never be whole in the ring). True when any byte moved.
+   * may never be whole in the ring); its `release` frees its last piece. True when any byte moved.
    */
   drain(take: (dst: number, frame: Uint8Array[], release: () => void) => void): boolean {
     let moved = false;
@@ -224,16 +223,21 @@ export class Outbox {
       const avail = this.available;
       const r = this.record;
       if (r !== undefined) {
-        const n = Math.min(avail, r.frame.length - r.filled);
-        if (n > 0) {
-          this.copyOut(n, r.frame, r.filled);
+        if (r.filled < r.frame.length) {
+          const n = Math.min(avail, r.frame.length - r.filled);
+          if (n === 0) return moved;
           r.filled += n;
           moved = true;
+          const whole = r.filled === r.frame.length;
+          const last = this.copyOut(n, r.frame, r.filled - n, !whole);
+          // Its last bytes stay held until the frame is written, as a record in the ring does:
+          // a producer that sees HEAD past its record may write its next frame directly (lanes.ts).
+          if (whole) take(r.dst, [r.frame], () => this.release(last));
+          continue;
         }
-        if (r.filled < r.frame.length || this.available < r.pad) return moved;
+        if (this.available < r.pad) return moved;
         this.copyOut(r.pad);
         this.record = undefined;
-        take(r.dst, [r.frame], NOTHING);
         continue;
       }
       if (avail < 8) return moved;
@@ -303,8 +307,11 @@ export class Outbox {
     return v;
   }
 
-  /** Take `n` bytes (≤ available) at the cursor, copied into `into` at `at` or dropped; their room is free at once (once older records are released). */
-  private copyOut(n: number, into?: Uint8Array, at = 0): void {
+  /**
+   * Take `n` bytes (≤ available) at the cursor, copied into `into` at `at` or dropped; their room
+   * is free at once (once older records are released), or when the returned segment is released.
+   */
+  private copyOut(n: number, into?: Uint8Array, at = 0, release = true): { size: number; done: boolean } {
     if (into !== undefined) for (const v of this.views(this.cursor, n)) {
       into.set(v, at);
       at += v.length;
@@ -312,7 +319,8 @@ export class Outbox {
     this.cursor = (this.cursor + n) | 0;
     const seg = { size: n, done: false };
     this.held.push(seg);
-    this.release(seg);
+    if (release) this.release(seg);
+    return seg;
   }
 
   /**
