@@ -17,6 +17,10 @@ const CASES: Array<[string, JobSpec]> = [
   ['allreduce', { np: 2, nodes: 2, program: 'examples/allreduce.ts' }],
   ['heat', { np: 2, nodes: 2, program: 'examples/heat.ts', args: ['64', '50'] }],
   ['stale-registration (pinning, no notifier)', { np: 2, nodes: 2, program: 'examples/stale-registration.ts', options: { fabric: 'pinning', rcache: 'none' } }],
+  // the shm rings inside each node process, the network between them
+  ['ring, 4 ranks on 2 nodes, --intra shm', { np: 4, nodes: 2, program: 'examples/ring.ts', options: { intra: 'shm' } }],
+  ['8 ranks on 2 nodes, ANY_SOURCE and collectives, --intra auto',
+    { np: 8, nodes: 2, program: 'packages/mpi/test/programs/determinism.ts', args: ['3', '2', '0'], options: { intra: 'auto' } }],
 ];
 
 /**
