@@ -4,6 +4,7 @@
  * grows from 64 to 128 ranks (2 nodes, as issue 11 measured it).
  *
  *   npx tsx --conditions=source bench/mpi/scale.ts [--quick] [--timing exact|fast] [--ranks N]
+ *   npx tsx --conditions=source bench/mpi/scale.ts --sync [--quick]   # exact timing's cost: barriers at 64 and 128 ranks, exact ÷ fast
  *
  * bytesPerRank: the process's resident set is sampled every 25 ms while the job runs; its peak minus
  * the resident set just before the job, divided by the ranks. It counts everything a rank adds: its
@@ -96,7 +97,34 @@ export async function measureScale(opts: { quick: boolean; timing?: 'exact' | 'f
   };
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
+/**
+ * What exact timing costs at scale: the barrier pair (64 and 128 ranks on 2 nodes) under exact and
+ * fast timing, interleaved so both see the same load; per size min/median/max ms of each and the ratio of medians.
+ */
+export async function measureSyncCost(opts: { quick: boolean }): Promise<Record<string, unknown>> {
+  const runs = opts.quick ? 1 : 3;
+  const load = [loadavg()[0]!];
+  const ms: Record<string, number[]> = {};
+  for (let i = 0; i < runs; i++) {
+    for (const np of [64, 128]) {
+      for (const timing of ['exact', 'fast'] as const) (ms[`${np} ${timing}`] ??= []).push((await scaleRun(np, 2, timing, 20)).barrierWallMs);
+    }
+  }
+  load.push(loadavg()[0]!);
+  const ratio = (np: number) => stats(ms[`${np} exact`]!).median / stats(ms[`${np} fast`]!).median;
+  return { barrierMs: ms, exactOverFast64: ratio(64), exactOverFast128: ratio(128), load };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv.includes('--sync')) {
+  const f = await measureSyncCost({ quick: process.argv.includes('--quick') });
+  const ms = f.barrierMs as Record<string, number[]>;
+  console.log(`node ${process.version}, ${new Date().toISOString()}, load ${(f.load as number[]).map((l) => l.toFixed(1)).join(' → ')}`);
+  for (const [k, xs] of Object.entries(ms)) {
+    const s = stats(xs);
+    console.log(`barrier wall ms, ${k}: ${s.min.toFixed(2)} / ${s.median.toFixed(2)} / ${s.max.toFixed(2)} (min / median / max of ${xs.length})`);
+  }
+  console.log(`exact ÷ fast (medians): 64 ranks ${(f.exactOverFast64 as number).toFixed(2)}, 128 ranks ${(f.exactOverFast128 as number).toFixed(2)}`);
+} else if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const arg = (name: string) => {
     const i = process.argv.indexOf(name);
     return i < 0 ? undefined : process.argv[i + 1];
