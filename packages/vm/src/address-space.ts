@@ -13,6 +13,7 @@ import { RemoteAddressSpace } from './remote-address-space.js';
 import { forkInto } from './fork.js';
 import { SpaceState, checkForkPolicy, type AddressSpaceOptions, type ForkPolicy } from './space-state.js';
 import type { Vma } from './vma.js';
+import { keepPageTable } from './page-table-pool.js';
 
 /** Structured-cloneable view of an address space's shared parts (page table, header). */
 export interface AddressSpaceHandle {
@@ -61,10 +62,10 @@ export class AddressSpace {
   readonly memory: PhysicalMemory;
   readonly pageSize: number;
   readonly vaBytes: number;
-  readonly handle: AddressSpaceHandle;
   readonly mmuNotifier: MmuNotifier;
   readonly memoryHooks: MemoryHooks;
   private readonly s: SpaceState;
+  private sharedHandle: AddressSpaceHandle | undefined;
 
   constructor(memory: PhysicalMemory, opts: AddressSpaceOptions = {}) {
     const s = new SpaceState(memory, opts);
@@ -74,8 +75,16 @@ export class AddressSpace {
     this.vaBytes = s.vaBytes;
     this.mmuNotifier = s.mmuNotifier;
     this.memoryHooks = s.memoryHooks;
-    const t = s.table;
-    this.handle = { kind: 'address-space', pageTable: t.entries.buffer as SharedArrayBuffer, header: t.header.buffer as SharedArrayBuffer, pageSize: s.pageSize, vaBytes: s.vaBytes };
+  }
+
+  /** What another thread needs to view this space (AddressSpace.remote). */
+  get handle(): AddressSpaceHandle {
+    const s = this.s;
+    s.handedOut = true;
+    return (this.sharedHandle ??= {
+      kind: 'address-space', pageTable: s.table.entries.buffer as SharedArrayBuffer, header: s.table.header.buffer as SharedArrayBuffer,
+      pageSize: s.pageSize, vaBytes: s.vaBytes,
+    });
   }
 
   /** Another thread's view of an address space, from its handle. */
@@ -199,7 +208,11 @@ export class AddressSpace {
 
   /** Process exit: release() every notifier subscriber, then unmap everything. Pins stay until unpin(). */
   exit(): void {
-    calls.exit(this.s);
+    const s = this.s;
+    const wasAlive = !s.exited;
+    calls.exit(s);
+    // nothing can read the table again: no other thread has it and no pin needs it to be undone
+    if (wasAlive && !s.handedOut && s.pinnedBytes === 0) keepPageTable(s.table.entries.buffer as SharedArrayBuffer);
   }
 
   // ---------------------------------------------------------------- access

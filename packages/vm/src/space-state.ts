@@ -8,6 +8,7 @@ import { PageTable } from './page-table.js';
 import type { PhysicalMemory } from './physical-memory.js';
 import type { Access } from './prot.js';
 import { VmaList } from './vma.js';
+import { takePageTable } from './page-table-pool.js';
 
 /** What fork() does with a page pinned for DMA (fork.ts). */
 export type ForkPolicy = 'legacy' | 'copy-pinned';
@@ -62,6 +63,8 @@ export class SpaceState {
   /** the most bytes ever pinned + mlocked at once (what a locked-memory budget must cover) */
   lockedHighWater = 0;
   exited = false;
+  /** its handle was taken: another thread may hold its page table, which is then never reused */
+  handedOut = false;
   /** fork() prepare handlers (pthread_atfork), in registration order */
   atForkPrepare: Array<() => void> = [];
   /** true while a change runs (subscriber callbacks included): readBegin would wait for itself */
@@ -87,7 +90,7 @@ export class SpaceState {
       throw new InvalidArgument(`heapStart and mmapBase must be page-aligned with heapStart < mmapBase <= vaBytes`);
     }
     this.brkCur = this.heapStart;
-    const pageTable = new SharedArrayBuffer((vaBytes / ps) * 4);
+    const pageTable = takePageTable((vaBytes / ps) * 4);
     const header = new SharedArrayBuffer(HEADER_CELLS * 4);
     this.table = new PageTable(memory, new Int32Array(pageTable), new Int32Array(header), false);
     this.table.ownerCowFault = (p) => this.cowFault(p);

@@ -21,6 +21,7 @@ import type { RankWorkerData } from '../rank/worker-data.js';
 import type { NodeRole } from './procs/role.js';
 import { traceSettings, writeJobTrace, type JobTraceOption, type JobTraceReport } from '../trace/job.js';
 import type { RankTrace } from '../trace/events.js';
+import { releaseFinishedJobMemory } from './release-memory.js';
 
 export interface RunJobOptions extends Partial<JobOptions> {
   /** Number of ranks. */
@@ -97,6 +98,7 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
   const options = resolveOptions(np, { ...(envTuning ? { collectiveTuning: applyTuning(DEFAULT_TUNING, envTuning) } : {}), ...rest });
   const programURL = toProgramURL(program);
   // A node of a multi-process job created its own node (and network wire) before wiring up.
+  if (!role) releaseFinishedJobMemory();
   const nodes = role?.ownNode ?? createNodes(np, options);
   const localCount = role ? role.localRanks.length : np;
   const ctrl = ControlBlock.create(np);
