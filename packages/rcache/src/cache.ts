@@ -1,13 +1,12 @@
 import { EventEmitter } from 'eventemitter3';
-import { LRUCache } from 'lru-cache';
 import { CacheClosed, InvalidArgument, RegistrationNotHeld } from './errors.js';
 import type { RcacheEvents } from './events.js';
 import { IntervalIndex } from './interval-index.js';
 import { PageHints } from './fast-lookup.js';
 import { DEFAULT_COST, Registrar, type RcacheCost, type RegistrationOps } from './ops.js';
 import type { Region, Registration } from './region.js';
+import { ReleaseLog } from './release-log.js';
 import {
-  MIN_RECENT_CAPACITY,
   noCharge,
   acquireSlow,
   chargeHit,
@@ -17,7 +16,6 @@ import {
   invalidateRange,
   leave,
   releaseHeld,
-  syncLru,
 } from './slow.js';
 import type { InvalidationSource } from './sources/source.js';
 import type { CacheState, MergeMode } from './state.js';
@@ -67,6 +65,8 @@ export class RegistrationCache<H> {
   private readonly st: CacheState<H>;
   private readonly hints: PageHints<H>;
   private readonly source: InvalidationSource;
+  /** 1 / pageSize (exact for a power of two): the hit compares page numbers (region.ts says why). */
+  private readonly perPage: number;
   /** Caching, not closed, not refusing: the only state in which the fast path may answer. */
   private fast: boolean;
   /** Someone listens to 'hit' (an emit per hit is measurable on the fast path). */
@@ -104,18 +104,14 @@ export class RegistrationCache<H> {
     const index = new IntervalIndex<Region<H>>();
     this.hints = new PageHints<H>(index, pageSize);
     this.source = source;
+    this.perPage = 1 / pageSize;
     this.st = {
       owner: this,
       registrar: new Registrar(ops, stats, events, clock, cost, pageSize),
       source,
       index,
       hints: this.hints,
-      recent: [],
-      recentCount: 0,
-      recentCapacity: MIN_RECENT_CAPACITY,
-      recentFirstTick: 1,
-      tick: 0,
-      lru: new LRUCache<Region<H>, Region<H>>({ maxSize: Number.MAX_SAFE_INTEGER, sizeCalculation: () => 1 }),
+      released: new ReleaseLog<H>(),
       byCookie: new Map(),
       held: new Set(),
       stats,
@@ -166,7 +162,8 @@ export class RegistrationCache<H> {
     st.stats.gets++;
     if (this.fast && !this.source.pending()) {
       const r = this.hints.find(addr);
-      if (r !== undefined && addr + length <= r.end && length > 0 && (r.access & access) === access) {
+      // ceil((addr + length) / pageSize) <= endPage is exactly addr + length <= end (end is page-aligned)
+      if (r !== undefined && Math.ceil((addr + length) * this.perPage) <= r.endPage && length > 0 && (r.access & access) === access) {
         if (r.refCount++ === 0) st.stats.regionsInUse++;
         st.stats.hitsFast++;
         chargeHit(st);
@@ -204,10 +201,7 @@ export class RegistrationCache<H> {
     }
     r.refCount = 0;
     st.stats.regionsInUse--;
-    // Into the LRU lazily: recorded here, applied by syncLru() before anything reads the LRU.
-    r.lastRelease = ++st.tick;
-    st.recent[st.recentCount++] = r;
-    if (st.recentCount >= st.recentCapacity) syncLru(st);
+    st.released.append(r, st.stats.regions);
     if (st.stats.regions > st.maxRegions || st.stats.bytes > st.maxBytes) enforceLimits(st);
   }
 

@@ -42,9 +42,11 @@ export class PageHints<H> {
 
   /** The cached region containing addr, if any. */
   find(addr: number): Region<H> | undefined {
-    const slot = Math.imul(Math.floor(addr * this.perPage), GOLDEN) >>> this.shift;
+    const page = Math.floor(addr * this.perPage);
+    const slot = Math.imul(page, GOLDEN) >>> this.shift;
     const hinted = this.slots[slot];
-    if (hinted !== undefined && hinted.cached && hinted.start <= addr && addr < hinted.end) return hinted;
+    // in page numbers, not addresses (region.ts): firstPage <= page < endPage is exactly start <= addr < end
+    if (hinted !== undefined && hinted.cached && hinted.firstPage <= page && page < hinted.endPage) return hinted;
     const found = this.index.find(addr);
     if (found !== undefined) this.slots[slot] = found;
     return found;

@@ -9,9 +9,6 @@ import { isOutOfLockableMemory } from './ops.js';
 import { Region } from './region.js';
 import type { CacheState } from './state.js';
 
-/** Smallest release buffer (state.ts `recent`). */
-export const MIN_RECENT_CAPACITY = 4096;
-
 /** How many times acquire retries when the region it just registered was invalidated before it returned. */
 const MAX_CREATE_ATTEMPTS = 4;
 
@@ -88,7 +85,7 @@ function createRegion<H>(st: CacheState<H>, start: number, end: number, access: 
       leave(st, r, 'displace');
     }
   }
-  let region = new Region<H>(st.owner, s, e, acc);
+  let region = new Region<H>(st.owner, s, e, acc, st.pageSize);
   // Watch before registering, as with ummunotify: a change during registration must not go unheard.
   let cookie = st.source.watch(s, e);
   try {
@@ -102,7 +99,7 @@ function createRegion<H>(st: CacheState<H>, start: number, end: number, access: 
     // locked-memory limit while an absorbed region is still held). The regions it absorbed have left
     // the index, so the requested range alone registers without merging again.
     st.stats.mergeFallbacks++;
-    region = new Region<H>(st.owner, start, end, access);
+    region = new Region<H>(st.owner, start, end, access, st.pageSize);
     cookie = st.source.watch(start, end);
     try {
       registerWithRetry(st, region);
@@ -148,30 +145,12 @@ function registerWithRetry<H>(st: CacheState<H>, region: Region<H>): void {
   }
 }
 
-/** Applies the buffered releases to the LRU, each region's latest release only, oldest first. */
-export function syncLru<H>(st: CacheState<H>): void {
-  const recent = st.recent;
-  const first = st.recentFirstTick;
-  for (let i = 0; i < st.recentCount; i++) {
-    const r = recent[i] as Region<H>;
-    recent[i] = undefined;
-    if (r.lastRelease !== first + i || !r.cached) continue; // released again later, or gone
-    st.lru.set(r, r);
-    r.inLru = true;
-  }
-  st.recentCount = 0;
-  st.recentFirstTick = st.tick + 1;
-  st.recentCapacity = Math.max(MIN_RECENT_CAPACITY, 4 * st.stats.regions);
-}
-
 /** Evicts unused regions, least recently released first, until `need` bytes were freed; returns bytes freed. */
 function evictForMemory<H>(st: CacheState<H>, need: number): number {
-  syncLru(st);
   let freed = 0;
-  while (freed < need && st.lru.size > 0) {
-    const victim = st.lru.pop() as Region<H>;
-    victim.inLru = false;
-    if (victim.refCount > 0) continue;
+  while (freed < need) {
+    const victim = st.released.takeOldest();
+    if (victim === undefined) break;
     freed += victim.bytes;
     st.stats.evictions++;
     st.stats.evictionsForMemory++;
@@ -183,11 +162,9 @@ function evictForMemory<H>(st: CacheState<H>, need: number): number {
 
 /** Brings the cache under maxRegions/maxBytes by evicting unused regions; in-use regions are never evicted. */
 export function enforceLimits<H>(st: CacheState<H>): void {
-  syncLru(st);
-  while ((st.stats.regions > st.maxRegions || st.stats.bytes > st.maxBytes) && st.lru.size > 0) {
-    const victim = st.lru.pop() as Region<H>;
-    victim.inLru = false;
-    if (victim.refCount > 0) continue; // listed before it was acquired again; release() lists it again
+  while (st.stats.regions > st.maxRegions || st.stats.bytes > st.maxBytes) {
+    const victim = st.released.takeOldest(); // skips regions acquired again since; release() lists them again
+    if (victim === undefined) break;
     st.stats.evictions++;
     st.events.emit('evict', victim, 'limit');
     leave(st, victim, 'evict');
@@ -252,10 +229,7 @@ export function leave<H>(st: CacheState<H>, r: Region<H>, reason: LeaveReason): 
       st.byCookie.delete(r.cookie);
       r.cookie = 0;
     }
-    if (r.inLru) {
-      st.lru.delete(r);
-      r.inLru = false;
-    }
+    st.released.unlist(r);
     if (r.refCount > 0) {
       st.stats.regionsInUse--;
       st.stats.regionsDetached++;
@@ -289,7 +263,7 @@ export const noCharge = (_us: number): void => {};
 /** Pin-per-op: policy 'off', or a cache that refuses to cache. One register per acquire, one deregister per release. */
 function acquireUncached<H>(st: CacheState<H>, start: number, end: number, access: number): Region<H> {
   st.stats.uncached++;
-  const region = new Region<H>(st.owner, start, end, access);
+  const region = new Region<H>(st.owner, start, end, access, st.pageSize);
   registerWithRetry(st, region);
   region.refCount = 1;
   st.held.add(region);
@@ -299,11 +273,9 @@ function acquireUncached<H>(st: CacheState<H>, start: number, end: number, acces
 /** flush(): drain, then deregister every unused region. In-use regions stay cached. */
 export function flush<H>(st: CacheState<H>): void {
   if (st.source.pending()) drain(st);
-  syncLru(st);
-  while (st.lru.size > 0) {
-    const victim = st.lru.pop() as Region<H>;
-    victim.inLru = false;
-    if (victim.refCount > 0) continue;
+  for (;;) {
+    const victim = st.released.takeOldest();
+    if (victim === undefined) break;
     st.stats.evictions++;
     st.events.emit('evict', victim, 'flush');
     leave(st, victim, 'flush');
