@@ -22,7 +22,12 @@ export class ReleaseLog<H> {
   /** Entries before head were taken by eviction. */
   private head = 0;
   private length = 0;
-  private capacity = MIN_LOG_CAPACITY;
+  private capacity: number;
+
+  /** minCapacity: the log's size before its first compaction (tests make it small to compact often). */
+  constructor(private readonly minCapacity = MIN_LOG_CAPACITY) {
+    this.capacity = minCapacity;
+  }
 
   /** A release to zero: the region becomes the most recently released. `regions` (cached now) sizes the log. */
   append(r: Region<H>, regions: number): void {
@@ -76,6 +81,6 @@ export class ReleaseLog<H> {
     }
     this.head = 0;
     this.length = kept;
-    this.capacity = Math.max(MIN_LOG_CAPACITY, 4 * regions, 2 * kept);
+    this.capacity = Math.max(this.minCapacity, 4 * regions, 2 * kept);
   }
 }

@@ -210,11 +210,11 @@ describe('LRU limits', () => {
     expect([...dev.live.values()].map((r) => r.start).sort()).toEqual([at(0), at(2)]);
   });
 
-  it('by_count after buffered releases: the order is by latest release, replayed exactly', () => {
+  it('by_count after more releases than the release log holds: the order is by latest release, across a compaction', () => {
     const { cache } = make({ maxRegions: 3 });
     const at = (p: number) => A + p * 2 * PAGE;
     for (const p of [0, 1, 2]) cache.release(cache.acquire(at(p), PAGE, R)); // listed 0, 1, 2
-    // 5000 more releases (more than the release buffer holds), ending with 1 then 0.
+    // 5000 more releases (more than the release log holds before it compacts), ending with 1 then 0.
     for (let i = 0; i < 2500; i++) {
       cache.release(cache.acquire(at(1), PAGE, R));
       cache.release(cache.acquire(at(0), PAGE, R));
