@@ -27,7 +27,7 @@ import { cpus, loadavg } from 'node:os';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { Request, inRank, init, runJob, setResult, type TimingKind, type TypedBuffer } from '@tsmpi/mpi';
-import { osuWindow } from './mpi/osu-window.js';
+import { osuWindow, pingPong as roundTrips } from './mpi/osu-loops.js';
 
 // a rank's argv is runJob's args alone (no script path), so flags are searched in the whole argv
 const argv = process.argv;
@@ -51,20 +51,9 @@ export interface RankFigures {
 
 if (inRank()) {
   const world = init();
-  const peer = 1 - world.rank;
   const small = world.alloc(Uint8Array, 8);
   const ack = world.alloc(Uint8Array, 1);
-  const pingPong = (iters: number) => {
-    for (let i = 0; i < iters; i++) {
-      if (world.rank === 0) {
-        world.send(small, peer, 1);
-        world.recv(small, peer, 1);
-      } else {
-        world.recv(small, peer, 1);
-        world.send(small, peer, 1);
-      }
-    }
-  };
+  const pingPong = (iters: number) => roundTrips(world, small, iters);
   const stream = (bufs: TypedBuffer<Uint8Array>[], iters: number) => {
     for (let i = 0; i < iters; i++) osuWindow(world, bufs, ack);
   };

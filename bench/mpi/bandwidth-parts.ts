@@ -17,7 +17,7 @@
 import { fileURLToPath } from 'node:url';
 import { loadavg } from 'node:os';
 import { inRank, init, runJob, setResult } from '@tsmpi/mpi';
-import { osuWindow } from './osu-window.js';
+import { osuWindow } from './osu-loops.js';
 
 const MIB = 1 << 20;
 export const BANDWIDTH_RATIO_TARGET = 0.7;

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { loadavg } from 'node:os';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { inRank, init, runJob, setResult } from '@tsmpi/mpi';
+import { pingPong } from './osu-loops.js';
 
 interface RankFigures {
   bytesPerMessage: number;
@@ -28,19 +29,8 @@ const newSpaceUsed = (): number => getHeapSpaceStatistics().find((s) => s.space_
 if (inRank()) {
   const quick = process.argv.includes('--quick');
   const world = init();
-  const peer = 1 - world.rank;
   const small = world.alloc(Uint8Array, 8);
-  const roundTrips = (n: number): void => {
-    for (let i = 0; i < n; i++) {
-      if (world.rank === 0) {
-        world.send(small, peer, 1);
-        world.recv(small, peer, 1);
-      } else {
-        world.recv(small, peer, 1);
-        world.send(small, peer, 1);
-      }
-    }
-  };
+  const roundTrips = (n: number): void => pingPong(world, small, n);
   roundTrips(2_000); // warm-up: JIT tiers, the queue pair made on first use
   const BATCH = 100;
   const batches = quick ? 100 : 500;
