@@ -262,9 +262,9 @@ export class AddressSpace {
     return new MappedView(this, addr, length, access);
   }
 
-  /** Frame mapped at addr now, without faulting; undefined if none is present. */
+  /** Frame mapped at addr now, without faulting; undefined if none is present (or the process has exited: its table may serve another). */
   translate(addr: number): number | undefined {
-    return this.s.table.translate(addr);
+    return this.s.exited ? undefined : this.s.table.translate(addr);
   }
 
   /** Number of pages in [addr, addr + length) that hold a frame now. */

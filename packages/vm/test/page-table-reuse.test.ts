@@ -30,6 +30,7 @@ describe('page tables of exited spaces', () => {
       expect(() => next.read(own, 1)).toThrow(SegmentationFault);
       expect(next.translate(a + PS)).toBeUndefined();
       expect(next.read(a, 1)[0]).toBe(7);
+      expect(child.translate(a)).toBeUndefined(); // the exited child no longer translates, whoever has its table now
       next.exit();
     }
     expect(memory.stats.mapped).toBe(1); // only the parent's page is left
