@@ -5,7 +5,10 @@
  *   npx tsx --conditions=source bench/mpi.ts                 a table: each figure, its target, met / not met
  *   npx tsx --conditions=source bench/mpi.ts --json FILE     the same figures as one JSON object in FILE
  *   npx tsx --conditions=source bench/mpi.ts --quick         fewer iterations (a smoke run, not for the README)
- *   ... --reps N (default 5) --timing exact|fast (default exact, as tsmpi runs)
+ *   npx tsx --conditions=source bench/mpi.ts --latency --quick   the 8 B latency alone: each round's figures,
+ *                         min / median / max of postMessage ÷ tsmpi, and the rank's sleeps per message
+ *   ... --reps N (default 5) --timing exact|fast (default exact, as tsmpi runs) --np N (default 2; ranks
+ *                         2.. idle in a barrier, so a ping-pong shares the cores with sleeping ranks)
  *
  * Each figure is the best of N interleaved repetitions (one round measures every baseline and the
  * runtime in turn, so a change in the machine's load hits all of them alike):
@@ -44,6 +47,8 @@ const WINDOW_1M = 8;
 /** What one rank-program run measures (rank 0's view). */
 export interface RankFigures {
   latencyUs: number;
+  /** Times rank 0 slept (on its doorbell or the horizon) per message of the timed ping-pong. */
+  sleepsPerMessage: number;
   bandwidthMBps: number;
   virtualLatencyUs: number;
   virtualBandwidthMBps: number;
@@ -66,17 +71,21 @@ if (inRank()) {
     const bytes = iters * bufs.length * bufs[0]!.byteLength;
     return { wall: bytes / ((performance.now() - t0) / 1000), virtual: bytes / (world.wtime() - v0) };
   };
-  pingPong(Math.max(2_000, LAT_ITERS / 2)); // warm-up: JIT tiers, first registrations
+  const playing = world.rank < 2;
+  if (playing) pingPong(Math.max(2_000, LAT_ITERS / 2)); // warm-up: JIT tiers, first registrations
   const v0 = world.wtime();
+  const sleeps0 = world.stats().messages.blockingWaits;
   const t0 = performance.now();
-  pingPong(LAT_ITERS);
+  if (playing) pingPong(LAT_ITERS);
   const latencyUs = ((performance.now() - t0) * 1000) / (2 * LAT_ITERS);
+  const sleepsPerMessage = (world.stats().messages.blockingWaits - sleeps0) / (2 * LAT_ITERS);
   const virtualLatencyUs = ((world.wtime() - v0) * 1e6) / (2 * LAT_ITERS);
   // bench/mpi.ts itself takes bandwidth from bench/mpi/bandwidth-parts.ts; bench/sync.ts wants it here
-  const bw1 = argv.includes('--latency-only') ? { wall: NaN, virtual: NaN }
+  const bw1 = argv.includes('--latency-only') || !playing ? { wall: NaN, virtual: NaN }
     : bandwidth(Array.from({ length: WINDOW_1M }, () => world.alloc(Uint8Array, MIB)), BW_ITERS);
+  if (world.size > 2) world.barrier();
   setResult({
-    latencyUs, virtualLatencyUs,
+    latencyUs, virtualLatencyUs, sleepsPerMessage,
     bandwidthMBps: bw1.wall / 1e6, virtualBandwidthMBps: bw1.virtual / 1e6,
   } satisfies RankFigures);
 } else {
@@ -173,13 +182,16 @@ async function driver(): Promise<void> {
   const jsonFile = option('--json');
   const reps = Number(option('--reps') ?? 5);
   const timing = (option('--timing') ?? 'exact') as TimingKind;
+  const np = Number(option('--np') ?? 2);
+  const latencyOnly = argv.includes('--latency');
+  if (!Number.isInteger(np) || np < 2) throw new Error(`--np: an integer ≥ 2, got ${option('--np')}`);
   if (!Number.isInteger(reps) || reps < 1) throw new Error(`--reps: a positive integer, got ${option('--reps')}`);
   if (timing !== 'exact' && timing !== 'fast') throw new Error(`--timing: exact or fast, got ${timing}`);
   const load0 = loadavg()[0]!;
   const runs: Array<Record<string, number>> = [];
   for (let r = 0; r < reps; r++) {
     process.stderr.write(`# round ${r + 1}/${reps}\n`);
-    const job = await runJob({ np: 2, program: self, args: ['--latency-only', ...(quick ? ['--quick'] : [])], captureOutput: true, memlock: Infinity, timing });
+    const job = await runJob({ np, program: self, args: ['--latency-only', ...(quick ? ['--quick'] : [])], captureOutput: true, memlock: Infinity, timing });
     if (job.exitCode !== 0) throw new Error(`tsmpi job failed: ${job.error?.message}\n${job.ranks.map((x) => x.output).join('')}`);
     const f = job.ranks[0]!.value as RankFigures;
     runs.push({
@@ -187,7 +199,12 @@ async function driver(): Promise<void> {
       sabSpinOneWayUs: await sabSpinPingPong(LAT_ITERS * 10),
       oneWay8BUs: f.latencyUs,
       virtualOneWay8BUs: f.virtualLatencyUs,
+      sleepsPerMessage: f.sleepsPerMessage,
     });
+  }
+  if (latencyOnly) {
+    printLatencyRounds(runs, { reps, np, timing, loadavg: [load0, loadavg()[0]!] });
+    return;
   }
   const best = (k: string, higher: boolean) => (higher ? Math.max : Math.min)(...runs.map((x) => x[k]!));
   const figures: Record<string, unknown> = {
@@ -205,6 +222,22 @@ async function driver(): Promise<void> {
   };
   if (jsonFile) writeFileSync(jsonFile, JSON.stringify({ ...figures, meta }, null, 2) + '\n');
   printTable(figures, meta);
+}
+
+/** --latency: every round, then min / median / max of the ratio (each round's baseline against its own tsmpi run). */
+function printLatencyRounds(runs: Array<Record<string, number>>, meta: { reps: number; np: number; timing: string; loadavg: number[] }): void {
+  console.log(`# bench/mpi.ts --latency — ${meta.reps} interleaved rounds${quick ? ' (quick)' : ''}, ${meta.np} ranks, timing ${meta.timing}, ` +
+    `Node ${process.versions.node}, ${cpus().length} CPUs, load average ${meta.loadavg.map((x) => x.toFixed(2)).join(' → ')}`);
+  console.log('round  postMessage µs  SAB spin µs  tsmpi µs  postMessage/tsmpi  sleeps/msg');
+  runs.forEach((r, i) => console.log(`${String(i + 1).padStart(5)}  ${r.postMessageOneWayUs!.toFixed(2).padStart(14)}  ` +
+    `${r.sabSpinOneWayUs!.toFixed(3).padStart(11)}  ${r.oneWay8BUs!.toFixed(2).padStart(8)}  ` +
+    `${(r.postMessageOneWayUs! / r.oneWay8BUs!).toFixed(2).padStart(17)}  ${r.sleepsPerMessage!.toFixed(3).padStart(10)}`));
+  const spread = (xs: number[], d: number) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return `${s[0]!.toFixed(d)} / ${s[Math.floor(s.length / 2)]!.toFixed(d)} / ${s[s.length - 1]!.toFixed(d)}`;
+  };
+  console.log(`tsmpi one-way µs, min / median / max       ${spread(runs.map((r) => r.oneWay8BUs!), 2)}`);
+  console.log(`postMessage ÷ tsmpi, min / median / max    ${spread(runs.map((r) => r.postMessageOneWayUs! / r.oneWay8BUs!), 2)}  (target ≥ 10)`);
 }
 
 function printTable(f: Record<string, unknown>, meta: { reps: number; loadavg: number[]; timing: string; quick: boolean }): void {

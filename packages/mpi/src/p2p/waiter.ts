@@ -25,6 +25,8 @@ const INTRA_SLICE_MS = 1;
 // A rank held back by another in virtual time sleeps on the horizon's epoch (any rank's publication
 // wakes it) in slices this short; a completion that could matter comes with a publication.
 const HORIZON_SLICE_MS = 1;
+// Spins of a wait that only watch for a change (see loop) between two full looks at the rank's work.
+const GATE_SPINS = 256;
 // An async wait yields to the event loop this many times (setImmediate) before it sleeps 1 ms per turn.
 const ASYNC_BUSY_TURNS = 64;
 
@@ -36,8 +38,6 @@ export interface HorizonSleep {
   readonly epoch: number;
   sleep(seen: number, ms: number): void;
 }
-
-const NO_HORIZON: HorizonSleep = { epoch: 0, sleep: () => {} };
 
 export interface WaiterEnv {
   rank: number;
@@ -103,7 +103,8 @@ export class Waiter {
         // read every doorbell before looking, so a push or a publication after the look wakes the sleep
         const seen = cq.doorbell;
         const bell = intra?.doorbell;
-        const epoch = sleepOn === undefined ? 0 : (sleepOn() ?? NO_HORIZON).epoch;
+        const watched = sleepOn === undefined ? undefined : sleepOn();
+        const epoch = watched === undefined ? 0 : watched.epoch;
         const r = step();
         if (r === 'done') break;
         if (r === 'ran') {
@@ -114,13 +115,24 @@ export class Waiter {
           blocked = false;
           continue;
         }
-        if (++spins < this.env.spins) {
-          if ((spins & 63) !== 0) continue;
-          if (ctrl.aborted) throw aborted();
-          const now = performance.now();
-          if (spinStart < 0) spinStart = now;
-          if ((now - spinStart) * 1000 < budgetUs) continue;
+        // Nothing could move: spin on what the sleep below would wake on — the doorbells and the
+        // watched rank's publications, a few atomic loads — and look again only once one moved (or
+        // after GATE_SPINS, a safety net for a change none of them signals). A full look per spin
+        // read every bound under its seqlock (the cache lines the peer writes as it publishes) and
+        // boxed a few doubles each time: most of an eager message's heap was spin garbage.
+        let spinning = ++spins < this.env.spins;
+        for (let quiet = 1; spinning; quiet++) {
+          if ((quiet & 63) === 0) {
+            if (ctrl.aborted) throw aborted();
+            const now = performance.now();
+            if (spinStart < 0) spinStart = now;
+            if ((now - spinStart) * 1000 >= budgetUs) break;
+            if (quiet >= GATE_SPINS) spinning = false;
+          }
+          if (cq.doorbell !== seen || (bell !== undefined && intra!.doorbell !== bell) ||
+            (watched !== undefined && watched.epoch !== epoch)) spinning = false;
         }
+        if (!spinning && spins < this.env.spins) continue;
         spins = 0;
         spinStart = -1;
         if (ctrl.aborted) throw aborted();
