@@ -22,6 +22,7 @@ import type { NodeRole } from './procs/role.js';
 import { traceSettings, writeJobTrace, type JobTraceOption, type JobTraceReport } from '../trace/job.js';
 import type { RankTrace } from '../trace/events.js';
 import { releaseFinishedJobMemory } from './release-memory.js';
+import { checkMappingBudget, rankThreadOptions } from './rank-threads.js';
 
 export interface RunJobOptions extends Partial<JobOptions> {
   /** Number of ranks. */
@@ -79,9 +80,6 @@ export interface JobResult {
   trace?: JobTraceReport;
 }
 
-/** V8's young generation per rank thread when ranks outnumber cores (its default grows to 16 MB). */
-const OVERSUBSCRIBED_YOUNG_MB = 1;
-
 export const DEADLOCK_EXIT_CODE = 2;
 
 /**
@@ -97,10 +95,11 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
   const envTuning = tuningFromEnv(process.env);
   const options = resolveOptions(np, { ...(envTuning ? { collectiveTuning: applyTuning(DEFAULT_TUNING, envTuning) } : {}), ...rest });
   const programURL = toProgramURL(program);
+  const localCount = role ? role.localRanks.length : np;
+  checkMappingBudget(localCount);
   // A node of a multi-process job created its own node (and network wire) before wiring up.
   if (!role) releaseFinishedJobMemory();
   const nodes = role?.ownNode ?? createNodes(np, options);
-  const localCount = role ? role.localRanks.length : np;
   const ctrl = ControlBlock.create(np);
   ctrl.wakeStallMs = parseInject(options.inject).wakeStallMs ?? 0;
   const horizon = options.timing === 'exact' ? Horizon.create(np) : undefined;
@@ -177,6 +176,7 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
   const detector = new DeadlockDetector(ctrl, options.deadlockMs, onDeadlock, boundOf ? { boundOf } : {});
   role?.onAbort(fail);
 
+  const threadOptions = rankThreadOptions(base.oversubscribed, base.bundled);
   const exited = new Array<Promise<void>>(np);
   for (let rank = 0; rank < np; rank++) {
     const node = nodeOfRank(rank, np, options.nodes);
@@ -189,8 +189,7 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
       argv: args,
       stdout: captureOutput,
       stderr: captureOutput,
-      // More ranks than cores: a rank's memory matters more than its scavenges (rank/README: memory per rank)
-      ...(base.oversubscribed ? { resourceLimits: { maxYoungGenerationSizeMb: OVERSUBSCRIBED_YOUNG_MB } } : {}),
+      ...threadOptions,
     });
     workers.push(worker);
     if (captureOutput) {
