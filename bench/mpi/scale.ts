@@ -4,18 +4,30 @@
  * grows from 64 to 128 ranks (2 nodes, as issue 11 measured it).
  *
  *   npx tsx --conditions=source bench/mpi/scale.ts [--quick] [--timing exact|fast] [--ranks N]
+ *     (--quick: one run of each, and the large job at 256 ranks on 4 nodes instead of 1024 on 16)
  *   npx tsx --conditions=source bench/mpi/scale.ts --sync [--quick]   # exact timing's cost: barriers at 64 and 128 ranks, exact ÷ fast
  *
  * bytesPerRank: the process's resident set is sampled every 25 ms while the job runs; its peak minus
  * the resident set just before the job, divided by the ranks. It counts everything a rank adds: its
  * worker thread (V8 heap, code, stack), its shared tables and the node memory it touches.
  * bench/mpi.ts imports measureScale() for its `ranks1024WallMs` and `bytesPerRank` figures.
+ *
+ * Before the large job starts, its memory is projected from the 128-rank runs' bytes per rank: a job
+ * the host cannot hold is not started (the figures say why) instead of taking the host down —
+ * 1024 ranks at 16 MB each once grew to 15 GB resident, and died after 12 minutes without a report.
  */
 import { fileURLToPath } from 'node:url';
 import { loadavg } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { runJob } from '@tsmpi/mpi';
 
 export const SCALE_TARGETS = { ranks: 1024, nodes: 16, bytesPerRank: 10 * 1024 * 1024, barrierGrowth: 1.17 /* log2(128)/log2(64) */ };
+/** Ranks per node of the large job (16 × 64 = 1024), and its size under --quick. */
+const RANKS_PER_NODE = 64;
+const QUICK_RANKS = 256;
+/** What the host must keep free while the large job runs (memguard.sh's floor), and the projection's margin. */
+const KEEP_FREE_BYTES = 4 * 2 ** 30;
+const PROJECTION_MARGIN = 1.25;
 const program = new URL('./scale-program.ts', import.meta.url);
 
 export interface ScaleRun {
@@ -55,13 +67,17 @@ const stats = (xs: number[]) => {
 };
 
 export interface ScaleFigures {
-  ranks1024WallMs: number;
+  /** Present when the large job ran with 1024 ranks. */
+  ranks1024WallMs?: number;
+  /** Of the large job when it ran, else of the 128-rank runs. */
   bytesPerRank: number;
+  /** Why the large job was not started (its projected memory did not fit), if it was not. */
+  largeJobSkipped?: string;
   /** barrier wall time at 128 ranks ÷ at 64 ranks (medians), and each run's per-barrier ms */
   barrier128Over64: number;
   barrier64Ms: number[];
   barrier128Ms: number[];
-  ranks1024Runs: ScaleRun[];
+  largeJobRuns: ScaleRun[];
   timing: 'exact' | 'fast';
   load: number[];
 }
@@ -76,25 +92,54 @@ export async function measureScale(opts: { quick: boolean; timing?: 'exact' | 'f
   const load = [loadavg()[0]!];
   const b64: number[] = [];
   const b128: number[] = [];
+  const small: ScaleRun[] = [];
   for (let i = 0; i < runs; i++) {
     b64.push((await scaleRun(64, 2, timing, 20)).barrierWallMs);
-    b128.push((await scaleRun(128, 2, timing, 20)).barrierWallMs);
+    small.push(await scaleRun(128, 2, timing, 20));
+    b128.push(small[small.length - 1]!.barrierWallMs);
   }
-  const np = opts.ranks ?? SCALE_TARGETS.ranks;
+  const np = opts.ranks ?? (opts.quick ? QUICK_RANKS : SCALE_TARGETS.ranks);
+  const perRank = Math.max(...small.map((r) => r.bytesPerRank));
+  const skipped = memoryShortfall(np, perRank);
+  if (skipped) process.stderr.write(`# bench/mpi/scale.ts: ${skipped}\n`);
   const big: ScaleRun[] = [];
-  for (let i = 0; i < runs; i++) big.push(await scaleRun(np, SCALE_TARGETS.nodes, timing, 5));
+  for (let i = 0; i < runs && !skipped; i++) big.push(await scaleRun(np, Math.max(1, Math.ceil(np / RANKS_PER_NODE)), timing, 5));
   load.push(loadavg()[0]!);
-  const best = big.reduce((a, b) => (b.wallMs < a.wallMs ? b : a));
+  const best = big.length > 0 ? big.reduce((a, b) => (b.wallMs < a.wallMs ? b : a)) : undefined;
   return {
-    ranks1024WallMs: best.wallMs,
-    bytesPerRank: Math.round(best.bytesPerRank),
+    ...(best?.np === SCALE_TARGETS.ranks ? { ranks1024WallMs: best.wallMs } : {}),
+    ...(skipped ? { largeJobSkipped: skipped } : {}),
+    bytesPerRank: Math.round(best?.bytesPerRank ?? perRank),
     barrier128Over64: stats(b128).median / stats(b64).median,
     barrier64Ms: b64,
     barrier128Ms: b128,
-    ranks1024Runs: big,
+    largeJobRuns: big,
     timing,
     load,
   };
+}
+
+/**
+ * Why a job of `np` ranks at `bytesPerRank` each must not start now (undefined: it fits): the host's
+ * available memory (MemAvailable, Linux) must hold the projection with a margin and still keep
+ * memguard.sh's floor free.
+ */
+export function memoryShortfall(np: number, bytesPerRank: number, available = availableMemory()): string | undefined {
+  if (available === undefined) return undefined;
+  const need = np * bytesPerRank * PROJECTION_MARGIN;
+  if (need + KEEP_FREE_BYTES <= available) return undefined;
+  const gb = (b: number) => `${(b / 2 ** 30).toFixed(1)} GB`;
+  return `${np} ranks not started: at ${(bytesPerRank / 2 ** 20).toFixed(1)} MB per rank (the 128-rank runs) they need about ${gb(need)}, ` +
+    `and the host has ${gb(available)} available of which ${gb(KEEP_FREE_BYTES)} must stay free; run it on a quieter host or with --ranks N`;
+}
+
+function availableMemory(): number | undefined {
+  try {
+    const kb = /MemAvailable:\s+(\d+) kB/.exec(readFileSync('/proc/meminfo', 'utf8'));
+    return kb ? Number(kb[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -133,10 +178,15 @@ if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv.includes(
   const ranks = arg('--ranks') === undefined ? undefined : Number(arg('--ranks'));
   const f = await measureScale({ quick: process.argv.includes('--quick'), timing, ...(ranks ? { ranks } : {}) });
   const mb = (b: number) => `${(b / 2 ** 20).toFixed(2)} MiB`;
-  const s = stats(f.ranks1024Runs.map((r) => r.wallMs));
   console.log(`node ${process.version}, ${new Date().toISOString()}, timing ${timing}, load ${f.load.map((l) => l.toFixed(1)).join(' → ')}`);
-  console.log(`${f.ranks1024Runs[0]!.np} ranks (${SCALE_TARGETS.nodes} nodes): wall min/median/max ${s.min.toFixed(0)} / ${s.median.toFixed(0)} / ${s.max.toFixed(0)} ms; ` +
-    `queue pairs ${f.ranks1024Runs[0]!.queuePairs}`);
+  const big = f.largeJobRuns[0];
+  if (big) {
+    const s = stats(f.largeJobRuns.map((r) => r.wallMs));
+    console.log(`${big.np} ranks (${big.nodes} nodes): wall min/median/max ${s.min.toFixed(0)} / ${s.median.toFixed(0)} / ${s.max.toFixed(0)} ms; ` +
+      `queue pairs ${big.queuePairs}`);
+  } else {
+    console.log(f.largeJobSkipped);
+  }
   console.log(`bytes per rank: ${mb(f.bytesPerRank)} (target ≤ ${mb(SCALE_TARGETS.bytesPerRank)}: ${f.bytesPerRank <= SCALE_TARGETS.bytesPerRank ? 'met' : 'not met'})`);
   const b64 = stats(f.barrier64Ms);
   const b128 = stats(f.barrier128Ms);
