@@ -3,13 +3,14 @@ import { WaitKind, type JobControlPort, type WaitDescription } from '../p2p/port
 /**
  * The job control block: one small SharedArrayBuffer every rank and the launcher see.
  *
- *   header  [ABORT, ABORT_CODE, ACTIVITY, NRANKS, WAKE_STALL_MS, -, -, -]
+ *   header  [ABORT, ABORT_CODE, ACTIVITY, NRANKS, WAKE_STALL_MS, ASLEEP, -, -]
  *   rank r  [STATE, WAIT_KIND, WAIT_PEER, WAIT_TAG, WAIT_CONTEXT, EPOCH, POLLS, LOOKS]   at HEADER + r * SLOTS
  *
  * Who writes what: a rank writes only its own slots (state, what it waits for, its progress epoch, its
  * looks) and bumps ACTIVITY whenever it hands data to another rank; anyone may set ABORT (a failing rank,
  * abort(), or the launcher). The launcher only reads the rank slots (and sets WAKE_STALL_MS, --inject
- * stall, before the ranks start). The deadlock detector (deadlock.ts) declares a deadlock when every live
+ * stall, before the ranks start); ASLEEP counts the ranks asleep in a blocking wait right now (each adds
+ * itself around its sleep), so a waiting rank can tell whether the awake ones fit the cores. The deadlock detector (deadlock.ts) declares a deadlock when every live
  * rank is BLOCKED (or keeps POLLING), neither ACTIVITY nor any EPOCH moved, and every live rank has itself
  * looked for work and found none (LOOKS / POLLS moved twice) since the last movement: a rank that was
  * woken but is not scheduled (a loaded host) has not looked, so it cannot be declared stuck.
@@ -23,7 +24,7 @@ const WAIT_NAMES = ['nothing', 'recv', 'send', 'probe', 'request', 'finalize', '
 
 const HEADER = 8;
 const SLOTS = 8;
-const ABORT = 0, ABORT_CODE = 1, ACTIVITY = 2, NRANKS = 3, WAKE_STALL_MS = 4;
+const ABORT = 0, ABORT_CODE = 1, ACTIVITY = 2, NRANKS = 3, WAKE_STALL_MS = 4, ASLEEP = 5;
 const STATE = 0, WAIT_KIND = 1, WAIT_PEER = 2, WAIT_TAG = 3, WAIT_CONTEXT = 4, EPOCH = 5, POLLS = 6, LOOKS = 7;
 
 export interface ControlBlockHandle {
@@ -130,6 +131,16 @@ export class ControlBlock implements JobControlPort {
     Atomics.store(this.w, b + WAIT_TAG, wait.tag);
     Atomics.store(this.w, b + WAIT_CONTEXT, wait.context);
     Atomics.store(this.w, b + STATE, state);
+  }
+
+  /** A rank goes to sleep (+1) in a blocking wait, or wakes from it (-1). */
+  sleeping(delta: 1 | -1): void {
+    Atomics.add(this.w, ASLEEP, delta);
+  }
+
+  /** The ranks of this block not asleep in a blocking wait (running, spinning, or not started). */
+  get awake(): number {
+    return this.ranks - Atomics.load(this.w, ASLEEP);
   }
 
   unblock(rank: number): void {

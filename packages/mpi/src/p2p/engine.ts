@@ -51,6 +51,8 @@ export interface EngineEnv {
   intra?: IntraPath;
   /** Progress polls before sleeping on the completion queue's doorbell. */
   spins: number;
+  /** The host's cores: with more ranks than cores, a wait spins long only while the awake ranks fit them. */
+  cores?: number;
   /** The job's virtual-time horizon (exact timing); absent with --timing fast. */
   horizon?: Horizon;
   /** The least virtual time from another rank's action to an event it makes here (see scheduler.ts). */

@@ -127,6 +127,10 @@ export interface JobControlPort {
   /** A poll (test, iprobe) for `wait` found nothing; unblock() once one finds something. */
   poll(rank: number, wait: WaitDescription): void;
   unblock(rank: number): void;
+  /** The rank goes to sleep (+1) in a blocking wait, or wakes from it (-1). */
+  sleeping(delta: 1 | -1): void;
+  /** The job's ranks not asleep in a blocking wait right now. */
+  readonly awake: number;
   /** --inject stall:MS: wall ms the rank stays off its core after each sleep (0: none). */
   readonly wakeStallMs: number;
 }

@@ -47,6 +47,8 @@ export interface WaiterEnv {
   intra?: IntraPath;
   /** Progress polls before sleeping on the completion queue's doorbell. */
   spins: number;
+  /** The host's cores (see loop: a short spin only while more ranks are awake than this). */
+  cores?: number;
 }
 
 /**
@@ -93,6 +95,14 @@ export class Waiter {
     // wake-up. Every 64th wait probes with the full budget so it recovers when cores free up.
     const budgetUs = (++this.waitsStarted & 63) === 0 ? SPIN_US_DEDICATED : this.spinUs;
     const intra = this.env.intra;
+    // More ranks than cores (the launcher's SPINS_OVERSUBSCRIBED): a spinning rank would steal the
+    // core a peer needs — but only while more ranks are awake than there are cores. Ranks asleep in
+    // a wait need none (8 ranks of which 6 sit in a barrier are a ping-pong on 2 cores), so then the
+    // wait spins as with a core of its own. A short spin looks at the work on every spin (no gate),
+    // as many times as the launcher said.
+    const short = this.env.spins < SPINS_DEDICATED && (this.env.cores === undefined || ctrl.awake > this.env.cores);
+    const lookLimit = short ? this.env.spins : SPINS_DEDICATED;
+    const gateSpins = short ? 1 : GATE_SPINS;
     // The rank stays BLOCKED for the deadlock detector from its first sleep until a step moves
     // something (which counts as progress: its epoch), not only while it sleeps: between short
     // sleep slices it spins, and a detector sampling then would never see it blocked.
@@ -120,19 +130,24 @@ export class Waiter {
         // after GATE_SPINS, a safety net for a change none of them signals). A full look per spin
         // read every bound under its seqlock (the cache lines the peer writes as it publishes) and
         // boxed a few doubles each time: most of an eager message's heap was spin garbage.
-        let spinning = ++spins < this.env.spins;
-        for (let quiet = 1; spinning; quiet++) {
-          if ((quiet & 63) === 0) {
-            if (ctrl.aborted) throw aborted();
-            const now = performance.now();
-            if (spinStart < 0) spinStart = now;
-            if ((now - spinStart) * 1000 >= budgetUs) break;
-            if (quiet >= GATE_SPINS) spinning = false;
+        let lookAgain = false;
+        if (++spins < lookLimit) {
+          // the budget is checked every 64 looks too: a look a signal ends early may come back idle
+          for (let quiet = (spins & 63) === 0 ? 0 : 1; ; quiet++) {
+            if ((quiet & 63) === 0) {
+              if (ctrl.aborted) throw aborted();
+              const now = performance.now();
+              if (spinStart < 0) spinStart = now;
+              if ((now - spinStart) * 1000 >= budgetUs) break;
+            }
+            if (quiet >= gateSpins || cq.doorbell !== seen || (bell !== undefined && intra!.doorbell !== bell) ||
+              (watched !== undefined && watched.epoch !== epoch)) {
+              lookAgain = true;
+              break;
+            }
           }
-          if (cq.doorbell !== seen || (bell !== undefined && intra!.doorbell !== bell) ||
-            (watched !== undefined && watched.epoch !== epoch)) spinning = false;
         }
-        if (!spinning && spins < this.env.spins) continue;
+        if (lookAgain) continue;
         spins = 0;
         spinStart = -1;
         if (ctrl.aborted) throw aborted();
@@ -142,9 +157,11 @@ export class Waiter {
         ctrl.block(rank, typeof wait === 'function' ? wait() : wait);
         blocked = true;
         const horizon = sleepOn?.();
+        ctrl.sleeping(1);
         if (horizon !== undefined) horizon.sleep(epoch, HORIZON_SLICE_MS);
         else if (bell !== undefined) intra!.sleep(bell, INTRA_SLICE_MS);
         else cq.wait(seen, WAIT_SLICE_MS);
+        ctrl.sleeping(-1);
         if (ctrl.wakeStallMs > 0) stall(ctrl.wakeStallMs);
       }
     } finally {

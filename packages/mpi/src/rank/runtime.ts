@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { MessagePort } from 'node:worker_threads';
 import { parseRndv } from '../options.js';
 import { parseNoncontig } from '../p2p/noncontig.js';
@@ -198,6 +199,7 @@ export class RankRuntime implements RankRuntimeFace {
       counters,
       ...(intra ? { intra: intra.path } : {}),
       spins: wd.oversubscribed ? SPINS_OVERSUBSCRIBED : SPINS_DEDICATED,
+      cores: availableParallelism(),
       ...(wd.horizon ? { horizon: attachHorizon(wd, adapters, cq.id) } : {}),
       // every message leaves its sender's post at least o + L before it arrives (transferTimes); a ring's chunk L_shm
       lookaheadUs: ringLookahead(wd, cost, cost.overheadUs + Math.min(latencyUs(cost, true), latencyUs(cost, false))),
