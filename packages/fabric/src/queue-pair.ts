@@ -334,13 +334,22 @@ export class QueuePair {
     if (!this.peerAlive(pst, peer.qpNum * QP_STRIDE)) return this.deadPeer(opcode, wr.wrId, nak, peer);
     const leaves = this.depart(opcode, wr.wrId, t0);
     if (leaves === undefined) return;
-    let faultUs = 0;
+    // Times, counters, completion: after the copy, or with wr.timed (one element) just before its bytes move.
+    let faultChunks = 0;
+    let finished = false;
+    const finish = (chunks: number): void => {
+      finished = true;
+      const done = transferTimes(cost, op, n, leaves, sameNode, odpFaultCost(cost, chunks) + sgeCostUs(cost, list.length), op === 'write' ? peer.outbound : peer.inbound);
+      bump(this.state.counters, this.pd.id, op === 'write' ? Counter.writeOps : Counter.readOps);
+      bump(this.state.counters, this.pd.id, op === 'write' ? Counter.writeBytes : Counter.readBytes, n);
+      this.complete(opcode, wr.wrId, Status.SUCCESS, n, done.complete, signaled);
+    };
+    const timed = wr.timed !== undefined && list.length === 1 ? (chunks: number) => (finish(chunks), wr.timed!()) : undefined;
     if (n > 0) {
       const remote = checkKey(pst, wr.rkey, 'rkey', peer.domainId, wr.remoteAddr, n, op === 'read' ? NEED_REMOTE_READ : NEED_REMOTE_WRITE);
       if (typeof remote !== 'number') return this.complete(opcode, wr.wrId, Status.REMOTE_ACCESS_ERROR, 0, nak, true);
       // each element against its stretch of the one remote range, in list order
       let at = wr.remoteAddr;
-      let faultChunks = 0;
       for (let i = 0; i < list.length; i++) {
         const e = list[i]!;
         if (e.length === 0) continue;
@@ -348,7 +357,7 @@ export class QueuePair {
           slot: locals[i]!, key: e.lkey, which: 'lkey' as const, addr: e.addr, length: e.length, write: op === 'read' };
         const theirs = { state: pst, memory: peer.adapter.memory, space: peer.space, nodeId: peer.nodeId, slot: remote,
           key: wr.rkey, which: 'rkey' as const, addr: at, length: e.length, write: op === 'write' };
-        const out = op === 'write' ? dmaCopy(mine, theirs, cost.odpFaultChunkBytes) : dmaCopy(theirs, mine, cost.odpFaultChunkBytes);
+        const out = op === 'write' ? dmaCopy(mine, theirs, cost.odpFaultChunkBytes, timed) : dmaCopy(theirs, mine, cost.odpFaultChunkBytes, timed);
         if (!out.ok) {
           const localSide = (op === 'write') === (out.side === 'src');
           return localSide
@@ -358,13 +367,9 @@ export class QueuePair {
         faultChunks += out.faultChunks;
         at += e.length;
       }
-      faultUs = odpFaultCost(cost, faultChunks);
     }
     // Only a transfer that moved data occupies the ports (an error moved nothing), in post order on this thread.
-    const done = transferTimes(cost, op, n, leaves, sameNode, faultUs + sgeCostUs(cost, list.length), op === 'write' ? peer.outbound : peer.inbound);
-    bump(this.state.counters, this.pd.id, op === 'write' ? Counter.writeOps : Counter.readOps);
-    bump(this.state.counters, this.pd.id, op === 'write' ? Counter.writeBytes : Counter.readBytes, n);
-    this.complete(opcode, wr.wrId, Status.SUCCESS, n, done.complete, signaled);
+    if (!finished) finish(faultChunks);
   }
 
   /** Add `compareAdd` to the peer's 8-byte word at remoteAddr; its old value lands in the local sge. */

@@ -71,6 +71,13 @@ export interface RdmaWorkRequest {
   remoteAddr: number;
   rkey: number;
   signaled?: boolean;
+  /**
+   * Called during the post, once the transfer's times are fixed (its ports reserved, its completion
+   * pushed) and before its bytes move (a copy of up to the whole message): a caller that orders its
+   * posts in virtual time can let other threads go on meanwhile. Not called if the transfer fails, nor
+   * for a scatter/gather list of more than one element, nor across processes.
+   */
+  timed?: () => void;
 }
 
 /**

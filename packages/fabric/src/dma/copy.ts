@@ -32,8 +32,11 @@ type Side = RegionAccess | WireBytes;
  * invalidate_range_start waits for the device), translations taken under the locks, network
  * page faults taken with the locks dropped. Counts one odpFault per side that faulted.
  * Either side may be WireBytes instead (the network wire's local half); it is never locked.
+ * `beforeBytes(faultChunks)` runs once the copy is certain to succeed, under the locks, just before
+ * the bytes move: what the outcome decides (a transfer's times) can be fixed while the copy, the
+ * long part, is still to come.
  */
-export function dmaCopy(src: Side | WireParts, dst: Side, chunkBytes: number): CopyOutcome {
+export function dmaCopy(src: Side | WireParts, dst: Side, chunkBytes: number, beforeBytes?: (faultChunks: number) => void): CopyOutcome {
   const rs = isRegion(src) ? src : undefined;
   const rd = isRegion(dst) ? dst : undefined;
   // Allocated on the first fault only: the common case (resident pages) allocates nothing here.
@@ -51,12 +54,14 @@ export function dmaCopy(src: Side | WireParts, dst: Side, chunkBytes: number): C
     const ts = rs === undefined ? [] : translateLocked(rs);
     const td = rd === undefined ? wholeBuffer(dst as WireBytes) : translateLocked(rd);
     if (Array.isArray(ts) && Array.isArray(td)) {
+      const faultChunks = faulted === undefined ? 0 : countFaults(rs, faulted.src) + countFaults(rd, faulted.dst);
+      beforeBytes?.(faultChunks);
       const to = rd === undefined ? (dst as WireBytes).bytes : rd.memory.bytes;
       if (rs !== undefined) copyRuns(rs.memory.bytes, ts, to, td);
       else if ('parts' in src) copyParts(src.parts, to, td);
       else copyParts([(src as WireBytes).bytes], to, td);
       unlockSides(rs, rd);
-      return { ok: true, faultChunks: faulted === undefined ? 0 : countFaults(rs, faulted.src) + countFaults(rd, faulted.dst) };
+      return { ok: true, faultChunks };
     }
     unlockSides(rs, rd);
     faulted ??= { src: new Set<number>(), dst: new Set<number>() };

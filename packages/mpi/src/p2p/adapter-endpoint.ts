@@ -25,6 +25,8 @@ export interface AdapterEndpointEnv {
   deliver(env: Envelope, payload: Uint8Array, time: number): void;
   /** --inject: names the injected fault behind a queue pair's failure. */
   faults?: { explain(cause: string, peer: number): string };
+  /** Nothing but the timeline acts after an event (no nonblocking collective's schedule is under way): see postRead. */
+  eventsOnly(): boolean;
 }
 
 /**
@@ -91,16 +93,27 @@ export class AdapterEndpoint {
     this.env.ctrl.noteActivity();
   }
 
-  /** RDMA-reads `length` bytes of `destWorld`'s registration into `landing`; `done(status, time)` on completion. */
+  /**
+   * RDMA-reads `length` bytes of `destWorld`'s registration into `landing`; `done(status, time)` on
+   * completion. With exact timing the read's post says so to the other ranks as soon as its times are
+   * fixed, before its bytes move: the copy of a large message is most of a rendezvous's wall time,
+   * and its sender, held back until this rank passes the post's virtual time, goes on meanwhile
+   * instead of waiting for it and then for a wake-up (see Scheduler.bytesOnly).
+   */
   postRead(destWorld: number, read: RdmaRead, done: (status: number, time: number) => void): void {
+    const { scheduler } = this.env;
+    const timed = scheduler.exact && this.env.eventsOnly() ? this.bytesOnly : undefined;
     this.postOneSided(destWorld, (qp, wrId) => qp.rdmaRead({
       wrId,
       sge: { lkey: read.lkey, addr: read.landing, length: read.length },
       ...(read.sgl ? { sgl: read.sgl } : {}),
       remoteAddr: read.remoteAddr,
       rkey: read.rkey,
+      ...(timed ? { timed } : {}),
     }), done);
   }
+
+  private readonly bytesOnly = (): void => this.env.scheduler.bytesOnly();
 
   /**
    * Any one-sided post (RDMA read or write, atomic: rma/) to `destWorld`'s queue pair under a fresh

@@ -123,7 +123,7 @@ export class Engine implements Progress, ProtocolHost {
       this.waiter,
     );
     this.adapter = new AdapterEndpoint({
-      ...env, scheduler: this.scheduler,
+      ...env, scheduler: this.scheduler, eventsOnly: () => this.afterProgress === undefined,
       takeSeq: (dest) => this.nextSeqOut[dest]!++,
       deliver: (e, payload, time) => this.deliverInOrder(e, payload, time, undefined),
     });

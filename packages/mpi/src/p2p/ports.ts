@@ -66,7 +66,8 @@ export interface QpPort {
   /** In verbs' error state: the status that put it there and why (fabric's QueuePair.error). */
   readonly error?: { status: string; cause: string } | undefined;
   postSend(wr: { wrId: number; sge: SgePort; immData?: number; signaled?: boolean }): void;
-  rdmaRead(wr: { wrId: number; sge: SgePort; sgl?: readonly SgePort[]; remoteAddr: number; rkey: number; signaled?: boolean }): void;
+  /** `timed`: called once the read's times are fixed, before its bytes move (fabric's RdmaWorkRequest.timed). */
+  rdmaRead(wr: { wrId: number; sge: SgePort; sgl?: readonly SgePort[]; remoteAddr: number; rkey: number; signaled?: boolean; timed?: () => void }): void;
 }
 
 /** The queue pair towards each world rank; connected on first use (rank/connections.ts). */

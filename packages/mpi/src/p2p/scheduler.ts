@@ -107,6 +107,18 @@ export class Scheduler {
   private shownMark = 0;
   private shownPending = Infinity;
 
+  /**
+   * The post running now has fixed everything it decides in virtual time (ports reserved, its
+   * completion pushed: the completion queue's watermark now covers that) and only moves bytes from
+   * here on: publish at once what the rank can still do, so a rank held back by this post goes on
+   * while the bytes move. Only inside an item (a post deferred to its turn), where what runs next is
+   * the timeline's next item, and only when nothing else acts after an item (the caller's check:
+   * a nonblocking collective's schedule may post from afterEach at the item's time).
+   */
+  bytesOnly(): void {
+    if (this.running) this.publish(false);
+  }
+
   /** This rank's bound rose outside its row (its CQ's watermark): wake the ranks held back by it. */
   announce(): void {
     if (this.horizon === undefined) return;
