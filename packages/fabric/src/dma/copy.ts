@@ -2,14 +2,22 @@ import { Counter, bump } from '../stats.js';
 import { M_DOMAIN, MR_STRIDE } from '../shared/layout.js';
 import { stillValid } from '../mr/table.js';
 import {
-  faultIn, lockRegions, translateLocked, unlockRegions, type PhysicalRun, type RegionAccess,
+  faultIn, lockRegions, translateInto, unlockRegions, type PhysicalRun, type RegionAccess,
 } from './region-access.js';
 
 export type { PhysicalRun } from './region-access.js';
 
 export type CopyOutcome =
-  | { ok: true; faultChunks: number }
-  | { ok: false; side: 'src' | 'dst'; why: 'segv' | 'revoked' };
+  | { readonly ok: true; readonly faultChunks: number }
+  | { readonly ok: false; readonly side: 'src' | 'dst'; readonly why: 'segv' | 'revoked' };
+
+/** The outcome of almost every copy, made once. */
+const COPIED: CopyOutcome = Object.freeze({ ok: true, faultChunks: 0 });
+
+// The translations of the copy under way, reused by the next (a copy never starts inside another, and
+// nothing keeps them past it): an eager message's copy allocates nothing.
+const srcRuns: PhysicalRun[] = [];
+const dstRuns: PhysicalRun[] = [];
 
 /**
  * One side of a copy that is not a memory region: bytes already off the wire, or a buffer to ship
@@ -34,7 +42,7 @@ type Side = RegionAccess | WireBytes;
  * Either side may be WireBytes instead (the network wire's local half); it is never locked.
  * `beforeBytes(faultChunks)` runs once the copy is certain to succeed, under the locks, just before
  * the bytes move: what the outcome decides (a transfer's times) can be fixed while the copy, the
- * long part, is still to come.
+ * long part, is still to come. It must not start another copy (the translations are reused).
  */
 export function dmaCopy(src: Side | WireParts, dst: Side, chunkBytes: number, beforeBytes?: (faultChunks: number) => void): CopyOutcome {
   const rs = isRegion(src) ? src : undefined;
@@ -51,22 +59,22 @@ export function dmaCopy(src: Side | WireParts, dst: Side, chunkBytes: number, be
       unlockSides(rs, rd);
       return { ok: false, side: 'dst', why: 'revoked' };
     }
-    const ts = rs === undefined ? [] : translateLocked(rs);
-    const td = rd === undefined ? wholeBuffer(dst as WireBytes) : translateLocked(rd);
-    if (Array.isArray(ts) && Array.isArray(td)) {
+    const haveSrc = rs === undefined ? (srcRuns.length = 0, true) : translateInto(rs, srcRuns);
+    const haveDst = rd === undefined ? wholeBuffer(dst as WireBytes, dstRuns) : translateInto(rd, dstRuns);
+    if (haveSrc && haveDst) {
       const faultChunks = faulted === undefined ? 0 : countFaults(rs, faulted.src) + countFaults(rd, faulted.dst);
       beforeBytes?.(faultChunks);
       const to = rd === undefined ? (dst as WireBytes).bytes : rd.memory.bytes;
-      if (rs !== undefined) copyRuns(rs.memory.bytes, ts, to, td);
-      else if ('parts' in src) copyParts(src.parts, to, td);
-      else copyParts([(src as WireBytes).bytes], to, td);
+      if (rs !== undefined) copyRuns(rs.memory.bytes, srcRuns, to, dstRuns);
+      else if ('parts' in src) copyParts(src.parts, to, dstRuns);
+      else copyParts([(src as WireBytes).bytes], to, dstRuns);
       unlockSides(rs, rd);
-      return { ok: true, faultChunks };
+      return faultChunks === 0 ? COPIED : { ok: true, faultChunks };
     }
     unlockSides(rs, rd);
     faulted ??= { src: new Set<number>(), dst: new Set<number>() };
-    for (const [side, t, a] of [['src', ts, rs], ['dst', td, rd]] as const) {
-      if (Array.isArray(t) || a === undefined) continue;
+    for (const [side, have, a] of [['src', haveSrc, rs], ['dst', haveDst, rd]] as const) {
+      if (have || a === undefined) continue;
       const r = faultIn(a, chunkBytes, a.addr);
       if (r === 'segv' || r === 'revoked') {
         countFaults(rs, faulted.src);
@@ -82,8 +90,10 @@ function isRegion(s: Side | WireParts): s is RegionAccess {
   return (s as RegionAccess).state !== undefined;
 }
 
-function wholeBuffer(b: WireBytes): PhysicalRun[] {
-  return [{ offset: 0, length: b.bytes.length }];
+function wholeBuffer(b: WireBytes, out: PhysicalRun[]): true {
+  out.length = 1;
+  out[0] = { offset: 0, length: b.bytes.length };
+  return true;
 }
 
 function lockSides(x: RegionAccess | undefined, y: RegionAccess | undefined): void {
@@ -133,7 +143,7 @@ export function copyRuns(from: Uint8Array, src: PhysicalRun[], to: Uint8Array, d
     const s = src[si]!;
     const d = dst[di]!;
     const n = Math.min(s.length - so, d.length - dOff);
-    to.set(from.subarray(s.offset + so, s.offset + so + n), d.offset + dOff);
+    copyBytes(from, s.offset + so, to, d.offset + dOff, n);
     so += n;
     dOff += n;
     if (so === s.length) {
@@ -146,3 +156,22 @@ export function copyRuns(from: Uint8Array, src: PhysicalRun[], to: Uint8Array, d
     }
   }
 }
+
+/**
+ * `n` bytes of `from` at `at` into `to` at `into`. A few bytes (an eager message's envelope and
+ * payload) byte by byte, since subarray() allocates a view per piece; one memory (both sides on one
+ * node) with copyWithin, which allocates nothing either (memmove: overlapping runs are fine).
+ */
+function copyBytes(from: Uint8Array, at: number, to: Uint8Array, into: number, n: number): void {
+  if (n <= SMALL_COPY) {
+    // backwards when the target overlaps the source from above (one memory), as memmove
+    if (into > at && from.buffer === to.buffer) for (let i = n - 1; i >= 0; i--) to[into + i] = from[at + i]!;
+    else for (let i = 0; i < n; i++) to[into + i] = from[at + i]!;
+  } else if (from === to) {
+    to.copyWithin(into, at, at + n);
+  } else {
+    to.set(from.subarray(at, at + n), into);
+  }
+}
+
+const SMALL_COPY = 128;

@@ -67,8 +67,7 @@ export class LocalSend implements SendSource {
 
   copyInto(dst: RegionAccess, chunkBytes: number): CopyOutcome {
     const s = this.s;
-    return dmaCopy({ state: s.state, memory: s.memory, space: s.space, nodeId: s.nodeId, slot: this.slot, key: s.lkey,
-      which: 'lkey', addr: s.addr, length: s.length, write: false }, dst, chunkBytes);
+    return dmaCopy(access(SRC, s.state, s.memory, s.space, s.nodeId, this.slot, s.lkey, s.addr, s.length, false), dst, chunkBytes);
   }
 
   done(status: number, at: number): void {
@@ -121,8 +120,8 @@ export function deliverSend(cost: CostModel, s: SendSource, r: RecvSide, recv: P
       s.done(Status.REMOTE_OPERATION_ERROR, dataAt + L);
       return 'receiver-error';
     }
-    const out = s.copyInto({ state: r.state, memory: r.memory, space: r.space, nodeId: r.nodeId, slot: dstSlot, key: recv.lkey,
-      which: 'lkey', addr: recv.addr, length: s.length, write: true }, cost.odpFaultChunkBytes);
+    const out = s.copyInto(access(DST, r.state, r.memory, r.space, r.nodeId, dstSlot, recv.lkey, recv.addr, s.length, true),
+      cost.odpFaultChunkBytes);
     if (!out.ok) {
       if (out.side === 'src') {
         // The sender's buffer vanished under the copy: nothing was delivered.
@@ -147,4 +146,31 @@ export function deliverSend(cost: CostModel, s: SendSource, r: RecvSide, recv: P
 // showed up at ~9% of a small send's cost.
 function recvDone(s: SendSource, r: RecvSide, recv: PostedRecv, status: number, at: number, bytes: number): void {
   pushCompletionOf(r.state, r.recvCq, status, Opcode.RECV, bytes, recv.wrId, r.qpNum, status === Status.SUCCESS ? s.immData : -1, at);
+}
+
+/*
+ * The two sides of the copy under way, filled in place for each delivery: a delivery runs to its end
+ * before the next begins on this thread, and dmaCopy keeps neither side past its return.
+ */
+const SRC = blankAccess();
+const DST = blankAccess();
+
+function blankAccess(): RegionAccess {
+  return { state: undefined!, memory: undefined!, space: undefined!, nodeId: 0, slot: 0, key: 0, which: 'lkey', addr: 0, length: 0, write: false };
+}
+
+function access(
+  a: RegionAccess, state: AdapterState, memory: PhysicalMemory, space: RemoteAddressSpace, nodeId: number, slot: number, lkey: number,
+  addr: number, length: number, write: boolean,
+): RegionAccess {
+  a.state = state;
+  a.memory = memory;
+  a.space = space;
+  a.nodeId = nodeId;
+  a.slot = slot;
+  a.key = lkey;
+  a.addr = addr;
+  a.length = length;
+  a.write = write;
+  return a;
 }

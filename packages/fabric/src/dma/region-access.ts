@@ -36,6 +36,16 @@ export type Translation = PhysicalRun[] | { missing: true };
  * (or a read-only entry for a write) means a network page fault is needed first.
  */
 export function translateLocked(a: RegionAccess): Translation {
+  const out: PhysicalRun[] = [];
+  return translateInto(a, out) ? out : { missing: true };
+}
+
+/**
+ * translateLocked into `out`, reusing the run objects already there (`out.length` is set to the runs
+ * found): false if a page is missing (then `out` holds nothing of use). What a DMA copy calls, so a
+ * small message's copy allocates nothing.
+ */
+export function translateInto(a: RegionAccess, out: PhysicalRun[]): boolean {
   const row = a.slot * MR_STRIDE;
   const mrs = a.state.mrs;
   const ps = a.memory.pageSize;
@@ -43,7 +53,7 @@ export function translateLocked(a: RegionAccess): Translation {
   const pages = a.state.arena.i32;
   const base = mrs[row + M_PAGES_AT]! * 2;
   const backend = backendOf(mrs[row + M_BACKING]!);
-  const out: PhysicalRun[] = [];
+  let n = 0;
   let last: PhysicalRun | undefined;
   let at = a.addr;
   let left = a.length;
@@ -51,14 +61,26 @@ export function translateLocked(a: RegionAccess): Translation {
     const off = at % ps;
     const chunk = Math.min(ps - off, left);
     const frame = backend.frameOf(pages[base + (at - off - first) / ps]!, a.write);
-    if (frame === NEEDS_FAULT) return { missing: true };
+    if (frame === NEEDS_FAULT) {
+      out.length = 0;
+      return false;
+    }
     const offset = frame * ps + off;
     if (last !== undefined && last.offset + last.length === offset) last.length += chunk;
-    else out.push((last = { offset, length: chunk }));
+    else {
+      last = out[n];
+      if (last === undefined) out.push((last = { offset, length: chunk }));
+      else {
+        last.offset = offset;
+        last.length = chunk;
+      }
+      n++;
+    }
     at += chunk;
     left -= chunk;
   }
-  return out;
+  out.length = n;
+  return true;
 }
 
 export function lockRegions(x: RegionAccess, y: RegionAccess | undefined): void {

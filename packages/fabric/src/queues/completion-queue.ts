@@ -152,10 +152,11 @@ export function readWatermark(state: AdapterState, cqId: number): number {
 function ringDoorbell(cqs: Int32Array, row: number): void {
   Atomics.add(cqs, row + C_DOORBELL, 1);
   if (holding > 0) {
-    const n = heldRows.length;
+    const n = held;
     if (n === 0 || heldRows[n - 1] !== row || heldCqs[n - 1] !== cqs) {
-      heldCqs.push(cqs);
-      heldRows.push(row);
+      heldCqs[n] = cqs;
+      heldRows[n] = row;
+      held = n + 1;
     }
     return;
   }
@@ -171,6 +172,9 @@ function ringDoorbell(cqs: Int32Array, row: number): void {
  * again. A spinning owner sees the doorbell move without waiting for the release.
  */
 let holding = 0;
+// The first `held` entries; the arrays only grow (emptying one with `length = 0` dropped its backing
+// store, so every held push of every message allocated a new one).
+let held = 0;
 const heldCqs: Int32Array[] = [];
 const heldRows: number[] = [];
 
@@ -195,13 +199,13 @@ export function releaseDoorbells(notify = true): void {
  * hold (a send that waits for a free slot) must not leave a peer asleep that it may be waiting for.
  */
 export function flushDoorbells(): void {
-  for (let i = 0; i < heldRows.length; i++) {
+  const n = held;
+  held = 0;
+  for (let i = 0; i < n; i++) {
     const cqs = heldCqs[i]!;
     const row = heldRows[i]!;
     if (Atomics.load(cqs, row + C_WAITERS) !== 0) Atomics.notify(cqs, row + C_DOORBELL);
   }
-  heldCqs.length = 0;
-  heldRows.length = 0;
 }
 
 /** A completion queue; poll and wait on its owner's thread, pushes come from any thread. */
