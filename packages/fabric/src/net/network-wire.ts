@@ -15,6 +15,7 @@ import { RankWire } from './rank-wire.js';
 import { completeFrame } from './payload-send.js';
 import { NetworkResponder } from './responder.js';
 import { InFlight } from './in-flight.js';
+import { inboundDelay } from './inbound-delay.js';
 import type { ListenOptions, NetworkWireHandle, PeerAddress } from './types.js';
 import { FrameOrder, promiseFrame, readPromise, type WireSequencer } from './sequencer.js';
 
@@ -58,6 +59,7 @@ export class NetworkWire {
   private framesIn = 0;
 
   private readonly pollMs: number;
+  private readonly inbound = inboundDelay(process.env, (c, f, payload) => this.received(c, f, payload));
 
   private constructor(private readonly adapter: Adapter, private readonly server: Server, address: string,
     private readonly token: Buffer, opts: ListenOptions, private readonly onError: (e: NetworkError) => void) {
@@ -305,7 +307,7 @@ export class NetworkWire {
     socket.on('close', () => this.sockets.delete(socket));
     return new Connection(socket, dialed, label, {
       hello: (c, body) => this.greeted(c, body),
-      frame: (c, f, payload) => this.received(c, f, payload),
+      frame: this.inbound,
       closed: (c, problem) => this.lost(c, problem),
     }, this.lanes);
   }
