@@ -2,20 +2,19 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { pack, unpack } from 'msgpackr';
 import { Adapter } from '../adapter.js';
-import { Opcode, Status } from '../constants.js';
-import { latencyUs } from '../cost/formulas.js';
 import { InvalidArgument, NetworkError } from '../errors.js';
 import type { Wire } from '../wire.js';
 import { Connection } from './connection.js';
 import { AwaitAnnouncement, DomainSpaces } from './domain-spaces.js';
-import { ATOMIC_CAS_FLAG, Data, DoneBits, Done, FrameType, FrameWriter, Op, type FrameReader } from './frames.js';
+import { Data, DoneBits, Done, FrameType, FrameWriter, Op, type FrameReader } from './frames.js';
 import { NOTE, Outbox, createOutbox } from './outbox.js';
 import { SocketLanes, createLanes } from './lanes.js';
 import { RankWire } from './rank-wire.js';
-import { completeFrame } from './payload-send.js';
 import { NetworkResponder } from './responder.js';
 import { InFlight } from './in-flight.js';
 import { inboundDelay } from './inbound-delay.js';
+import { HeldAnswers, type Answer } from './held-answers.js';
+import { parseAddress } from './peer-address.js';
 import type { ListenOptions, NetworkWireHandle, PeerAddress } from './types.js';
 import { FrameOrder, promiseFrame, readPromise, type WireSequencer } from './sequencer.js';
 
@@ -54,6 +53,8 @@ export class NetworkWire {
   /** The bounds last promised to the peers, by origin. */
   private readonly promised = new Map<number, number>();
   private parkedOnBounds = false;
+  /** Answers the responder made under exact timing: they leave after the next promise (held-answers.ts). */
+  private readonly answers = new HeldAnswers();
   /** Frames handed to the peers' connections and frames received from them (the job's deadlock check). */
   private framesOut = 0;
   private framesIn = 0;
@@ -141,6 +142,7 @@ export class NetworkWire {
     if (this.closed) return;
     // the last word: this node's ranks are done (their bounds are infinite), so the peers need not wait on them
     if (this.sequencer !== undefined) this.promise(this.sequencer.promises());
+    this.sendAnswers(this.answers.take());
     this.pump(); // operations the ranks wrote themselves are known before they fail below
     this.closed = true;
     this.outbox.close();
@@ -176,16 +178,19 @@ export class NetworkWire {
     const now = performance.now();
     // Bounds are read before the outbox is drained: what a rank posted before its bound rose is
     // then shipped ahead of the promise that says it rose.
+    // Answers made so far leave after the promise of bounds read now, which their events lowered.
     const s = this.sequencer;
+    const answers = this.answers.take();
     const epoch = s?.epoch() ?? 0;
     const bounds = s?.promises();
     if (this.pump()) this.lastActive = now;
     if (bounds !== undefined) {
       this.promise(bounds);
+      this.sendAnswers(answers);
       this.order!.release();
       this.parkOnBounds(epoch);
     }
-    if (now - this.lastActive < this.pollMs) {
+    if (this.answers.waiting || now - this.lastActive < this.pollMs) {
       this.spinning = true;
       setImmediate(this.tick);
       return;
@@ -247,7 +252,9 @@ export class NetworkWire {
     const head = frame[0]!.length >= 4 + Op.HEADER ? frame[0]! : Buffer.concat(frame).subarray(0, Math.min(4 + Op.HEADER, total(frame)));
     const type = head[4]!;
     if (type !== FrameType.SEND && type !== FrameType.WRITE && type !== FrameType.READ && type !== FrameType.ATOMIC) {
-      this.reply(dst, frame, undefined, release);
+      // a rank's own answer (a parked send it delivered): its bound, already promised, covers it
+      this.framesOut++;
+      this.send(dst, frame, undefined, release);
       return;
     }
     const view = new DataView(head.buffer, head.byteOffset + 4, Op.HEADER);
@@ -285,15 +292,25 @@ export class NetworkWire {
     return conn;
   }
 
+  /** An answer of the responder to `node`: under exact timing it waits for the next promise. */
+  private reply(node: number, frame: Uint8Array | Uint8Array[], payload?: Uint8Array): void {
+    this.framesOut++;
+    if (this.order !== undefined) return this.answers.hold(payload === undefined ? { node, frame } : { node, frame, payload });
+    this.send(node, frame, payload);
+  }
+
+  private sendAnswers(answers: readonly Answer[]): void {
+    for (const a of answers) this.send(a.node, a.frame, a.payload);
+  }
+
   /** An answer to `node` (it asked us, so it is connected; a peer gone since loses the answer, as its operations failed). */
-  private reply(node: number, frame: Uint8Array | Uint8Array[], payload?: Uint8Array, sent?: () => void): void {
+  private send(node: number, frame: Uint8Array | Uint8Array[], payload?: Uint8Array, sent?: () => void): void {
     const c = this.to(node);
     if (c === undefined) {
       sent?.();
       if (!this.closed) this.onError(new NetworkError('connect', `node ${node}`, 'has no connection and no address; an answer to it was dropped'));
       return;
     }
-    this.framesOut++;
     c.send(frame, payload, sent);
   }
 
@@ -431,24 +448,9 @@ export class NetworkWire {
     } catch (e) {
       if (e instanceof AwaitAnnouncement) return e.domainId;
       this.onError(new NetworkError('frame', c.label, `a frame of type ${f.type} could not be served: ${(e as Error).message}`));
-      this.refuse(f);
+      this.responder.refuse(f);
     }
     return undefined;
-  }
-
-  /**
-   * An operation this node could not serve (its arena or a table full: one process would have
-   * thrown at the post): its initiator still gets an answer, REMOTE_OPERATION_ERROR, never silence.
-   */
-  private refuse(f: FrameReader): void {
-    const opcode = f.type === FrameType.SEND ? Opcode.SEND : f.type === FrameType.WRITE ? Opcode.RDMA_WRITE
-      : f.type === FrameType.READ ? Opcode.RDMA_READ : f.type === FrameType.ATOMIC
-        ? ((f.u8(Op.FLAGS) & ATOMIC_CAS_FLAG) !== 0 ? Opcode.COMP_SWAP : Opcode.FETCH_ADD) : undefined;
-    if (opcode === undefined) return;
-    const cost = this.adapter.cost;
-    this.reply(f.u32(Op.SRC_NODE), completeFrame({ qpNum: f.u32(Op.SRC_QPN), seq: f.f64(Op.SEQ), wrId: f.f64(Op.WR_ID) }, opcode,
-      Status.REMOTE_OPERATION_ERROR, DoneBits.PUSH | DoneBits.FINAL, f.f64(Op.T0) + cost.overheadUs + 2 * latencyUs(cost, false),
-      f.u32(Op.LENGTH)));
   }
 
   private dispatch(f: FrameReader, payload: Uint8Array[], peer: number): void {
@@ -484,13 +486,6 @@ export class NetworkWire {
     if (problem !== undefined && !this.closed) this.onError(new NetworkError(problem.reason, c.label, problem.message));
     if (current && node !== undefined && (c.ready || problem !== undefined)) this.inFlight.failPeer(node);
   }
-}
-
-function parseAddress(a: string): { host: string; port: number } | undefined {
-  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(a);
-  if (m === null) return undefined;
-  const port = Number(m[2]);
-  return port > 0 && port < 65536 ? { host: m[1]!, port } : undefined;
 }
 
 function total(parts: Uint8Array[]): number {

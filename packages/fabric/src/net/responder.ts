@@ -40,6 +40,20 @@ export class NetworkResponder {
 
   // ---------------------------------------------------------------- responder half
 
+  /**
+   * An operation this node could not serve (its arena or a table full: one process would have
+   * thrown at the post): its initiator still gets an answer, REMOTE_OPERATION_ERROR, never silence.
+   */
+  refuse(f: FrameReader): void {
+    const opcode = f.type === FrameType.SEND ? Opcode.SEND : f.type === FrameType.WRITE ? Opcode.RDMA_WRITE
+      : f.type === FrameType.READ ? Opcode.RDMA_READ : f.type === FrameType.ATOMIC
+        ? ((f.u8(Op.FLAGS) & ATOMIC_CAS_FLAG) !== 0 ? Opcode.COMP_SWAP : Opcode.FETCH_ADD) : undefined;
+    if (opcode === undefined) return;
+    this.reply(f.u32(Op.SRC_NODE), completeFrame({ qpNum: f.u32(Op.SRC_QPN), seq: f.f64(Op.SEQ), wrId: f.f64(Op.WR_ID) }, opcode,
+      Status.REMOTE_OPERATION_ERROR, DoneBits.PUSH | DoneBits.FINAL, f.f64(Op.T0) + this.adapter.cost.overheadUs + 2 * this.L,
+      f.u32(Op.LENGTH)));
+  }
+
   send(f: FrameReader, payload: Uint8Array[]): void {
     const o = this.op(f);
     const cost = this.adapter.cost;

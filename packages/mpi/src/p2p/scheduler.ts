@@ -56,7 +56,8 @@ export class Scheduler {
    */
   at(t: number, act: () => void, order = this.nextOrder++): void {
     const h = this.horizon;
-    if (h === undefined || (!this.running && this.timeline.nextTime > t && this.undrained() > t && h.safe(this.rank, t))) {
+    // the others' bounds before this rank's own queue (see settled)
+    if (h === undefined || (!this.running && this.timeline.nextTime > t && h.safe(this.rank, t) && this.undrained() > t)) {
       act();
       h?.lower(t);
       return;
@@ -180,8 +181,12 @@ export class Scheduler {
   /** Nothing due by `t` is left and no rank can act before `t`: a program action at `t` may go. */
   settled(t: number): boolean {
     // exact, not with lookahead: a program may read memory that other ranks' puts and atomics write
-    // when their posts run, and which of those have run by its clock must not depend on the threads
-    return this.pendingTime > t && this.undrained() > t && this.safe(t);
+    // when their posts run, and which of those have run by its clock must not depend on the threads.
+    // The others' bounds first, this rank's completion queue after: an event at or before t is pushed
+    // by a rank acting before t, so before its bound passed t. Read the other way round, a peer could
+    // push one (its reply) and block, bound Infinity, between the two reads: the call at t then ran
+    // before an event due by t (a receive posted that one process, or another run, finds unexpected).
+    return this.safe(t) && this.pendingTime > t && this.undrained() > t;
   }
 
   /** No event at or before `t` can still reach this rank (see Horizon.safeForEvents). */

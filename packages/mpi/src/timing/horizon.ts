@@ -45,8 +45,10 @@ export type TimingModeValue = (typeof TimingMode)[keyof typeof TimingMode];
 // process sleeps on it to promise their bounds to the other nodes); NODE_WAITERS says whether it
 // sleeps now, NODE_WATCHED whether such a thread exists at all (a job in one process has none: its
 // ranks then skip the counter, one contended atomic add per publication that nobody would read).
-const NODE_EPOCH = 0, NODE_WAITERS = 1, NODE_WATCHED = 2;
-const I_HEADER = 3;
+// MIRROR_FALLS counts the times a mirror's bound fell (see mirror()): a cached horizon older than the
+// last fall may promise too much.
+const NODE_EPOCH = 0, NODE_WAITERS = 1, NODE_WATCHED = 2, MIRROR_FALLS = 3;
+const I_HEADER = 4;
 const I_ROW = 5;
 // EPOCH counts the row's publications; a rank held back by this one sleeps on it (WAITERS says how
 // many do, so a publication nobody waits for costs no futex call).
@@ -80,6 +82,8 @@ export class Horizon {
   /** The smallest (bound, rank) among the others at the last scan: every t below it is safe. */
   private cachedBound = -Infinity;
   private cachedRank = -1;
+  /** MIRROR_FALLS when the cache was taken: a mirror that fell since invalidates it. */
+  private cachedFalls = 0;
   /** See holdingBack. */
   private blocker = -1;
 
@@ -163,6 +167,11 @@ export class Horizon {
   mirror(q: number, bound: number): void {
     const i = I_HEADER + q * I_ROW;
     const f = q * F_ROW;
+    // A mirror falls where one process's row never would: its node promised a blocked rank's bound
+    // (Infinity), then applied an operation of this node's that handed the rank an event. Ranks here
+    // that cached the higher bound must look again (counted before the row changes, so a rank that
+    // still sees the old count read the row before it fell).
+    if (bound < this.f64[f + CLOCK]!) Atomics.add(this.i32, MIRROR_FALLS, 1);
     Atomics.add(this.i32, i + SEQ, 1);
     this.f64[f + CLOCK] = bound;
     this.f64[f + PENDING] = Infinity;
@@ -229,7 +238,7 @@ export class Horizon {
 
   /** May rank `r` act at virtual time `t`? Every other rank is past it, or at it with a larger rank. */
   safe(r: number, t: number): boolean {
-    if (t < this.cachedBound || (t === this.cachedBound && r < this.cachedRank)) {
+    if ((t < this.cachedBound || (t === this.cachedBound && r < this.cachedRank)) && this.cacheHolds()) {
       return true;
     }
     // the rank that held this one back last time most often still does: one row, not np
@@ -250,7 +259,7 @@ export class Horizon {
    */
   safeForEvents(r: number, t: number, lookahead: number): boolean {
     const s = t - lookahead;
-    if (s < this.cachedBound) {
+    if (s < this.cachedBound && this.cacheHolds()) {
       return true;
     }
     const q = this.blocker;
@@ -274,6 +283,7 @@ export class Horizon {
    * — a rank q holds r back when (bound_q, q) < (t, tieRank) — into `blocker`.
    */
   private rescan(r: number, t: number, tieRank: number): void {
+    this.cachedFalls = Atomics.load(this.i32, MIRROR_FALLS);
     let minBound = Infinity;
     let minRank = this.ranks;
     let blocker = -1;
@@ -293,6 +303,11 @@ export class Horizon {
     this.cachedBound = minBound;
     this.cachedRank = minRank;
     this.blocker = blocker;
+  }
+
+  /** No mirror fell since the cache was taken (in one process none ever does: one atomic load). */
+  private cacheHolds(): boolean {
+    return Atomics.load(this.i32, MIRROR_FALLS) === this.cachedFalls;
   }
 
   /**
