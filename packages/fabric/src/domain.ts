@@ -239,9 +239,9 @@ export class ProtectionDomain {
     if (sender.kind === 'remote') return sender.failParked(p, this, time);
     const sst = sender.state;
     const srow = p.srcQpn * QP_STRIDE;
+    markError(sst, p.srcQpn, Status.RETRY_EXCEEDED); // a RETRY_EXCEEDED completion puts its QP in the error state
     pushCompletion(sst, sst.qps[srow + Q_SEND_CQ]!, { status: Status.RETRY_EXCEEDED, opcode: Opcode.SEND, byteLength: 0,
       wrId: p.wrId, qpNum: p.srcQpn, immData: -1, time });
-    markError(sst, p.srcQpn); // a RETRY_EXCEEDED completion puts its QP in the error state
   }
 
   /**

@@ -1,5 +1,5 @@
 // A queue pair's row in its adapter's shared QP table: claimed at creation, written once connected.
-import { H_QP_CREATED, H_QP_HINT, Q_DOMAIN, Q_RECV_CQ, Q_REMOTE_DOMAIN, Q_REMOTE_NODE, Q_REMOTE_QPN, Q_RNR, Q_RQ, Q_SEND_CQ, Q_STATE, QP_STRIDE, QpState } from './shared/layout.js';
+import { H_QP_CREATED, H_QP_HINT, Q_DOMAIN, Q_RECV_CQ, Q_REMOTE_DOMAIN, Q_REMOTE_NODE, Q_REMOTE_QPN, Q_RNR, Q_RQ, Q_SEND_CQ, Q_STATE, Q_ERROR, QP_STRIDE, QpState } from './shared/layout.js';
 import type { AdapterState } from './shared/state.js';
 
 /** What a queue-pair row is created with: its owner domain and the queues it completes into. */
@@ -31,5 +31,6 @@ export function writeConnection(st: AdapterState, qpNum: number, remote: { nodeI
   st.qps[row + Q_REMOTE_NODE] = remote.nodeId;
   st.qps[row + Q_REMOTE_QPN] = remote.qpNum;
   st.qps[row + Q_REMOTE_DOMAIN] = remote.domainId;
+  Atomics.store(st.qps, row + Q_ERROR, 0);
   Atomics.store(st.qps, row + Q_STATE, QpState.CONNECTED);
 }

@@ -11,7 +11,7 @@ import { checkKey, NEED_LOCAL_WRITE, NEED_NONE, NEED_REMOTE_ATOMIC, NEED_REMOTE_
 import { lowerWatermark, pushCompletion, type CompletionQueue } from './queues/completion-queue.js';
 import { createReceiveQueue, localPark, takeOrPark, type ReceiveQueue } from './queues/receive-queue.js';
 import { DEFAULT_RETRY, LinkSchedule, checkRetryBudget } from './link-down.js';
-import { flushOutstanding, markError, qpFailure, type QpFailure } from './qp-error.js';
+import { clearError, fatalFailure, fatalStatus, flushOutstanding, flushPost, linkCaused, markError, peerErrorText, qpFailure, rowFailure, type QpFailure } from './qp-error.js';
 import {
   Q_DOMAIN, Q_RECV_CQ, Q_REMOTE_NODE, Q_REMOTE_QPN, Q_RNR, Q_RQ, Q_SEND_CQ, Q_STATE,
   QP_STRIDE, QpState, R_SHARED, RQ_STRIDE,
@@ -171,7 +171,7 @@ export class QueuePair {
 
   /** In the error state: the status that put it there and why (undefined while it is not). */
   get error(): QpFailure | undefined {
-    return this.qpState === 'error' ? (this.failure ?? qpFailure('RETRY_EXCEEDED', 'its peer gave up on it')) : undefined;
+    return this.qpState === 'error' ? (this.failure ?? rowFailure(this.state, this.qpNum)) : undefined;
   }
 
   /**
@@ -189,6 +189,7 @@ export class QueuePair {
     flushOutstanding(this, this.pd.clock.now);
     this.peer = undefined;
     this.failure = undefined;
+    clearError(this.state, this.qpNum);
     Atomics.store(this.state.qps, this.qpNum * QP_STRIDE + Q_STATE, QpState.CREATED);
   }
 
@@ -241,7 +242,8 @@ export class QueuePair {
     if (this.hasSrq) throw new InvalidArgument(`postRecv: queue pair ${this.qpNum} takes receives from its SRQ; post there`);
     if (this.qpState === 'error') {
       checkWrId(wr?.wrId, 'postRecv');
-      return this.flush(Opcode.RECV, wr.wrId, this.recvCqId);
+      this.noticeError();
+      return flushPost(this, Opcode.RECV, wr.wrId, this.recvCqId);
     }
     this.pd.postRecvTo(this.rqId, wr);
   }
@@ -288,13 +290,15 @@ export class QueuePair {
       const at = t.arrive + this.rnrRetry * cost.rnrTimerUs + latencyUs(cost, sameNode);
       return this.complete(Opcode.SEND, wr.wrId, Status.RETRY_EXCEEDED, 0, at, true, `the receiver had no receive posted after ${this.rnrRetry} RNR retries`);
     }
-    deliverSend(cost, new LocalSend(
+    const outcome = deliverSend(cost, new LocalSend(
       { state: this.state, memory: this.pd.adapter.memory, space: this.pd.remoteView(), nodeId: this.pd.adapter.nodeId,
         domainId: this.pd.id, qpNum: this.qpNum, sendCq: this.sendCqId, lkey: sge.lkey, addr: sge.addr, length: sge.length,
         wrId: wr.wrId, immData: imm, signaled }),
       { state: pst, memory: peer.adapter.memory, space: peer.space, nodeId: peer.nodeId, domainId: peer.domainId,
         qpNum: peer.qpNum, recvCq: pst.qps[prow + Q_RECV_CQ]! },
       got, rnrDeliveryTime(cost, t.arrive, got.postedAt));
+    // its error completion marked the row; here, on the QP's own thread, its outstanding work flushes too
+    if (outcome !== 'delivered') this.noticeError();
   }
 
   /** Write the local sge into [remoteAddr, +length) of the peer's region `rkey`. */
@@ -435,7 +439,8 @@ export class QueuePair {
   private ready(wr: { wrId: number; sge: { lkey: number; addr: number; length: number }; sgl?: unknown }, what: string, opcode: number): Peer | undefined {
     if (this.qpState === 'error') {
       checkWrId(wr?.wrId, what);
-      this.flush(opcode, wr.wrId, this.sendCqId);
+      this.noticeError();
+      flushPost(this, opcode, wr.wrId, this.sendCqId);
       return undefined;
     }
     if (this.peer === undefined) throw new NotConnected(this.qpNum);
@@ -444,27 +449,21 @@ export class QueuePair {
     return this.peer;
   }
 
-  /** A post to a QP in the error state: verbs accepts it and completes it with a flush error at once. */
-  private flush(opcode: number, wrId: number, cqId: number): void {
-    const time = this.pd.clock.now + this.pd.adapter.cost.overheadUs;
-    this.pd.clock.advanceTo(time);
-    pushCompletion(this.state, cqId, { status: Status.WR_FLUSH_ERROR, opcode, byteLength: 0, wrId, qpNum: this.qpNum, immData: -1, time });
-  }
-
   /** The link's verdict on an operation posted at t0: when its first packet leaves, or undefined once it gave up. */
   private depart(opcode: number, wrId: number, t0: number): number | undefined {
     if (this.link.empty) return t0;
     const d = this.link.departure(t0);
     if ('leaves' in d) return d.leaves;
-    this.complete(opcode, wrId, Status.RETRY_EXCEEDED, 0, d.gaveUpAt, true, `the link was down for every retransmission from ${t0.toFixed(1)} µs on`);
+    this.complete(opcode, wrId, Status.RETRY_EXCEEDED, 0, d.gaveUpAt, true, `the link was down for every retransmission from ${t0.toFixed(1)} µs on`, true);
     return undefined;
   }
 
   /** The peer QP is gone, in the error state, or connected elsewhere: the transport's retries run out. */
   private deadPeer(opcode: number, wrId: number, time: number, peer: LocalPeer): void {
-    const inError = Atomics.load(peer.adapter.state.qps, peer.qpNum * QP_STRIDE + Q_STATE) === QpState.ERROR;
-    this.complete(opcode, wrId, Status.RETRY_EXCEEDED, 0, time, true,
-      `queue pair ${peer.qpNum} of node ${peer.nodeId} ${inError ? 'is in the error state' : 'is not connected to it'}`);
+    const pst = peer.adapter.state;
+    const inError = Atomics.load(pst.qps, peer.qpNum * QP_STRIDE + Q_STATE) === QpState.ERROR;
+    this.complete(opcode, wrId, Status.RETRY_EXCEEDED, 0, time, true, `queue pair ${peer.qpNum} of node ${peer.nodeId} ${inError
+      ? peerErrorText(pst, peer.qpNum) : 'is not connected to it'}`, inError && linkCaused(pst, peer.qpNum));
   }
 
   /** The peer QP still exists and is connected back to this one (else the transport gives up). */
@@ -474,19 +473,27 @@ export class QueuePair {
   }
 
   /**
-   * @internal push this QP's own completion (successes only when signaled). A transport failure
-   * (RETRY_EXCEEDED: retries or RNR retries exhausted, the peer gone) puts the QP in the error state.
+   * @internal push this QP's own completion (successes only when signaled). A fatal one (fatalStatus:
+   * an access or protection error, RETRY_EXCEEDED when retries or RNR retries ran out, the peer is gone
+   * or the link was down) puts the QP in the error state, as verbs does.
    */
-  complete(opcode: number, wrId: number, status: number, bytes: number, time: number, signaled: boolean, why?: string): void {
+  complete(opcode: number, wrId: number, status: number, bytes: number, time: number, signaled: boolean, why?: string, link = false): void {
     if (status === Status.SUCCESS && !signaled) return;
+    if (fatalStatus(status)) markError(this.state, this.qpNum, status, link); // before the completion a thread may act on
     pushCompletion(this.state, this.sendCqId, { status, opcode, byteLength: bytes, wrId, qpNum: this.qpNum, immData: -1, time });
-    if (status === Status.RETRY_EXCEEDED) this.enterError(qpFailure('RETRY_EXCEEDED', why ?? 'the transport\'s retries ran out'), time);
+    if (fatalStatus(status)) this.enterError(fatalFailure(status, why), time);
   }
 
+  /** Another thread or node marked the row (an error completion it delivered here): flush, here, what is still outstanding. */
+  private noticeError(): void {
+    if (this.failure === undefined) this.enterError(rowFailure(this.state, this.qpNum), this.pd.clock.now);
+  }
+
+  /** Once per failure: another thread may have marked the row already, so the failure, not the row, says whether it was handled here. */
   private enterError(f: QpFailure, time: number): void {
-    if (this.qpState === 'error') return;
+    if (this.failure !== undefined) return;
     this.failure = f;
-    markError(this.state, this.qpNum);
+    markError(this.state, this.qpNum, Status[f.status]);
     flushOutstanding(this, time);
   }
 

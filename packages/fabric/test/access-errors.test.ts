@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { Access, Opcode, Status, statusName } from '@tsmpi/fabric';
-import { ALL, PAGE, one, pair, pattern, rank } from './fixture.js';
+import { ALL, PAGE, one, pair, pattern, rank, reconnect } from './fixture.js';
 
 /*
- * Every way a key can be wrong ends in an error completion and moves no byte:
+ * Every way a key can be wrong ends in an error completion and moves no byte. As in verbs, that
+ * completion is fatal: the QP enters the error state and flushes every later post until it is reset
+ * and connected again (reconnect), so each bad operation below runs on a pair connected afresh.
  *
  *   a (initiator)  ──qa══qb──  b (responder: owns the region behind the rkey)
  */
@@ -20,7 +22,13 @@ describe.each(['pinning', 'odp'] as const)('%s: key checks', (kind) => {
     const untouched = () => b.space.read(dst, 2 * PAGE).every((x) => x === 0xee);
     const write = (rkey: number, remoteAddr = dst, length = PAGE, lkey = lmr.lkey) =>
       p.qa.rdmaWrite({ wrId: 7, sge: { lkey, addr: src, length }, remoteAddr, rkey });
-    return { ...p, src, dst, lmr, rmr, untouched, write };
+    /** The status of each operation, each on the pair connected afresh (an error leaves the QP in ERR). */
+    const statuses = (...ops: (() => void)[]) => ops.map((op) => {
+      reconnect(p);
+      op();
+      return statusName(one(p.a.cq).status);
+    });
+    return { ...p, src, dst, lmr, rmr, untouched, write, statuses };
   }
 
   it('writes through a good rkey (the control case)', () => {
@@ -42,25 +50,41 @@ describe.each(['pinning', 'odp'] as const)('%s: key checks', (kind) => {
     expect(s.a.pd.stats.writeOps).toBe(0);
   });
 
+  it('a remote access error is fatal: the QP enters ERR, later posts flush, the peer\'s posts give up; reset and connect revive it', () => {
+    const s = setup();
+    s.write(s.rmr.rkey ^ 1);
+    expect(statusName(one(s.a.cq).status)).toBe('REMOTE_ACCESS_ERROR');
+    expect(s.qa.qpState).toBe('error');
+    expect(s.qa.error).toMatchObject({ status: 'REMOTE_ACCESS_ERROR' });
+    s.write(s.rmr.rkey); // a good key now: still flushed
+    expect(one(s.a.cq)).toMatchObject({ status: Status.WR_FLUSH_ERROR, wrId: 7, byteLength: 0 });
+    expect(s.untouched()).toBe(true);
+    const back = s.b.space.mmap(PAGE);
+    const bmr = s.b.pd.registerMemory(back, PAGE, ALL);
+    s.qb.postSend({ wrId: 70, sge: { lkey: bmr.lkey, addr: back, length: 8 } });
+    const gaveUp = one(s.b.cq);
+    expect(statusName(gaveUp.status)).toBe('RETRY_EXCEEDED');
+    expect(s.qb.error?.cause).toMatch(/queue pair \d+ of node \d+ is in the error state \(the peer refused a remote access/);
+    reconnect(s);
+    s.write(s.rmr.rkey);
+    expect(statusName(one(s.a.cq).status)).toBe('SUCCESS');
+  });
+
   it('refuses a deregistered region, and a new registration in the same slot does not revive the old key', () => {
     const s = setup();
     s.b.pd.deregister(s.rmr);
-    s.write(s.rmr.rkey);
-    expect(statusName(one(s.a.cq).status)).toBe('REMOTE_ACCESS_ERROR');
+    expect(s.statuses(() => s.write(s.rmr.rkey))).toEqual(['REMOTE_ACCESS_ERROR']);
     const again = s.b.pd.registerMemory(s.dst, 2 * PAGE, ALL);
     expect(again.rkey).not.toBe(s.rmr.rkey);
-    s.write(s.rmr.rkey);
-    expect(statusName(one(s.a.cq).status)).toBe('REMOTE_ACCESS_ERROR');
+    expect(s.statuses(() => s.write(s.rmr.rkey))).toEqual(['REMOTE_ACCESS_ERROR']);
     expect(s.untouched()).toBe(true);
-    s.write(again.rkey);
-    expect(statusName(one(s.a.cq).status)).toBe('SUCCESS');
+    expect(s.statuses(() => s.write(again.rkey))).toEqual(['SUCCESS']);
   });
 
   it('refuses an access past the end of the region and before its start', () => {
     const s = setup();
-    s.write(s.rmr.rkey, s.dst + PAGE + 1, PAGE);
-    s.write(s.rmr.rkey, s.dst - 1, 2);
-    expect(s.a.cq.poll().map((c) => statusName(c.status))).toEqual(['REMOTE_ACCESS_ERROR', 'REMOTE_ACCESS_ERROR']);
+    expect(s.statuses(() => s.write(s.rmr.rkey, s.dst + PAGE + 1, PAGE), () => s.write(s.rmr.rkey, s.dst - 1, 2)))
+      .toEqual(['REMOTE_ACCESS_ERROR', 'REMOTE_ACCESS_ERROR']);
     expect(s.untouched()).toBe(true);
   });
 
@@ -68,9 +92,9 @@ describe.each(['pinning', 'odp'] as const)('%s: key checks', (kind) => {
     const s = setup();
     const ro = s.b.pd.registerMemory(s.dst, PAGE, Access.REMOTE_READ);
     const wo = s.b.pd.registerMemory(s.dst, PAGE, Access.LOCAL_WRITE | Access.REMOTE_WRITE);
-    s.write(ro.rkey);
-    s.qa.rdmaRead({ wrId: 8, sge: { lkey: s.lmr.lkey, addr: s.src, length: 16 }, remoteAddr: s.dst, rkey: wo.rkey });
-    expect(s.a.cq.poll().map((c) => statusName(c.status))).toEqual(['REMOTE_ACCESS_ERROR', 'REMOTE_ACCESS_ERROR']);
+    expect(s.statuses(() => s.write(ro.rkey),
+      () => s.qa.rdmaRead({ wrId: 8, sge: { lkey: s.lmr.lkey, addr: s.src, length: 16 }, remoteAddr: s.dst, rkey: wo.rkey })))
+      .toEqual(['REMOTE_ACCESS_ERROR', 'REMOTE_ACCESS_ERROR']);
     expect(s.untouched()).toBe(true);
     expect(s.a.space.read(s.src, PAGE)).toEqual(pattern(2 * PAGE, 1).subarray(0, PAGE));
   });
@@ -87,9 +111,8 @@ describe.each(['pinning', 'odp'] as const)('%s: key checks', (kind) => {
 
   it('refuses a bad lkey, and a local key of another domain, as a local protection error', () => {
     const s = setup();
-    s.write(s.rmr.rkey, s.dst, PAGE, s.lmr.lkey + 1);
-    s.write(s.rmr.rkey, s.dst, PAGE, s.rmr.lkey);
-    expect(s.a.cq.poll().map((c) => statusName(c.status))).toEqual(['LOCAL_PROTECTION_ERROR', 'LOCAL_PROTECTION_ERROR']);
+    expect(s.statuses(() => s.write(s.rmr.rkey, s.dst, PAGE, s.lmr.lkey + 1), () => s.write(s.rmr.rkey, s.dst, PAGE, s.rmr.lkey)))
+      .toEqual(['LOCAL_PROTECTION_ERROR', 'LOCAL_PROTECTION_ERROR']);
     expect(s.untouched()).toBe(true);
     expect(s.a.pd.stats.errors.LOCAL_PROTECTION_ERROR).toBe(2);
   });

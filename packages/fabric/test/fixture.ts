@@ -47,6 +47,17 @@ export function pair(kind: AdapterKind, opts: { pinMode?: PinMode; memlockLimit?
   return { memory, adapter, a, b, qa, qb, cost };
 }
 
+/**
+ * After a fatal completion (verbs: the QP is in the error state and flushes every later post), both
+ * ends back to RESET and connected again — the one way to use the pair after an error.
+ */
+export function reconnect(p: Pair): void {
+  p.qa.reset();
+  p.qb.reset();
+  p.qa.connect(p.qb.address);
+  p.qb.connect(p.qa.address);
+}
+
 /** Fill `length` bytes at addr with a pattern derived from `seed`. */
 export function pattern(length: number, seed: number): Uint8Array {
   const out = new Uint8Array(length);

@@ -6,7 +6,7 @@
  * order of operations is the same in both runs.
  */
 import type { AddressSpace } from '@tsmpi/vm';
-import { Access, type Completion, type CompletionQueue, type ProtectionDomain, type QueuePair, type VirtualClock } from '@tsmpi/fabric';
+import { Access, type Completion, type CompletionQueue, type ProtectionDomain, type QpAddress, type QueuePair, type VirtualClock } from '@tsmpi/fabric';
 
 export interface NetRank {
   space: AddressSpace;
@@ -54,9 +54,6 @@ const sendRecv: [Role, Role] = [
     const sends: Completion[] = [];
     sizes.forEach((n, i) => r.qp.postSend({ wrId: 10 + i, sge: { lkey: mr.lkey, addr: buf + 1, length: n }, immData: 100 + i }));
     for (let i = 0; i < sizes.length; i++) sends.push(took(r, await r.waitOne()));
-    await r.exchange('a short receive posted');
-    r.qp.postSend({ wrId: 20, sge: { lkey: mr.lkey, addr: buf, length: 100 } });
-    const tooLong = took(r, await r.waitOne());
     r.qp.postSend({ wrId: 30, sge: { lkey: mr.lkey, addr: buf + 7, length: 3000 }, immData: 7 });
     // Wait until the responder has parked it (the counter moves when it says so), so the receiver posts after.
     for (const until = Date.now() + 10_000; r.pd.stats.rnrParked < 1 && Date.now() < until;) await new Promise((res) => setTimeout(res, 1));
@@ -67,6 +64,10 @@ const sendRecv: [Role, Role] = [
     r.qp.postSend({ wrId: 40, sge: { lkey: mr.lkey, addr: buf, length: 40 }, signaled: false });
     const countedAtPost = r.pd.stats.sendOps;
     await r.exchange('unsignaled sent');
+    // last: a length error is fatal for both QPs (verbs), so nothing could follow it on this pair
+    await r.exchange('a short receive posted');
+    r.qp.postSend({ wrId: 20, sge: { lkey: mr.lkey, addr: buf, length: 100 } });
+    const tooLong = took(r, await r.waitOne());
     return report(r, { sends, tooLong, parked, countedAtPost });
   },
   async (r) => {
@@ -85,9 +86,6 @@ const sendRecv: [Role, Role] = [
     const recvs: Completion[] = [];
     for (let i = 0; i < sizes.length; i++) recvs.push(took(r, await r.waitOne()));
     const wrong = sizes.reduce((w, n, i) => w + differing(r.space.read(offsets[i]!, n), pattern(LEN, 3).subarray(1, 1 + n)), 0);
-    r.qp.postRecv({ wrId: 4, sge: { lkey: mr.lkey, addr: buf, length: 16 } });
-    await r.exchange('a short receive posted');
-    const short = took(r, await r.waitOne());
     await r.exchange('parked');
     r.clock.advance(50); // the receive comes late in virtual time too: priced as a retry after the RNR timer
     r.qp.postRecv({ wrId: 5, sge: { lkey: mr.lkey, addr: buf + 100, length: 4096 } });
@@ -97,6 +95,9 @@ const sendRecv: [Role, Role] = [
     await r.exchange('ready for an unsignaled send');
     await r.exchange('unsignaled sent');
     const unsignaled = took(r, await r.waitOne());
+    r.qp.postRecv({ wrId: 4, sge: { lkey: mr.lkey, addr: buf, length: 16 } });
+    await r.exchange('a short receive posted');
+    const short = took(r, await r.waitOne());
     return report(r, { recvs, wrong, short, late, lateWrong, unsignaled });
   },
 ];
@@ -107,7 +108,12 @@ const rdma: [Role, Role] = [
     const LEN = 256 * 1024;
     const local = r.space.mmap(LEN);
     const lmr = r.pd.registerMemory(local, LEN, ALL);
-    const far = await r.exchange<{ addr: number; rkey: number }>({ addr: 0, rkey: 0 });
+    const far = await r.exchange<{ addr: number; rkey: number; qp: QpAddress | undefined }>({ addr: 0, rkey: 0, qp: undefined });
+    // an error completion leaves the QP in ERR (verbs): back to RESET and connected again to go on
+    const reconnect = (): void => {
+      r.qp.reset();
+      r.qp.connect(far.qp!);
+    };
     r.qp.rdmaRead({ wrId: 1, sge: { lkey: lmr.lkey, addr: local, length: LEN }, remoteAddr: far.addr, rkey: far.rkey });
     const read = took(r, await r.waitOne());
     const readWrong = differing(r.space.read(local, LEN), pattern(LEN, 1));
@@ -116,8 +122,11 @@ const rdma: [Role, Role] = [
     const write = took(r, await r.waitOne());
     r.qp.rdmaRead({ wrId: 3, sge: { lkey: lmr.lkey, addr: local, length: 64 }, remoteAddr: far.addr, rkey: far.rkey ^ 1 });
     const badKey = took(r, await r.waitOne());
+    const afterError = r.qp.qpState;
+    reconnect();
     r.qp.rdmaWrite({ wrId: 4, sge: { lkey: lmr.lkey, addr: local, length: 64 }, remoteAddr: far.addr + LEN - 32, rkey: far.rkey });
     const outOfBounds = took(r, await r.waitOne());
+    reconnect();
     r.qp.rdmaWrite({ wrId: 5, sge: { lkey: lmr.lkey, addr: local, length: 0 }, remoteAddr: far.addr, rkey: 0 });
     const empty = took(r, await r.waitOne());
     // Atomics on the target's last word: the old value lands in our buffer.
@@ -131,14 +140,15 @@ const rdma: [Role, Role] = [
     r.qp.atomicFetchAdd({ wrId: 8, sge: { lkey: lmr.lkey, addr: local + 64, length: 8 }, remoteAddr: word + 4, rkey: far.rkey, compareAdd: 1n });
     const misaligned = took(r, await r.waitOne());
     await r.exchange('done');
-    return report(r, { read, readWrong, write, badKey, outOfBounds, empty, add, swapped, misaligned });
+    return report(r, { read, readWrong, write, badKey, afterError, outOfBounds, empty, add, swapped, misaligned });
   },
   async (r) => {
     const LEN = 256 * 1024;
     const buf = r.space.mmap(LEN);
     r.space.write(buf, pattern(LEN, 1));
     const mr = r.pd.registerMemory(buf, LEN, ALL | Access.REMOTE_ATOMIC);
-    await r.exchange({ addr: buf, rkey: mr.rkey });
+    // whole in one process (a local peer needs its page table); over the network only its numbers are used
+    await r.exchange({ addr: buf, rkey: mr.rkey, qp: r.qp.address });
     await r.exchange('done');
     const lastWord = String(new DataView(r.space.read(buf + LEN - 16, 8).buffer).getBigInt64(0, true));
     const written = differing(r.space.read(buf + 4099, 100_000), pattern(LEN, 2).subarray(5, 100_005));

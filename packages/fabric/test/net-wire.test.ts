@@ -33,6 +33,7 @@ describe.each(['pinning', 'odp'] as const)('%s over the network wire', (kind) =>
     const [i, t] = net.results as any[];
     expect([i.readWrong, t.written, t.untouched]).toEqual([0, 0, 0]);
     expect([i.badKey.status, i.outOfBounds.status]).toEqual([Status.REMOTE_ACCESS_ERROR, Status.REMOTE_ACCESS_ERROR]);
+    expect(i.afterError).toBe('error'); // the error answer put the initiator's QP in ERR before its rank saw it
     expect(i.stats).toMatchObject({ readOps: 1, readBytes: 256 * 1024, writeOps: 2, writeBytes: 100_000, atomicOps: 2 });
     expect([i.add.c.status, i.swapped.c.status, i.misaligned.status]).toEqual([Status.SUCCESS, Status.SUCCESS, Status.REMOTE_INVALID_REQUEST]);
     expect(BigInt(i.swapped.old)).toBe(BigInt(i.add.old) + 5n); // the swap saw the add

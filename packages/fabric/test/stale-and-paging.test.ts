@@ -1,7 +1,7 @@
 import { MemlockLimitExceeded } from '@tsmpi/vm';
 import { describe, expect, it } from 'vitest';
 import { RegistrationError, Status, statusName } from '@tsmpi/fabric';
-import { ALL, PAGE, one, pair, pattern } from './fixture.js';
+import { ALL, PAGE, one, pair, pattern, reconnect } from './fixture.js';
 
 const LEN = 4 * PAGE;
 
@@ -114,6 +114,7 @@ describe('odp: the adapter follows the page table', () => {
     const s = freeAndReallocate('odp');
     s.b.space.munmap(s.buf, LEN);
     expect(statusName(s.read(1).status)).toBe('REMOTE_ACCESS_ERROR');
+    reconnect(s); // the error left the QP in ERR (verbs): the next post would only flush
     s.a.space.munmap(s.local, LEN);
     const other = s.b.space.mmap(LEN);
     const omr = s.b.pd.registerMemory(other, LEN, ALL);

@@ -71,10 +71,15 @@ describe('RMA errors are typed, never wrong bytes or a hang', () => {
 });
 
 describe('a detached region', () => {
-  it('pin-per-op: the revoked key completes in error (TransferError at the fence), then RmaAttachError; no byte written', async () => {
-    const v = await run('detached', 2, { nodes: 2, rcache: 'off' });
-    expect(v[0]).toEqual({ errs: ['none', 'TransferError:TSMPI_TRANSFER', 'RmaAttachError:MPI_ERR_RMA_ATTACH'], untouched: true });
-    expect(v[1]).toEqual({ errs: ['none'], untouched: true });
+  // A put through a revoked key completes REMOTE_ACCESS_ERROR, which verbs makes fatal for the queue pair; as an MPI
+  // over verbs does, the rank then fails for good (no reconnect): its program catches ConnectionFailed once, gets it
+  // again from its next call, and the job fails typed, naming the cause, instead of hanging on the dead connection.
+  it('pin-per-op: the revoked key completes REMOTE_ACCESS_ERROR, fatal for the connection: the job fails typed, no byte written', async () => {
+    const r = await runJob({ np: 2, program, args: ['detached'], nodes: 2, rcache: 'off', deadlockMs: 5000 });
+    expect(r.error).toMatchObject({ kind: 'exception', rank: 0, code: 'TSMPI_CONNECTION' });
+    expect(r.error!.message).toMatch(/ConnectionFailed: the connection of rank 0 to rank 1 failed \(REMOTE_ACCESS_ERROR\): the peer refused a remote access/);
+    expect(r.error!.message).toMatch(/tsmpi does not reconnect/);
+    expect(r.ranks[0]!.stats!.adapter).toMatchObject({ writeBytes: 0, 'errors.REMOTE_ACCESS_ERROR': 1 });
   });
 });
 

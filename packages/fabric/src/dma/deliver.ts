@@ -4,6 +4,7 @@ import { latencyUs, odpFaultCost } from '../cost/formulas.js';
 import type { CostModel } from '../cost/model.js';
 import { checkKey, NEED_LOCAL_WRITE, NEED_NONE } from '../mr/table.js';
 import { pushCompletionOf } from '../queues/completion-queue.js';
+import { fatalStatus, markError } from '../qp-error.js';
 import type { PostedRecv } from '../queues/receive-queue.js';
 import type { AdapterState } from '../shared/state.js';
 import { Counter, bump } from '../stats.js';
@@ -76,6 +77,9 @@ export class LocalSend implements SendSource {
       bump(s.state.counters, s.domainId, Counter.sendOps);
       bump(s.state.counters, s.domainId, Counter.sendBytes, s.length);
     }
+    // from whichever thread delivers (a parked send is delivered by its receiver's post), marked before the
+    // completion its rank may act on; the QP's own thread flushes the rest at its next post
+    if (fatalStatus(status)) markError(s.state, s.qpNum, status);
     if (status !== Status.SUCCESS || s.signaled) {
       pushCompletionOf(s.state, s.sendCq, status, Opcode.SEND, status === 0 ? s.length : 0, s.wrId, s.qpNum, -1, at);
     }
@@ -145,6 +149,8 @@ export function deliverSend(cost: CostModel, s: SendSource, r: RecvSide, recv: P
 // Module-level rather than closures: esbuild's keepNames wraps every closure creation, which
 // showed up at ~9% of a small send's cost.
 function recvDone(s: SendSource, r: RecvSide, recv: PostedRecv, status: number, at: number, bytes: number): void {
+  // the responder's QP fails too (verbs: a receive completed in error moves its QP to the error state)
+  if (fatalStatus(status)) markError(r.state, r.qpNum, status);
   pushCompletionOf(r.state, r.recvCq, status, Opcode.RECV, bytes, recv.wrId, r.qpNum, status === Status.SUCCESS ? s.immData : -1, at);
 }
 

@@ -1,6 +1,7 @@
 import type { RemoteAddressSpace } from '@tsmpi/vm';
 import type { Adapter } from '../adapter.js';
 import { Opcode, RNR_INFINITE, Status } from '../constants.js';
+import { fatalStatus, markError } from '../qp-error.js';
 import { latencyUs, odpFaultCost, rnrDeliveryTime, transferTimes } from '../cost/formulas.js';
 import { dmaCopy } from '../dma/copy.js';
 import { deliverSend } from '../dma/deliver.js';
@@ -206,6 +207,9 @@ export class NetworkResponder {
     if (bits & DoneBits.RNR_PARKED) bump(c, d, Counter.rnrParked);
     if (bits & DoneBits.RNR_EXCEEDED) bump(c, d, Counter.rnrExceeded);
     if (bits & DoneBits.RNR_DELIVERED) bump(c, d, Counter.rnrDelivered);
+    // an error answer is fatal for the initiator's QP (verbs), marked before its rank can see the completion;
+    // its rank's next post there flushes what is still outstanding
+    if (fatalStatus(status)) markError(st, qpn, status);
     if (bits & DoneBits.PUSH) {
       pushCompletion(st, st.qps[row + Q_SEND_CQ]!, { status, opcode, byteLength: status === Status.SUCCESS ? bytes : 0,
         wrId: f.f64(Done.WR_ID), qpNum: qpn, immData: -1, time: f.f64(Done.TIME) });
@@ -227,8 +231,10 @@ export class NetworkResponder {
     const wrId = f.f64(Data.WR_ID);
     const cq = st.qps[row + Q_SEND_CQ]!;
     const opcode = f.u8(Data.OPCODE);
-    const localError = (): void => pushCompletion(st, cq, { status: Status.LOCAL_PROTECTION_ERROR, opcode,
-      byteLength: 0, wrId, qpNum: qpn, immData: -1, time: t0 + cost.overheadUs });
+    const localError = (): void => {
+      markError(st, qpn, Status.LOCAL_PROTECTION_ERROR);
+      pushCompletion(st, cq, { status: Status.LOCAL_PROTECTION_ERROR, opcode, byteLength: 0, wrId, qpNum: qpn, immData: -1, time: t0 + cost.overheadUs });
+    };
     let faultUs = 0;
     if (n > 0) {
       const lkey = f.u32(Data.LKEY);

@@ -47,6 +47,9 @@ export const Q_RNR = 5; // rnrRetry; 7 = infinite
 export const Q_REMOTE_NODE = 6;
 export const Q_REMOTE_QPN = 7;
 export const Q_REMOTE_DOMAIN = 8;
+/** In the error state: the status that put it there (qp-error.ts), | ERROR_LINK_DOWN when the link caused it; 0 otherwise. */
+export const Q_ERROR = 9;
+export const ERROR_LINK_DOWN = 0x100;
 export const QpState = { FREE: 0, CREATED: 1, CONNECTED: 2, ERROR: 3 } as const;
 
 /** Completion-queue row (Int32). */

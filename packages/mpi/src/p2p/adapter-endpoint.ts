@@ -1,4 +1,4 @@
-import { MpiError } from '../errors.js';
+import { MpiError, type ConnectionFailed } from '../errors.js';
 import { connectionFailure } from './connection-failure.js';
 import type { BouncePool } from './bounce.js';
 import { ENVELOPE_BYTES, decodeEnvelope, encodeEnvelope, type Envelope } from './envelope.js';
@@ -53,8 +53,20 @@ export class AdapterEndpoint {
    */
   private readonly windows: (SpaceWindow | undefined)[] = [];
 
+  /**
+   * The first queue pair of this rank that failed. As in an MPI over verbs, a fatal completion ends
+   * the rank (tsmpi does not reconnect and replay): a program that catches the error gets it again
+   * from its next call, so it can neither go on with a dead connection nor wait on one for ever.
+   */
+  private broken: ConnectionFailed | undefined;
+
   constructor(private readonly env: AdapterEndpointEnv) {
     for (let i = 0; i < env.pool.recvSlots; i++) this.postRecvSlot(i);
+  }
+
+  /** Raises the rank's connection failure again, if it had one (every program call asks first). */
+  rethrowBroken(): void {
+    if (this.broken !== undefined) throw this.broken;
   }
 
   /** Control envelopes still waiting for a send slot, and the earliest time one was due. */
@@ -200,6 +212,7 @@ export class AdapterEndpoint {
     if (broken !== undefined) {
       // the rank fails at the completion's virtual time, as an event among its others
       this.env.scheduler.schedule(c.time, this.env.rank, this.env.scheduler.takeOrder(), () => {
+        this.broken ??= broken;
         throw broken;
       });
       return;

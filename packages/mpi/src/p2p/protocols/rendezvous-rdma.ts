@@ -51,6 +51,10 @@ export class RendezvousRdmaProtocol implements Protocol {
     const landing = temp ?? (recv.target as { addr: number }).addr;
     let reg: RegistrationPort;
     try {
+      // the landing's pages first (as the single-copy path does): under odp nothing else looks at them
+      // before the read, whose local error would put the queue pair in the error state (verbs) and
+      // flush the FIN that tells the sender
+      this.host.env.space.runs(landing, a.length, 'write');
       reg = cache.acquire(landing, a.length, USER_BUFFER_ACCESS);
     } catch (e) {
       if (temp !== undefined) heap.free(temp);
