@@ -1,4 +1,6 @@
+import { Status } from './constants.js';
 import { InvalidArgument } from './errors.js';
+import type { QueuePair } from './queue-pair.js';
 
 /**
  * When the link a QP's packets cross is down, as an RC transport sees it: a packet sent into a
@@ -58,4 +60,31 @@ export class LinkSchedule {
   private down(t: number): boolean {
     return this.windows.some((w) => t >= w.start && t < w.end);
   }
+}
+
+/**
+ * The link's verdict on an operation of `qp` posted at t0: when its first packet leaves, or
+ * undefined once it gave up (the operation then completed RETRY_EXCEEDED and the QP is in error).
+ */
+export function departure(qp: QueuePair, link: LinkSchedule, opcode: number, wrId: number, t0: number): number | undefined {
+  if (link.empty) return t0;
+  const d = link.departure(t0);
+  if ('leaves' in d) return d.leaves;
+  qp.complete(opcode, wrId, Status.RETRY_EXCEEDED, 0, d.gaveUpAt, true, `the link was down for every retransmission from ${t0.toFixed(1)} µs on`, true);
+  return undefined;
+}
+
+/**
+ * A post to a peer behind the network wire: true when the link gave up on it (it completed
+ * RETRY_EXCEEDED after its post's overhead, and nothing leaves the node). A shorter window does
+ * not delay the frame across processes (see README, "Link down").
+ */
+export function remoteGaveUp(qp: QueuePair, link: LinkSchedule, opcode: number, wrId: number): boolean {
+  if (link.empty) return false;
+  const clock = qp.pd.clock;
+  const t0 = clock.now;
+  if ('leaves' in link.departure(t0)) return false;
+  clock.advanceTo(t0 + qp.pd.adapter.cost.overheadUs);
+  departure(qp, link, opcode, wrId, t0);
+  return true;
 }

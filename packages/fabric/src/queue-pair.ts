@@ -10,7 +10,7 @@ import { InvalidArgument, NotConnected } from './errors.js';
 import { checkKey, NEED_LOCAL_WRITE, NEED_NONE, NEED_REMOTE_ATOMIC, NEED_REMOTE_READ, NEED_REMOTE_WRITE } from './mr/table.js';
 import { lowerWatermark, pushCompletion, type CompletionQueue } from './queues/completion-queue.js';
 import { createReceiveQueue, localPark, takeOrPark, type ReceiveQueue } from './queues/receive-queue.js';
-import { DEFAULT_RETRY, LinkSchedule, checkRetryBudget } from './link-down.js';
+import { DEFAULT_RETRY, LinkSchedule, checkRetryBudget, departure, remoteGaveUp } from './link-down.js';
 import { clearError, fatalFailure, fatalStatus, flushOutstanding, flushPost, linkCaused, markError, peerErrorText, qpFailure, rowFailure, type QpFailure } from './qp-error.js';
 import {
   Q_DOMAIN, Q_RECV_CQ, Q_REMOTE_NODE, Q_REMOTE_QPN, Q_RNR, Q_RQ, Q_SEND_CQ, Q_STATE,
@@ -270,7 +270,7 @@ export class QueuePair {
       const alone = transferTimes(cost, 'send', sge.length, t0, sameNode);
       return this.deadPeer(Opcode.SEND, wr.wrId, alone.arrive + latencyUs(cost, sameNode), peer);
     }
-    const leaves = this.depart(Opcode.SEND, wr.wrId, t0);
+    const leaves = departure(this, this.link, Opcode.SEND, wr.wrId, t0);
     if (leaves === undefined) return;
     // The data goes on the wire now (in post order on this thread): it takes its share of both ports
     // even if the receiver turns out not to be ready (the first packet is sent, then RNR-NAKed).
@@ -336,7 +336,7 @@ export class QueuePair {
     }
     const pst = peer.adapter.state;
     if (!this.peerAlive(pst, peer.qpNum * QP_STRIDE)) return this.deadPeer(opcode, wr.wrId, nak, peer);
-    const leaves = this.depart(opcode, wr.wrId, t0);
+    const leaves = departure(this, this.link, opcode, wr.wrId, t0);
     if (leaves === undefined) return;
     // Times, counters, completion: after the copy, or with wr.timed (one element) just before its bytes move.
     let faultChunks = 0;
@@ -414,7 +414,7 @@ export class QueuePair {
     if (typeof local !== 'number') return this.complete(opcode, wr.wrId, Status.LOCAL_PROTECTION_ERROR, 0, posted, true);
     const pst = peer.adapter.state;
     if (!this.peerAlive(pst, peer.qpNum * QP_STRIDE)) return this.deadPeer(opcode, wr.wrId, nak, peer);
-    const leaves = this.depart(opcode, wr.wrId, t0);
+    const leaves = departure(this, this.link, opcode, wr.wrId, t0);
     if (leaves === undefined) return;
     if (wr.remoteAddr % ATOMIC_BYTES !== 0) return this.complete(opcode, wr.wrId, Status.REMOTE_INVALID_REQUEST, 0, nak, true);
     const remote = checkKey(pst, wr.rkey, 'rkey', peer.domainId, wr.remoteAddr, ATOMIC_BYTES, NEED_REMOTE_ATOMIC);
@@ -435,7 +435,7 @@ export class QueuePair {
     this.complete(opcode, wr.wrId, Status.SUCCESS, ATOMIC_BYTES, done.complete, signaled);
   }
 
-  /** The peer to post to; undefined when the QP is in the error state (the post completed with a flush error). */
+  /** The peer to post to; undefined when the QP is in the error state (a flush) or the link gave up on a remote post (RETRY_EXCEEDED). */
   private ready(wr: { wrId: number; sge: { lkey: number; addr: number; length: number }; sgl?: unknown }, what: string, opcode: number): Peer | undefined {
     if (this.qpState === 'error') {
       checkWrId(wr?.wrId, what);
@@ -446,16 +446,9 @@ export class QueuePair {
     if (this.peer === undefined) throw new NotConnected(this.qpNum);
     checkWrId(wr?.wrId, what);
     if (wr.sgl === undefined) checkSge(wr.sge, what);
+    // (a local peer's post asks the link itself, after its local checks)
+    if (this.peer.kind === 'remote' && remoteGaveUp(this, this.link, opcode, wr.wrId)) return undefined;
     return this.peer;
-  }
-
-  /** The link's verdict on an operation posted at t0: when its first packet leaves, or undefined once it gave up. */
-  private depart(opcode: number, wrId: number, t0: number): number | undefined {
-    if (this.link.empty) return t0;
-    const d = this.link.departure(t0);
-    if ('leaves' in d) return d.leaves;
-    this.complete(opcode, wrId, Status.RETRY_EXCEEDED, 0, d.gaveUpAt, true, `the link was down for every retransmission from ${t0.toFixed(1)} µs on`, true);
-    return undefined;
   }
 
   /** The peer QP is gone, in the error state, or connected elsewhere: the transport's retries run out. */

@@ -66,6 +66,30 @@ describe('faults across node processes (--procs)', () => {
   });
 });
 
+// The QP errors of one node process reach the other's ranks: an error answer puts the initiator's QP
+// in error, and a target QP the link took down says so in its answer, so the job's error names the
+// injected fault wherever it is met first — never only "queue pair N of node M is in the error state".
+describe('queue-pair faults across node processes (--procs)', () => {
+  it('a link down longer than the retries: the job fails with ConnectionFailed naming the injected link-down, no hang', async () => {
+    const o = await underProcs({ ...faults('ring', 4, 2), options: { deadlockMs: 3000, inject: 'link-down:10+1000000000' } });
+    expect(o.exitCode).toBe(1);
+    expect(o.error).toMatch(/^rank \d on node \d failed: ConnectionFailed: the connection of rank \d to rank \d failed \(RETRY_EXCEEDED\): /);
+    expect(o.error).toMatch(/the link was down for every retransmission.*\(injected fault link-down \(--inject\): down for \[10, 1000000010\) µs\)/);
+  });
+
+  it('a link down shorter than the retries: every message arrives (across processes it does not delay frames)', async () => {
+    const o = await underProcs({ ...faults('ring', 4, 2), options: { deadlockMs: 3000, inject: 'link-down:10+100000' } });
+    expect(o.error).toBeUndefined();
+    expect(o.exitCode).toBe(0);
+  });
+
+  it('a queue pair forced into error: the job fails with ConnectionFailed naming the injected qp-error, no hang', async () => {
+    const o = await underProcs({ ...faults('ring', 4, 2), options: { deadlockMs: 3000, inject: 'qp-error:20,seed:3' } });
+    expect(o.exitCode).toBe(1);
+    expect(o.error).toMatch(/ConnectionFailed: the connection of rank \d to rank \d failed \((WR_FLUSH_ERROR|RETRY_EXCEEDED)\): .*injected fault qp-error \(--inject\)/);
+  });
+});
+
 describe('faults across node processes (mpiexec)', () => {
   it.runIf(inCI)('mpiexec is installed (CI)', () => expect(mpiexec).toBeDefined());
 

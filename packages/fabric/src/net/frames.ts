@@ -83,6 +83,8 @@ export const DoneBits = {
   PUSH: 1,
   /** The operation is over: forget it (it no longer fails if the connection drops). */
   FINAL: 2,
+  /** RETRY_EXCEEDED because the target QP is in the error state the link put it in: the initiator's error names the link. */
+  LINK_DOWN: 4,
   RNR_PARKED: 16,
   RNR_EXCEEDED: 32,
   RNR_DELIVERED: 64,

@@ -1,7 +1,7 @@
 import type { RemoteAddressSpace } from '@tsmpi/vm';
 import type { Adapter } from '../adapter.js';
 import { Opcode, RNR_INFINITE, Status } from '../constants.js';
-import { fatalStatus, markError } from '../qp-error.js';
+import { fatalStatus, linkCaused, markError } from '../qp-error.js';
 import { latencyUs, odpFaultCost, rnrDeliveryTime, transferTimes } from '../cost/formulas.js';
 import { dmaCopy } from '../dma/copy.js';
 import { deliverSend } from '../dma/deliver.js';
@@ -209,7 +209,7 @@ export class NetworkResponder {
     if (bits & DoneBits.RNR_DELIVERED) bump(c, d, Counter.rnrDelivered);
     // an error answer is fatal for the initiator's QP (verbs), marked before its rank can see the completion;
     // its rank's next post there flushes what is still outstanding
-    if (fatalStatus(status)) markError(st, qpn, status);
+    if (fatalStatus(status)) markError(st, qpn, status, (bits & DoneBits.LINK_DOWN) !== 0);
     if (bits & DoneBits.PUSH) {
       pushCompletion(st, st.qps[row + Q_SEND_CQ]!, { status, opcode, byteLength: status === Status.SUCCESS ? bytes : 0,
         wrId: f.f64(Done.WR_ID), qpNum: qpn, immData: -1, time: f.f64(Done.TIME) });
@@ -285,8 +285,10 @@ export class NetworkResponder {
     return qpn >= 1 && qpn <= st.limits.maxQueuePairs && Atomics.load(st.qps, qpn * QP_STRIDE + Q_STATE) !== QpState.FREE;
   }
 
-  private done(o: { srcNode: number; srcQpn: number; seq: number; wrId: number }, opcode: number, status: number, bits: number,
-    time: number, bytes: number): void {
+  private done(o: { srcNode: number; srcQpn: number; dstQpn: number; seq: number; wrId: number }, opcode: number, status: number,
+    bits: number, time: number, bytes: number): void {
+    // a target the link took down says so, so the initiator's failure names the link, not only the dead QP
+    if (status === Status.RETRY_EXCEEDED && this.ours(o.dstQpn) && linkCaused(this.adapter.state, o.dstQpn)) bits |= DoneBits.LINK_DOWN;
     this.reply(o.srcNode, completeFrame({ qpNum: o.srcQpn, seq: o.seq, wrId: o.wrId }, opcode, status, bits, time, bytes));
   }
 

@@ -64,8 +64,8 @@ export class AdapterEndpoint {
     for (let i = 0; i < env.pool.recvSlots; i++) this.postRecvSlot(i);
   }
 
-  /** Raises the rank's connection failure again, if it had one (every program call asks first). */
-  rethrowBroken(): void {
+  /** Raises the rank's connection failure again, if it had one. */
+  private rethrowBroken(): void {
     if (this.broken !== undefined) throw this.broken;
   }
 
@@ -169,6 +169,7 @@ export class AdapterEndpoint {
    * envelopes that waited for a slot go. True if anything came.
    */
   drain(): boolean {
+    this.rethrowBroken(); // every wait and every exact-time program call drains first
     let any = false;
     // The doorbell counts pushes: unchanged since the last empty poll means nothing to poll (one
     // atomic load instead of a poll in the spin loop of every blocking call).

@@ -385,7 +385,6 @@ export class Engine implements Progress, ProtocolHost {
 
   /** A program action at the program clock (see TimedWaits.sync). */
   private sync(): void {
-    this.adapter.rethrowBroken();
     this.timed.sync();
     this.env.faults?.due(this.env.clock.now);
   }
