@@ -9,7 +9,6 @@ import { ReleaseLog } from './release-log.js';
 import {
   noCharge,
   acquireSlow,
-  chargeHit,
   drain,
   enforceLimits,
   flush,
@@ -67,10 +66,26 @@ export class RegistrationCache<H> {
   private readonly source: InvalidationSource;
   /** 1 / pageSize (exact for a power of two): the hit compares page numbers (region.ts says why). */
   private readonly perPage: number;
-  /** Caching, not closed, not refusing: the only state in which the fast path may answer. */
+  /** Caching, not closed, not refusing: release() takes pending reports only then. */
   private fast: boolean;
   /** Someone listens to 'hit' (an emit per hit is measurable on the fast path). */
   private hitHeard = false;
+  /** What the hit path touches, held here so that a hit follows no pointer it need not (a hit's cost is
+   *  memory latency plus its instruction count: the fewer instructions, the more of the next hit's loads
+   *  overlap with this one's). */
+  private readonly counters: RcacheStats;
+  private readonly modeled: RcacheStats['modeledUs'];
+  private readonly log: ReleaseLog<H>;
+  private readonly hitUs: number;
+  /** Hits are charged to a clock (hitUs > 0 and a charge() given). */
+  private readonly hitCharged: boolean;
+  private readonly charge: (us: number) => void;
+  private readonly maxRegions: number;
+  private readonly maxBytes: number;
+  /** maxRegions or maxBytes is finite: a release to zero may have to evict. */
+  private readonly limited: boolean;
+  /** Not closed (st.closed, negated and kept here for release()). */
+  private open = true;
   /** Removes the purge-on-fork handler (close). */
   private readonly stopPurgeOnFork: () => void = () => {};
 
@@ -136,6 +151,15 @@ export class RegistrationCache<H> {
       }
     }
     this.fast = this.st.caching;
+    this.counters = stats;
+    this.modeled = stats.modeledUs;
+    this.log = this.st.released;
+    this.hitUs = cost.hitUs;
+    this.charge = clock.charge;
+    this.hitCharged = cost.hitUs > 0 && clock.charge !== noCharge;
+    this.maxRegions = maxRegions;
+    this.maxBytes = maxBytes;
+    this.limited = maxRegions !== Infinity || maxBytes !== Infinity;
     const forks = opts.purgeOnFork;
     if (forks !== undefined) {
       if (forks === null || typeof forks.atFork !== 'function') {
@@ -158,51 +182,70 @@ export class RegistrationCache<H> {
    * path can answer is necessarily a positive length inside a cached region).
    */
   acquire(addr: number, length: number, access: number): Registration<H> {
-    const st = this.st;
-    st.stats.gets++;
-    if (this.fast && !this.source.pending()) {
+    // No test of `fast` here: a closed, refusing or uncached cache has an empty index, so no hint is trusted
+    // (fast-lookup.ts checks `cached`) and the request goes to acquireSlow, which sorts those cases out.
+    // `gets` is counted there too, and the snapshot adds the fast hits (stats getter).
+    if (!this.source.pending()) {
       const r = this.hints.find(addr);
       // ceil((addr + length) / pageSize) <= endPage is exactly addr + length <= end (end is page-aligned)
       if (r !== undefined && Math.ceil((addr + length) * this.perPage) <= r.endPage && length > 0 && (r.access & access) === access) {
-        if (r.refCount++ === 0) st.stats.regionsInUse++;
-        st.stats.hitsFast++;
-        chargeHit(st);
-        if (this.hitHeard) st.events.emit('hit', r, 'fast');
+        const stats = this.counters;
+        if (r.refCount++ === 0) stats.regionsInUse++;
+        stats.hitsFast++;
+        this.modeled.hits += this.hitUs;
+        if (this.hitCharged) this.charge(this.hitUs);
+        if (this.hitHeard) this.heardHit(r);
         return r;
       }
     }
-    if (st.closed) throw new CacheClosed('acquire()');
-    return acquireSlow(st, addr, length, access);
+    return this.acquireSlow(addr, length, access);
+  }
+
+  private heardHit(r: Region<H>): void {
+    this.st.events.emit('hit', r, 'fast');
+  }
+
+  /** Out of line, like every rare case here: V8 inlines acquire() and release() into the caller only while
+   *  their bytecode stays small, and a call the hit makes costs it more than the call's own instructions. */
+  private acquireSlow(addr: number, length: number, access: number): Registration<H> {
+    this.counters.gets++;
+    if (this.st.closed) throw new CacheClosed('acquire()');
+    return acquireSlow(this.st, addr, length, access);
   }
 
   /** Drops one hold. At zero an unused cached region joins the LRU (it stays registered: lazy deregistration);
    *  a region that left the cache meanwhile (invalidated, merged away) is deregistered now. */
   release(reg: Registration<H>): void {
-    const st = this.st;
     const r = reg as Region<H>;
-    if (r?.owner !== this) {
-      throw new RegistrationNotHeld('release(): this registration was not handed out by this cache; release it to the cache that acquired it');
-    }
-    if (st.closed) throw new CacheClosed('release()');
-    if (r.refCount <= 0) {
-      throw new RegistrationNotHeld(
-        `release(): [0x${r.start.toString(16)}, 0x${r.end.toString(16)}) is not held (released more times than acquired)`,
-      );
-    }
-    st.stats.puts++;
-    if (this.fast && this.source.pending()) drain(st);
+    // one test for the common case; misuse (foreign, closed, not held) is sorted out of line
+    if (r?.owner !== this || !this.open || r.refCount <= 0) return this.releaseMisuse(r);
+    const stats = this.counters;
+    stats.puts++;
+    if (this.fast && this.source.pending()) drain(this.st);
     if (r.refCount > 1) {
       r.refCount--;
       return;
     }
-    if (!r.cached) {
-      releaseHeld(st, r);
-      return;
-    }
+    if (!r.cached) return releaseHeld(this.st, r);
     r.refCount = 0;
-    st.stats.regionsInUse--;
-    st.released.append(r, st.stats.regions);
-    if (st.stats.regions > st.maxRegions || st.stats.bytes > st.maxBytes) enforceLimits(st);
+    stats.regionsInUse--;
+    this.log.append(r, stats.regions);
+    if (this.limited) this.enforceLimits();
+  }
+
+  private enforceLimits(): void {
+    const stats = this.counters;
+    if (stats.regions > this.maxRegions || stats.bytes > this.maxBytes) enforceLimits(this.st);
+  }
+
+  private releaseMisuse(r: Region<H>): never {
+    if (r?.owner !== this) {
+      throw new RegistrationNotHeld('release(): this registration was not handed out by this cache; release it to the cache that acquired it');
+    }
+    if (!this.open) throw new CacheClosed('release()');
+    throw new RegistrationNotHeld(
+      `release(): [0x${r.start.toString(16)}, 0x${r.end.toString(16)}) is not held (released more times than acquired)`,
+    );
   }
 
   /** Invalidates every cached region that intersects [start, end) (in-use ones die at their last release). */
@@ -238,6 +281,7 @@ export class RegistrationCache<H> {
     st.held.clear();
     st.stats.regionsDetached = 0;
     st.closed = true;
+    this.open = false;
     this.fast = false;
     st.source.close();
     this.stopPurgeOnFork();
@@ -251,7 +295,9 @@ export class RegistrationCache<H> {
 
   /** A copy of the counters. */
   get stats(): RcacheStats {
-    return snapshot(this.st.stats);
+    const s = snapshot(this.st.stats);
+    s.gets += s.hitsFast; // the fast path counts its hits only (acquire)
+    return s;
   }
 
   /** The cached regions in address order (introspection, like UCX's dump). */

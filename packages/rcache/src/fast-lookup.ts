@@ -47,6 +47,11 @@ export class PageHints<H> {
     const hinted = this.slots[slot];
     // in page numbers, not addresses (region.ts): firstPage <= page < endPage is exactly start <= addr < end
     if (hinted !== undefined && hinted.cached && hinted.firstPage <= page && page < hinted.endPage) return hinted;
+    return this.walk(addr, slot);
+  }
+
+  /** The tree walk behind a missed hint, out of line so that find() stays small enough to inline. */
+  private walk(addr: number, slot: number): Region<H> | undefined {
     const found = this.index.find(addr);
     if (found !== undefined) this.slots[slot] = found;
     return found;

@@ -11,7 +11,7 @@ export interface NotifierSourceOptions {
 /**
  * Invalidations from a ummunotify-style channel (Roland Dreier, OpenFabrics 2009) fed by the address space's mmu notifier, so it
  * hears kernel-initiated changes (migration, reclaim) as well as munmap and friends. pending() is one
- * Atomics.load of the channel's generation compared with the value seen at the last drain; drain() reads
+ * plain load of the channel's generation compared with the value seen at the last drain; drain() reads
  * the queued cookies in batches. Repeated invalidations of one cookie collapse in the channel; a full
  * channel sets `overflowed`, which the cache answers by dropping everything, after which the channel is
  * cleared.
@@ -20,6 +20,14 @@ class NotifierSource implements InvalidationSource {
   readonly kind = 'notifier' as const;
   private readonly channel: Ummunotify;
   private readonly batch: number;
+  /**
+   * The channel's generation cell (offset 0 of its shared buffer, vm's ummunotify.ts layout), read plainly.
+   * An Atomics.load here, in V8 20, did not overlap with the hit's cache misses around it (the hint's and
+   * the region's): ~200 ns per pending() at 10^6 regions against ~0 for a plain read, measured in one loop. The generation is bumped by the mmu notifier callback on this same
+   * thread (ummunotify.ts: producer and consumer both run on the owner thread), so program order is
+   * all a plain read needs to see every bump.
+   */
+  private readonly generationCell: Int32Array;
   /** Generation at the last drain. Owner thread only. */
   private seen: number;
   private nextCookie = 1;
@@ -30,6 +38,7 @@ class NotifierSource implements InvalidationSource {
   ) {
     this.channel = new Ummunotify(space, opts.capacity === undefined ? {} : { capacity: opts.capacity });
     this.batch = opts.batch ?? 256;
+    this.generationCell = new Int32Array(this.channel.buffer, 0, 1);
     this.seen = this.channel.generation;
   }
 
@@ -51,7 +60,7 @@ class NotifierSource implements InvalidationSource {
   }
 
   pending(): boolean {
-    return this.channel.generation !== this.seen;
+    return this.generationCell[0] !== this.seen;
   }
 
   drain(): DrainedReports {
