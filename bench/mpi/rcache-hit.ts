@@ -13,6 +13,13 @@
  * (cache and TLB misses), so the ratio says how far the cache is from a bare hash lookup on this host now.
  *
  * bench/mpi.ts imports measureRcacheHit() for its `rcacheHitNs` figure. Target: ≤ 100 / 100 / 150 ns.
+ *
+ * `--layouts` instead times three bare hit layouts at 10^6 one-page regions, interleaved, without the cache
+ * (what stands in the way of 150 ns): `object` — the cache's (a hint slot → the region object, whose fields
+ * a hit reads and whose refCount it bumps: 2 dependent lines); `slots` — struct of arrays (hint Int32Array →
+ * slot → [firstPage, endPage, access, refCount] in one Int32Array line: 2 dependent lines, no object, so a
+ * caller would hold a slot number, not a Registration); and the `Map` baseline. Each region object is
+ * followed by ~400 B of other objects, as the runtime's watch and index objects follow it.
  */
 import { fileURLToPath } from 'node:url';
 import { loadavg } from 'node:os';
@@ -135,7 +142,83 @@ export async function measureRcacheHit(opts: { quick: boolean }): Promise<Record
   return { rcacheHitNs: hit, rcacheMapBaselineNs: map, rcacheHitWide1e6Ns: wide.hitNs as number, rcacheMapWide1e6Ns: wide.mapNs as number };
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
+/** Best ns per acquire+release of each bare layout (see the header), over the same pseudo-random stream. */
+function measureLayouts(n: number, rounds: number): Record<string, number> {
+  const bits = Math.ceil(Math.log2(2 * n));
+  const shift = 32 - bits;
+  const hash = (page: number): number => Math.imul(page, 0x9e3779b1) >>> shift;
+  class Obj {
+    refCount = 0;
+    cached = true;
+    access = 1;
+    constructor(
+      readonly firstPage: number,
+      readonly endPage: number,
+    ) {}
+  }
+  const filler: unknown[] = [];
+  const objHints: Array<Obj | undefined> = new Array<Obj | undefined>(1 << bits).fill(undefined);
+  const slotHints = new Int32Array(1 << bits).fill(-1);
+  const cells = new Int32Array(4 * n);
+  const map = new Map<number, { refCount: number }>();
+  for (let i = 0; i < n; i++) {
+    const page = 4096 + 2 * i;
+    objHints[hash(page)] = new Obj(page, page + 1);
+    for (let j = 0; j < 8; j++) filler.push({ i, j, next: null });
+    slotHints[hash(page)] = i;
+    cells.set([page, page + 1, 1, 0], 4 * i);
+    map.set(page, { refCount: 0 });
+  }
+  const addrs = addressStream(n, 4096 * PAGE, 1 << 16, 12345);
+  const mask = addrs.length - 1;
+  const iters = 2_000;
+  let at = 0;
+  const loops: Record<string, () => void> = {
+    object: () => {
+      for (let i = 0; i < iters; i++) {
+        const page = Math.floor((addrs[(at + i) & mask] as number) / PAGE);
+        const r = objHints[hash(page)];
+        if (r === undefined || !r.cached || r.firstPage > page || page >= r.endPage || (r.access & READ) !== READ) throw new Error('layouts: object miss');
+        r.refCount++;
+        r.refCount--;
+      }
+    },
+    slots: () => {
+      for (let i = 0; i < iters; i++) {
+        const page = Math.floor((addrs[(at + i) & mask] as number) / PAGE);
+        const s = 4 * (slotHints[hash(page)] as number);
+        if (s < 0 || (cells[s] as number) > page || page >= (cells[s + 1] as number) || ((cells[s + 2] as number) & READ) !== READ) throw new Error('layouts: slot miss');
+        cells[s + 3]!++;
+        cells[s + 3]!--;
+      }
+    },
+    map: () => {
+      for (let i = 0; i < iters; i++) {
+        const e = map.get(Math.floor((addrs[(at + i) & mask] as number) / PAGE)) as { refCount: number };
+        e.refCount++;
+        e.refCount--;
+      }
+    },
+  };
+  const best: Record<string, number> = { object: Infinity, slots: Infinity, map: Infinity };
+  for (let r = 0; r < rounds; r++) {
+    for (const [name, loop] of Object.entries(loops)) {
+      const t0 = process.hrtime.bigint();
+      loop();
+      best[name] = Math.min(best[name] as number, Number(process.hrtime.bigint() - t0) / iters);
+      at += iters; // each layout meets addresses the others did not just bring into the cache
+    }
+  }
+  if (filler.length !== 8 * n) throw new Error('layouts: filler lost');
+  return best;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv.includes('--layouts')) {
+  const load0 = loadavg()[0] as number;
+  const best = measureLayouts(1_000_000, 300);
+  console.log(`node ${process.version}, ${new Date().toISOString()}, load ${load0.toFixed(1)} → ${(loadavg()[0] as number).toFixed(1)}`);
+  console.log(`1e6 regions, bare hit (ns, best of 300 rounds): ${Object.entries(best).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
+} else if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const quick = process.argv.includes('--quick');
   const load0 = loadavg()[0] as number;
   const f = (await measureRcacheHit({ quick })) as {

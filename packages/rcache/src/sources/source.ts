@@ -3,7 +3,7 @@
  *
  * A source tells the cache which watched ranges went stale. It never deregisters anything and never calls
  * the cache: its callbacks (the allocator/syscall hooks, the mmu notifier) only queue a cookie. The cache
- * asks `pending()` on every acquire (it must be cheap: a flag or one load, not an Atomics call, which costs a hit ~200 ns at 10^6 regions) and calls `drain()` only
+ * asks `pending()` on every acquire (it must be cheap: a flag or one plain load) and calls `drain()` only
  * when it says yes. Each cookie is reported at most once per drain however many times its range was hit,
  * so the queue is bounded by the number of watched ranges (or by the channel's capacity, after which the
  * source reports `overflowed` and the cache drops everything).
