@@ -25,7 +25,7 @@ export interface AdapterEndpointEnv {
   deliver(env: Envelope, payload: Uint8Array, time: number): void;
   /** --inject: names the injected fault behind a queue pair's failure. */
   faults?: { explain(cause: string, peer: number): string };
-  /** Nothing but the timeline acts after an event (no nonblocking collective's schedule is under way): see postRead. */
+  /** Nothing but the timeline acts after an event (the rank never started a nonblocking collective, whose schedules may): see postRead. */
   eventsOnly(): boolean;
 }
 
