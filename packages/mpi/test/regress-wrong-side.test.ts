@@ -33,3 +33,17 @@ describe.each(CONFIGS)('%s adapter, --intra %s, a 64 KiB rendezvous', (fabric, i
     expect(r.totals.messages.rendezvousSends).toBe(0);
   }, 60_000);
 });
+
+// The pipelined rendezvous reads chunk by chunk: its landing is checked before the first read too, since
+// under odp a read's local error is fatal for the queue pair (verbs) and would end the job instead.
+describe.each(['pinning', 'odp'] as const)('%s adapter, --rndv pipeline:16K, a 64 KiB message', (fabric) => {
+  it('a bad receive buffer: InvalidBuffer at the receiver; the sender is told the receiver\'s buffer was bad', async () => {
+    const r = await runJob({ np: 2, nodes: 2, program, args: ['recv'], fabric, rndv: 'pipeline:16K', eagerThreshold: 12 * 1024, deadlockMs: 2000 });
+    expect(r.error).toBeUndefined();
+    const [s, v] = r.ranks.map((x) => x.value as Record<string, any>);
+    expect(v!.recv).toMatchObject({ name: 'InvalidBuffer', code: 'MPI_ERR_BUFFER' });
+    expect(s!.send).toMatchObject({ name: 'TransferError', code: 'TSMPI_TRANSFER' });
+    expect(s!.send.message).toMatch(/its receive buffer is not valid memory/);
+    expect(v!.next).toBe('still here');
+  }, 60_000);
+});
