@@ -73,5 +73,5 @@ export type { Iovec, IntranodePeer, IntranodeLimits, IntranodeStats, XpmemPerm, 
 export type { IntranodeHandle } from './intranode/node-state.js';
 export { NetworkWire } from './net/network-wire.js';
 export type { ListenOptions, PeerAddress, NetworkWireHandle } from './net/types.js';
-export { FrameOrder, type WireSequencer } from './net/sequencer.js';
+export { FrameOrder, RELAYED, type WireSequencer } from './net/sequencer.js';
 export { NetworkError } from './errors.js';

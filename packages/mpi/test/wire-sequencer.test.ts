@@ -2,7 +2,7 @@
 // real horizon with two local ranks (0, 1) and two remote ones, rank 2 on node 1 and rank 3 on node 2,
 // whose rows here are mirrors fed by PROMISE entries and by the frames held for them.
 import { describe, expect, it } from 'vitest';
-import { FrameOrder } from '@tsmpi/fabric';
+import { FrameOrder, RELAYED } from '@tsmpi/fabric';
 import { Horizon, TimingMode } from '../src/timing/horizon.js';
 import { HorizonSequencer } from '../src/timing/wire-sequencer.js';
 
@@ -99,6 +99,26 @@ describe('FrameOrder with the horizon: a node commits an arrival only when every
         expect(t0 < t1 || (t0 === t1 && o0 <= o1)).toBe(true);
       }
     }
+  });
+
+  it('a relayed (bound, origin) lowers that origin\'s mirror, ties still by its own rank; a node relays the least of the others', () => {
+    const n = node();
+    n.order.promise(1, 2, 30);
+    n.order.promise(2, 3, 40);
+    n.order.promise(2, RELAYED + 2, 12); // node 2 last heard rank 2 at 12
+    expect(n.horizon.bound(2)).toBe(12);
+    expect(n.horizon.bound(3)).toBe(40);
+    n.order.promise(2, RELAYED + 3, 35); // its relay moved to another origin: rank 2's mirror is its own again
+    expect(n.horizon.bound(2)).toBe(30);
+    expect(n.horizon.bound(3)).toBe(35);
+    // to node 1 this node relays node 2's rank 3, to node 2 node 1's rank 2 (held frames count)
+    expect(n.order.relayFor(1)).toEqual([3, 40]);
+    n.order.promise(1, 2, 50);
+    hold(n, 2, 36); // waits: rank 3's mirror is 35
+    expect(n.applied).toEqual([]);
+    expect(n.order.relayFor(2)).toEqual([2, 36]);
+    n.order.lost(2);
+    expect(n.horizon.bound(3)).toBe(Infinity);
   });
 
   it('a mirror that falls voids a rank\'s cached horizon (a promise made while the rank was blocked, lowered by what its node applied)', () => {

@@ -16,7 +16,7 @@ import { inboundDelay } from './inbound-delay.js';
 import { HeldAnswers, type Answer } from './held-answers.js';
 import { parseAddress } from './peer-address.js';
 import type { ListenOptions, NetworkWireHandle, PeerAddress } from './types.js';
-import { FrameOrder, promiseFrame, readPromise, type WireSequencer } from './sequencer.js';
+import { FrameOrder, NO_RELAY, PromiseBook, readPromise, type WireSequencer } from './sequencer.js';
 
 /** ListenOptions.pollUs's default. */
 const POLL_US = 0;
@@ -50,8 +50,8 @@ export class NetworkWire {
   /** Exact timing across processes (sequenceBy): the frames held back for virtual-time order. */
   private order: FrameOrder | undefined;
   private sequencer: WireSequencer | undefined;
-  /** The bounds last promised to the peers, by origin. */
-  private readonly promised = new Map<number, number>();
+  /** What each peer was promised. */
+  private readonly book = new PromiseBook();
   private parkedOnBounds = false;
   /** Answers the responder made under exact timing: they leave after the next promise (held-answers.ts). */
   private readonly answers = new HeldAnswers();
@@ -141,7 +141,7 @@ export class NetworkWire {
   async close(): Promise<void> {
     if (this.closed) return;
     // the last word: this node's ranks are done (their bounds are infinite), so the peers need not wait on them
-    if (this.sequencer !== undefined) this.promise(this.sequencer.promises());
+    if (this.sequencer !== undefined) this.promise(this.sequencer.promises(), true);
     this.sendAnswers(this.answers.take());
     this.pump(); // operations the ranks wrote themselves are known before they fail below
     this.closed = true;
@@ -217,17 +217,16 @@ export class NetworkWire {
     });
   }
 
-  /** Send the peers the bounds that changed since the last promise. */
-  private promise(bounds: ReadonlyArray<readonly [number, number]>): void {
-    const changed = bounds.filter(([origin, b]) => this.promised.get(origin) !== b);
-    if (changed.length === 0) return;
-    for (const [origin, b] of changed) this.promised.set(origin, b);
-    const frame = promiseFrame(changed);
+  /** Send the peers the bounds that changed since the last promise, and what this node relays (sequencer.ts). */
+  private promise(bounds: ReadonlyArray<readonly [number, number]>, last = false): void {
+    const changed = this.book.changed(bounds);
     for (const node of this.peers.keys()) {
-      const c = this.to(node);
+      // with one peer there is no other node to relay (and the last word relays nothing)
+      const frame = this.book.frameFor(node, changed, last || this.peers.size < 2 ? NO_RELAY : this.order!.relayFor(node));
+      const c = frame === undefined ? undefined : this.to(node);
       if (c === undefined) continue;
       this.framesOut++;
-      c.send(frame);
+      c.send(frame!);
     }
   }
 

@@ -15,8 +15,21 @@
  * - while frames of a remote origin wait, its mirror is at most the earliest of them; otherwise
  *   it is what its node last promised (PROMISE frames, sent after the operations they cover);
  * - answers (COMPLETE) are applied on arrival: their initiator's completion queue held its
- *   watermark at or below them (holdCompletion) until then.
+ *   watermark at or below them (holdCompletion) until then; they leave their node after a promise
+ *   read after they were made (held-answers.ts);
+ * - each PROMISE to node C also relays the least (bound, origin) this node knows of the other
+ *   nodes' origins (their promises and held frames: a RELAYED entry), and C's mirror of that origin
+ *   is at most it (the origin's own rank, so ties still go by rank).
+ *   An answer from node B ends a hold here, and C learns that from this node's next promise; the
+ *   event B's answer stood for C learns from B, on another connection, perhaps later. The relay
+ *   carries B's promise, which preceded its answer, along with the news (docs/design.md). It is
+ *   made of promises, never of relays, so relays cannot feed each other round a cycle of nodes.
  */
+
+/** Marks a PROMISE entry that relays what its node knows of another node's origin (see above). */
+export const RELAYED = 0x80000000;
+/** Nothing to relay (one peer, or this node's last word). */
+export const NO_RELAY: readonly [number, number] = [0, Infinity];
 
 /** The timing side a node process gives its network wire (mpi's horizon implements it). */
 import { FrameType, FrameWriter, Promised, type FrameReader } from './frames.js';
@@ -50,6 +63,8 @@ export class FrameOrder {
   private readonly published = new Map<number, number>();
   /** Remote origin → its node (from its promises), so a lost node's origins can be let go. */
   private readonly nodeOf = new Map<number, number>();
+  /** What each node last relayed: [origin, bound], a bound on that origin's mirror. */
+  private readonly relays = new Map<number, readonly [number, number]>();
   private waitingFor: number | undefined;
 
   constructor(private readonly seq: WireSequencer, private readonly awaitDomain: (id: number) => Promise<void>) {}
@@ -64,6 +79,13 @@ export class FrameOrder {
 
   /** A PROMISE entry from `node`. */
   promise(node: number, origin: number, bound: number): void {
+    if (origin >= RELAYED) {
+      const before = this.relays.get(node);
+      this.relays.set(node, [origin - RELAYED, bound]);
+      if (before !== undefined && before[0] !== origin - RELAYED) this.remirror(before[0]);
+      this.remirror(origin - RELAYED);
+      return;
+    }
     this.nodeOf.set(origin, node);
     this.promised.set(origin, bound);
     this.remirror(origin);
@@ -71,7 +93,25 @@ export class FrameOrder {
 
   /** `node` is gone: its origins will send nothing more (what waits of theirs is still applied). */
   lost(node: number): void {
+    const relay = this.relays.get(node);
+    this.relays.delete(node);
+    if (relay !== undefined) this.remirror(relay[0]);
     for (const [origin, n] of this.nodeOf) if (n === node) this.promise(node, origin, Infinity);
+  }
+
+  /** What this node relays to `dest`: the least (promise or held frame, origin) of the origins on neither node. */
+  relayFor(dest: number): readonly [number, number] {
+    let least = Infinity;
+    let who = 0;
+    for (const [origin, n] of this.nodeOf) {
+      if (n === dest) continue;
+      const b = this.own(origin);
+      if (b < least || (b === least && origin < who)) {
+        least = b;
+        who = origin;
+      }
+    }
+    return [who, least];
   }
 
   /** Apply every waiting frame that is due, earliest (t, origin) first. */
@@ -112,14 +152,43 @@ export class FrameOrder {
     return n;
   }
 
-  private remirror(origin: number): void {
-    const q = this.queues.get(origin);
-    // the whole queue, not its head: one origin's posts need not come in virtual-time order
+  /** `origin`'s promise and held frames (the whole queue, not its head: one origin's posts need not come in virtual-time order). */
+  private own(origin: number): number {
     let bound = this.promised.get(origin) ?? 0;
-    for (const w of q ?? []) if (w.t < bound) bound = w.t;
+    for (const w of this.queues.get(origin) ?? []) if (w.t < bound) bound = w.t;
+    return bound;
+  }
+
+  private remirror(origin: number): void {
+    let bound = this.own(origin);
+    for (const [o, b] of this.relays.values()) if (o === origin && b < bound) bound = b;
     if (this.published.get(origin) === bound) return;
     this.published.set(origin, bound);
     this.seq.mirror(origin, bound);
+  }
+}
+
+/**
+ * What a node promised each peer: its origins' bounds (the same to every peer) and its relay (per peer).
+ */
+export class PromiseBook {
+  private readonly promised = new Map<number, number>();
+  private readonly relayed = new Map<number, readonly [number, number]>();
+
+  /** The bounds that changed since they were last promised (taken as promised now). */
+  changed(bounds: ReadonlyArray<readonly [number, number]>): Array<readonly [number, number]> {
+    const out = bounds.filter(([origin, b]) => this.promised.get(origin) !== b);
+    for (const [origin, b] of out) this.promised.set(origin, b);
+    return out;
+  }
+
+  /** The PROMISE frame for `node`: the changed bounds, and the relay ([origin, bound]) if it moved; undefined when nothing did. */
+  frameFor(node: number, changed: ReadonlyArray<readonly [number, number]>, relay: readonly [number, number]): Uint8Array | undefined {
+    const entry = RELAYED + relay[0];
+    const last = this.relayed.get(node);
+    if (last !== undefined && last[0] === entry && last[1] === relay[1]) return changed.length === 0 ? undefined : promiseFrame(changed);
+    this.relayed.set(node, [entry, relay[1]]);
+    return promiseFrame([...changed, [entry, relay[1]]]);
   }
 }
 
