@@ -53,7 +53,7 @@ export function checkMappingBudget(ranks: number, readProc: (path: string) => st
   const fits = Math.max(0, Math.floor((limit - inUse) / MAPPINGS_PER_RANK));
   throw new UsageError(
     `${ranks} rank threads need about ${need} memory mappings (${MAPPINGS_PER_RANK} each: V8 maps its heap page by page), ` +
-      `but this process has ${inUse} and the kernel allows ${limit} (vm.max_map_count): past it the process dies with no report. ` +
+      `but this process has ${inUse} and the kernel allows ${limit} (vm.max_map_count): past it V8 ends the whole process (a fatal out-of-memory) and the job reports nothing. ` +
       `Run at most ${fits} ranks in this process, split the job over node processes (--procs), ` +
       `or raise the limit (sysctl -w vm.max_map_count=${roundUp(inUse + need + 4096)}).`,
   );
