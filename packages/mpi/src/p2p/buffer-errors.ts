@@ -2,6 +2,7 @@ import { InvalidBuffer, MemlockExhausted, MpiError } from '../errors.js';
 import { InjectedFault } from '../inject.js';
 import type { Status } from '../status.js';
 import type { RecvOp } from './operations.js';
+import type { SpacePort } from './ports.js';
 
 /**
  * Errors from below on a user buffer, made typed and actionable: no lockable memory (ENOMEM from the
@@ -40,6 +41,27 @@ export function receiveBufferFault(detail: string): InvalidBuffer {
       `comm.heap.malloc() and do not use them after free()`,
   );
 }
+
+/**
+ * A receive's landing, checked before an RDMA read into it: under odp nothing else looks at it first,
+ * and the read's local error would be fatal for the queue pair (verbs), ending the job instead of
+ * failing the receive. Read from the mappings alone — a fault or copy-on-write break here would
+ * change what the registration then does (and the study's virtual results). Undefined when it is good.
+ */
+export function landingFault(space: SpacePort, addr: number, length: number): InvalidBuffer | undefined {
+  const maps = space.mappings?.();
+  if (maps === undefined || length === 0) return undefined;
+  let at = addr;
+  for (const m of [...maps].sort((x, y) => x.start - y.start)) {
+    if (m.end <= at || m.start > at) continue;
+    if ((m.prot & PROT_WRITE) === 0) break;
+    at = m.end;
+    if (at >= addr + length) return undefined;
+  }
+  return receiveBufferFault(`no writable mapping covers [0x${at.toString(16)}, 0x${(addr + length).toString(16)})`);
+}
+
+const PROT_WRITE = 2; // @tsmpi/vm Prot.WRITE
 
 /** An --inject fault anywhere in the cause chain (the cache wraps the adapter's error in its own). */
 function injectedCause(e: unknown): InjectedFault | undefined {

@@ -9,6 +9,8 @@ import type { Completion, Sge } from '@tsmpi/fabric';
 export interface SpacePort {
   /** The physical runs behind [addr, addr + length), faulting pages in; throws (SEGV) where the rank has no such memory. */
   runs(addr: number, length: number, access: 'read' | 'write'): unknown;
+  /** The rank's mappings (@tsmpi/vm's Vma: [start, end) and its protection bits), read without touching a page. */
+  mappings?(): readonly { start: number; end: number; prot: number }[];
   /** Bytes per page (the pipelined rendezvous cuts chunks at page boundaries); 4096 when absent. */
   readonly pageSize?: number;
   read(addr: number, length: number): Uint8Array;

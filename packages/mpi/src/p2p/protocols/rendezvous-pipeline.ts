@@ -1,7 +1,7 @@
 import { MpiError, TransferError } from '../../errors.js';
 import { DEFAULT_PIPELINE_CHUNK, type RndvSetting } from '../../options.js';
 import type { Status } from '../../status.js';
-import { asBufferError, guardBuffer } from '../buffer-errors.js';
+import { asBufferError, guardBuffer, landingFault } from '../buffer-errors.js';
 import { Flags, Kind, type Envelope } from '../envelope.js';
 import { decodeObject } from '../object-codec.js';
 import type { Arrival, Payload, RecvOp, Route, SendOp } from '../operations.js';
@@ -186,12 +186,9 @@ export class RendezvousPipelineProtocol implements Protocol {
     const landing = temp ?? (recv.target as { addr: number }).addr;
     inc.recv = { op: recv, a, status, landing, temp };
     if (inc.error) return this.failRecv(inc, inc.error, device.now, false);
-    // the landing's pages first: under odp a read's local error would be fatal for the queue pair (verbs)
-    try {
-      this.host.env.space.runs(landing, a.length, 'write');
-    } catch (e) {
-      return this.failRecv(inc, asBufferError(e, 'receive buffer'), device.now, true, Flags.RECEIVER);
-    }
+    // the landing first (buffer-errors.ts): a read's local error would be fatal for the queue pair
+    const bad = landingFault(this.host.env.space, landing, a.length);
+    if (bad !== undefined) return this.failRecv(inc, bad, device.now, true, Flags.RECEIVER);
     const at = device.now;
     this.readChunk(inc, a.addr!, a.rkey!, this.chunkEnd(a.addr!, a.addr! + a.length) - a.addr!, at);
     for (const c of inc.early.splice(0)) this.readChunk(inc, c.addr, c.rkey, c.length, Math.max(at, c.time));

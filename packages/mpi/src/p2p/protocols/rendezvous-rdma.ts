@@ -2,7 +2,7 @@ import { Access, Status as WcStatus, statusName } from '@tsmpi/fabric';
 import { TransferError } from '../../errors.js';
 import type { RegistrationPort } from '../ports.js';
 import type { Status } from '../../status.js';
-import { asBufferError, guardBuffer, receiveBufferFault, sendBufferName } from '../buffer-errors.js';
+import { asBufferError, guardBuffer, landingFault, receiveBufferFault, sendBufferName } from '../buffer-errors.js';
 import { Flags, Kind, type Envelope } from '../envelope.js';
 import { decodeObject } from '../object-codec.js';
 import type { Arrival, Payload, RecvOp, Route, SendOp } from '../operations.js';
@@ -51,10 +51,9 @@ export class RendezvousRdmaProtocol implements Protocol {
     const landing = temp ?? (recv.target as { addr: number }).addr;
     let reg: RegistrationPort;
     try {
-      // the landing's pages first (as the single-copy path does): under odp nothing else looks at them
-      // before the read, whose local error would put the queue pair in the error state (verbs) and
-      // flush the FIN that tells the sender
-      this.host.env.space.runs(landing, a.length, 'write');
+      // the landing first (buffer-errors.ts): a read's local error would be fatal for the queue pair
+      const bad = landingFault(this.host.env.space, landing, a.length);
+      if (bad !== undefined) throw bad;
       reg = cache.acquire(landing, a.length, USER_BUFFER_ACCESS);
     } catch (e) {
       if (temp !== undefined) heap.free(temp);
