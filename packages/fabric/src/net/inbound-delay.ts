@@ -1,3 +1,4 @@
+import { InvalidArgument } from '../errors.js';
 import type { Connection } from './connection.js';
 import type { FrameReader } from './frames.js';
 
@@ -11,8 +12,12 @@ type Serve = (c: Connection, f: FrameReader, payload: Uint8Array[]) => void;
  * frames are served as they come. The randomness is wall-clock only, so it is Math.random's.
  */
 export function inboundDelay(env: NodeJS.ProcessEnv, serve: Serve): Serve {
-  const max = Number(env.TSMPI_NET_DELAY_MS ?? 0);
-  if (!(max > 0)) return serve;
+  const raw = env.TSMPI_NET_DELAY_MS;
+  const max = Number(raw ?? 0);
+  if (!Number.isFinite(max) || max < 0) {
+    throw new InvalidArgument(`TSMPI_NET_DELAY_MS must be a number of milliseconds ≥ 0, got '${raw}': unset it, or set e.g. TSMPI_NET_DELAY_MS=2`);
+  }
+  if (max === 0) return serve;
   const queues = new Map<Connection, Array<[FrameReader, Uint8Array[]]>>();
   const next = (c: Connection): void => {
     setTimeout(() => {
