@@ -47,6 +47,8 @@ export class NetworkWire {
   private spinning = false;
   private parked = false;
   private closed = false;
+  /** See ranksDone. */
+  private ending = false;
   /** Exact timing across processes (sequenceBy): the frames held back for virtual-time order. */
   private order: FrameOrder | undefined;
   private sequencer: WireSequencer | undefined;
@@ -135,6 +137,11 @@ export class NetworkWire {
   /** Frames held back for virtual-time order (sequenceBy), for reports. */
   get heldFrames(): number {
     return this.order?.waiting ?? 0;
+  }
+
+  /** This node's ranks are done: a peer that closes now has the job's end, which reaches us a moment later. */
+  ranksDone(): void {
+    this.ending = true;
   }
 
   /** Close every connection and stop listening; operations still waiting complete RETRY_EXCEEDED. */
@@ -482,7 +489,7 @@ export class NetworkWire {
     const current = node !== undefined && this.conns.get(node) === c;
     if (current && node !== undefined && (c.ready || problem !== undefined)) this.order?.lost(node);
     if (current && (c.ready || problem !== undefined)) this.conns.delete(node);
-    if (problem !== undefined && !this.closed) this.onError(new NetworkError(problem.reason, c.label, problem.message));
+    if (problem !== undefined && !this.closed && !(this.ending && problem.reason === 'closed')) this.onError(new NetworkError(problem.reason, c.label, problem.message));
     if (current && node !== undefined && (c.ready || problem !== undefined)) this.inFlight.failPeer(node);
   }
 }

@@ -135,6 +135,8 @@ export class NodeRole {
   /** Every local rank is gone: a member hands its results over; the leader waits for all and merges. */
   finish(local: NodeOutcome): Promise<NodeOutcome> {
     this.stopWatching();
+    // a node that has the end closes its wire before the others hear of the end: not a lost peer
+    this.wire?.ranksDone();
     this.localOutcome = local;
     return new Promise((resolve) => {
       this.finishWaiter = resolve;
